@@ -1,0 +1,137 @@
+"""Typed errors of the domain. They carry data; only the Discord layer turns them into words.
+
+Every error a user can see derives from `BotError`. Provider errors also say whether a retry is
+safe (`retryable`) and whether the operator must be told (`operator_alert`).
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base of every error the bot expects and knows how to explain."""
+
+
+class ConfigError(BotError):
+    def __init__(self, names: list[str], detail: str = "") -> None:
+        self.names = names
+        self.detail = detail
+        super().__init__(f"{', '.join(names)}: {detail}" if detail else ", ".join(names))
+
+
+class InvalidRequest(BotError):
+    """An option the requester gave cannot be used; `option` names it."""
+
+    def __init__(self, option: str, reason: str) -> None:
+        self.option = option
+        self.reason = reason
+        super().__init__(f"{option}: {reason}")
+
+
+class InvalidAttachment(BotError):
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename = filename
+        self.reason = reason
+        super().__init__(f"{filename}: {reason}")
+
+
+class InsufficientCredits(BotError):
+    def __init__(self, balance: int, cost: int) -> None:
+        self.balance = balance
+        self.cost = cost
+        super().__init__(f"balance {balance} < cost {cost}")
+
+
+class InvalidAmount(BotError):
+    def __init__(self, amount: int) -> None:
+        self.amount = amount
+        super().__init__(f"invalid amount {amount}")
+
+
+class JobNotFound(BotError):
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} not found")
+
+
+class NotAllowed(BotError):
+    """The requester may not do this (for example delete someone else's result)."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        super().__init__(action)
+
+
+class QueueFull(BotError):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"queue full ({limit})")
+
+
+# --- Provider (Segmind) errors -------------------------------------------------------------
+
+
+class ProviderError(BotError):
+    """Segmind could not produce the image. Only a 200 is billed, so none of these is charged."""
+
+    retryable: bool = False
+    operator_alert: bool = False
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        self.status = status
+        self.message = message
+        super().__init__(f"[{status}] {message}" if status else message)
+
+
+class ProviderRejected(ProviderError):
+    """400/422: the parameters were refused. `message` is Segmind's own text."""
+
+
+class ProviderModerated(ProviderError):
+    """The provider's safety filter blocked the input or the output."""
+
+
+class ProviderAuthError(ProviderError):
+    """401/403: bad key or model not allowed for the account."""
+
+    operator_alert = True
+
+
+class ProviderModelUnavailable(ProviderError):
+    """404/410: model not found or retired."""
+
+    operator_alert = True
+
+
+class ProviderOutOfCredits(ProviderError):
+    """406: the Segmind account cannot pay (or a wrong content type)."""
+
+    operator_alert = True
+
+
+class ProviderRateLimited(ProviderError):
+    retryable = True
+
+    def __init__(self, message: str = "", *, status: int | None = 429, reset_at: float | None = None) -> None:
+        super().__init__(message, status=status)
+        self.reset_at = reset_at
+
+
+class ProviderUnavailable(ProviderError):
+    """5xx, timeouts before anything was accepted, connection failures."""
+
+    retryable = True
+
+
+class ProviderBadOutput(ProviderError):
+    """A 200 whose body is not an acceptable image (wrong magic bytes, empty, truncated, too large)."""
+
+
+class ProviderResultExpired(ProviderError):
+    """The queued request is no longer known to Segmind (results are kept about 1 hour)."""
+
+
+class ProviderSubmitUncertain(ProviderError):
+    """The billed POST was sent but no answer came back: Segmind may have accepted it.
+
+    It is never re-posted (there is no idempotency key); the job is released instead.
+    """
