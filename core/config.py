@@ -1,0 +1,94 @@
+"""Settings from the environment and a `.env` file (pydantic-settings).
+
+Read once, in `bot.py`, and passed in; nothing reads settings at import time. Secrets are
+`SecretStr`, so they never show in a repr, a log line or an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.errors import ConfigError
+
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr = Field(min_length=1)
+    segmind_api_key: SecretStr = Field(min_length=1)
+
+    database_path: Path = Path("data/bot.db")
+    # Where paid results and reference images are kept until they are no longer needed.
+    blob_dir: Path | None = None
+    prices_path: Path = Path("data/prices.json")
+
+    segmind_base_url: str = "https://api.segmind.com"
+    segmind_upload_url: str = "https://workflows-api.segmind.com/upload-asset"
+    segmind_mode: Literal["queue", "sync"] = "queue"
+    segmind_requests_per_minute: int = Field(default=50, ge=0)
+    segmind_poll_interval: float = Field(default=1.0, gt=0)
+    segmind_max_attempts: int = Field(default=4, ge=1, le=10)
+    segmind_backoff_base: float = Field(default=1.0, ge=0)
+
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = DEFAULT_GATEWAY_URL
+
+    owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    guild_admins_can_grant: bool = False
+    starting_credits: int = Field(default=0, ge=0)
+
+    max_concurrent_jobs: int = Field(default=8, ge=1)
+    max_concurrent_jobs_per_guild: int = Field(default=2, ge=1)
+    max_queued_jobs_per_guild: int = Field(default=50, ge=1)
+    max_input_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_result_image_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    progress_interval: float = Field(default=5.0, gt=0)
+    # Discord invalidates interaction tokens after 15 minutes; stop using one a little earlier.
+    interaction_token_seconds: float = Field(default=14 * 60, gt=0)
+    sync_commands: Literal["auto", "always", "never"] = "auto"
+    log_level: str = "INFO"
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return frozenset(int(p) for p in parts)
+            except ValueError:
+                raise ValueError("must be comma-separated numeric user ids") from None
+        return value
+
+    @field_validator("segmind_base_url", "discord_api_base", "segmind_upload_url", "discord_gateway_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("must be an http(s) or ws(s) URL")
+        return value.rstrip("/") if value.startswith("http") else value
+
+    @property
+    def blobs(self) -> Path:
+        return self.blob_dir or self.database_path.parent / "blobs"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings or raise ConfigError naming every missing or invalid setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        names: list[str] = []
+        details: list[str] = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper() if err["loc"] else "SETTINGS"
+            if name not in names:
+                names.append(name)
+                details.append("missing" if err["type"] == "missing" else err["msg"].removeprefix("Value error, "))
+        if all(d == "missing" for d in details):
+            raise ConfigError(names, "missing (set it in the environment or in .env)") from None
+        raise ConfigError(names, "; ".join(f"{n} {d}" for n, d in zip(names, details, strict=True))) from None

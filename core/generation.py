@@ -1,0 +1,307 @@
+"""The generation pipeline: validate → price → job row + reservation → Segmind → capture or release → post.
+
+This is the one place that strings the domain together. The Discord side plugs in a
+`JobPresenter` (how progress, results and failures are shown); everything here is plain data
+and testable without Discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from core.blobs import BlobStore
+from core.db import Database
+from core.images import sniff_image_type
+from core.errors import BotError, InvalidRequest, ProviderError, ProviderSubmitUncertain, QueueFull
+from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
+from core.ledger import Ledger
+from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
+from core.pricing import PriceList
+from core.scheduler import FairScheduler
+from core.segmind import SegmindClient
+
+log = logging.getLogger(__name__)
+
+# Pro's safety_tolerance, on Black Forest Labs' scale (0 = strictest). See README "Safety".
+DEFAULT_SAFETY_TOLERANCE = 2
+
+
+class DeliveryFailed(Exception):
+    """The presenter could not post a finished image. `permanent` = retrying cannot help."""
+
+    def __init__(self, detail: str, *, permanent: bool = False) -> None:
+        super().__init__(detail)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Delivery:
+    channel_id: int
+    message_id: int
+
+
+class JobPresenter(Protocol):
+    async def show_queued(self, job: Job, position: int) -> None: ...
+    async def show_running(self, job: Job, elapsed: float) -> None: ...
+    async def deliver(self, job: Job, image: bytes, mime: str, balance_after: int) -> Delivery: ...
+    async def show_failed(self, job: Job, error: BotError) -> None: ...
+
+
+class GenerationService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        jobs: JobStore,
+        ledger: Ledger,
+        blobs: BlobStore,
+        prices: PriceList,
+        client: SegmindClient,
+        global_limit: int = 8,
+        per_guild_limit: int = 2,
+        queue_limit_per_guild: int = 50,
+        progress_interval: float = 5.0,
+        delivery_retry_delays: tuple[float, ...] = (5, 30, 120, 600, 1800),
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.jobs = jobs
+        self.ledger = ledger
+        self.blobs = blobs
+        self.prices = prices
+        self.client = client
+        self.presenter: JobPresenter | None = None
+        self._queue_limit = queue_limit_per_guild
+        self._progress_interval = progress_interval
+        self._delivery_retry_delays = delivery_retry_delays
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._background: set[asyncio.Task[None]] = set()
+        self.scheduler = FairScheduler(self._run, global_limit=global_limit, per_guild_limit=per_guild_limit)
+
+    # --- creating jobs ------------------------------------------------------------------------
+
+    def quote(self, spec: GenerationSpec) -> int:
+        spec.validate_for_model()
+        return self.prices.price_for(spec)
+
+    def new_seed(self) -> int:
+        return self._rng.randint(0, SEED_MAX)
+
+    async def create_job(
+        self,
+        *,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        kind: JobKind,
+        spec: GenerationSpec,
+        parent_job_id: int | None = None,
+        interaction: InteractionRef | None = None,
+    ) -> Job:
+        """Validate, write the job and reserve its price in one transaction, then queue it.
+
+        Raises InvalidRequest / InsufficientCredits / QueueFull before anything is charged.
+        """
+        spec.validate_for_model()
+        if spec.seed is None:
+            # Fix the seed now, so the result can say it and a reroll or "finalize" can reuse it.
+            spec = spec.model_copy(update={"seed": self.new_seed()})
+        for ref in spec.references:
+            if not self.blobs.exists(ref):
+                raise InvalidRequest("image", "the reference image is no longer available")
+        price = self.prices.price_for(spec)
+        if self.scheduler.queued(guild_id) >= self._queue_limit:
+            raise QueueFull(self._queue_limit)
+        async with self.db.transaction() as tx:
+            job_id = await self.jobs.insert_in(
+                tx,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                user_id=user_id,
+                kind=kind,
+                spec=spec,
+                price=price,
+                parent_job_id=parent_job_id,
+                interaction=interaction,
+            )
+            await self.ledger.reserve_in(tx, job_id=job_id, guild_id=guild_id, user_id=user_id, amount=price)
+            job = await self.jobs.get_in(tx, job_id)
+        position = self.scheduler.submit(guild_id, job.id)
+        if self.scheduler.position(job.id) is not None:
+            self._spawn(self._present("show_queued", job, position))
+        return job
+
+    # --- running jobs -------------------------------------------------------------------------
+
+    async def _run(self, job_id: int) -> None:
+        job = await self.jobs.get(job_id)
+        if job.state is JobState.SUCCEEDED:
+            await self._deliver(job)
+            return
+        if job.state.final:
+            return
+        try:
+            image = await self._generate(job)
+        except asyncio.CancelledError:
+            raise
+        except BotError as error:
+            await self._refund(job, error)
+            return
+        except Exception as error:  # a bug must not keep the guild's credits held
+            log.exception("job %d failed unexpectedly", job.id)
+            await self._refund(job, ProviderError(type(error).__name__))
+            return
+        balance = await self._capture(job, image)
+        if balance is not None:
+            await self._deliver(await self.jobs.get(job.id))
+
+    async def _generate(self, job: Job):
+        ticker = asyncio.create_task(self._tick(job))
+        try:
+            if job.state is JobState.SUBMITTING:
+                # The billed POST may have reached Segmind before the crash: never post it again.
+                raise ProviderSubmitUncertain("interrupted while submitting")
+            if job.state is JobState.SUBMITTED and job.request_id:
+                return await self.client.generate(job.model, {}, request_id=job.request_id)
+            urls: list[str] = []
+            if job.spec.references:
+                refs = [await self.blobs.get(ref) for ref in job.spec.references]
+                urls = await self.client.upload_references([(d, sniff_image_type(d) or "image/png") for d in refs])
+            body = request_body(build_request(job.spec, urls, safety_tolerance=DEFAULT_SAFETY_TOLERANCE))
+            await self.jobs.mark_submitting(job.id, self._clock())
+
+            async def submitted(request_id: str) -> None:
+                await self.jobs.mark_submitted(job.id, request_id)
+
+            return await self.client.generate(job.model, body, on_submitted=submitted)
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+
+    async def _tick(self, job: Job) -> None:
+        started = self._clock()
+        while True:
+            await self._present("show_running", job, self._clock() - started)
+            await asyncio.sleep(self._progress_interval)
+
+    async def _capture(self, job: Job, image) -> int | None:
+        blob = await self.blobs.put(image.data)
+        async with self.db.transaction() as tx:
+            moved = await self.jobs.succeed_in(
+                tx, job.id, blob=blob, mime=image.mime, seed=image.seed or job.spec.seed, cost_usd=image.cost_usd
+            )
+            if not moved:
+                log.warning("job %d was no longer running when its image arrived", job.id)
+                return None
+            await self.ledger.capture_in(tx, job.id)
+        return (await self.ledger.balance(job.guild_id)).balance
+
+    async def _refund(self, job: Job, error: BotError) -> None:
+        if isinstance(error, ProviderError) and error.operator_alert:
+            log.error("Segmind needs the operator's attention (job %d): %r", job.id, error)
+        else:
+            log.info("job %d failed: %r", job.id, error)
+        async with self.db.transaction() as tx:
+            moved = await self.jobs.refund_in(
+                tx, job.id, error_kind=type(error).__name__, error_detail=getattr(error, "message", "") or str(error)
+            )
+            if moved:
+                await self.ledger.release_in(tx, job.id)
+        await self._notify_failure(await self.jobs.get(job.id), error)
+
+    async def _notify_failure(self, job: Job, error: BotError) -> None:
+        await self._present("show_failed", job, error)
+        await self.jobs.mark_notified(job.id)
+
+    async def _deliver(self, job: Job) -> None:
+        if self.presenter is None or job.result_blob is None:
+            return
+        image = await self.blobs.get(job.result_blob)
+        balance = (await self.ledger.balance(job.guild_id)).balance
+        try:
+            delivery = await self.presenter.deliver(job, image, job.result_mime or "image/png", balance)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            permanent = isinstance(exc, DeliveryFailed) and exc.permanent
+            attempt = job.delivery_attempts
+            give_up = permanent or attempt >= len(self._delivery_retry_delays)
+            log.warning("posting job %d failed (attempt %d, give up: %s): %r", job.id, attempt + 1, give_up, exc)
+            await self.jobs.mark_delivery_failed(job.id, give_up=give_up, detail=repr(exc))
+            if not give_up:
+                self._spawn(self._retry_delivery(job.id, self._delivery_retry_delays[attempt]))
+            return
+        await self.jobs.mark_posted(job.id, channel_id=delivery.channel_id, message_id=delivery.message_id)
+
+    async def _retry_delivery(self, job_id: int, delay: float) -> None:
+        await asyncio.sleep(delay)
+        job = await self.jobs.get(job_id)
+        if job.state is JobState.SUCCEEDED:
+            await self._deliver(job)
+
+    async def _present(self, method: str, job: Job, arg) -> None:
+        """Progress and failure notices are best effort: a Discord error must not fail the job."""
+        if self.presenter is None:
+            return
+        try:
+            await getattr(self.presenter, method)(job, arg)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("could not show %s for job %d: %r", method, job.id, exc)
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def resume(self) -> dict[str, int]:
+        """Pick up every unfinished job after a start: run, poll, post, or refund and tell."""
+        counts: dict[str, int] = {}
+        for job in await self.jobs.unfinished():
+            counts[job.state.value] = counts.get(job.state.value, 0) + 1
+            if job.state is JobState.REFUNDED:
+                error_cls = ProviderSubmitUncertain if job.error_kind == "ProviderSubmitUncertain" else ProviderError
+                self._spawn(self._notify_failure(job, error_cls(job.error_detail or "")))
+            elif job.state is JobState.SUCCEEDED:
+                self._spawn(self._deliver(job))
+            else:
+                self.scheduler.submit(job.guild_id, job.id)
+        if counts:
+            log.info("resumed unfinished jobs: %s", counts)
+        return counts
+
+    async def close(self) -> None:
+        await self.scheduler.close()
+        tasks = list(self._background)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def spec_for_finalize(spec: GenerationSpec) -> GenerationSpec:
+    """The same prompt, seed and references on Pro (Klein-only options dropped)."""
+    return spec.model_copy(
+        update={
+            "model": ModelId.PRO,
+            "negative_prompt": None,
+            "steps": None,
+            "cfg": None,
+            "sampler": None,
+            "go_fast": None,
+            "quality": None,
+            "image_format": spec.image_format if spec.image_format in (None, "png", "jpeg") else "png",
+        }
+    )

@@ -1,0 +1,261 @@
+"""Jobs: durable rows, written before any money or HTTP moves (owner of the `jobs` table).
+
+    queued ──► submitting ──► submitted ──► succeeded ──► posted
+       │            │              │             └──────► undeliverable (paid image kept on disk)
+       └────────────┴──────────────┴──► refunded  (reservation released, requester told)
+
+`submitting` means the billed POST may be on the wire: after a crash in that state nobody can
+know whether Segmind accepted it, and it is never re-posted. Every transition that moves money
+is written in the same transaction as the ledger change (see core/generation.py).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+
+from core.db import Database, Transaction
+from core.errors import JobNotFound
+from core.models import GenerationSpec, ModelId
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    SUCCEEDED = "succeeded"
+    POSTED = "posted"
+    REFUNDED = "refunded"
+    UNDELIVERABLE = "undeliverable"
+
+    @property
+    def final(self) -> bool:
+        return self in (JobState.POSTED, JobState.REFUNDED, JobState.UNDELIVERABLE)
+
+
+class JobKind(enum.StrEnum):
+    IMAGINE = "imagine"
+    EDIT = "edit"
+    REROLL = "reroll"
+    FINALIZE = "finalize"
+
+
+@dataclass(frozen=True)
+class InteractionRef:
+    """Enough of a Discord interaction to keep editing its response after a restart."""
+
+    application_id: int
+    token: str
+    created_at: float
+    message_id: int | None = None
+    upload_limit: int | None = None  # the interaction's attachment_size_limit
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    guild_id: int
+    channel_id: int
+    user_id: int
+    kind: JobKind
+    parent_job_id: int | None
+    spec: GenerationSpec
+    price: int
+    state: JobState
+    request_id: str | None
+    interaction: InteractionRef | None
+    result_blob: str | None
+    result_mime: str | None
+    result_seed: int | None
+    cost_usd: float | None
+    result_channel_id: int | None
+    result_message_id: int | None
+    error_kind: str | None
+    error_detail: str | None
+    notified: bool
+    delivery_attempts: int
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+    @property
+    def model(self) -> ModelId:
+        return self.spec.model
+
+    @classmethod
+    def from_row(cls, row) -> Job:
+        interaction = None
+        if row["interaction_token"]:
+            interaction = InteractionRef(
+                row["application_id"],
+                row["interaction_token"],
+                row["interaction_at"],
+                row["progress_message_id"],
+                row["upload_limit"],
+            )
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            channel_id=row["channel_id"],
+            user_id=row["user_id"],
+            kind=JobKind(row["kind"]),
+            parent_job_id=row["parent_job_id"],
+            spec=GenerationSpec.model_validate_json(row["spec"]),
+            price=row["price"],
+            state=JobState(row["state"]),
+            request_id=row["request_id"],
+            interaction=interaction,
+            result_blob=row["result_blob"],
+            result_mime=row["result_mime"],
+            result_seed=row["result_seed"],
+            cost_usd=row["cost_usd"],
+            result_channel_id=row["result_channel_id"],
+            result_message_id=row["result_message_id"],
+            error_kind=row["error_kind"],
+            error_detail=row["error_detail"],
+            notified=bool(row["notified"]),
+            delivery_attempts=row["delivery_attempts"],
+            created_at=row["created_at"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+        )
+
+
+class JobStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert_in(
+        self,
+        tx: Transaction,
+        *,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        kind: JobKind,
+        spec: GenerationSpec,
+        price: int,
+        parent_job_id: int | None,
+        interaction: InteractionRef | None,
+    ) -> int:
+        cursor = await tx.execute(
+            "INSERT INTO jobs (guild_id, channel_id, user_id, kind, parent_job_id, model, spec, price, state,"
+            " application_id, interaction_token, interaction_at, progress_message_id, upload_limit, created_at,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+            (
+                guild_id,
+                channel_id,
+                user_id,
+                kind.value,
+                parent_job_id,
+                spec.model.value,
+                spec.model_dump_json(),
+                price,
+                interaction.application_id if interaction else None,
+                interaction.token if interaction else None,
+                interaction.created_at if interaction else None,
+                interaction.message_id if interaction else None,
+                interaction.upload_limit if interaction else None,
+                tx.now,
+                tx.now,
+            ),
+        )
+        return int(cursor.lastrowid)
+
+    async def get(self, job_id: int) -> Job:
+        row = await self._db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        if row is None:
+            raise JobNotFound(job_id)
+        return Job.from_row(row)
+
+    async def get_in(self, tx: Transaction, job_id: int) -> Job:
+        row = await tx.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
+        if row is None:
+            raise JobNotFound(job_id)
+        return Job.from_row(row)
+
+    async def unfinished(self) -> list[Job]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM jobs WHERE state NOT IN ('posted', 'refunded', 'undeliverable')"
+            " OR (state = 'refunded' AND notified = 0) ORDER BY id"
+        )
+        return [Job.from_row(r) for r in rows]
+
+    async def count_waiting(self, guild_id: int) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM jobs WHERE guild_id = ? AND state IN ('queued', 'submitting', 'submitted')",
+            (guild_id,),
+        )
+        return int(row["n"]) if row else 0
+
+    async def _update(self, job_id: int, sql_set: str, params: tuple, *, expect: tuple[JobState, ...]) -> bool:
+        """Apply `sql_set` only if the job is in one of `expect`; False when it was not."""
+        placeholders = ", ".join("?" for _ in expect)
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                f"UPDATE jobs SET {sql_set}, updated_at = ? WHERE id = ? AND state IN ({placeholders})",  # noqa: S608 - fixed fragments
+                (*params, tx.now, job_id, *(s.value for s in expect)),
+            )
+            return cursor.rowcount == 1
+
+    async def mark_submitting(self, job_id: int, now: float) -> bool:
+        return await self._update(
+            job_id, "state = 'submitting', started_at = COALESCE(started_at, ?)", (now,), expect=(JobState.QUEUED,)
+        )
+
+    async def mark_submitted(self, job_id: int, request_id: str) -> bool:
+        return await self._update(
+            job_id, "state = 'submitted', request_id = ?", (request_id,), expect=(JobState.SUBMITTING,)
+        )
+
+    async def set_progress_message(self, job_id: int, message_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE jobs SET progress_message_id = ?, updated_at = ? WHERE id = ?", (message_id, tx.now, job_id)
+            )
+
+    async def succeed_in(
+        self, tx: Transaction, job_id: int, *, blob: str, mime: str, seed: int | None, cost_usd: float | None
+    ) -> bool:
+        cursor = await tx.execute(
+            "UPDATE jobs SET state = 'succeeded', result_blob = ?, result_mime = ?, result_seed = ?, cost_usd = ?,"
+            " finished_at = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'submitting', 'submitted')",
+            (blob, mime, seed, cost_usd, tx.now, tx.now, job_id),
+        )
+        return cursor.rowcount == 1
+
+    async def refund_in(self, tx: Transaction, job_id: int, *, error_kind: str, error_detail: str) -> bool:
+        cursor = await tx.execute(
+            "UPDATE jobs SET state = 'refunded', error_kind = ?, error_detail = ?, finished_at = ?, updated_at = ?"
+            " WHERE id = ? AND state IN ('queued', 'submitting', 'submitted')",
+            (error_kind, error_detail[:500], tx.now, tx.now, job_id),
+        )
+        return cursor.rowcount == 1
+
+    async def mark_posted(self, job_id: int, *, channel_id: int, message_id: int) -> bool:
+        return await self._update(
+            job_id,
+            "state = 'posted', result_channel_id = ?, result_message_id = ?, interaction_token = NULL",
+            (channel_id, message_id),
+            expect=(JobState.SUCCEEDED,),
+        )
+
+    async def mark_delivery_failed(self, job_id: int, *, give_up: bool, detail: str) -> None:
+        state = "'undeliverable'" if give_up else "state"
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                f"UPDATE jobs SET state = {state}, delivery_attempts = delivery_attempts + 1,"  # noqa: S608 - fixed
+                " error_detail = ?, updated_at = ? WHERE id = ? AND state = 'succeeded'",
+                (detail[:500], tx.now, job_id),
+            )
+
+    async def mark_notified(self, job_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE jobs SET notified = 1, interaction_token = NULL, updated_at = ? WHERE id = ?", (tx.now, job_id)
+            )
+
+    async def by_result_message(self, message_id: int) -> Job | None:
+        row = await self._db.fetchone("SELECT * FROM jobs WHERE result_message_id = ?", (message_id,))
+        return None if row is None else Job.from_row(row)

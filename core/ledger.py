@@ -1,0 +1,189 @@
+"""Guild credits: balances, reservations and the append-only ledger (owner of those three tables).
+
+Money moves in three steps keyed by the job id: `reserve` before Segmind is called, `capture`
+when an image came back, `release` when the job failed. Each is idempotent for its job id, so a
+replay after a crash never charges twice, and each runs inside a caller's transaction so it can
+be committed together with the job's own state change.
+
+    balance  = grants − captures (+ refunds)      never negative
+    reserved = sum of held reservations            never above balance
+    available = balance − reserved
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core.db import Database, Transaction
+from core.errors import InsufficientCredits, InvalidAmount
+
+MAX_GRANT = 10**9
+
+
+@dataclass(frozen=True)
+class GuildBalance:
+    guild_id: int
+    balance: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.reserved
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    id: int
+    guild_id: int
+    kind: str
+    amount: int
+    balance_after: int
+    job_id: int | None
+    user_id: int | None
+    reason: str | None
+    created_at: float
+
+
+class Ledger:
+    def __init__(self, db: Database, *, starting_credits: int = 0) -> None:
+        self._db = db
+        self._starting_credits = starting_credits
+
+    # --- inside a caller's transaction -------------------------------------------------------
+
+    async def _guild_row(self, tx: Transaction, guild_id: int) -> GuildBalance:
+        row = await tx.fetchone("SELECT balance, reserved FROM guild_credits WHERE guild_id = ?", (guild_id,))
+        if row is None:
+            start = self._starting_credits
+            await tx.execute(
+                "INSERT INTO guild_credits (guild_id, balance, reserved, created_at) VALUES (?, ?, 0, ?)",
+                (guild_id, start, tx.now),
+            )
+            if start:
+                await self._append(tx, guild_id, "grant", start, start, reason="starting credits")
+            return GuildBalance(guild_id, start, 0)
+        return GuildBalance(guild_id, row["balance"], row["reserved"])
+
+    async def _append(
+        self,
+        tx: Transaction,
+        guild_id: int,
+        kind: str,
+        amount: int,
+        balance_after: int,
+        *,
+        job_id: int | None = None,
+        user_id: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        await tx.execute(
+            "INSERT INTO ledger_entries (guild_id, kind, amount, balance_after, job_id, user_id, reason, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (guild_id, kind, amount, balance_after, job_id, user_id, reason, tx.now),
+        )
+
+    async def reserve_in(self, tx: Transaction, *, job_id: int, guild_id: int, user_id: int, amount: int) -> GuildBalance:
+        """Hold `amount` for `job_id`, or raise InsufficientCredits. Idempotent per job id."""
+        if amount < 0:
+            raise InvalidAmount(amount)
+        existing = await tx.fetchone("SELECT 1 FROM reservations WHERE job_id = ?", (job_id,))
+        current = await self._guild_row(tx, guild_id)
+        if existing is not None:
+            return current
+        if current.available < amount:
+            raise InsufficientCredits(current.available, amount)
+        await tx.execute(
+            "UPDATE guild_credits SET reserved = reserved + ? WHERE guild_id = ?", (amount, guild_id)
+        )
+        await tx.execute(
+            "INSERT INTO reservations (job_id, guild_id, user_id, amount, state, created_at) VALUES (?, ?, ?, ?, 'held', ?)",
+            (job_id, guild_id, user_id, amount, tx.now),
+        )
+        await self._append(tx, guild_id, "reserve", amount, current.balance, job_id=job_id, user_id=user_id)
+        return GuildBalance(guild_id, current.balance, current.reserved + amount)
+
+    async def capture_in(self, tx: Transaction, job_id: int) -> bool:
+        """Turn the job's held reservation into a charge. False if there was nothing held."""
+        row = await tx.fetchone(
+            "SELECT guild_id, user_id, amount FROM reservations WHERE job_id = ? AND state = 'held'", (job_id,)
+        )
+        if row is None:
+            return False
+        guild_id, amount = row["guild_id"], row["amount"]
+        await tx.execute(
+            "UPDATE guild_credits SET balance = balance - ?, reserved = reserved - ? WHERE guild_id = ?",
+            (amount, amount, guild_id),
+        )
+        await tx.execute(
+            "UPDATE reservations SET state = 'captured', settled_at = ? WHERE job_id = ?", (tx.now, job_id)
+        )
+        after = await self._guild_row(tx, guild_id)
+        await self._append(tx, guild_id, "capture", amount, after.balance, job_id=job_id, user_id=row["user_id"])
+        return True
+
+    async def release_in(self, tx: Transaction, job_id: int) -> bool:
+        """Give the job's held reservation back. False if there was nothing held."""
+        row = await tx.fetchone(
+            "SELECT guild_id, user_id, amount FROM reservations WHERE job_id = ? AND state = 'held'", (job_id,)
+        )
+        if row is None:
+            return False
+        guild_id, amount = row["guild_id"], row["amount"]
+        await tx.execute("UPDATE guild_credits SET reserved = reserved - ? WHERE guild_id = ?", (amount, guild_id))
+        await tx.execute(
+            "UPDATE reservations SET state = 'released', settled_at = ? WHERE job_id = ?", (tx.now, job_id)
+        )
+        after = await self._guild_row(tx, guild_id)
+        await self._append(tx, guild_id, "release", amount, after.balance, job_id=job_id, user_id=row["user_id"])
+        return True
+
+    # --- standalone operations --------------------------------------------------------------
+
+    async def grant(self, guild_id: int, amount: int, *, user_id: int | None, reason: str | None) -> GuildBalance:
+        if amount <= 0 or amount > MAX_GRANT:
+            raise InvalidAmount(amount)
+        async with self._db.transaction() as tx:
+            current = await self._guild_row(tx, guild_id)
+            if current.balance + amount > 2**62:
+                raise InvalidAmount(amount)
+            await tx.execute("UPDATE guild_credits SET balance = balance + ? WHERE guild_id = ?", (amount, guild_id))
+            await self._append(
+                tx, guild_id, "grant", amount, current.balance + amount, user_id=user_id, reason=reason
+            )
+            return GuildBalance(guild_id, current.balance + amount, current.reserved)
+
+    async def balance(self, guild_id: int) -> GuildBalance:
+        row = await self._db.fetchone("SELECT balance, reserved FROM guild_credits WHERE guild_id = ?", (guild_id,))
+        if row is None:
+            return GuildBalance(guild_id, self._starting_credits, 0)
+        return GuildBalance(guild_id, row["balance"], row["reserved"])
+
+    async def spent_since(self, guild_id: int, user_id: int, since: float) -> int:
+        row = await self._db.fetchone(
+            "SELECT COALESCE(SUM(amount), 0) AS total FROM ledger_entries"
+            " WHERE guild_id = ? AND user_id = ? AND kind = 'capture' AND created_at >= ?",
+            (guild_id, user_id, since),
+        )
+        return int(row["total"]) if row else 0
+
+    async def spent_today(self, guild_id: int, user_id: int, now: float) -> int:
+        midnight = dt.datetime.fromtimestamp(now, dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return await self.spent_since(guild_id, user_id, midnight.timestamp())
+
+    async def history(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> tuple[list[LedgerEntry], int]:
+        """The guild's latest ledger entries (newest first) and the total number of entries."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM ledger_entries WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+            (guild_id, limit, offset),
+        )
+        total = await self._db.fetchone("SELECT COUNT(*) AS n FROM ledger_entries WHERE guild_id = ?", (guild_id,))
+        return [LedgerEntry(**dict(r)) for r in rows], int(total["n"]) if total else 0
+
+    async def totals(self, guild_id: int) -> dict[str, int]:
+        """Sum of every entry kind for the guild (used by audits and tests of the invariant)."""
+        rows = await self._db.fetchall(
+            "SELECT kind, COALESCE(SUM(amount), 0) AS total FROM ledger_entries WHERE guild_id = ? GROUP BY kind",
+            (guild_id,),
+        )
+        return {r["kind"]: int(r["total"]) for r in rows}
