@@ -102,3 +102,12 @@ def fit_under(data: bytes, limit: int) -> tuple[bytes, str]:
             if candidate.width <= 64 or candidate.height <= 64:
                 raise ValueError(f"cannot fit the image under {limit} bytes")
             scale *= 0.75
+
+
+def image_dimensions(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the header only (None if Pillow cannot tell)."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return img.size
+    except Exception:
+        return None

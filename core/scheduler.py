@@ -51,12 +51,14 @@ class FairScheduler:
         return ahead if job_id in self._queues.get(guild_id, ()) else 0
 
     def position(self, job_id: int) -> int | None:
-        """Jobs that start before `job_id` under round-robin, or None if it is not queued."""
-        for guild_id, queue in self._queues.items():
+        """Jobs that start before `job_id` under round-robin (ignoring caps), or None if not queued."""
+        ring = list(self._queues.items())
+        for rank, (_, queue) in enumerate(ring):
             if job_id in queue:
                 index = queue.index(job_id)
-                others = sum(min(len(q), index) for g, q in self._queues.items() if g != guild_id)
-                return index + others
+                full_rounds = sum(min(len(q), index) for _, q in ring)
+                earlier_this_round = sum(1 for _, q in ring[:rank] if len(q) > index)
+                return full_rounds + earlier_this_round
         return None
 
     def _dispatch(self) -> None:

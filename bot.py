@@ -1,0 +1,181 @@
+"""Entry point: read settings, build the services, run the bot, close everything on exit.
+
+    python bot.py            run the bot (settings from the environment / .env)
+    python bot.py --sync     also force a sync of the slash commands with Discord
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import signal
+import sys
+
+import aiohttp
+import discord
+import yarl
+from discord.ext import commands
+
+from cogs import errors as error_handler
+from cogs.buttons import ResultButton
+from cogs.credits import CreditsCog, HistoryButton
+from cogs.generate import GenerateCog
+from cogs.presenter import DiscordPresenter
+from core.blobs import BlobStore
+from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
+from core.db import Database
+from core.errors import ConfigError
+from core.generation import GenerationService
+from core.jobs import JobStore
+from core.ledger import Ledger
+from core.pricing import PriceList
+from core.ratelimit import SlidingWindowLimiter
+from core.segmind import SegmindClient, SegmindTimeouts
+from core.services import Services
+
+log = logging.getLogger("bot")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats log lines with every secret replaced, whatever logged it (tracebacks included)."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self._secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
+
+def setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        RedactingFormatter(
+            "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            [settings.discord_token.get_secret_value(), settings.segmind_api_key.get_secret_value()],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+
+
+def point_discord_at(settings: Settings) -> None:
+    """Use a REST proxy / gateway proxy (or a local fake) instead of discord.com when configured."""
+    discord.http.Route.BASE = settings.discord_api_base
+    if settings.discord_gateway_url != DEFAULT_GATEWAY_URL:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+class ImageBot(commands.Bot):
+    def __init__(self, services: Services, *, force_sync: bool = False) -> None:
+        intents = discord.Intents.default()
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.services = services
+        self._force_sync = force_sync
+
+    async def setup_hook(self) -> None:
+        error_handler.install(self.tree)
+        await self.add_cog(GenerateCog(self, self.services))
+        await self.add_cog(CreditsCog(self, self.services))
+        self.add_dynamic_items(ResultButton, HistoryButton)
+        presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
+        self.services.generation.presenter = presenter
+        await self.sync_commands_if_changed()
+        await self.services.generation.resume()
+
+    async def sync_commands_if_changed(self) -> None:
+        """Sync only when the command definitions changed (or when asked), not blindly on every start."""
+        mode = "always" if self._force_sync else self.services.settings.sync_commands
+        if mode == "never":
+            return
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        if mode == "auto" and await self.services.db.get_meta("commands_hash") == digest:
+            log.info("slash commands unchanged; not syncing")
+            return
+        synced = await self.tree.sync()
+        await self.services.db.set_meta("commands_hash", digest)
+        log.info("synced %d application commands", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        await self.services.generation.close()
+        await super().close()
+
+
+async def run(settings: Settings, *, force_sync: bool = False) -> None:
+    db = await Database.open(settings.database_path)
+    prices = PriceList.load(settings.prices_path)
+    async with aiohttp.ClientSession() as session:
+        client = SegmindClient(
+            session,
+            api_key=settings.segmind_api_key.get_secret_value(),
+            base_url=settings.segmind_base_url,
+            upload_url=settings.segmind_upload_url,
+            mode=settings.segmind_mode,
+            limiter=SlidingWindowLimiter(settings.segmind_requests_per_minute),
+            timeouts=SegmindTimeouts(),
+            max_image_bytes=settings.max_result_image_bytes,
+            max_attempts=settings.segmind_max_attempts,
+            poll_interval=settings.segmind_poll_interval,
+            backoff_base=settings.segmind_backoff_base,
+        )
+        jobs = JobStore(db)
+        ledger = Ledger(db, starting_credits=settings.starting_credits)
+        blobs = BlobStore(settings.blobs)
+        generation = GenerationService(
+            db=db,
+            jobs=jobs,
+            ledger=ledger,
+            blobs=blobs,
+            prices=prices,
+            client=client,
+            global_limit=settings.max_concurrent_jobs,
+            per_guild_limit=settings.max_concurrent_jobs_per_guild,
+            queue_limit_per_guild=settings.max_queued_jobs_per_guild,
+            progress_interval=settings.progress_interval,
+        )
+        services = Services(settings, db, ledger, jobs, blobs, prices, generation)
+        bot = ImageBot(services, force_sync=force_sync)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+        try:
+            async with bot:
+                await bot.start(settings.discord_token.get_secret_value())
+        finally:
+            await db.close()
+
+
+def main(argv: list[str]) -> int:
+    try:
+        settings = load_settings()
+        PriceList.load(settings.prices_path)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings)
+    point_discord_at(settings)
+    try:
+        asyncio.run(run(settings, force_sync="--sync" in argv))
+    except discord.LoginFailure:
+        log.error("Discord refused DISCORD_TOKEN (login failed)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

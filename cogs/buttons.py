@@ -1,0 +1,41 @@
+"""Persistent result buttons. The job id lives in the custom_id, so a click works after a restart."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+
+from cogs.errors import report_error
+
+RESULT_ACTIONS = {
+    "reroll": ("Reroll", discord.ButtonStyle.secondary, "🎲"),
+    "edit": ("Edit", discord.ButtonStyle.secondary, "✏️"),
+    "pro": ("Finalize with Pro", discord.ButtonStyle.primary, "✨"),
+    "delete": ("Delete", discord.ButtonStyle.danger, "🗑️"),
+}
+
+
+class ResultButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"flux:(?P<action>reroll|edit|pro|delete):(?P<job>[1-9][0-9]{0,18})",
+):
+    def __init__(self, action: str, job_id: int) -> None:
+        label, style, emoji = RESULT_ACTIONS[action]
+        super().__init__(discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=f"flux:{action}:{job_id}"))
+        self.action = action
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> ResultButton:
+        return cls(match["action"], int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        cog = interaction.client.get_cog("Generate")
+        try:
+            await cog.on_result_button(interaction, self.action, self.job_id)
+        except Exception as error:
+            await report_error(interaction, error)

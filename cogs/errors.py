@@ -1,0 +1,55 @@
+"""The one error handler: every error raised while handling an interaction is rendered here.
+
+Slash commands reach it through `CommandTree.on_error`; buttons and modals call `report_error`
+directly. Expected errors (BotError, failed checks) become an ephemeral message; anything else is
+logged with its traceback and the user gets a generic line.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from cogs import messages
+from core.errors import BotError
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def unwrap(error: BaseException) -> BaseException:
+    while isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
+        error = error.__cause__
+    if isinstance(error, app_commands.CommandInvokeError):
+        return error.original
+    return error
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    error = unwrap(error)
+    if not isinstance(error, BotError | app_commands.AppCommandError):
+        log.error("unhandled error in interaction %s", interaction.id, exc_info=error)
+    text = messages.describe_error(error)
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            # A public "thinking…" message is showing: remove it so the error can be private.
+            try:
+                await interaction.delete_original_response()
+            except discord.HTTPException:
+                pass
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException as exc:
+        log.warning("could not tell the user about %r: %r", error, exc)
+
+
+def install(tree: app_commands.CommandTree) -> None:
+    async def on_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await report_error(interaction, error)
+
+    tree.on_error = on_error

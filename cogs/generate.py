@@ -1,0 +1,324 @@
+"""/imagine, /edit, the "Edit with FLUX" context menu and the result buttons.
+
+Thin glue: acknowledge at once, turn options and attachments into a `GenerationSpec`, hand it to
+`GenerationService`, and let the presenter show what happens. Every error goes to cogs/errors.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import messages
+from cogs.errors import NO_MENTIONS, report_error
+from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
+from core.generation import spec_for_finalize
+from core.images import inspect_input
+from core.jobs import InteractionRef, Job, JobKind
+from core.models import ASPECT_RATIOS, MATCH_INPUT, PROMPT_MAX_CHARS, SEED_MAX, GenerationSpec, ModelId
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+MODEL_CHOICES = [app_commands.Choice(name=m.display_name, value=m.value) for m in ModelId]
+RATIO_CHOICES = [app_commands.Choice(name=r, value=r) for r in ASPECT_RATIOS]
+EDIT_RATIO_CHOICES = [app_commands.Choice(name="match input image", value=MATCH_INPUT), *RATIO_CHOICES]
+FORMAT_CHOICES = [app_commands.Choice(name=f, value=f) for f in ("png", "jpeg", "webp")]
+SAMPLER_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("euler", "res_2s")]
+
+Prompt = app_commands.Range[str, 1, PROMPT_MAX_CHARS]
+Seed = app_commands.Range[int, 0, SEED_MAX]
+Side = app_commands.Range[int, 256, 2048]
+
+OPTION_HELP = {
+    "prompt": "What to draw",
+    "model": "Which FLUX.2 model (default: Klein 9B, cheaper and faster)",
+    "aspect_ratio": "Shape of the image",
+    "seed": "Same seed + same prompt = same image",
+    "image_format": "png, jpeg or webp (Pro: png or jpeg)",
+    "width": "Pro only: width in pixels (multiple of 16)",
+    "height": "Pro only: height in pixels (multiple of 16)",
+    "negative_prompt": "Klein only: what to avoid",
+    "steps": "Klein only: inference steps (1-100)",
+    "cfg": "Klein only: guidance scale (1-20)",
+    "sampler": "Klein only: sampling method",
+    "go_fast": "Klein only: fast mode",
+    "quality": "Klein only: output quality (10-100)",
+}
+
+
+def _model(value: str | None) -> ModelId:
+    if value is None:
+        return ModelId.KLEIN
+    try:
+        return ModelId(value)
+    except ValueError:
+        raise InvalidRequest("model", "must be FLUX.2 Pro or FLUX.2 Klein 9B") from None
+
+
+class EditPromptModal(discord.ui.Modal):
+    """Asks for the edit prompt; `on_prompt` runs with the interaction of the submit."""
+
+    prompt: discord.ui.TextInput = discord.ui.TextInput(
+        label="What should change?", style=discord.TextStyle.paragraph, max_length=PROMPT_MAX_CHARS
+    )
+
+    def __init__(self, on_prompt) -> None:
+        super().__init__(title="Edit with FLUX", timeout=600)
+        self._on_prompt = on_prompt
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self._on_prompt(interaction, self.prompt.value)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report_error(interaction, error)
+
+
+class GenerateCog(commands.Cog, name="Generate"):
+    def __init__(self, bot: commands.Bot, services: Services) -> None:
+        self.bot = bot
+        self.services = services
+        self.context_menu = app_commands.ContextMenu(name="Edit with FLUX", callback=self.edit_with_flux)
+        self.context_menu.guild_only = True
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.context_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        return True
+
+    # --- commands ----------------------------------------------------------------------------
+
+    @app_commands.command(name="imagine", description="Generate an image with FLUX.2")
+    @app_commands.guild_only()
+    @app_commands.describe(**OPTION_HELP)
+    @app_commands.choices(
+        model=MODEL_CHOICES, aspect_ratio=RATIO_CHOICES, image_format=FORMAT_CHOICES, sampler=SAMPLER_CHOICES
+    )
+    async def imagine(
+        self,
+        interaction: discord.Interaction,
+        prompt: Prompt,
+        model: str | None = None,
+        aspect_ratio: str | None = None,
+        seed: Seed | None = None,
+        image_format: str | None = None,
+        width: Side | None = None,
+        height: Side | None = None,
+        negative_prompt: app_commands.Range[str, 1, 1000] | None = None,
+        steps: app_commands.Range[int, 1, 100] | None = None,
+        cfg: app_commands.Range[float, 1, 20] | None = None,
+        sampler: str | None = None,
+        go_fast: bool | None = None,
+        quality: app_commands.Range[int, 10, 100] | None = None,
+    ) -> None:
+        message_id = await _defer(interaction)
+        spec = GenerationSpec(
+            model=_model(model),
+            prompt=prompt,
+            aspect_ratio=aspect_ratio,
+            seed=seed,
+            image_format=image_format,
+            width=width,
+            height=height,
+            negative_prompt=negative_prompt,
+            steps=steps,
+            cfg=cfg,
+            sampler=sampler,
+            go_fast=go_fast,
+            quality=quality,
+        )
+        await self.start_job(interaction, message_id, spec, JobKind.IMAGINE)
+
+    @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
+    @app_commands.guild_only()
+    @app_commands.describe(
+        image="The image to edit (PNG, JPEG or WebP)",
+        image2="Another reference image",
+        image3="Another reference image",
+        image4="Another reference image",
+        **OPTION_HELP,
+    )
+    @app_commands.choices(
+        model=MODEL_CHOICES, aspect_ratio=EDIT_RATIO_CHOICES, image_format=FORMAT_CHOICES, sampler=SAMPLER_CHOICES
+    )
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        prompt: Prompt,
+        image: discord.Attachment,
+        image2: discord.Attachment | None = None,
+        image3: discord.Attachment | None = None,
+        image4: discord.Attachment | None = None,
+        model: str | None = None,
+        aspect_ratio: str | None = None,
+        seed: Seed | None = None,
+        image_format: str | None = None,
+        width: Side | None = None,
+        height: Side | None = None,
+        negative_prompt: app_commands.Range[str, 1, 1000] | None = None,
+        steps: app_commands.Range[int, 1, 100] | None = None,
+        cfg: app_commands.Range[float, 1, 20] | None = None,
+        sampler: str | None = None,
+        go_fast: bool | None = None,
+        quality: app_commands.Range[int, 10, 100] | None = None,
+    ) -> None:
+        message_id = await _defer(interaction)
+        attachments = [a for a in (image, image2, image3, image4) if a is not None]
+        spec = GenerationSpec(
+            model=_model(model),
+            prompt=prompt,
+            aspect_ratio=aspect_ratio,
+            seed=seed,
+            image_format=image_format,
+            width=width,
+            height=height,
+            negative_prompt=negative_prompt,
+            steps=steps,
+            cfg=cfg,
+            sampler=sampler,
+            go_fast=go_fast,
+            quality=quality,
+        )
+        # Cheap checks first, so a wrong option costs no download.
+        spec.model_copy(update={"references": ["-"] * len(attachments)}).validate_for_model()
+        references, first_size = await self._store_attachments(attachments)
+        spec = spec.model_copy(update={"references": references, "reference_size": first_size})
+        await self.start_job(interaction, message_id, spec, JobKind.EDIT)
+
+    async def edit_with_flux(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        images = [a for a in message.attachments if _looks_like_image(a)][: ModelId.KLEIN.max_references]
+        if not images:
+            await interaction.response.send_message(messages.EDIT_NEEDS_IMAGE, ephemeral=True)
+            return
+
+        async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
+            message_id = await _defer(modal_interaction)
+            references, first_size = await self._store_attachments(images)
+            spec = GenerationSpec(prompt=prompt, references=references, reference_size=first_size)
+            await self.start_job(modal_interaction, message_id, spec, JobKind.EDIT)
+
+        await interaction.response.send_modal(EditPromptModal(on_prompt))
+
+    # --- result buttons ----------------------------------------------------------------------
+
+    async def on_result_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
+        job = await self._job_of_guild(interaction, job_id)
+        if action == "delete":
+            await self._delete_result(interaction, job)
+        elif action == "edit":
+
+            async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
+                message_id = await _defer(modal_interaction)
+                ref, size = await self._result_as_reference(job)
+                spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
+                await self.start_job(modal_interaction, message_id, spec, JobKind.EDIT, parent_job_id=job.id)
+
+            await interaction.response.send_modal(EditPromptModal(on_prompt))
+        elif action == "reroll":
+            message_id = await _defer(interaction)
+            spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
+            await self.start_job(interaction, message_id, spec, JobKind.REROLL, parent_job_id=job.id)
+        elif action == "pro":
+            message_id = await _defer(interaction)
+            await self.start_job(
+                interaction, message_id, spec_for_finalize(job.spec), JobKind.FINALIZE, parent_job_id=job.id
+            )
+
+    async def _job_of_guild(self, interaction: discord.Interaction, job_id: int) -> Job:
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        job = await self.services.jobs.get(job_id)
+        if job.guild_id != interaction.guild_id:
+            raise JobNotFound(job_id)  # never reveal or act on another server's job
+        return job
+
+    async def _delete_result(self, interaction: discord.Interaction, job: Job) -> None:
+        perms = interaction.permissions
+        if interaction.user.id != job.user_id and not perms.manage_messages:
+            raise NotAllowed("delete someone else's image (that needs Manage Messages)")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if interaction.message is not None:
+            await interaction.message.delete()
+        await interaction.followup.send(messages.DELETED, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _result_as_reference(self, job: Job) -> tuple[str, tuple[int, int] | None]:
+        if job.result_blob is None or not self.services.blobs.exists(job.result_blob):
+            raise InvalidRequest("image", "this result is no longer stored")
+        data = await self.services.blobs.get(job.result_blob)
+        info = inspect_input(f"flux-{job.id}", data, max_bytes=self.services.settings.max_result_image_bytes)
+        return job.result_blob, (info.width, info.height)
+
+    # --- shared pipeline ---------------------------------------------------------------------
+
+    async def _store_attachments(
+        self, attachments: list[discord.Attachment]
+    ) -> tuple[list[str], tuple[int, int] | None]:
+        limit = self.services.settings.max_input_image_bytes
+        refs: list[str] = []
+        first_size: tuple[int, int] | None = None
+        for attachment in attachments:
+            if attachment.size > limit:
+                raise InvalidAttachment(attachment.filename, f"is larger than {limit // (1024 * 1024)} MiB")
+            try:
+                data = await attachment.read()
+            except discord.HTTPException:
+                raise InvalidAttachment(attachment.filename, "could not be downloaded from Discord") from None
+            info = inspect_input(attachment.filename, data, max_bytes=limit)
+            refs.append(await self.services.blobs.put(data))
+            if first_size is None:
+                first_size = (info.width, info.height)
+        return refs, first_size
+
+    async def start_job(
+        self,
+        interaction: discord.Interaction,
+        message_id: int | None,
+        spec: GenerationSpec,
+        kind: JobKind,
+        *,
+        parent_job_id: int | None = None,
+    ) -> Job:
+        """Create the job for an interaction already deferred (its "thinking" message is `message_id`)."""
+        if message_id is None:
+            message_id = (await interaction.original_response()).id
+        ref = InteractionRef(
+            application_id=interaction.application_id,
+            token=interaction.token,
+            created_at=time.time(),
+            message_id=message_id,
+            upload_limit=interaction.filesize_limit,
+        )
+        return await self.services.generation.create_job(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            kind=kind,
+            spec=spec,
+            parent_job_id=parent_job_id,
+            interaction=ref,
+        )
+
+
+async def _defer(interaction: discord.Interaction) -> int | None:
+    """Acknowledge at once with a public "thinking…" message; returns that message's id if Discord said."""
+    callback = await interaction.response.defer(thinking=True)
+    return callback.message_id if callback is not None else None
+
+
+def _looks_like_image(attachment: discord.Attachment) -> bool:
+    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
+    if content_type in ("image/png", "image/jpeg", "image/webp"):
+        return True
+    return attachment.filename.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
+

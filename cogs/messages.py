@@ -1,0 +1,99 @@
+"""Every sentence a user reads, in one place (so wording stays consistent and translation is cheap)."""
+
+from __future__ import annotations
+
+from discord import app_commands
+
+from core import errors as e
+
+NOT_CHARGED = "You were not charged."
+
+
+def describe_error(error: BaseException) -> str:
+    """The ephemeral text for an error; unknown errors get a generic line (details go to the log)."""
+    match error:
+        case e.InsufficientCredits(balance=balance, cost=cost):
+            return (
+                f"This server does not have enough credits: this image costs **{cost}** and the balance "
+                f"available is **{balance}**. Ask an admin to add credits. {NOT_CHARGED}"
+            )
+        case e.InvalidRequest(option=option, reason=reason):
+            return f"The option `{option}` {reason}. {NOT_CHARGED}"
+        case e.InvalidAttachment(filename=filename, reason=reason):
+            return f"The file `{safe_name(filename)}` {reason}. Use a PNG, JPEG or WebP image. {NOT_CHARGED}"
+        case e.InvalidAmount(amount=amount):
+            return f"{amount} is not a valid amount of credits."
+        case e.JobNotFound():
+            return "That image is not known to this bot any more (it may belong to another server or be deleted)."
+        case e.NotAllowed(action=action):
+            return f"You are not allowed to {action}."
+        case e.QueueFull(limit=limit):
+            return f"This server already has {limit} images waiting. Try again when some are done. {NOT_CHARGED}"
+        case e.ProviderModerated():
+            return f"The image was blocked by the provider's safety filter. {NOT_CHARGED}"
+        case e.ProviderRejected(message=message):
+            return f"Segmind refused the request: {clip(message, 300) or 'invalid parameters'}. {NOT_CHARGED}"
+        case e.ProviderAuthError() | e.ProviderModelUnavailable():
+            return f"The bot is misconfigured for this model; its operator has been told. {NOT_CHARGED}"
+        case e.ProviderOutOfCredits():
+            return f"The bot's image service account is out of funds; its operator has been told. {NOT_CHARGED}"
+        case e.ProviderRateLimited():
+            return f"The image service is too busy right now. Please try again in a minute. {NOT_CHARGED}"
+        case e.ProviderSubmitUncertain():
+            return (
+                "The bot lost contact with the image service while sending your request and cannot tell "
+                f"whether it ran, so it was not retried. {NOT_CHARGED}"
+            )
+        case e.ProviderResultExpired():
+            return f"The image service no longer has the result of this request. {NOT_CHARGED}"
+        case e.ProviderBadOutput():
+            return f"The image service returned something that is not a usable image. {NOT_CHARGED}"
+        case e.ProviderError():
+            return f"The image service is having trouble right now. Please try again later. {NOT_CHARGED}"
+        case app_commands.NoPrivateMessage():
+            return "This command only works in a server, not in direct messages."
+        case app_commands.MissingPermissions(missing_permissions=missing):
+            return f"You need the {', '.join(p.replace('_', ' ').title() for p in missing)} permission for this."
+        case app_commands.CheckFailure():
+            return "You are not allowed to use this command."
+    return "Something went wrong on the bot's side. It has been logged; please try again."
+
+
+def clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def safe_name(filename: str) -> str:
+    """A filename fit to show inside backticks."""
+    return clip(filename.replace("`", "'"), 80)
+
+
+def queued(position: int) -> str:
+    if position <= 0:
+        return "⏳ Queued: starting next…"
+    return f"⏳ Queued: {position} image{'s' if position != 1 else ''} ahead of yours…"
+
+
+def running(model_name: str, elapsed: float) -> str:
+    return f"🎨 Generating with {model_name}… {int(elapsed)} s"
+
+
+def failed(error: BaseException) -> str:
+    return f"❌ {describe_error(error)}"
+
+
+def balance_text(*, balance: int, reserved: int, spent_today: int, prices: dict[str, int]) -> str:
+    lines = [f"**Server balance:** {balance} credits" + (f" ({reserved} held for running jobs)" if reserved else "")]
+    lines.append(f"**You spent today:** {spent_today} credits")
+    lines.append("**Prices:** " + ", ".join(f"{name} {price}" for name, price in prices.items()))
+    return "\n".join(lines)
+
+
+def granted(amount: int, balance: int) -> str:
+    return f"Added {amount} credits. The server balance is now {balance}."
+
+
+DM_FALLBACK = "Your image from {channel} could not be posted there, so here it is."
+DELETED = "Deleted."
+EDIT_NEEDS_IMAGE = "That message has no PNG, JPEG or WebP image to edit."

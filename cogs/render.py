@@ -1,0 +1,46 @@
+"""Result embeds and button rows (Discord objects built from plain job data)."""
+
+from __future__ import annotations
+
+import discord
+
+from cogs.buttons import ResultButton
+from cogs.messages import clip
+from core.images import image_dimensions
+from core.jobs import Job
+from core.models import ModelId
+
+EMBED_COLOUR = discord.Colour(0x5865F2)
+
+
+def result_view(job: Job) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ResultButton("reroll", job.id))
+    view.add_item(ResultButton("edit", job.id))
+    if job.model is ModelId.KLEIN:
+        view.add_item(ResultButton("pro", job.id))
+    view.add_item(ResultButton("delete", job.id))
+    return view
+
+
+def result_embed(job: Job, *, image: bytes, filename: str, balance_after: int, now: float) -> discord.Embed:
+    # Mentions inside an embed never ping; markdown is escaped so a prompt cannot restyle the card.
+    embed = discord.Embed(
+        title=job.model.display_name,
+        description=clip(discord.utils.escape_markdown(job.spec.prompt), 1500),
+        colour=EMBED_COLOUR,
+    )
+    size = image_dimensions(image)
+    seed = job.result_seed if job.result_seed is not None else job.spec.seed
+    embed.add_field(name="Seed", value=str(seed) if seed is not None else "random")
+    embed.add_field(name="Size", value=f"{size[0]}×{size[1]}" if size else "unknown")
+    embed.add_field(name="Cost", value=f"{job.price} credits")
+    embed.add_field(name="Balance after", value=f"{balance_after} credits")
+    finished = job.finished_at or now
+    embed.add_field(name="Time", value=f"{max(0.0, finished - job.created_at):.1f} s")
+    embed.add_field(name="Requested by", value=f"<@{job.user_id}>")
+    if job.spec.references:
+        embed.add_field(name="References", value=str(len(job.spec.references)))
+    embed.set_image(url=f"attachment://{filename}")
+    embed.set_footer(text=f"Job {job.id} · {job.kind.value}")
+    return embed

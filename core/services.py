@@ -1,0 +1,24 @@
+"""The core services, built once in bot.py and handed to the cogs (no module-level singletons)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.blobs import BlobStore
+from core.config import Settings
+from core.db import Database
+from core.generation import GenerationService
+from core.jobs import JobStore
+from core.ledger import Ledger
+from core.pricing import PriceList
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    ledger: Ledger
+    jobs: JobStore
+    blobs: BlobStore
+    prices: PriceList
+    generation: GenerationService
