@@ -1,0 +1,816 @@
+"""The Segmind HTTP client: v2 queue (submit, poll, fetch, download) and v1 sync calls for FLUX.2.
+
+What it promises (see ../shared/reference/segmind-flux2.md for the API facts behind it):
+- A billed POST (v2 submit, v1 call) is never sent twice once Segmind may have accepted it. Only a
+  non-200 answer proves it was not accepted; a timeout or a dropped connection after the request
+  went out raises `ProviderSubmitUncertain` at once. Reads (polls, result, download, upload) are
+  safe to repeat and are retried.
+- Every HTTP answer that is not a success becomes one typed `ProviderError` through
+  `error_from_response`, a pure function of status, body and headers.
+- An image is accepted only by its magic bytes (PNG, JPEG, WebP) and only up to `max_image_bytes`.
+- The API key goes in the `x-api-key` header to Segmind's own hosts and nowhere else: not to
+  result hosts, not into any error message, not into any log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import email.utils
+import io
+import json
+import logging
+import math
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any, Literal
+from urllib.parse import quote, unquote_to_bytes, urlsplit
+
+import aiohttp
+from PIL import Image
+
+from core.errors import (
+    ProviderAuthError,
+    ProviderBadOutput,
+    ProviderError,
+    ProviderModelUnavailable,
+    ProviderModerated,
+    ProviderOutOfCredits,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderResultExpired,
+    ProviderSubmitUncertain,
+    ProviderUnavailable,
+)
+from core.images import sniff_image_type
+from core.models import ModelId
+from core.ratelimit import SlidingWindowLimiter
+
+log = logging.getLogger(__name__)
+
+MESSAGE_MAX_CHARS = 300
+ERROR_BODY_MAX_BYTES = 64 * 1024
+JSON_BODY_MAX_BYTES = 1024 * 1024
+RESET_WAIT_MAX = 120.0  # longest wait for a 429's announced reset time
+RESET_HEADER = "x-rate-limit-reset-at-utc"
+OUTPUT_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+
+# "safety" alone would also match Segmind's own 400s about the `safety_tolerance` parameter.
+_MODERATION = re.compile(
+    r"moderat|nsfw|safety(?![\s_-]*tolerance)|request moderated|content moderated", re.IGNORECASE
+)
+_COMPLETED = frozenset({"COMPLETED", "COMPLETE", "SUCCEEDED", "SUCCESS", "DONE"})
+_FAILED = frozenset({"FAILED", "FAILURE", "ERROR", "CANCELLED", "CANCELED"})
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_BASE64 = re.compile(r"[A-Za-z0-9+/=_-]+")
+
+
+@dataclass(frozen=True)
+class GeneratedImage:
+    data: bytes
+    mime: str  # from the magic bytes, never from Content-Type
+    request_id: str | None  # v2 request id; on v1 the x-request-id header when Segmind sends one
+    seed: int | None
+    cost_usd: float | None
+    remaining_credits_usd: float | None
+    generation_seconds: float | None
+
+
+@dataclass(frozen=True)
+class SegmindTimeouts:
+    submit: float = 30
+    poll: float = 15
+    download: float = 60
+    sync: float = 240
+    poll_deadline: float = 1800  # total time a queued job may take
+    upload: float = 60  # reference uploads carry up to 8 images as base64
+
+
+# --- sans-I/O helpers ------------------------------------------------------------------------
+
+
+def _cap(text: str) -> str:
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return text if len(text) <= MESSAGE_MAX_CHARS else text[: MESSAGE_MAX_CHARS - 1] + "…"
+
+
+def _text_from_json(data: Any, depth: int = 0) -> str | None:
+    """Segmind's error text from a parsed body: `error`, `message`, `detail` (FastAPI lists too)."""
+    if depth > 4 or data is None:
+        return None
+    if isinstance(data, str):
+        return data
+    if isinstance(data, list):
+        parts = [p for p in (_text_from_json(item, depth + 1) for item in data) if p]
+        return "; ".join(parts) or None
+    if isinstance(data, dict):
+        for key in ("error", "message", "detail", "msg", "error_message", "errors", "reason"):
+            value = data.get(key)
+            if value in (None, "", [], {}):
+                continue
+            text = _text_from_json(value, depth + 1)
+            if text:
+                loc = data.get("loc")
+                if key == "msg" and isinstance(loc, list):
+                    text = f"{'.'.join(str(p) for p in loc if p != 'body')}: {text}"
+                return text
+        return None
+    return str(data)
+
+
+def error_text(body: bytes) -> str:
+    """A short, printable message from an error body that may be JSON, HTML or garbage."""
+    raw = bytes(body[:ERROR_BODY_MAX_BYTES])
+    text: str | None = None
+    try:
+        text = _text_from_json(json.loads(raw, strict=False))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        text = None
+    if text is None:
+        text = raw.decode("utf-8", "replace")
+        if "<" in text and ">" in text:
+            text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+            text = re.sub(r"(?s)<[^>]*>", " ", text)
+    return _cap(text)
+
+
+def parse_reset_at(value: str | None) -> float | None:
+    """`x-rate-limit-reset-at-utc` as epoch seconds: ISO-8601 (with or without Z/offset; naive = UTC),
+    HTTP date, or epoch seconds / milliseconds. None when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is not None:
+        if not math.isfinite(number) or number < 1e9:  # before 2001: not an absolute time
+            return None
+        return number / 1000.0 if number > 1e11 else number
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return value
+
+
+def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) -> ProviderError:
+    """The one mapping from a Segmind HTTP answer that is not a success to a typed error.
+
+    A 404 here means "model not found" (the billed POST's meaning); during v2 polling the caller
+    reads 404 as an expired request instead.
+    """
+    text = error_text(body)
+    if not text:
+        try:
+            text = HTTPStatus(status).phrase
+        except ValueError:
+            text = f"HTTP {status}"
+    if status in (400, 422):
+        if _MODERATION.search(text):
+            return ProviderModerated(text, status=status)
+        return ProviderRejected(text, status=status)
+    if status in (401, 403):
+        return ProviderAuthError(text, status=status)
+    if status in (404, 405, 410):
+        return ProviderModelUnavailable(text, status=status)
+    if status == 406:
+        return ProviderOutOfCredits(text, status=status)
+    if status == 429:
+        return ProviderRateLimited(
+            text, status=status, reset_at=parse_reset_at(_header(headers, RESET_HEADER))
+        )
+    if status == 408 or status >= 500:
+        return ProviderUnavailable(text, status=status)
+    if 400 <= status < 500:
+        return ProviderRejected(text, status=status)
+    if 300 <= status < 400:  # the endpoint moved: nothing the bot can fix by retrying
+        return ProviderModelUnavailable(text, status=status)
+    return ProviderUnavailable(text, status=status)
+
+
+def terminal_error(payload: Any, status: int | None) -> ProviderError:
+    """A queued request that ended FAILED: moderation, or Segmind's own reason as a rejection."""
+    text = _cap(_text_from_json(payload) or "") if isinstance(payload, dict) else ""
+    text = text or "FAILED"
+    if _MODERATION.search(text):
+        return ProviderModerated(text, status=status)
+    return ProviderRejected(text, status=status)
+
+
+def _state(payload: Any) -> str | None:
+    if isinstance(payload, dict) and isinstance(payload.get("status"), str):
+        return payload["status"].strip().upper()
+    return None
+
+
+def extract_output(payload: Any, _depth: int = 0) -> str | None:
+    """The image reference in a result: an http(s) URL, a data: URI or a bare base64 string.
+
+    Accepts `output` as a string, a list, or a dict with `url`/`image`; `images: [{url}]` or
+    `images: [str]`; and a top-level `image`/`url`. The first plausible one wins.
+    """
+    if _depth > 5:
+        return None
+    if isinstance(payload, str):
+        value = payload.strip()
+        if value.startswith(("http://", "https://", "data:")):
+            return value
+        if len(value) >= 64 and _BASE64.fullmatch(value):
+            return value
+        return None
+    if isinstance(payload, list):
+        for item in payload:
+            found = extract_output(item, _depth + 1)
+            if found:
+                return found
+        return None
+    if isinstance(payload, dict):
+        for key in ("output", "images", "image", "url", "image_url", "uri", "data", "result", "outputs"):
+            if key in payload:
+                found = extract_output(payload[key], _depth + 1)
+                if found:
+                    return found
+    return None
+
+
+def _parse_float(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        match = _NUMBER.search(str(value))
+        if not match:
+            return None
+        number = float(match.group())
+    return number if math.isfinite(number) else None
+
+
+def _parse_int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = str(value).strip()
+    return int(text) if re.fullmatch(r"[-+]?\d+", text) else None
+
+
+def _metadata(payload: Any, keys: tuple[str, ...]) -> Any:
+    """First of `keys` found at the top of a result, in `metrics`, in `output`, or in `images[0]`."""
+    if not isinstance(payload, dict):
+        return None
+    places = [payload, payload.get("metrics"), payload.get("output")]
+    images = payload.get("images")
+    if isinstance(images, list) and images:
+        places.append(images[0])
+    for place in places:
+        if isinstance(place, dict):
+            for key in keys:
+                if place.get(key) is not None:
+                    return place[key]
+    return None
+
+
+def _decode_inline(ref: str, max_bytes: int) -> bytes:
+    """Bytes of a data: URI or a bare base64 string."""
+    if ref.startswith("data:"):
+        head, sep, payload = ref.partition(",")
+        if not sep:
+            raise ProviderBadOutput("result data URI has no payload")
+        is_b64 = head.lower().endswith(";base64")
+    else:
+        payload, is_b64 = ref, True
+    if len(payload) > max_bytes * 4 // 3 + 8:
+        raise ProviderBadOutput(f"result image is larger than {max_bytes} bytes")
+    try:
+        if is_b64:
+            compact = "".join(payload.split())
+            compact += "=" * (-len(compact) % 4)
+            altchars = b"-_" if ("-" in compact or "_" in compact) else None
+            data = base64.b64decode(compact, altchars=altchars, validate=True)
+        else:
+            data = unquote_to_bytes(payload)
+    except (binascii.Error, ValueError):
+        raise ProviderBadOutput("result image is not valid base64") from None
+    if len(data) > max_bytes:
+        raise ProviderBadOutput(f"result image is larger than {max_bytes} bytes")
+    return data
+
+
+def _verify_image(data: bytes) -> None:
+    with Image.open(io.BytesIO(data)) as img:
+        if img.width <= 0 or img.height <= 0:
+            raise ValueError("no dimensions")
+        img.verify()  # PNG: every chunk's CRC up to IEND, so truncation shows
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# --- the client ------------------------------------------------------------------------------
+
+
+class SegmindClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        api_key: str,
+        base_url: str = "https://api.segmind.com",
+        upload_url: str = "https://workflows-api.segmind.com/upload-asset",
+        mode: Literal["queue", "sync"] = "queue",
+        limiter: SlidingWindowLimiter | None = None,
+        timeouts: SegmindTimeouts = SegmindTimeouts(),  # noqa: B008 - frozen, so sharing is safe
+        max_image_bytes: int = 50 * 1024 * 1024,
+        max_attempts: int = 4,
+        poll_interval: float = 1.0,
+        poll_interval_max: float = 5.0,
+        backoff_base: float = 1.0,
+        backoff_max: float = 30.0,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        if mode not in ("queue", "sync"):
+            raise ValueError(f"mode must be 'queue' or 'sync', not {mode!r}")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._session = session
+        self._api_key = api_key
+        self._base = base_url.rstrip("/")
+        self._upload_url = upload_url
+        self._mode = mode
+        self._limiter = limiter
+        self._timeouts = timeouts
+        self._max_image_bytes = max_image_bytes
+        self._max_attempts = max_attempts
+        self._poll_interval = poll_interval
+        self._poll_interval_max = max(poll_interval_max, poll_interval)
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        # The key is sent only to hosts that are Segmind's own API or upload endpoint.
+        self._key_origins = {self._origin(self._base), self._origin(upload_url)}
+
+    @property
+    def mode(self) -> Literal["queue", "sync"]:
+        return self._mode
+
+    # -- public API ---------------------------------------------------------------------------
+
+    async def generate(
+        self,
+        model: ModelId,
+        body: dict,
+        *,
+        request_id: str | None = None,
+        on_submitted: Callable[[str], Awaitable[None]] | None = None,
+    ) -> GeneratedImage:
+        """One image for `body`. Queue mode submits (unless `request_id` resumes an earlier submit),
+        reports the id through `on_submitted` before polling, then polls and downloads. Sync mode
+        makes one v1 call. A given `request_id` is always resumed through v2, whatever the mode."""
+        slug = ModelId(model).value
+        if request_id is not None:
+            log.info("segmind %s: resuming request %s", slug, request_id)
+            return await self._finish_queued(request_id)
+        if self._mode == "sync":
+            return await self._generate_sync(slug, body)
+        request_id = await self._submit(slug, body)
+        if on_submitted is not None:
+            await on_submitted(request_id)
+        return await self._finish_queued(request_id)
+
+    async def upload_references(self, images: list[tuple[bytes, str]]) -> list[str]:
+        """Upload reference images to Segmind's storage; their persistent URLs, in order."""
+        if not images:
+            return []
+        data_urls = []
+        for data, mime in images:
+            real = sniff_image_type(data) or mime
+            data_urls.append(f"data:{real};base64,{base64.b64encode(data).decode('ascii')}")
+        status, headers, body = await self._request(
+            "POST",
+            self._upload_url,
+            json_body={"data_urls": data_urls},
+            timeout=self._timeouts.upload,
+            read_limit=JSON_BODY_MAX_BYTES,
+            what="upload",
+        )
+        if status != 200:
+            raise self._error(status, body, headers)
+        payload = self._json(body)
+        urls: Any = None
+        if isinstance(payload, dict):
+            for key in ("file_urls", "urls"):
+                if isinstance(payload.get(key), list):
+                    urls = payload[key]
+                    break
+            else:
+                for key in ("file_url", "url"):
+                    if isinstance(payload.get(key), str):
+                        urls = [payload[key]]
+                        break
+        if not isinstance(urls, list) or not all(isinstance(u, str) and u.startswith("http") for u in urls):
+            raise ProviderBadOutput("upload answer carries no file URLs", status=status)
+        if len(urls) != len(images):
+            raise ProviderBadOutput(
+                f"upload returned {len(urls)} URLs for {len(images)} images", status=status
+            )
+        log.info("segmind: uploaded %d reference image(s)", len(urls))
+        return urls
+
+    async def account_credits(self) -> float | None:
+        """The account's balance in USD, or None when the answer carries no readable number."""
+        status, headers, body = await self._request(
+            "GET",
+            f"{self._base}/v1/get-user-credits",
+            timeout=self._timeouts.poll,
+            read_limit=JSON_BODY_MAX_BYTES,
+            what="credits",
+        )
+        if status != 200:
+            raise self._error(status, body, headers)
+        payload = self._json(body)
+        if not isinstance(payload, dict):
+            return None
+        return _parse_float(payload.get("credits"))
+
+    # -- generation flows ---------------------------------------------------------------------
+
+    async def _generate_sync(self, slug: str, body: dict) -> GeneratedImage:
+        status, headers, data = await self._post_billed(
+            f"{self._base}/v1/{slug}",
+            body,
+            timeout=self._timeouts.sync,
+            read_limit=self._max_image_bytes,
+            what=f"v1 {slug}",
+        )
+        request_id = _header(headers, "x-request-id")
+        log.info("segmind %s: v1 answered %s (request %s)", slug, status, request_id)
+        payload = None
+        if sniff_image_type(data) is None:
+            # Raw image bytes are the documented answer; a JSON body with the image inside is
+            # tolerated because the seed's sample code reads the answer as JSON.
+            payload = self._json(data)
+            ref = extract_output(payload)
+            if ref is None:
+                raise ProviderBadOutput(f"v1 answer is not an image ({len(data)} bytes)", status=status)
+            data = await self._fetch_image(ref)
+        mime = await self._check_image(data)
+        return GeneratedImage(
+            data=data,
+            mime=mime,
+            request_id=request_id,
+            seed=_parse_int(_header(headers, "x-seed-value") or _metadata(payload, ("seed",))),
+            cost_usd=_parse_float(_header(headers, "x-cost")),
+            remaining_credits_usd=_parse_float(_header(headers, "x-remaining-credits")),
+            generation_seconds=_parse_float(_header(headers, "x-generation-time")),
+        )
+
+    async def _submit(self, slug: str, body: dict) -> str:
+        status, _, data = await self._post_billed(
+            f"{self._base}/v2/{slug}",
+            body,
+            timeout=self._timeouts.submit,
+            read_limit=JSON_BODY_MAX_BYTES,
+            what=f"v2 submit {slug}",
+        )
+        payload = self._json(data)
+        request_id = payload.get("request_id") if isinstance(payload, dict) else None
+        if isinstance(request_id, int) and not isinstance(request_id, bool):
+            request_id = str(request_id)
+        if not isinstance(request_id, str) or not request_id.strip():
+            if _state(payload) in _FAILED:  # refused outright: nothing was queued, nothing billed
+                raise self._scrubbed(terminal_error(payload, status))
+            raise ProviderSubmitUncertain(f"submit answered {status} without a request id", status=status)
+        log.info("segmind %s: submitted, request %s (%s)", slug, request_id, _state(payload))
+        return request_id.strip()
+
+    async def _finish_queued(self, request_id: str) -> GeneratedImage:
+        quoted = quote(request_id, safe="")
+        status_url = f"{self._base}/v2/requests/{quoted}/status"
+        result_url = f"{self._base}/v2/requests/{quoted}"
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        slept = 0.0
+        interval = self._poll_interval
+        while True:
+            state, _, _, _ = await self._poll(status_url, request_id, "status")
+            if state in _COMPLETED or state is None:  # no readable state: the result URL may know
+                state, payload, headers, raw = await self._poll(result_url, request_id, "result")
+                if raw is not None:  # the result URL answered with the image itself
+                    return await self._image(raw, request_id, None, headers)
+                if state in _COMPLETED or (state is None and extract_output(payload) is not None):
+                    return await self._image_from_result(request_id, payload, headers)
+            elapsed = max(loop.time() - started, slept)
+            if elapsed >= self._timeouts.poll_deadline:
+                # Segmind may still finish (and bill) it; the caller must not submit it again.
+                raise ProviderSubmitUncertain(f"request {request_id} still {state} after {elapsed:.0f} s")
+            log.debug("segmind: request %s is %s, next poll in %.2f s", request_id, state, interval)
+            await self._sleep(interval)
+            slept += interval
+            interval = min(interval * 1.5, self._poll_interval_max)
+
+    async def _poll(
+        self, url: str, request_id: str, what: str
+    ) -> tuple[str | None, Any, Mapping[str, str], bytes | None]:
+        """(state, payload, headers, raw image or None) of a status or result URL; raises on
+        a terminal failure (FAILED → moderated/rejected, 404 → expired) or a non-retryable error."""
+        status, headers, body = await self._request(
+            "GET",
+            url,
+            timeout=self._timeouts.poll,
+            read_limit=JSON_BODY_MAX_BYTES + self._max_image_bytes * 4 // 3,
+            what=what,
+        )
+        log.debug("segmind: %s of %s answered %s", what, request_id, status)
+        payload = self._json(body)
+        state = _state(payload)
+        if state in _FAILED:  # a body that announces a terminal state is a result, whatever the status
+            error = terminal_error(payload, status)
+            log.info("segmind: request %s FAILED (%s)", request_id, type(error).__name__)
+            raise self._scrubbed(error)
+        if status in (404, 410):
+            raise ProviderResultExpired(f"request {request_id} is no longer known to Segmind", status=status)
+        if status != 200:
+            raise self._error(status, body, headers)
+        if payload is None:
+            if what == "result" and sniff_image_type(body) is not None:
+                return "COMPLETED", None, headers, body
+            raise ProviderBadOutput(f"{what} answer is not JSON ({len(body)} bytes)", status=status)
+        return state, payload, headers, None
+
+    async def _image_from_result(
+        self, request_id: str, payload: Any, headers: Mapping[str, str]
+    ) -> GeneratedImage:
+        ref = extract_output(payload)
+        if ref is None:
+            raise ProviderBadOutput(f"result of {request_id} names no image", status=200)
+        data = await self._fetch_image(ref)
+        return await self._image(data, request_id, payload, headers)
+
+    async def _image(
+        self, data: bytes, request_id: str, payload: Any, headers: Mapping[str, str]
+    ) -> GeneratedImage:
+        mime = await self._check_image(data)
+        cost = _metadata(payload, ("cost", "cost_usd", "price"))
+        if cost is None:
+            cost = _header(headers, "x-cost")
+        log.info("segmind: request %s done (%s, %d bytes)", request_id, mime, len(data))
+        return GeneratedImage(
+            data=data,
+            mime=mime,
+            request_id=request_id,
+            seed=_parse_int(_metadata(payload, ("seed", "seed_value"))),
+            cost_usd=_parse_float(cost),
+            remaining_credits_usd=_parse_float(_header(headers, "x-remaining-credits")),
+            generation_seconds=_parse_float(
+                _metadata(payload, ("predict_time", "inference_time", "generation_time", "execution_time"))
+            ),
+        )
+
+    async def _fetch_image(self, ref: str) -> bytes:
+        if not ref.startswith(("http://", "https://")):
+            return _decode_inline(ref, self._max_image_bytes)
+        status, _, data = await self._request(
+            "GET",
+            ref,
+            timeout=self._timeouts.download,
+            read_limit=self._max_image_bytes,
+            what="download",
+            image=True,
+        )
+        if status in (403, 404, 410):
+            raise ProviderResultExpired(f"result image answered {status}", status=status)
+        if status != 200:
+            raise ProviderBadOutput(f"result image answered {status}", status=status)
+        return data
+
+    async def _check_image(self, data: bytes) -> str:
+        if not data:
+            raise ProviderBadOutput("result image is empty", status=200)
+        mime = sniff_image_type(data)
+        if mime not in OUTPUT_TYPES:
+            raise ProviderBadOutput(
+                f"result is not a PNG, JPEG or WebP image ({len(data)} bytes)", status=200
+            )
+        try:
+            await asyncio.to_thread(_verify_image, data)
+        except Exception as exc:
+            raise ProviderBadOutput(
+                f"result {mime} image is damaged ({type(exc).__name__})", status=200
+            ) from None
+        return mime
+
+    # -- HTTP with the retry policy -----------------------------------------------------------
+
+    async def _post_billed(
+        self, url: str, body: dict, *, timeout: float, read_limit: int, what: str
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """A POST Segmind bills on 200. Retried only when an answer proved it was not accepted
+        (a non-200 retryable status) or nothing was sent (connection refused, DNS, connect timeout)."""
+        last: ProviderError | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            if self._limiter is not None:
+                await self._limiter.acquire()
+            try:
+                async with self._session.post(
+                    url,
+                    json=body,
+                    headers=self._headers(url, json_body=True),
+                    timeout=self._client_timeout(timeout),
+                    allow_redirects=False,
+                ) as resp:
+                    status, headers = resp.status, resp.headers
+                    if 200 <= status < 300:
+                        try:
+                            data = await self._read_capped(resp, read_limit)
+                        except _TooLarge:
+                            raise ProviderBadOutput(
+                                f"{what}: answer larger than {read_limit} bytes", status=status
+                            ) from None
+                        log.debug("segmind: %s answered %s (%d bytes)", what, status, len(data))
+                        return status, headers, data
+                    error_body = await self._read_error_body(resp)
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                error: ProviderError = ProviderUnavailable(
+                    f"{what}: could not connect ({type(exc).__name__})"
+                )
+            except aiohttp.InvalidURL:
+                raise ProviderModelUnavailable(f"{what}: invalid URL") from None
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                log.warning("segmind: %s sent but unanswered (%s): not re-posting", what, type(exc).__name__)
+                raise ProviderSubmitUncertain(
+                    f"{what}: sent, but no complete answer ({type(exc).__name__})"
+                ) from exc
+            else:
+                error = self._error(status, error_body, headers)
+                log.info("segmind: %s answered %s (%s)", what, status, type(error).__name__)
+            last = error
+            if not error.retryable or attempt == self._max_attempts:
+                raise error
+            await self._wait_before_retry(error, attempt, what)
+        assert last is not None
+        raise last
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: float,
+        read_limit: int,
+        what: str,
+        json_body: Any = None,
+        image: bool = False,
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """A request that is safe to repeat (reads, uploads). Transient failures (429, 408, 5xx,
+        timeouts, connection errors) are retried; any other answer is returned as it is."""
+        last: ProviderError | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                async with self._session.request(
+                    method,
+                    url,
+                    json=json_body,
+                    headers=self._headers(url, json_body=json_body is not None),
+                    timeout=self._client_timeout(timeout),
+                ) as resp:
+                    status, headers = resp.status, resp.headers
+                    if status == 200:
+                        try:
+                            data = await self._read_capped(resp, read_limit)
+                        except _TooLarge:
+                            kind = "result image" if image else f"{what} answer"
+                            raise ProviderBadOutput(
+                                f"{kind} is larger than {read_limit} bytes", status=status
+                            ) from None
+                    else:
+                        data = await self._read_error_body(resp)
+            except aiohttp.InvalidURL:
+                raise ProviderBadOutput(f"{what}: invalid URL") from None
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                error: ProviderError = ProviderUnavailable(f"{what}: {type(exc).__name__}")
+            else:
+                if status == 408 or status == 429 or status >= 500:
+                    error = self._error(status, data, headers)
+                else:
+                    return status, headers, data
+            last = error
+            log.info(
+                "segmind: %s attempt %d/%d failed (%s)", what, attempt, self._max_attempts, error.message
+            )
+            if attempt == self._max_attempts:
+                raise error
+            await self._wait_before_retry(error, attempt, what)
+        assert last is not None
+        raise last
+
+    async def _wait_before_retry(self, error: ProviderError, attempt: int, what: str) -> None:
+        delay = None
+        if isinstance(error, ProviderRateLimited) and error.reset_at is not None:
+            until_reset = error.reset_at - time.time()
+            if until_reset > 0:
+                delay = min(until_reset, RESET_WAIT_MAX)
+        if delay is None:
+            delay = self._rng.uniform(0, min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1)))
+        if isinstance(error, ProviderRateLimited) and self._limiter is not None:
+            self._limiter.penalize(self._limiter.clock() + delay)
+        log.debug("segmind: retrying %s in %.2f s", what, delay)
+        await self._sleep(delay)
+
+    # -- small helpers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _origin(url: str) -> tuple[str, str, int | None]:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, (parts.hostname or "").lower(), port
+
+    def _headers(self, url: str, *, json_body: bool) -> dict[str, str]:
+        headers = {}
+        if self._origin(url) in self._key_origins:
+            headers["x-api-key"] = self._api_key
+        if json_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    @staticmethod
+    def _client_timeout(total: float) -> aiohttp.ClientTimeout:
+        # A separate, shorter connect timeout raises ConnectionTimeoutError, which proves the
+        # request was never sent; a `total` timeout alone could not tell the two apart.
+        return aiohttp.ClientTimeout(total=total, connect=min(10.0, total / 2))
+
+    @staticmethod
+    async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+        if resp.content_length is not None and resp.content_length > limit:
+            raise _TooLarge
+        chunks = []
+        size = 0
+        async for chunk in resp.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    @staticmethod
+    async def _read_error_body(resp: aiohttp.ClientResponse) -> bytes:
+        """Up to ERROR_BODY_MAX_BYTES of an error answer; the status already says enough if it fails."""
+        buf = bytearray()
+        try:
+            while len(buf) < ERROR_BODY_MAX_BYTES:
+                chunk = await resp.content.read(ERROR_BODY_MAX_BYTES - len(buf))
+                if not chunk:
+                    break
+                buf += chunk
+        except (TimeoutError, aiohttp.ClientError):
+            pass
+        return bytes(buf)
+
+    @staticmethod
+    def _json(body: bytes) -> Any:
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key, "[redacted]") if self._api_key else text
+
+    def _scrubbed(self, error: ProviderError) -> ProviderError:
+        if self._api_key and (
+            self._api_key in error.message or any(self._api_key in str(a) for a in error.args)
+        ):
+            error.message = self._scrub(error.message)
+            error.args = tuple(self._scrub(str(a)) for a in error.args)
+        return error
+
+    def _error(self, status: int, body: bytes, headers: Mapping[str, str]) -> ProviderError:
+        return self._scrubbed(error_from_response(status, body, headers))
