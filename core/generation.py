@@ -69,6 +69,7 @@ class GenerationService:
         queue_limit_per_guild: int = 50,
         progress_interval: float = 5.0,
         delivery_retry_delays: tuple[float, ...] = (5, 30, 120, 600, 1800),
+        follow_delays: tuple[float, ...] = (10, 30, 60, 120, 300, 600),
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -82,6 +83,7 @@ class GenerationService:
         self._queue_limit = queue_limit_per_guild
         self._progress_interval = progress_interval
         self._delivery_retry_delays = delivery_retry_delays
+        self._follow_delays = follow_delays
         self._clock = clock
         self._rng = rng or random.Random()
         self._background: set[asyncio.Task[None]] = set()
@@ -171,7 +173,7 @@ class GenerationService:
                 # The billed POST may have reached Segmind before the crash: never post it again.
                 raise ProviderSubmitUncertain("interrupted while submitting")
             if job.state is JobState.SUBMITTED and job.request_id:
-                return await self.client.generate(job.model, {}, request_id=job.request_id)
+                return await self._follow(job.request_id, job.model)
             urls: list[str] = []
             if job.spec.references:
                 refs = [await self.blobs.get(ref) for ref in job.spec.references]
@@ -179,14 +181,35 @@ class GenerationService:
             body = request_body(build_request(job.spec, urls, safety_tolerance=DEFAULT_SAFETY_TOLERANCE))
             await self.jobs.mark_submitting(job.id, self._clock())
 
+            accepted: list[str] = []
+
             async def submitted(request_id: str) -> None:
                 await self.jobs.mark_submitted(job.id, request_id)
+                accepted.append(request_id)
 
-            return await self.client.generate(job.model, body, on_submitted=submitted)
+            try:
+                return await self.client.generate(job.model, body, on_submitted=submitted)
+            except ProviderError as error:
+                if not (error.retryable and accepted):
+                    raise
+                # Segmind has the job (and will bill it): keep following it, never submit again.
+                return await self._follow(accepted[0], job.model)
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
+
+    async def _follow(self, request_id: str, model: ModelId):
+        """Poll an accepted request through passing outages until it ends or Segmind forgets it."""
+        for delay in (*self._follow_delays, None):
+            try:
+                return await self.client.generate(model, {}, request_id=request_id)
+            except ProviderError as error:
+                if not error.retryable or delay is None:
+                    raise
+                log.warning("request %s: %r; polling again in %.0f s", request_id, error, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
 
     async def _tick(self, job: Job) -> None:
         started = self._clock()

@@ -1,0 +1,242 @@
+"""The pipeline against the fake Segmind over real sockets and a real SQLite file (no Discord)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import pytest
+
+from core.blobs import BlobStore
+from core.errors import (
+    InsufficientCredits,
+    ProviderModerated,
+    ProviderRejected,
+    ProviderSubmitUncertain,
+)
+from core.generation import Delivery, DeliveryFailed, GenerationService
+from core.jobs import JobKind, JobState, JobStore
+from core.ledger import Ledger
+from core.models import GenerationSpec, ModelId
+from core.pricing import PriceList
+from core.segmind import SegmindClient
+from tests.fakes.segmind_server import Fault, FakeSegmind
+
+GUILD, CHANNEL, USER = 10, 20, 30
+
+
+class RecordingPresenter:
+    def __init__(self) -> None:
+        self.delivered: list[tuple[int, bytes]] = []
+        self.failed: list[tuple[int, Exception]] = []
+        self.fail_deliveries = 0
+        self.permanent = False
+        self.done = asyncio.Event()
+
+    async def show_queued(self, job, position):
+        pass
+
+    async def show_running(self, job, elapsed):
+        pass
+
+    async def deliver(self, job, image, mime, balance_after):
+        if self.fail_deliveries:
+            self.fail_deliveries -= 1
+            raise DeliveryFailed("discord is down", permanent=self.permanent)
+        self.delivered.append((job.id, image))
+        self.done.set()
+        return Delivery(CHANNEL, 1000 + job.id)
+
+    async def show_failed(self, job, error):
+        self.failed.append((job.id, error))
+        self.done.set()
+
+
+@pytest.fixture
+async def segmind():
+    fake = FakeSegmind(latency=0.02)
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def world(db, tmp_path, segmind):
+    session = aiohttp.ClientSession()
+    services = []
+
+    def build(mode: str = "queue") -> tuple[GenerationService, RecordingPresenter]:
+        client = SegmindClient(
+            session,
+            api_key="test-key",
+            base_url=segmind.base_url,
+            upload_url=segmind.upload_url,
+            mode=mode,
+            poll_interval=0.01,
+            poll_interval_max=0.02,
+            backoff_base=0.01,
+        )
+        service = GenerationService(
+            db=db,
+            jobs=JobStore(db),
+            ledger=Ledger(db),
+            blobs=BlobStore(tmp_path / "blobs"),
+            prices=PriceList.load("data/prices.json"),
+            client=client,
+            progress_interval=0.05,
+            delivery_retry_delays=(0.01, 0.01),
+            follow_delays=(0.01, 0.01),
+        )
+        presenter = RecordingPresenter()
+        service.presenter = presenter
+        services.append(service)
+        return service, presenter
+
+    yield build
+    for service in services:
+        await service.close()
+    await session.close()
+
+
+async def settle(service: GenerationService, job_id: int, *states: JobState) -> None:
+    for _ in range(500):
+        job = await service.jobs.get(job_id)
+        if job.state in states and (job.state is not JobState.REFUNDED or job.notified):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"job {job_id} stuck in {job.state}")
+
+
+async def new_job(service: GenerationService, spec: GenerationSpec | None = None):
+    return await service.create_job(
+        guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE,
+        spec=spec or GenerationSpec(prompt="a lighthouse at dusk"),
+    )
+
+
+async def test_success_captures_once_and_delivers(world, segmind):
+    service, presenter = world()
+    await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    job = await new_job(service)
+    await settle(service, job.id, JobState.POSTED)
+    assert [j for j, _ in presenter.delivered] == [job.id]
+    assert (await service.ledger.balance(GUILD)).balance == 8
+    assert segmind.billed == 1 and len(segmind.submits) == 1
+    stored = await service.jobs.get(job.id)
+    assert stored.request_id and stored.result_blob and stored.result_seed is not None
+
+
+async def test_insufficient_credits_creates_no_job(world):
+    service, _ = world()
+    await service.ledger.grant(GUILD, 1, user_id=1, reason=None)
+    with pytest.raises(InsufficientCredits):
+        await new_job(service)
+    assert await service.jobs.unfinished() == []
+    assert await service.ledger.totals(GUILD) == {"grant": 1}
+
+
+@pytest.mark.parametrize(
+    ("arrange", "error_type"),
+    [
+        (lambda fake: fake.script("submit", Fault(422, {"error": "width must be a multiple of 16"})), ProviderRejected),
+        (lambda fake: fake.fail_job("moderated"), ProviderModerated),
+    ],
+)
+async def test_provider_refusals_release_everything(world, segmind, arrange, error_type):
+    service, presenter = world()
+    await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    arrange(segmind)
+    job = await new_job(service)
+    await settle(service, job.id, JobState.REFUNDED)
+    assert [type(e) for _, e in presenter.failed] == [error_type]
+    balance = await service.ledger.balance(GUILD)
+    assert (balance.balance, balance.reserved) == (10, 0)
+
+
+async def test_server_error_then_success_is_one_billed_job(world, segmind):
+    service, presenter = world()
+    await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    segmind.script("submit", Fault(500, {"error": "boom"}))
+    job = await new_job(service)
+    await settle(service, job.id, JobState.POSTED)
+    assert segmind.billed == 1
+    assert (await service.ledger.totals(GUILD))["capture"] == 2
+
+
+async def test_restart_while_submitted_polls_instead_of_resubmitting(world, segmind, db):
+    first, _ = world()
+    await first.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    segmind.latency = 0.5
+    job = await new_job(first)
+    for _ in range(300):
+        if (await first.jobs.get(job.id)).state is JobState.SUBMITTED:
+            break
+        await asyncio.sleep(0.01)
+    await first.close()  # the "crash": tasks cancelled, only the database remains
+    assert (await first.jobs.get(job.id)).state is JobState.SUBMITTED
+
+    second, presenter = world()
+    counts = await second.resume()
+    assert counts == {"submitted": 1}
+    await settle(second, job.id, JobState.POSTED)
+    assert len(segmind.submits) == 1, "a submitted job is never posted to Segmind again"
+    assert presenter.delivered and (await second.ledger.totals(GUILD))["capture"] == 2
+
+
+async def test_restart_while_submitting_refunds_without_resubmitting(world, segmind, db):
+    service, _ = world()
+    await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    job = await new_job(service)
+    await settle(service, job.id, JobState.POSTED)
+    # Simulate a crash exactly between "submitting" and the reply of a second job.
+    async with db.transaction() as tx:
+        job_id = await service.jobs.insert_in(
+            tx, guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE,
+            spec=GenerationSpec(prompt="x", seed=1), price=2, parent_job_id=None, interaction=None,
+        )
+        await service.ledger.reserve_in(tx, job_id=job_id, guild_id=GUILD, user_id=USER, amount=2)
+        await tx.execute("UPDATE jobs SET state = 'submitting' WHERE id = ?", (job_id,))
+    restarted, presenter = world()
+    await restarted.resume()
+    await settle(restarted, job_id, JobState.REFUNDED)
+    assert [type(e) for _, e in presenter.failed] == [ProviderSubmitUncertain]
+    assert len(segmind.submits) == 1
+    assert (await restarted.ledger.balance(GUILD)).reserved == 0
+
+
+async def test_paid_image_survives_failed_posting(world, segmind):
+    service, presenter = world()
+    await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    presenter.fail_deliveries = 2
+    job = await new_job(service)
+    await settle(service, job.id, JobState.POSTED)
+    assert len(presenter.delivered) == 1 and segmind.billed == 1
+    assert (await service.ledger.totals(GUILD))["capture"] == 2
+
+
+async def test_unpostable_image_is_kept_and_charged_once(world, segmind):
+    service, presenter = world()
+    await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    presenter.fail_deliveries, presenter.permanent = 1, True
+    job = await new_job(service)
+    await settle(service, job.id, JobState.UNDELIVERABLE)
+    stored = await service.jobs.get(job.id)
+    assert service.blobs.exists(stored.result_blob), "the paid image stays on disk"
+    assert (await service.ledger.totals(GUILD))["capture"] == 2
+
+
+async def test_sync_mode_and_references(world, segmind, tmp_path):
+    service, presenter = world("sync")
+    await service.ledger.grant(GUILD, 20, user_id=1, reason=None)
+    from PIL import Image
+    import io
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (1, 2, 3)).save(out, "PNG")
+    ref = await service.blobs.put(out.getvalue())
+    spec = GenerationSpec(model=ModelId.PRO, prompt="make it blue", references=[ref], reference_size=(64, 64))
+    job = await new_job(service, spec)
+    await settle(service, job.id, JobState.POSTED)
+    assert len(segmind.v1_calls) == 1 and segmind.uploads
+    assert segmind.v1_calls[0]["image_urls"][0].startswith(segmind.base_url)
+    assert segmind.unknown_params == []
