@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+
 import discord
 from discord import app_commands
 from discord.ext import commands

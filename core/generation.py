@@ -18,8 +18,8 @@ from typing import Protocol
 
 from core.blobs import BlobStore
 from core.db import Database
-from core.images import sniff_image_type
 from core.errors import BotError, InvalidRequest, ProviderError, ProviderSubmitUncertain, QueueFull
+from core.images import sniff_image_type
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body

@@ -12,7 +12,6 @@ is written in the same transaction as the ledger change (see core/generation.py)
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass
 
 from core.db import Database, Transaction

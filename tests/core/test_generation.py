@@ -20,7 +20,7 @@ from core.ledger import Ledger
 from core.models import GenerationSpec, ModelId
 from core.pricing import PriceList
 from core.segmind import SegmindClient
-from tests.fakes.segmind_server import Fault, FakeSegmind
+from tests.fakes.segmind_server import FakeSegmind, Fault
 
 GUILD, CHANNEL, USER = 10, 20, 30
 
@@ -228,8 +228,9 @@ async def test_unpostable_image_is_kept_and_charged_once(world, segmind):
 async def test_sync_mode_and_references(world, segmind, tmp_path):
     service, presenter = world("sync")
     await service.ledger.grant(GUILD, 20, user_id=1, reason=None)
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     out = io.BytesIO()
     Image.new("RGB", (64, 64), (1, 2, 3)).save(out, "PNG")
