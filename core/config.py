@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from core.errors import ConfigError
 
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+# The shipped price file, found wherever the bot is started from.
+DEFAULT_PRICES_PATH = Path(__file__).resolve().parents[1] / "data" / "prices.json"
 
 
 class Settings(BaseSettings):
@@ -26,7 +28,7 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/bot.db")
     # Where paid results and reference images are kept until they are no longer needed.
     blob_dir: Path | None = None
-    prices_path: Path = Path("data/prices.json")
+    prices_path: Path = DEFAULT_PRICES_PATH
 
     segmind_base_url: str = "https://api.segmind.com"
     segmind_upload_url: str = "https://workflows-api.segmind.com/upload-asset"

@@ -1,0 +1,244 @@
+"""End-to-end harness: the unmodified bot (`python bot.py`, a separate process) against the fakes.
+
+The fake Discord and fake Segmind run in the test's event loop on 127.0.0.1; the bot is pointed at
+them only through its documented settings (DISCORD_API_BASE, DISCORD_GATEWAY_URL,
+SEGMIND_BASE_URL, SEGMIND_UPLOAD_URL). Every REST request it sends is checked against Discord's
+OpenAPI spec when the spec is present; a violation or an unknown route fails the test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import signal
+import sqlite3
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.openapi_check import default_spec_path
+from tests.fakes.segmind_server import FakeSegmind
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GUILD = 1_200_000_000_000_000_001
+OTHER_GUILD = 1_200_000_000_000_000_002
+GENERAL = 1_200_000_000_000_000_011
+OTHER_CHANNEL = 1_200_000_000_000_000_012
+ALICE = 1_200_000_000_000_000_021
+BOB = 1_200_000_000_000_000_022
+MOD = 1_200_000_000_000_000_023
+MOD_ROLE = 1_200_000_000_000_000_031
+MANAGE_GUILD = 1 << 5
+MANAGE_MESSAGES = 1 << 13
+EVERYONE_PERMS = (1 << 10) | (1 << 11) | (1 << 31) | (1 << 15) | (1 << 14)  # view, send, use commands, files, embeds
+
+SECRET_TOKEN = "fake-bot-token-7c1a"
+SECRET_KEY = "fake-segmind-key-4b1d"
+
+
+def png(size=(64, 48), colour=(200, 40, 40)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+@dataclass
+class BotProcess:
+    proc: asyncio.subprocess.Process
+    log_path: Path
+
+    async def kill(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+        await self.proc.wait()
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                await asyncio.wait_for(self.proc.wait(), 15)
+            except TimeoutError:
+                await self.kill()
+
+
+class World:
+    def __init__(self, discord: FakeDiscord, segmind: FakeSegmind, tmp: Path) -> None:
+        self.discord = discord
+        self.segmind = segmind
+        self.tmp = tmp
+        self.db_path = tmp / "bot.db"
+        self.bot: BotProcess | None = None
+        self.starts = 0
+        self.env: dict[str, str] = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "DISCORD_TOKEN": SECRET_TOKEN,
+            "SEGMIND_API_KEY": SECRET_KEY,
+            "DATABASE_PATH": str(self.db_path),
+            "SEGMIND_BASE_URL": segmind.base_url,
+            "SEGMIND_UPLOAD_URL": segmind.upload_url,
+            "DISCORD_API_BASE": discord.api_base,
+            "DISCORD_GATEWAY_URL": discord.gateway_url,
+            "OWNER_IDS": str(discord.owner_id),
+            "SEGMIND_POLL_INTERVAL": "0.05",
+            "SEGMIND_BACKOFF_BASE": "0.05",
+            "PROGRESS_INTERVAL": "0.5",
+            "LOG_LEVEL": "INFO",
+        }
+
+    async def start_bot(self, **extra_env: str) -> BotProcess:
+        self.starts += 1
+        log_path = self.tmp / f"bot-{self.starts}.log"
+        log = open(log_path, "wb")  # noqa: SIM115 - handed to the child process
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bot.py"), cwd=ROOT, env={**self.env, **extra_env}, stdout=log, stderr=log
+        )
+        log.close()
+        self.bot = BotProcess(proc, log_path)
+        try:
+            await self.discord.wait_ready(timeout=30, count=self.starts)
+            await self.discord.wait_for(lambda: self.discord.commands, timeout=10)
+        except AssertionError:
+            raise AssertionError(f"bot did not come up:\n{self.log()}") from None
+        return self.bot
+
+    async def restart_bot(self, *, kill: bool = True) -> BotProcess:
+        assert self.bot is not None
+        await (self.bot.kill() if kill else self.bot.stop())
+        return await self.start_bot()
+
+    def log(self) -> str:
+        parts = []
+        for n in range(1, self.starts + 1):
+            path = self.tmp / f"bot-{n}.log"
+            if path.exists():
+                parts.append(f"--- bot run {n} ---\n" + path.read_text(errors="replace")[-6000:])
+        return "\n".join(parts)
+
+    # --- reading the books (read-only, straight from the bot's SQLite file) -----------------
+
+    def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+        try:
+            return conn.execute(sql, params).fetchall()
+        finally:
+            conn.close()
+
+    def totals(self, guild_id: int = GUILD) -> dict[str, int]:
+        rows = self.query(
+            "SELECT kind, SUM(amount) AS total FROM ledger_entries WHERE guild_id = ? GROUP BY kind", (guild_id,)
+        )
+        return {r["kind"]: r["total"] for r in rows}
+
+    def balance(self, guild_id: int = GUILD) -> tuple[int, int]:
+        rows = self.query("SELECT balance, reserved FROM guild_credits WHERE guild_id = ?", (guild_id,))
+        return (rows[0]["balance"], rows[0]["reserved"]) if rows else (0, 0)
+
+    def requesters(self) -> set[int]:
+        return {row["user_id"] for row in self.jobs()} if self.db_path.exists() else set()
+
+    def jobs(self) -> list[sqlite3.Row]:
+        return self.query("SELECT * FROM jobs ORDER BY id")
+
+    # --- acting as users -------------------------------------------------------------------
+
+    async def grant(self, amount: int, guild_id: int = GUILD) -> None:
+        interaction = await self.discord.slash(
+            guild_id, GENERAL if guild_id == GUILD else OTHER_CHANNEL, self.discord.owner_id, "credits",
+            {"amount": amount}, subcommand="grant",
+        )
+        await self.reply(interaction)
+
+    async def reply(self, interaction, timeout: float = 15.0) -> dict[str, Any]:
+        """The first message the bot answered `interaction` with that has content (errors, notices)."""
+
+        def find():
+            for message in self.discord.interaction_messages(interaction):
+                if message.get("content") and not message["content"].startswith(("⏳", "🎨")):
+                    return message
+            return None
+
+        try:
+            return await self.discord.wait_for(find, timeout=timeout)
+        except AssertionError:
+            raise AssertionError(f"no reply to {interaction.payload['data']}:\n{self.log()}") from None
+
+    async def result(self, interaction, timeout: float = 30.0) -> dict[str, Any]:
+        """The interaction's response once it carries the generated image."""
+
+        def done():
+            for message in self.discord.interaction_messages(interaction):
+                if message.get("attachments") and message.get("embeds"):
+                    return message
+            return None
+
+        try:
+            return await self.discord.wait_for(done, timeout=timeout)
+        except AssertionError:
+            texts = [m.get("content") for m in self.discord.interaction_messages(interaction)]
+            raise AssertionError(f"no result for the interaction (messages: {texts}):\n{self.log()}") from None
+
+    async def result_in_channel(self, channel_id: int, count: int, timeout: float = 30.0) -> list[dict]:
+        def done():
+            results = [m for m in self.discord.messages_in(channel_id) if m.get("attachments") and m.get("embeds")]
+            return results if len(results) >= count else None
+
+        try:
+            return await self.discord.wait_for(done, timeout=timeout)
+        except AssertionError:
+            raise AssertionError(f"fewer than {count} results in channel:\n{self.log()}") from None
+
+
+@pytest.fixture
+async def world(tmp_path):
+    spec_path = default_spec_path()
+    discord = FakeDiscord(token=SECRET_TOKEN, spec_path=spec_path)
+    segmind = FakeSegmind(api_key=SECRET_KEY, latency=0.05)
+    await discord.start()
+    await segmind.start()
+    discord.add_user(ALICE, "alice")
+    discord.add_user(BOB, "bob")
+    discord.add_user(MOD, "mod")
+    discord.add_guild(
+        GUILD,
+        "Alpha",
+        roles=[
+            discord.make_role(GUILD, "@everyone", EVERYONE_PERMS),
+            discord.make_role(MOD_ROLE, "Moderators", MANAGE_GUILD | MANAGE_MESSAGES),
+        ],
+        channels=[discord.make_channel(GENERAL, "general")],
+        members=[ALICE, BOB, (MOD, [MOD_ROLE])],
+    )
+    discord.add_guild(
+        OTHER_GUILD,
+        "Beta",
+        roles=[discord.make_role(OTHER_GUILD, "@everyone", EVERYONE_PERMS)],
+        channels=[discord.make_channel(OTHER_CHANNEL, "other")],
+        members=[BOB],
+    )
+    w = World(discord, segmind, tmp_path)
+    yield w
+    if w.bot is not None:
+        await w.bot.stop()
+    try:
+        assert discord.unknown_routes == [], f"the bot called routes Discord does not have: {discord.unknown_routes}"
+        assert discord.spec_violations == [], "requests Discord's OpenAPI spec rejects:\n" + "\n".join(
+            discord.spec_violations
+        )
+        # The only ping the bot may ever send is to the requester of a result posted in the channel.
+        unexpected = [ping for ping in discord.pings if ping[1] != "user" or ping[2] not in w.requesters()]
+        assert unexpected == [], f"a message pinged someone: {unexpected}"
+        logs = w.log()
+        assert SECRET_TOKEN not in logs, "the bot token appeared in the bot's log"
+        assert SECRET_KEY not in logs, "the Segmind API key appeared in the bot's log"
+    finally:
+        await segmind.close()
+        await discord.close()

@@ -1,0 +1,275 @@
+"""The real bot process, end to end, against the fake Discord and the fake Segmind."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, MOD, OTHER_CHANNEL, OTHER_GUILD, png
+from tests.fakes.segmind_server import Fault
+
+pytestmark = pytest.mark.e2e
+
+
+def buttons(message: dict) -> dict[str, str]:
+    return {
+        c["label"]: c["custom_id"] for row in message.get("components", []) for c in row.get("components", [])
+    }
+
+
+def text_input_ids(modal: dict) -> list[str]:
+    found = []
+
+    def walk(component: dict) -> None:
+        if component.get("type") == 4:
+            found.append(component["custom_id"])
+        for child in component.get("components", []):
+            walk(child)
+        if "component" in component:
+            walk(component["component"])
+
+    for component in modal["components"]:
+        walk(component)
+    return found
+
+
+def fields(message: dict) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in message["embeds"][0].get("fields", [])}
+
+
+async def test_imagine_on_klein_posts_the_image_and_charges_once(world):
+    await world.start_bot()
+    await world.grant(10)
+    interaction = await world.discord.slash(
+        GUILD, GENERAL, ALICE, "imagine", {"prompt": "a fox in the snow @everyone <@&1200000000000000031>"}
+    )
+    result = await world.result(interaction)
+    assert result["attachments"][0]["filename"].startswith("flux-")
+    data = world.discord.attachment_bytes(result["attachments"][0])
+    assert data.startswith(b"\x89PNG"), "the posted file is the PNG Segmind produced"
+    assert result["embeds"][0]["title"] == "FLUX.2 Klein 9B"
+    assert fields(result)["Cost"] == "2 credits" and fields(result)["Balance after"] == "8 credits"
+    assert set(buttons(result)) == {"Reroll", "Edit", "Finalize with Pro", "Delete"}
+    assert world.segmind.billed == 1
+    assert world.balance() == (8, 0)
+    assert world.totals()["capture"] == 2
+    assert world.jobs()[0]["state"] == "posted"
+
+
+async def test_imagine_on_pro_with_size_options(world):
+    await world.start_bot()
+    await world.grant(20)
+    interaction = await world.discord.slash(
+        GUILD, GENERAL, ALICE, "imagine",
+        {"prompt": "a glass city", "model": "flux-2-pro", "width": 1024, "height": 768, "image_format": "jpeg"},
+    )
+    result = await world.result(interaction)
+    assert result["embeds"][0]["title"] == "FLUX.2 Pro"
+    assert "Finalize with Pro" not in buttons(result)
+    body = world.segmind.submits[0]
+    assert (body["width"], body["height"], body["output_format"]) == (1024, 768, "jpeg")
+    assert "safety_tolerance" in body and world.segmind.unknown_params == []
+    assert world.balance() == (12, 0)
+
+
+async def test_option_of_the_wrong_model_is_named_and_costs_nothing(world):
+    await world.start_bot()
+    await world.grant(20)
+    interaction = await world.discord.slash(
+        GUILD, GENERAL, ALICE, "imagine", {"prompt": "x", "model": "flux-2-pro", "steps": 30}
+    )
+    reply = await world.reply(interaction)
+    assert "`steps`" in reply["content"] and "not charged" in reply["content"]
+    assert reply["flags"] & 64, "the error is ephemeral"
+    assert world.segmind.requests == [] and world.balance() == (20, 0)
+
+
+async def test_not_enough_credits_is_refused_with_balance_and_price(world):
+    await world.start_bot()
+    interaction = await world.discord.slash(
+        GUILD, GENERAL, ALICE, "imagine", {"prompt": "x", "model": "flux-2-pro"}
+    )
+    reply = await world.reply(interaction)
+    assert "**8**" in reply["content"] and "**0**" in reply["content"]
+    assert reply["flags"] & 64
+    assert world.segmind.requests == []
+    assert world.jobs() == []
+
+
+async def test_edit_with_two_attachments_sends_both_references(world):
+    await world.start_bot()
+    await world.grant(10)
+    first = world.discord.add_attachment("cat.png", png(colour=(10, 10, 200)), "image/png", width=64, height=48)
+    second = world.discord.add_attachment("hat.png", png(colour=(10, 200, 10)), "image/png", width=64, height=48)
+    interaction = await world.discord.slash(
+        GUILD, GENERAL, ALICE, "edit", {"prompt": "put the hat on the cat", "image": first, "image2": second}
+    )
+    result = await world.result(interaction)
+    assert fields(result)["References"] == "2"
+    urls = world.segmind.submits[0]["image_urls"]
+    assert len(urls) == 2 and all(u.startswith(world.segmind.base_url) for u in urls)
+    assert len(world.segmind.uploads) >= 1
+    assert world.balance() == (8, 0)
+
+
+async def test_non_image_attachment_is_refused_by_name(world):
+    await world.start_bot()
+    await world.grant(10)
+    fake_png = world.discord.add_attachment("notes.png", b"just some text, not an image", "image/png")
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "edit", {"prompt": "x", "image": fake_png})
+    reply = await world.reply(interaction)
+    assert "`notes.png`" in reply["content"] and reply["flags"] & 64
+    assert world.segmind.requests == [] and world.balance() == (10, 0)
+
+
+async def test_context_menu_edit_asks_for_a_prompt(world):
+    await world.start_bot()
+    await world.grant(10)
+    photo = world.discord.add_attachment("photo.png", png(), "image/png", width=64, height=48)
+    target = world.discord.add_message(GENERAL, BOB, "look", attachments=[photo])
+    opened = await world.discord.message_command(GUILD, GENERAL, ALICE, "Edit with FLUX", target)
+    modal = await world.discord.wait_for(lambda: world.discord.callbacks(opened))
+    assert modal[0]["type"] == 9, "the menu answers with a modal"
+    custom_id = modal[0]["data"]["custom_id"]
+    text_input = text_input_ids(modal[0]["data"])[0]
+    submitted = await world.discord.submit_modal(GUILD, GENERAL, ALICE, custom_id, {text_input: "make it night"})
+    result = await world.result(submitted)
+    assert world.segmind.submits[0]["prompt"] == "make it night"
+    assert len(world.segmind.submits[0]["image_urls"]) == 1
+    assert fields(result)["Requested by"] == f"<@{ALICE}>"
+
+
+async def test_reroll_after_a_restart_uses_a_new_seed(world):
+    await world.start_bot()
+    await world.grant(10)
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a tree", "seed": 7})
+    result = await world.result(interaction)
+    await world.restart_bot()
+    click = await world.discord.click(GUILD, GENERAL, BOB, result, buttons(result)["Reroll"])
+    rerolled = await world.result(click)
+    assert fields(rerolled)["Seed"] != "7"
+    assert [s["prompt"] for s in world.segmind.submits] == ["a tree", "a tree"]
+    assert world.segmind.submits[1]["seed"] != 7
+    assert world.balance() == (6, 0)
+
+
+async def test_buttons_refuse_another_guilds_job(world):
+    await world.start_bot()
+    await world.grant(10)
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a tree"})
+    result = await world.result(interaction)
+    # The same custom_id arriving from another guild (a forged or copied component).
+    click = await world.discord.click(OTHER_GUILD, OTHER_CHANNEL, BOB, result, buttons(result)["Reroll"])
+    reply = await world.reply(click)
+    assert "not known" in reply["content"] and reply["flags"] & 64
+    assert len(world.segmind.submits) == 1
+
+
+async def test_delete_only_by_requester_or_moderator(world):
+    await world.start_bot()
+    await world.grant(10)
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a tree"})
+    result = await world.result(interaction)
+    denied = await world.discord.click(GUILD, GENERAL, BOB, result, buttons(result)["Delete"])
+    assert "not allowed" in (await world.reply(denied))["content"]
+    assert world.discord.message(result["id"]) is not None
+    allowed = await world.discord.click(GUILD, GENERAL, MOD, result, buttons(result)["Delete"])
+    await world.reply(allowed)
+    await world.discord.wait_for(lambda: world.discord.message(result["id"]) is None)
+
+
+async def test_segmind_500_then_success(world):
+    await world.start_bot()
+    await world.grant(10)
+    world.segmind.script("submit", Fault(500, {"error": "internal"}))
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a boat"})
+    await world.result(interaction)
+    assert [r.status for r in world.segmind.calls("submit")] == [500, 200]
+    assert world.segmind.billed == 1 and world.totals()["capture"] == 2
+
+
+async def test_segmind_422_refunds_with_segmind_reason(world):
+    await world.start_bot()
+    await world.grant(10)
+    world.segmind.script("submit", Fault(422, {"error": "prompt is too long for this model"}))
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a boat"})
+    reply = await world.reply(interaction)
+    assert "prompt is too long for this model" in reply["content"] and "not charged" in reply["content"]
+    await world.discord.wait_for(lambda: world.jobs()[0]["state"] == "refunded")
+    assert world.balance() == (10, 0) and "capture" not in world.totals()
+
+
+async def test_provider_moderation_refunds_and_says_so(world):
+    await world.start_bot()
+    await world.grant(10)
+    world.segmind.fail_job("moderated")
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a boat"})
+    reply = await world.reply(interaction)
+    assert "safety filter" in reply["content"] and "not charged" in reply["content"]
+    await world.discord.wait_for(lambda: world.jobs()[0]["state"] == "refunded")
+    assert world.balance() == (10, 0)
+
+
+async def test_killed_while_submitted_completes_after_restart_and_charges_once(world):
+    await world.start_bot()
+    await world.grant(10)
+    world.segmind.latency = 3.0
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a castle"})
+    await world.discord.wait_for(lambda: world.jobs() and world.jobs()[0]["state"] == "submitted", timeout=15)
+    await world.bot.kill()
+    assert world.balance() == (10, 2), "the price is held while the job is in flight"
+    await world.start_bot()
+    await world.result(interaction)
+    assert len(world.segmind.submits) == 1, "the submit is never sent twice"
+    assert world.segmind.billed == 1
+    assert world.totals()["capture"] == 2 and world.balance() == (8, 0)
+
+
+async def test_dm_is_refused(world):
+    await world.start_bot()
+    interaction = await world.discord.slash(None, None, ALICE, "imagine", {"prompt": "x"})
+    reply = await world.reply(interaction)
+    assert "only works in a server" in reply["content"]
+
+
+async def test_credits_balance_and_history(world):
+    await world.start_bot()
+    await world.grant(10)
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a tree"})
+    await world.result(interaction)
+    balance = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "credits", subcommand="balance"))
+    assert "8 credits" in balance["content"] and "You spent today:** 2" in balance["content"]
+    refused = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "credits", subcommand="history"))
+    assert "Manage Server" in refused["content"]
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", subcommand="history")
+    page = await world.discord.wait_for(
+        lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
+    )
+    assert "capture" in page["embeds"][0]["description"] and "grant" in page["embeds"][0]["description"]
+
+
+async def test_grant_is_owner_only(world):
+    await world.start_bot()
+    interaction = await world.discord.slash(
+        GUILD, GENERAL, MOD, "credits", {"amount": 100}, subcommand="grant"
+    )
+    reply = await world.reply(interaction)
+    assert "not allowed" in reply["content"]
+    assert world.balance() == (0, 0)
+
+
+async def test_many_members_at_once_never_overspend(world):
+    await world.start_bot()
+    await world.grant(9)
+    interactions = await asyncio.gather(
+        *(world.discord.slash(GUILD, GENERAL, ALICE if i % 2 else BOB, "imagine", {"prompt": f"p{i}"}) for i in range(8))
+    )
+    await world.discord.wait_for(
+        lambda: len([j for j in world.jobs() if j["state"] == "posted"]) == 4, timeout=30
+    )
+    refusals = [await world.reply(i) for i in interactions if not world.discord.interaction_messages(i)
+                or "credits" in (world.discord.interaction_messages(i)[-1].get("content") or "")]
+    assert len(refusals) == 4 and all("not have enough credits" in r["content"] for r in refusals)
+    assert world.segmind.billed == 4
+    assert world.balance() == (1, 0), "four jobs of 2 fit in 9 credits; the rest were refused"
