@@ -121,7 +121,6 @@ class GenerateCog(commands.Cog, name="Generate"):
         go_fast: bool | None = None,
         quality: app_commands.Range[int, 10, 100] | None = None,
     ) -> None:
-        message_id = await _defer(interaction)
         spec = GenerationSpec(
             model=_model(model),
             prompt=prompt,
@@ -137,6 +136,9 @@ class GenerateCog(commands.Cog, name="Generate"):
             go_fast=go_fast,
             quality=quality,
         )
+        # Bad options and a short balance are answered privately, before anything is shown.
+        await self.services.generation.precheck(interaction.guild_id, spec)
+        message_id = await _defer(interaction)
         await self.start_job(interaction, message_id, spec, JobKind.IMAGINE)
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
@@ -172,7 +174,6 @@ class GenerateCog(commands.Cog, name="Generate"):
         go_fast: bool | None = None,
         quality: app_commands.Range[int, 10, 100] | None = None,
     ) -> None:
-        message_id = await _defer(interaction)
         attachments = [a for a in (image, image2, image3, image4) if a is not None]
         spec = GenerationSpec(
             model=_model(model),
@@ -189,8 +190,13 @@ class GenerateCog(commands.Cog, name="Generate"):
             go_fast=go_fast,
             quality=quality,
         )
-        # Cheap checks first, so a wrong option costs no download.
-        spec.model_copy(update={"references": ["-"] * len(attachments)}).validate_for_model()
+        # Cheap checks first, answered privately before anything is shown or downloaded.
+        await self.services.generation.precheck(
+            interaction.guild_id, spec.model_copy(update={"references": ["-"] * len(attachments)})
+        )
+        for attachment in attachments:
+            _precheck(attachment, self.services.settings.max_input_image_bytes)
+        message_id = await _defer(interaction)
         references, first_size = await self._store_attachments(attachments)
         spec = spec.model_copy(update={"references": references, "reference_size": first_size})
         await self.start_job(interaction, message_id, spec, JobKind.EDIT)
@@ -204,6 +210,8 @@ class GenerateCog(commands.Cog, name="Generate"):
             return
 
         async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
+            draft = GenerationSpec(prompt=prompt, references=["-"] * len(images))
+            await self.services.generation.precheck(modal_interaction.guild_id, draft)
             message_id = await _defer(modal_interaction)
             references, first_size = await self._store_attachments(images)
             spec = GenerationSpec(prompt=prompt, references=references, reference_size=first_size)
@@ -220,6 +228,8 @@ class GenerateCog(commands.Cog, name="Generate"):
         elif action == "edit":
 
             async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
+                draft = GenerationSpec(model=job.model, prompt=prompt, references=["-"])
+                await self.services.generation.precheck(modal_interaction.guild_id, draft)
                 message_id = await _defer(modal_interaction)
                 ref, size = await self._result_as_reference(job)
                 spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
@@ -227,14 +237,15 @@ class GenerateCog(commands.Cog, name="Generate"):
 
             await interaction.response.send_modal(EditPromptModal(on_prompt))
         elif action == "reroll":
-            message_id = await _defer(interaction)
             spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
+            await self.services.generation.precheck(interaction.guild_id, spec)
+            message_id = await _defer(interaction)
             await self.start_job(interaction, message_id, spec, JobKind.REROLL, parent_job_id=job.id)
         elif action == "pro":
+            spec = spec_for_finalize(job.spec)
+            await self.services.generation.precheck(interaction.guild_id, spec)
             message_id = await _defer(interaction)
-            await self.start_job(
-                interaction, message_id, spec_for_finalize(job.spec), JobKind.FINALIZE, parent_job_id=job.id
-            )
+            await self.start_job(interaction, message_id, spec, JobKind.FINALIZE, parent_job_id=job.id)
 
     async def _job_of_guild(self, interaction: discord.Interaction, job_id: int) -> Job:
         if interaction.guild_id is None:
@@ -269,8 +280,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         refs: list[str] = []
         first_size: tuple[int, int] | None = None
         for attachment in attachments:
-            if attachment.size > limit:
-                raise InvalidAttachment(attachment.filename, f"is larger than {limit // (1024 * 1024)} MiB")
+            _precheck(attachment, limit)
             try:
                 data = await attachment.read()
             except discord.HTTPException:
@@ -315,6 +325,15 @@ async def _defer(interaction: discord.Interaction) -> int | None:
     """Acknowledge at once with a public "thinking…" message; returns that message's id if Discord said."""
     callback = await interaction.response.defer(thinking=True)
     return callback.message_id if callback is not None else None
+
+
+def _precheck(attachment: discord.Attachment, limit: int) -> None:
+    """What Discord tells us about a file before download: its declared size and type."""
+    if attachment.size > limit:
+        raise InvalidAttachment(attachment.filename, f"is larger than {limit // (1024 * 1024)} MiB")
+    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
+    if content_type and not content_type.startswith("image/"):
+        raise InvalidAttachment(attachment.filename, "is not a PNG, JPEG or WebP image")
 
 
 def _looks_like_image(attachment: discord.Attachment) -> bool:

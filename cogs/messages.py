@@ -53,10 +53,18 @@ def describe_error(error: BaseException) -> str:
         case app_commands.NoPrivateMessage():
             return "This command only works in a server, not in direct messages."
         case app_commands.MissingPermissions(missing_permissions=missing):
-            return f"You need the {', '.join(p.replace('_', ' ').title() for p in missing)} permission for this."
+            return f"You need the {', '.join(permission_name(p) for p in missing)} permission for this."
         case app_commands.CheckFailure():
             return "You are not allowed to use this command."
     return "Something went wrong on the bot's side. It has been logged; please try again."
+
+
+# discord.py's permission names, as Discord's client shows them.
+PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_messages": "Manage Messages"}
+
+
+def permission_name(name: str) -> str:
+    return PERMISSION_NAMES.get(name, name.replace("_", " ").title())
 
 
 def clip(text: str, limit: int) -> str:

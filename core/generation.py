@@ -18,7 +18,14 @@ from typing import Protocol
 
 from core.blobs import BlobStore
 from core.db import Database
-from core.errors import BotError, InvalidRequest, ProviderError, ProviderSubmitUncertain, QueueFull
+from core.errors import (
+    BotError,
+    InsufficientCredits,
+    InvalidRequest,
+    ProviderError,
+    ProviderSubmitUncertain,
+    QueueFull,
+)
 from core.images import sniff_image_type
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
@@ -94,6 +101,18 @@ class GenerationService:
     def quote(self, spec: GenerationSpec) -> int:
         spec.validate_for_model()
         return self.prices.price_for(spec)
+
+    async def precheck(self, guild_id: int, spec: GenerationSpec) -> int:
+        """Fast refusals before the requester sees anything: bad options, a balance too small.
+
+        Returns the price. `create_job` checks again atomically; this only makes the common
+        refusals private and instant.
+        """
+        price = self.quote(spec)
+        available = (await self.ledger.balance(guild_id)).available
+        if available < price:
+            raise InsufficientCredits(available, price)
+        return price
 
     def new_seed(self) -> int:
         return self._rng.randint(0, SEED_MAX)

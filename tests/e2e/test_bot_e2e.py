@@ -54,7 +54,7 @@ async def test_imagine_on_klein_posts_the_image_and_charges_once(world):
     assert world.segmind.billed == 1
     assert world.balance() == (8, 0)
     assert world.totals()["capture"] == 2
-    assert world.jobs()[0]["state"] == "posted"
+    await world.discord.wait_for(lambda: world.jobs()[0]["state"] == "posted")
 
 
 async def test_imagine_on_pro_with_size_options(world):
