@@ -19,6 +19,7 @@ from core.services import Services
 HISTORY_PAGE = 10
 
 
+@app_commands.guild_only()
 class CreditsCog(commands.GroupCog, group_name="credits", group_description="The server's image credits"):
     def __init__(self, bot: commands.Bot, services: Services) -> None:
         self.bot = bot

@@ -82,8 +82,11 @@ class GenerateCog(commands.Cog, name="Generate"):
     def __init__(self, bot: commands.Bot, services: Services) -> None:
         self.bot = bot
         self.services = services
-        self.context_menu = app_commands.ContextMenu(name="Edit with FLUX", callback=self.edit_with_flux)
-        self.context_menu.guild_only = True
+        self.context_menu = app_commands.ContextMenu(
+            name="Edit with FLUX",
+            callback=self.edit_with_flux,
+            allowed_contexts=app_commands.AppCommandContext(guild=True),
+        )
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.context_menu)

@@ -226,11 +226,13 @@ async def test_killed_while_submitted_completes_after_restart_and_charges_once(w
     assert world.totals()["capture"] == 2 and world.balance() == (8, 0)
 
 
-async def test_dm_is_refused(world):
+async def test_commands_are_guild_only_and_a_forged_dm_is_refused(world):
     await world.start_bot()
-    interaction = await world.discord.slash(None, None, ALICE, "imagine", {"prompt": "x"})
+    assert all(command.get("contexts") == [0] for command in world.discord.commands), "Discord offers none in DMs"
+    interaction = await world.discord.slash(None, None, ALICE, "imagine", {"prompt": "x"}, forge=True)
     reply = await world.reply(interaction)
     assert "only works in a server" in reply["content"]
+    assert world.segmind.requests == []
 
 
 async def test_credits_balance_and_history(world):

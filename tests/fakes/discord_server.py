@@ -719,13 +719,16 @@ class FakeDiscord:
         group: str | None = None,
         attachment_size_limit: int = p.DEFAULT_UPLOAD_LIMIT,
         locale: str = "en-US",
+        forge: bool = False,
     ) -> Interaction:
         """Invoke a slash command the bot registered; option types come from its registration.
 
         ``guild_id=None`` (and ``channel_id=None``) invokes it in the user's DM with the bot.
+        ``forge=True`` sends it even where Discord would not offer it (a modified client or a
+        replayed request), to test the bot's own server-side checks.
         Attachment options take the dict from :meth:`add_attachment`.
         """
-        command = self._find_command(name, guild_id, command_type=1)
+        command = self._find_command(name, guild_id, command_type=1, forge=forge)
         resolver = self._resolver(guild_id)
         wire = p.build_command_options(command, options or {}, resolver, subcommand=subcommand, group=group)
         data = self._command_data(command, wire, resolver.resolved)
@@ -950,13 +953,15 @@ class FakeDiscord:
         )
         return payload, channel_id
 
-    def _find_command(self, name: str, guild_id: int | None, *, command_type: int) -> JSON:
+    def _find_command(
+        self, name: str, guild_id: int | None, *, command_type: int, forge: bool = False
+    ) -> JSON:
         scopes = ([("guild", c) for c in self.guild_commands.get(guild_id, [])] if guild_id else []) + [
             ("global", c) for c in self.commands
         ]
         for _scope, cmd in scopes:
             if cmd["name"] == name and int(cmd.get("type", 1)) == command_type:
-                if guild_id is None:
+                if guild_id is None and not forge:
                     contexts = cmd.get("contexts")
                     if cmd.get("dm_permission") is False or (contexts is not None and 1 not in contexts):
                         raise LookupError(
