@@ -275,3 +275,97 @@ async def test_many_members_at_once_never_overspend(world):
     assert len(refusals) == 4 and all("not have enough credits" in r["content"] for r in refusals)
     assert world.segmind.billed == 4
     assert world.balance() == (1, 0), "four jobs of 2 fit in 9 credits; the rest were refused"
+
+
+async def test_progress_is_shown_then_replaced_by_the_result(world):
+    await world.start_bot(MAX_CONCURRENT_JOBS_PER_GUILD="1")
+    await world.grant(10)
+    world.segmind.latency = 1.5
+    first = await world.discord.slash(GUILD, GENERAL, BOB, "imagine", {"prompt": "first"})
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "slow"})
+    await world.result(first)
+    await world.result(interaction)
+    edits = [
+        r.json.get("content") for r in world.discord.requests
+        if r.method == "PATCH" and interaction.token in r.path and isinstance(r.json, dict) and r.json.get("content")
+    ]
+    assert any(text.startswith("⏳") for text in edits), f"queue position shown: {edits}"
+    assert any(text.startswith("🎨 Generating with FLUX.2 Klein 9B") for text in edits), edits
+    final = world.discord.original_response(interaction)
+    assert final["attachments"] and not final["content"], "the progress text is gone from the result"
+
+
+async def test_result_over_the_upload_limit_is_reencoded_to_fit(world):
+    await world.start_bot()
+    await world.grant(10)
+    world.segmind.result_bytes_size = 600_000
+    limit = 200_000
+    interaction = await world.discord.slash(
+        GUILD, GENERAL, ALICE, "imagine", {"prompt": "detailed"}, attachment_size_limit=limit
+    )
+    result = await world.result(interaction)
+    attachment = result["attachments"][0]
+    assert attachment["size"] <= limit and attachment["filename"].endswith(".jpg")
+    assert world.discord.attachment_bytes(attachment).startswith(b"\xff\xd8\xff")
+
+
+async def test_expired_interaction_posts_the_result_in_the_channel(world):
+    await world.start_bot()
+    await world.grant(10)
+    world.segmind.latency = 1.0
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "late"})
+    await world.discord.wait_for(lambda: world.jobs() and world.jobs()[0]["state"] == "submitted")
+    world.discord.expire_interaction(interaction)
+    posted = await world.result_in_channel(GENERAL, 1)
+    message = posted[0]
+    assert message["content"] == f"<@{ALICE}>"
+    assert world.discord.allowed_mentions_of(message["id"])["parse"] == []
+    await world.discord.wait_for(lambda: world.jobs()[0]["state"] == "posted")
+    assert world.totals()["capture"] == 2
+
+
+async def test_edit_button_uses_the_result_as_reference(world):
+    await world.start_bot()
+    await world.grant(10)
+    first = await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a house"}))
+    opened = await world.discord.click(GUILD, GENERAL, BOB, first, buttons(first)["Edit"])
+    modal = await world.discord.wait_for(lambda: world.discord.callbacks(opened))
+    custom_id = modal[0]["data"]["custom_id"]
+    submitted = await world.discord.submit_modal(
+        GUILD, GENERAL, BOB, custom_id, {text_input_ids(modal[0]["data"])[0]: "paint it red"}
+    )
+    edited = await world.result(submitted)
+    assert fields(edited)["References"] == "1" and fields(edited)["Requested by"] == f"<@{BOB}>"
+    assert len(world.segmind.submits[1]["image_urls"]) == 1
+    assert world.balance() == (6, 0)
+
+
+async def test_finalize_with_pro_keeps_prompt_and_seed(world):
+    await world.start_bot()
+    await world.grant(20)
+    draft = await world.result(
+        await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a bridge", "seed": 99, "steps": 8})
+    )
+    click = await world.discord.click(GUILD, GENERAL, ALICE, draft, buttons(draft)["Finalize with Pro"])
+    final = await world.result(click)
+    assert final["embeds"][0]["title"] == "FLUX.2 Pro" and fields(final)["Seed"] == "99"
+    pro_body = world.segmind.submits[1]
+    assert pro_body["prompt"] == "a bridge" and pro_body["seed"] == 99 and "steps" not in pro_body
+    assert world.balance() == (20 - 2 - 8, 0)
+
+
+async def test_history_pages_with_buttons(world):
+    await world.start_bot()
+    for _ in range(12):
+        await world.grant(1)
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", subcommand="history")
+    page = await world.discord.wait_for(
+        lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
+    )
+    assert page["embeds"][0]["footer"]["text"] == "1–10 of 12"
+    older = await world.discord.click(GUILD, GENERAL, MOD, page, buttons(page)["Older ▶"])
+    await world.discord.wait_for(lambda: world.discord.callbacks(older))
+    updated = await world.discord.wait_for(
+        lambda: (m := world.discord.message(page["id"])) and m["embeds"][0]["footer"]["text"] == "11–12 of 12" and m
+    )
+    assert updated["embeds"][0]["description"].count("grant") == 2
