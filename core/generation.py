@@ -12,7 +12,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,13 +31,13 @@ from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
 from core.pricing import PriceList
+from core.safety import DEFAULT_SAFETY_TOLERANCE
 from core.scheduler import FairScheduler
 from core.segmind import SegmindClient
 
 log = logging.getLogger(__name__)
 
-# Pro's safety_tolerance, on Black Forest Labs' scale (0 = strictest). See README "Safety".
-DEFAULT_SAFETY_TOLERANCE = 2
+
 
 
 class DeliveryFailed(Exception):
@@ -87,6 +87,8 @@ class GenerationService:
         self.prices = prices
         self.client = client
         self.presenter: JobPresenter | None = None
+        # Called with ("posted" | "refunded", job) after the fact, e.g. by the mod log.
+        self.listeners: list[Callable[[str, Job], Awaitable[None]]] = []
         self._queue_limit = queue_limit_per_guild
         self._progress_interval = progress_interval
         self._delivery_retry_delays = delivery_retry_delays
@@ -197,7 +199,7 @@ class GenerationService:
             if job.spec.references:
                 refs = [await self.blobs.get(ref) for ref in job.spec.references]
                 urls = await self.client.upload_references([(d, sniff_image_type(d) or "image/png") for d in refs])
-            body = request_body(build_request(job.spec, urls, safety_tolerance=DEFAULT_SAFETY_TOLERANCE))
+            body = request_body(build_request(job.spec, urls, safety_tolerance=_tolerance(job.spec)))
             await self.jobs.mark_submitting(job.id, self._clock())
 
             accepted: list[str] = []
@@ -262,6 +264,7 @@ class GenerationService:
         await self._notify_failure(await self.jobs.get(job.id), error)
 
     async def _notify_failure(self, job: Job, error: BotError) -> None:
+        await self._emit("refunded", job)
         await self._present("show_failed", job, error)
         await self.jobs.mark_notified(job.id)
 
@@ -284,6 +287,7 @@ class GenerationService:
                 self._spawn(self._retry_delivery(job.id, self._delivery_retry_delays[attempt]))
             return
         await self.jobs.mark_posted(job.id, channel_id=delivery.channel_id, message_id=delivery.message_id)
+        await self._emit("posted", await self.jobs.get(job.id))
 
     async def _retry_delivery(self, job_id: int, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -301,6 +305,16 @@ class GenerationService:
             raise
         except Exception as exc:
             log.warning("could not show %s for job %d: %r", method, job.id, exc)
+
+    async def _emit(self, event: str, job: Job) -> None:
+        """Tell listeners (the mod log) what happened; a listener's failure never fails the job."""
+        for listener in self.listeners:
+            try:
+                await listener(event, job)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("listener failed on %s of job %d: %r", event, job.id, exc)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -331,6 +345,10 @@ class GenerationService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _tolerance(spec: GenerationSpec) -> int:
+    return DEFAULT_SAFETY_TOLERANCE if spec.safety_tolerance is None else spec.safety_tolerance
 
 
 def spec_for_finalize(spec: GenerationSpec) -> GenerationSpec:

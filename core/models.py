@@ -120,6 +120,8 @@ class GenerationSpec(BaseModel):
     sampler: str | None = None
     go_fast: bool | None = None
     quality: int | None = None
+    # Pro's safety_tolerance, always set from the guild's policy (core/safety.py), never by the requester.
+    safety_tolerance: int | None = Field(default=None, ge=0, le=5)
     # Content hashes of stored reference images, in order; and the first one's size (for match_input).
     references: list[str] = Field(default_factory=list)
     reference_size: tuple[int, int] | None = None
