@@ -99,6 +99,57 @@ MIGRATIONS: list[tuple[str, ...]] = [
         # small key/value store (owned by this module)
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
+    (
+        # 2: moderation (owned by core/moderation.py)
+        """CREATE TABLE guild_policies (
+            guild_id INTEGER PRIMARY KEY,
+            policy TEXT NOT NULL,
+            updated_by INTEGER,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE member_blocks (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            reason TEXT,
+            blocked_by INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        )""",
+        """CREATE TABLE reports (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            job_id INTEGER NOT NULL,
+            reporter_id INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            UNIQUE (job_id, reporter_id)
+        )""",
+        """CREATE TABLE result_reviews (
+            job_id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('visible', 'hidden', 'removed', 'held', 'approved', 'rejected')),
+            decided_by INTEGER,
+            updated_at REAL NOT NULL
+        )""",
+        """CREATE TABLE review_requests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            application_id INTEGER,
+            interaction_token TEXT,
+            interaction_at REAL,
+            progress_message_id INTEGER,
+            upload_limit INTEGER,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected')),
+            decided_by INTEGER,
+            job_id INTEGER,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX reports_by_job ON reports (job_id)",
+    ),
 ]
 
 
