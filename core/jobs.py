@@ -255,6 +255,18 @@ class JobStore:
                 "UPDATE jobs SET notified = 1, interaction_token = NULL, updated_at = ? WHERE id = ?", (tx.now, job_id)
             )
 
+    async def member_usage(self, guild_id: int, user_id: int, since: float) -> tuple[int, float | None, int]:
+        """(jobs not finished yet, time of the latest job, jobs created since `since`) of one member."""
+        row = await self._db.fetchone(
+            "SELECT SUM(state IN ('queued', 'submitting', 'submitted', 'succeeded')) AS running,"
+            " MAX(created_at) AS last_at, SUM(created_at >= ? AND state != 'refunded') AS recent"
+            " FROM jobs WHERE guild_id = ? AND user_id = ?",
+            (since, guild_id, user_id),
+        )
+        if row is None:
+            return 0, None, 0
+        return int(row["running"] or 0), row["last_at"], int(row["recent"] or 0)
+
     async def by_result_message(self, message_id: int) -> Job | None:
         row = await self._db.fetchone("SELECT * FROM jobs WHERE result_message_id = ?", (message_id,))
         return None if row is None else Job.from_row(row)
