@@ -1,8 +1,16 @@
 """Fair scheduling of jobs: a global cap on jobs in flight, a per-guild cap, round-robin between guilds.
 
 A guild that queues two hundred jobs gets one slot per turn like every other guild with work,
-so a small server's job waits at most one round behind a flooding one. Dispatch is synchronous
-(on submit and on completion), so there is no polling loop and no idle cost.
+so a small server's job waits at most one round behind a flooding one. Without a gate, dispatch is
+synchronous (on submit and on completion), so there is no polling loop and no idle cost.
+
+With a `gate` (the Segmind key's rate limiter), round-robin alone is not enough: jobs that have
+started but wait inside the limiter are served in the limiter's FIFO order, so two hundred
+started jobs of one guild would all go before a small guild's job submitted a moment later. The
+gated scheduler therefore takes the rate-limit place *first* and only then picks whose job runs,
+by round-robin at that moment, and hands the place to that job (`Token.hold`). Every job that is
+in flight has already been admitted by the limiter; the queue in front of the key is this
+scheduler's round-robin, nothing else.
 """
 
 from __future__ import annotations
@@ -11,6 +19,8 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
+
+from core.ratelimit import SlidingWindowLimiter, Token
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +32,7 @@ class FairScheduler:
         *,
         global_limit: int,
         per_guild_limit: int,
+        gate: SlidingWindowLimiter | None = None,
     ) -> None:
         self._run = run
         self._global_limit = global_limit
@@ -30,7 +41,20 @@ class FairScheduler:
         self._running: dict[int, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._gate = gate
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
         self.started_order: list[int] = []  # job ids in the order they started (kept short; for tests/benchmarks)
+
+    @property
+    def gate(self) -> SlidingWindowLimiter | None:
+        return self._gate
+
+    def use_gate(self, gate: SlidingWindowLimiter | None) -> None:
+        """Admit jobs through `gate` from now on (set it before the first submit)."""
+        if self._tasks or self._dispatcher is not None:
+            raise RuntimeError("set the gate before any job is submitted")
+        self._gate = gate
 
     @property
     def in_flight(self) -> int:
@@ -62,22 +86,58 @@ class FairScheduler:
         return None
 
     def _dispatch(self) -> None:
+        if self._gate is not None:
+            self._kick()
+            return
         while len(self._tasks) < self._global_limit and not self._closed:
             guild_id = self._next_guild()
             if guild_id is None:
                 return
-            queue = self._queues[guild_id]
-            job_id = queue.popleft()
-            # Move the served guild to the back of the ring.
-            self._queues.move_to_end(guild_id)
-            if not queue:
-                del self._queues[guild_id]
-            self._running[guild_id] = self._running.get(guild_id, 0) + 1
-            self.started_order.append(job_id)
-            if len(self.started_order) > 10_000:
-                del self.started_order[:5_000]
-            task = asyncio.create_task(self._guarded(guild_id, job_id), name=f"job-{job_id}")
-            self._tasks.add(task)
+            self._start(guild_id, None)
+
+    def _start(self, guild_id: int, token: Token | None) -> None:
+        queue = self._queues[guild_id]
+        job_id = queue.popleft()
+        # Move the served guild to the back of the ring.
+        self._queues.move_to_end(guild_id)
+        if not queue:
+            del self._queues[guild_id]
+        self._running[guild_id] = self._running.get(guild_id, 0) + 1
+        self.started_order.append(job_id)
+        if len(self.started_order) > 10_000:
+            del self.started_order[:5_000]
+        task = asyncio.create_task(self._guarded(guild_id, job_id, token), name=f"job-{job_id}")
+        self._tasks.add(task)
+
+    # --- gated dispatch ----------------------------------------------------------------------
+
+    def _can_start(self) -> bool:
+        return len(self._tasks) < self._global_limit and self._next_guild() is not None
+
+    def _kick(self) -> None:
+        if self._closed:
+            return
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.create_task(self._admit_loop(), name="scheduler-admission")
+        self._wakeup.set()
+
+    async def _admit_loop(self) -> None:
+        """Take a place in the key's window, then start the round-robin's next job with it."""
+        assert self._gate is not None
+        while not self._closed:
+            if not self._can_start():
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            token = await self._gate.reserve()
+            # While we waited for the window, other guilds may have queued work: the choice is
+            # made now, so they are next in the ring. Only this loop starts jobs, so the
+            # capacity seen above is still there, and queued work only grows.
+            guild_id = self._next_guild()
+            if guild_id is None or len(self._tasks) >= self._global_limit:
+                token.give_back()
+                continue
+            self._start(guild_id, token)
 
     def _next_guild(self) -> int | None:
         for guild_id in self._queues:
@@ -85,7 +145,9 @@ class FairScheduler:
                 return guild_id
         return None
 
-    async def _guarded(self, guild_id: int, job_id: int) -> None:
+    async def _guarded(self, guild_id: int, job_id: int, token: Token | None) -> None:
+        if token is not None:
+            token.hold()  # this task's (first) billed request uses the place taken for it
         try:
             await self._run(job_id)
         except asyncio.CancelledError:
@@ -93,6 +155,8 @@ class FairScheduler:
         except Exception:
             log.exception("job %d crashed in the runner", job_id)
         finally:
+            if token is not None:
+                token.give_back()  # no-op when the job used it; returned when it sent nothing billed
             self._running[guild_id] -= 1
             if not self._running[guild_id]:
                 del self._running[guild_id]
@@ -103,6 +167,8 @@ class FairScheduler:
         """Stop starting jobs and cancel those in flight (their rows stay; a restart resumes them)."""
         self._closed = True
         tasks = list(self._tasks)
+        if self._dispatcher is not None:
+            tasks.append(self._dispatcher)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
