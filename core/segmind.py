@@ -8,6 +8,10 @@ What it promises (see ../shared/reference/segmind-flux2.md for the API facts beh
 - Every HTTP answer that is not a success becomes one typed `ProviderError` through
   `error_from_response`, a pure function of status, body and headers.
 - An image is accepted only by its magic bytes (PNG, JPEG, WebP) and only up to `max_image_bytes`.
+- A result image is fetched only through `core.downloads.Downloader`: hosts on an allowlist
+  (Segmind's own API/upload hosts, its result storage, and what the operator adds), a size cap,
+  a timeout. A billed result is valuable: a download that fails, or brings bytes that are not an
+  image (a flaky CDN or proxy), is tried again before the job is given up.
 - The API key goes in the `x-api-key` header to Segmind's own hosts and nowhere else: not to
   result hosts, not into any error message, not into any log line.
 """
@@ -35,6 +39,15 @@ from urllib.parse import quote, unquote_to_bytes, urlsplit
 import aiohttp
 from PIL import Image
 
+from core.downloads import (
+    SEGMIND_RESULT_HOSTS,
+    Downloader,
+    DownloadError,
+    HostAllowlist,
+    HostNotAllowed,
+    TooLarge,
+    host_of,
+)
 from core.errors import (
     ProviderAuthError,
     ProviderBadOutput,
@@ -333,6 +346,10 @@ class _TooLarge(Exception):
     pass
 
 
+class _Garbage(Exception):
+    """A 200 from a status/result URL whose body is neither JSON nor an image (a proxy's page)."""
+
+
 # --- the client ------------------------------------------------------------------------------
 
 
@@ -355,6 +372,8 @@ class SegmindClient:
         backoff_max: float = 30.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        downloader: Downloader | None = None,
+        download_hosts: tuple[str, ...] = (),
     ) -> None:
         if mode not in ("queue", "sync"):
             raise ValueError(f"mode must be 'queue' or 'sync', not {mode!r}")
@@ -377,6 +396,18 @@ class SegmindClient:
         self._rng = rng or random.Random()
         # The key is sent only to hosts that are Segmind's own API or upload endpoint.
         self._key_origins = {self._origin(self._base), self._origin(upload_url)}
+        # Results are downloaded only from Segmind's hosts (+ `download_hosts`), capped and timed.
+        own_hosts = [h for h in (host_of(self._base), host_of(upload_url)) if h]
+        if downloader is None:
+            downloader = Downloader(
+                session,
+                HostAllowlist([*SEGMIND_RESULT_HOSTS, *own_hosts, *download_hosts]),
+                max_bytes=max_image_bytes,
+                timeout=timeouts.download,
+            )
+        else:
+            downloader = downloader.with_hosts([*own_hosts, *download_hosts])
+        self._downloader = downloader
 
     @property
     def mode(self) -> Literal["queue", "sync"]:
@@ -481,8 +512,9 @@ class SegmindClient:
             ref = extract_output(payload)
             if ref is None:
                 raise ProviderBadOutput(f"v1 answer is not an image ({len(data)} bytes)", status=status)
-            data = await self._fetch_image(ref)
-        mime = await self._check_image(data)
+            data, mime = await self._fetch_image(ref)
+        else:
+            mime = await self._check_image(data)
         return GeneratedImage(
             data=data,
             mime=mime,
@@ -520,14 +552,25 @@ class SegmindClient:
         started = loop.time()
         slept = 0.0
         interval = self._poll_interval
+        garbage = 0
+        state: str | None = None
         while True:
-            state, _, _, _ = await self._poll(status_url, request_id, "status")
-            if state in _COMPLETED or state is None:  # no readable state: the result URL may know
-                state, payload, headers, raw = await self._poll(result_url, request_id, "result")
-                if raw is not None:  # the result URL answered with the image itself
-                    return await self._image(raw, request_id, None, headers)
-                if state in _COMPLETED or (state is None and extract_output(payload) is not None):
-                    return await self._image_from_result(request_id, payload, headers)
+            try:
+                state, _, _, _ = await self._poll(status_url, request_id, "status")
+                if state in _COMPLETED or state is None:  # no readable state: the result URL may know
+                    state, payload, headers, raw = await self._poll(result_url, request_id, "result")
+                    if raw is not None:  # the result URL answered with the image itself
+                        return await self._image(raw, request_id, None, headers)
+                    if state in _COMPLETED or (state is None and extract_output(payload) is not None):
+                        return await self._image_from_result(request_id, payload, headers)
+                garbage = 0
+            except _Garbage as exc:
+                # Polls are safe to repeat and the request may be billed: ask again, a bounded
+                # number of times in a row, rather than give the paid result up.
+                garbage += 1
+                log.info("segmind: request %s: %s (%d in a row)", request_id, exc, garbage)
+                if garbage >= self._max_attempts:
+                    raise ProviderUnavailable(f"request {request_id}: {exc}", status=200) from None
             elapsed = max(loop.time() - started, slept)
             if elapsed >= self._timeouts.poll_deadline:
                 # Segmind may still finish (and bill) it; the caller must not submit it again.
@@ -563,7 +606,7 @@ class SegmindClient:
         if payload is None:
             if what == "result" and sniff_image_type(body) is not None:
                 return "COMPLETED", None, headers, body
-            raise ProviderBadOutput(f"{what} answer is not JSON ({len(body)} bytes)", status=status)
+            raise _Garbage(f"{what} answer is not JSON ({len(body)} bytes)")
         return state, payload, headers, None
 
     async def _image_from_result(
@@ -572,13 +615,14 @@ class SegmindClient:
         ref = extract_output(payload)
         if ref is None:
             raise ProviderBadOutput(f"result of {request_id} names no image", status=200)
-        data = await self._fetch_image(ref)
-        return await self._image(data, request_id, payload, headers)
+        data, mime = await self._fetch_image(ref)
+        return await self._image(data, request_id, payload, headers, mime=mime)
 
     async def _image(
-        self, data: bytes, request_id: str, payload: Any, headers: Mapping[str, str]
+        self, data: bytes, request_id: str, payload: Any, headers: Mapping[str, str], *, mime: str | None = None
     ) -> GeneratedImage:
-        mime = await self._check_image(data)
+        if mime is None:
+            mime = await self._check_image(data)
         cost = _metadata(payload, ("cost", "cost_usd", "price"))
         if cost is None:
             cost = _header(headers, "x-cost")
@@ -595,22 +639,41 @@ class SegmindClient:
             ),
         )
 
-    async def _fetch_image(self, ref: str) -> bytes:
+    async def _fetch_image(self, ref: str) -> tuple[bytes, str]:
+        """The result image's bytes and type. A URL is fetched through the downloader and tried
+        again (up to max_attempts) when the answer is transient, missing (403/404/410: storage
+        can lag behind COMPLETED) or not a usable image; the last error is raised."""
         if not ref.startswith(("http://", "https://")):
-            return _decode_inline(ref, self._max_image_bytes)
-        status, _, data = await self._request(
-            "GET",
-            ref,
-            timeout=self._timeouts.download,
-            read_limit=self._max_image_bytes,
-            what="download",
-            image=True,
-        )
-        if status in (403, 404, 410):
-            raise ProviderResultExpired(f"result image answered {status}", status=status)
-        if status != 200:
-            raise ProviderBadOutput(f"result image answered {status}", status=status)
-        return data
+            data = _decode_inline(ref, self._max_image_bytes)
+            return data, await self._check_image(data)
+        error: ProviderError | None = None
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                download = await self._downloader.get(
+                    ref, max_bytes=self._max_image_bytes, timeout=self._timeouts.download
+                )
+                return download.data, await self._check_image(download.data)
+            except HostNotAllowed as exc:
+                log.error("segmind: result URL refused (%s); add its host to DOWNLOAD_ALLOWED_HOSTS", exc.message)
+                raise ProviderBadOutput(f"result URL refused: {exc.message}") from None
+            except TooLarge:
+                raise ProviderBadOutput(f"result image is larger than {self._max_image_bytes} bytes") from None
+            except DownloadError as exc:
+                if exc.retryable:
+                    error = ProviderUnavailable(f"result image: {exc.message}", status=exc.status)
+                elif exc.status in (403, 404, 410):
+                    error = ProviderResultExpired(f"result image answered {exc.status}", status=exc.status)
+                else:
+                    error = ProviderBadOutput(f"result image answered {exc.status}", status=exc.status)
+            except ProviderBadOutput as exc:
+                error = exc
+            log.info(
+                "segmind: download attempt %d/%d failed (%s)", attempt, self._max_attempts, error.message
+            )
+            if attempt < self._max_attempts:
+                await self._wait_before_retry(error, attempt, "download")
+        assert error is not None
+        raise error
 
     async def _check_image(self, data: bytes) -> str:
         if not data:

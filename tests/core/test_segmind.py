@@ -631,21 +631,49 @@ async def test_requests_past_retention_are_expired(fake, make_client):
 # --- bad output ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "fault",
-    [
-        Fault(200, "<html><body>Access denied</body></html>", headers={"Content-Type": "image/png"}),
-        Fault(200, b""),
-        Fault(200, b"GIF89a" + b"\x00" * 64, headers={"Content-Type": "image/gif"}),
-        Fault(200, png()[:60], headers={"Content-Type": "image/png"}),  # truncated
-    ],
-    ids=["html", "empty", "gif", "truncated"],
-)
-async def test_bad_download_is_bad_output(fake, make_client, fault):
-    fake.script("download", fault)
+BAD_DOWNLOADS = [
+    Fault(200, "<html><body>Access denied</body></html>", headers={"Content-Type": "image/png"}),
+    Fault(200, b""),
+    Fault(200, b"GIF89a" + b"\x00" * 64, headers={"Content-Type": "image/gif"}),
+    Fault(200, png()[:60], headers={"Content-Type": "image/png"}),  # truncated
+]
+BAD_IDS = ["html", "empty", "gif", "truncated"]
+
+
+@pytest.mark.parametrize("fault", BAD_DOWNLOADS, ids=BAD_IDS)
+async def test_bad_download_that_persists_is_bad_output(fake, make_client, fault):
+    fake.script("download", *([fault] * 4))
     with pytest.raises(ProviderBadOutput):
         await make_client().generate(ModelId.PRO, PRO_BODY)
-    assert len(fake.calls("download")) == 1
+    assert len(fake.calls("download")) == 4, "each of max_attempts downloads was tried"
+    assert len(fake.submits) == 1
+
+
+@pytest.mark.parametrize("fault", BAD_DOWNLOADS, ids=BAD_IDS)
+async def test_one_bad_download_of_a_billed_result_is_fetched_again(fake, make_client, fault):
+    fake.script("download", fault)
+    image = await make_client().generate(ModelId.PRO, PRO_BODY)
+    assert image.mime == "image/png"
+    assert len(fake.calls("download")) == 2 and len(fake.submits) == 1 and fake.billed == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault(200, "<html>Bad gateway page</html>"), Fault(200, b""), Fault(200, b"\x00\x01garbage")],
+    ids=["html", "empty", "garbage"],
+)
+async def test_a_status_answer_that_is_not_json_is_polled_again(fake, make_client, fault):
+    fake.script("status", fault, fault)
+    image = await make_client().generate(ModelId.PRO, PRO_BODY)
+    assert image.mime == "image/png" and len(fake.submits) == 1
+
+
+async def test_status_answers_that_stay_garbage_are_unavailable_not_bad_output(fake, make_client):
+    fake.script("status", *([Fault(200, "<html>maintenance</html>")] * 4))
+    with pytest.raises(ProviderUnavailable) as info:
+        await make_client().generate(ModelId.PRO, PRO_BODY)
+    assert info.value.retryable, "the request may still finish: the caller keeps following it"
+    assert len(fake.submits) == 1
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
@@ -666,9 +694,33 @@ async def test_padded_result_under_the_cap_is_accepted(fake, make_client):
 
 
 async def test_expired_download_is_result_expired(fake, make_client):
-    fake.script("download", Fault(404, "<Error><Code>NoSuchKey</Code></Error>"))
+    fake.script("download", *([Fault(404, "<Error><Code>NoSuchKey</Code></Error>")] * 4))
     with pytest.raises(ProviderResultExpired):
         await make_client().generate(ModelId.PRO, PRO_BODY)
+
+
+async def test_one_404_on_the_result_file_is_fetched_again(fake, make_client):
+    # Storage can lag behind COMPLETED; the result is billed, so one miss is not the end.
+    fake.script("download", Fault(404, "<Error><Code>NoSuchKey</Code></Error>"))
+    image = await make_client().generate(ModelId.PRO, PRO_BODY)
+    assert image.mime == "image/png" and len(fake.calls("download")) == 2
+
+
+async def test_result_url_on_a_foreign_host_is_refused_without_a_request(fake, make_client):
+    fake.result_form = "url"
+    # "localhost" is the API here, so results named under 127.0.0.1 are another host.
+    port = fake.base_url.rsplit(":", 1)[1]
+    client = make_client(base_url=f"http://localhost:{port}", upload_url=f"http://localhost:{port}/upload-asset")
+    with pytest.raises(ProviderBadOutput) as info:
+        await client.generate(ModelId.PRO, PRO_BODY)
+    assert "allowlist" in info.value.message
+    assert fake.calls("download") == []
+    allowed = make_client(
+        base_url=f"http://localhost:{port}",
+        upload_url=f"http://localhost:{port}/upload-asset",
+        download_hosts=("127.0.0.1",),
+    )
+    assert (await allowed.generate(ModelId.PRO, PRO_BODY)).mime == "image/png"
 
 
 # --- uploads and credits -------------------------------------------------------------------------
@@ -765,6 +817,7 @@ async def test_api_key_is_not_sent_to_other_hosts(fake, session, sleeps):
         timeouts=FAST,
         poll_interval=0.01,
         sleep=sleeps,
+        download_hosts=("127.0.0.1",),
     )
     await client.generate(ModelId.PRO, PRO_BODY)
     downloads = fake.calls("download")
