@@ -20,17 +20,22 @@ from discord.ext import commands
 
 from cogs import errors as error_handler
 from cogs.buttons import ResultButton
+from cogs.config import ConfigCog
 from cogs.credits import CreditsCog, HistoryButton
 from cogs.generate import GenerateCog
+from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.presenter import DiscordPresenter
 from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.db import Database
 from core.errors import ConfigError
+from core.gate import Gate
 from core.generation import GenerationService
 from core.jobs import JobStore
 from core.ledger import Ledger
+from core.moderation import ModerationStore
 from core.pricing import PriceList
+from core.prompt_filter import SafetyLists
 from core.ratelimit import SlidingWindowLimiter
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
@@ -88,9 +93,11 @@ class ImageBot(commands.Bot):
         error_handler.install(self.tree)
         await self.add_cog(GenerateCog(self, self.services))
         await self.add_cog(CreditsCog(self, self.services))
-        self.add_dynamic_items(ResultButton, HistoryButton)
+        await self.add_cog(ModerationCog(self, self.services))
+        await self.add_cog(ConfigCog(self, self.services))
+        self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
-        self.services.generation.presenter = presenter
+        self.services.generation.presenter = ReviewingPresenter(presenter, self)
         await self.sync_commands_if_changed()
         await self.services.generation.resume()
 
@@ -148,7 +155,9 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             queue_limit_per_guild=settings.max_queued_jobs_per_guild,
             progress_interval=settings.progress_interval,
         )
-        services = Services(settings, db, ledger, jobs, blobs, prices, generation)
+        moderation = ModerationStore(db)
+        gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))
+        services = Services(settings, db, ledger, jobs, blobs, prices, generation, moderation, gate)
         bot = ImageBot(services, force_sync=force_sync)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -164,6 +173,10 @@ def main(argv: list[str]) -> int:
     try:
         settings = load_settings()
         PriceList.load(settings.prices_path)
+        try:
+            SafetyLists.load(settings.safety_terms_path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigError(["SAFETY_TERMS_PATH"], f"cannot read {settings.safety_terms_path}: {exc}") from None
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2

@@ -14,12 +14,13 @@ RESULT_ACTIONS = {
     "edit": ("Edit", discord.ButtonStyle.secondary, "✏️"),
     "pro": ("Finalize with Pro", discord.ButtonStyle.primary, "✨"),
     "delete": ("Delete", discord.ButtonStyle.danger, "🗑️"),
+    "report": ("Report", discord.ButtonStyle.secondary, "🚩"),
 }
 
 
 class ResultButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"flux:(?P<action>reroll|edit|pro|delete):(?P<job>[1-9][0-9]{0,18})",
+    template=r"flux:(?P<action>reroll|edit|pro|delete|report):(?P<job>[1-9][0-9]{0,18})",
 ):
     def __init__(self, action: str, job_id: int) -> None:
         label, style, emoji = RESULT_ACTIONS[action]

@@ -20,6 +20,7 @@ from core.generation import spec_for_finalize
 from core.images import inspect_input
 from core.jobs import InteractionRef, Job, JobKind
 from core.models import ASPECT_RATIOS, MATCH_INPUT, PROMPT_MAX_CHARS, SEED_MAX, GenerationSpec, ModelId
+from core.policy import Decision, RequestFacts, ReviewMode
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -140,9 +141,9 @@ class GenerateCog(commands.Cog, name="Generate"):
             quality=quality,
         )
         # Bad options and a short balance are answered privately, before anything is shown.
-        await self.services.generation.precheck(interaction.guild_id, spec)
+        decision = await self.admit(interaction, spec)
         message_id = await _defer(interaction)
-        await self.start_job(interaction, message_id, spec, JobKind.IMAGINE)
+        await self.start_job(interaction, message_id, spec, JobKind.IMAGINE, decision)
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
     @app_commands.guild_only()
@@ -194,15 +195,13 @@ class GenerateCog(commands.Cog, name="Generate"):
             quality=quality,
         )
         # Cheap checks first, answered privately before anything is shown or downloaded.
-        await self.services.generation.precheck(
-            interaction.guild_id, spec.model_copy(update={"references": ["-"] * len(attachments)})
-        )
+        decision = await self.admit(interaction, spec.model_copy(update={"references": ["-"] * len(attachments)}))
         for attachment in attachments:
             _precheck(attachment, self.services.settings.max_input_image_bytes)
         message_id = await _defer(interaction)
         references, first_size = await self._store_attachments(attachments)
         spec = spec.model_copy(update={"references": references, "reference_size": first_size})
-        await self.start_job(interaction, message_id, spec, JobKind.EDIT)
+        await self.start_job(interaction, message_id, spec, JobKind.EDIT, decision)
 
     async def edit_with_flux(self, interaction: discord.Interaction, message: discord.Message) -> None:
         if interaction.guild_id is None:
@@ -214,11 +213,11 @@ class GenerateCog(commands.Cog, name="Generate"):
 
         async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
             draft = GenerationSpec(prompt=prompt, references=["-"] * len(images))
-            await self.services.generation.precheck(modal_interaction.guild_id, draft)
+            decision = await self.admit(modal_interaction, draft, reference_authors={message.author.id})
             message_id = await _defer(modal_interaction)
             references, first_size = await self._store_attachments(images)
             spec = GenerationSpec(prompt=prompt, references=references, reference_size=first_size)
-            await self.start_job(modal_interaction, message_id, spec, JobKind.EDIT)
+            await self.start_job(modal_interaction, message_id, spec, JobKind.EDIT, decision)
 
         await interaction.response.send_modal(EditPromptModal(on_prompt))
 
@@ -232,23 +231,25 @@ class GenerateCog(commands.Cog, name="Generate"):
 
             async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
                 draft = GenerationSpec(model=job.model, prompt=prompt, references=["-"])
-                await self.services.generation.precheck(modal_interaction.guild_id, draft)
+                decision = await self.admit(modal_interaction, draft)
                 message_id = await _defer(modal_interaction)
                 ref, size = await self._result_as_reference(job)
                 spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
-                await self.start_job(modal_interaction, message_id, spec, JobKind.EDIT, parent_job_id=job.id)
+                await self.start_job(modal_interaction, message_id, spec, JobKind.EDIT, decision, parent_job_id=job.id)
 
             await interaction.response.send_modal(EditPromptModal(on_prompt))
         elif action == "reroll":
             spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
-            await self.services.generation.precheck(interaction.guild_id, spec)
+            decision = await self.admit(interaction, spec)
             message_id = await _defer(interaction)
-            await self.start_job(interaction, message_id, spec, JobKind.REROLL, parent_job_id=job.id)
+            await self.start_job(interaction, message_id, spec, JobKind.REROLL, decision, parent_job_id=job.id)
         elif action == "pro":
             spec = spec_for_finalize(job.spec)
-            await self.services.generation.precheck(interaction.guild_id, spec)
+            decision = await self.admit(interaction, spec)
             message_id = await _defer(interaction)
-            await self.start_job(interaction, message_id, spec, JobKind.FINALIZE, parent_job_id=job.id)
+            await self.start_job(interaction, message_id, spec, JobKind.FINALIZE, decision, parent_job_id=job.id)
+        elif action == "report":
+            await self.bot.get_cog("Moderation").report(interaction, job)
 
     async def _job_of_guild(self, interaction: discord.Interaction, job_id: int) -> Job:
         if interaction.guild_id is None:
@@ -266,6 +267,9 @@ class GenerateCog(commands.Cog, name="Generate"):
         if interaction.message is not None:
             await interaction.message.delete()
         await interaction.followup.send(messages.DELETED, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.bot.get_cog("Moderation").log_action(
+            job.guild_id, f"<@{interaction.user.id}> deleted the result of job {job.id} (by <@{job.user_id}>)", None
+        )
 
     async def _result_as_reference(self, job: Job) -> tuple[str, tuple[int, int] | None]:
         if job.result_blob is None or not self.services.blobs.exists(job.result_blob):
@@ -294,16 +298,39 @@ class GenerateCog(commands.Cog, name="Generate"):
                 first_size = (info.width, info.height)
         return refs, first_size
 
+    async def admit(
+        self, interaction: discord.Interaction, spec: GenerationSpec, *, reference_authors: set[int] = frozenset()
+    ) -> Decision:
+        """Options, balance and the guild's policy, checked before anything is shown or charged."""
+        price = await self.services.generation.precheck(interaction.guild_id, spec)
+        member = interaction.user
+        facts = RequestFacts(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=member.id,
+            role_ids=frozenset(role.id for role in getattr(member, "roles", [])),
+            is_moderator=interaction.permissions.manage_guild,
+            channel_nsfw=bool(getattr(interaction.channel, "nsfw", False)),
+            model=spec.model,
+            texts=(spec.prompt, spec.negative_prompt or ""),
+            cost=price,
+            reference_authors=frozenset(reference_authors),
+            bot_user_id=self.bot.user.id if self.bot.user else 0,
+            now=time.time(),
+        )
+        return await self.services.gate.check(facts)
+
     async def start_job(
         self,
         interaction: discord.Interaction,
         message_id: int | None,
         spec: GenerationSpec,
         kind: JobKind,
+        decision: Decision,
         *,
         parent_job_id: int | None = None,
-    ) -> Job:
-        """Create the job for an interaction already deferred (its "thinking" message is `message_id`)."""
+    ) -> None:
+        """Create the job (or the review request) for an interaction already deferred."""
         if message_id is None:
             message_id = (await interaction.original_response()).id
         ref = InteractionRef(
@@ -313,7 +340,16 @@ class GenerateCog(commands.Cog, name="Generate"):
             message_id=message_id,
             upload_limit=interaction.filesize_limit,
         )
-        return await self.services.generation.create_job(
+        spec = spec.model_copy(
+            update={
+                "safety_tolerance": decision.safety_tolerance,
+                "hold_for_review": decision.review is ReviewMode.RESULTS,
+            }
+        )
+        if decision.review is ReviewMode.REQUESTS:
+            await self._request_review(interaction, spec, kind, ref)
+            return
+        await self.services.generation.create_job(
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             user_id=interaction.user.id,
@@ -322,6 +358,24 @@ class GenerateCog(commands.Cog, name="Generate"):
             parent_job_id=parent_job_id,
             interaction=ref,
         )
+
+    async def _request_review(
+        self, interaction: discord.Interaction, spec: GenerationSpec, kind: JobKind, ref: InteractionRef
+    ) -> None:
+        spec.validate_for_model()
+        request_id = await self.services.moderation.create_request(
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            user_id=interaction.user.id,
+            kind=kind,
+            spec=spec,
+            interaction=ref,
+        )
+        summary = f"{spec.model.display_name}: {spec.prompt}"
+        if spec.references:
+            summary += f" ({len(spec.references)} reference image(s))"
+        await self.bot.get_cog("Moderation").hold_request(interaction, request_id, summary)
+        await interaction.edit_original_response(content=messages.REQUEST_PENDING, allowed_mentions=NO_MENTIONS)
 
 
 async def _defer(interaction: discord.Interaction) -> int | None:

@@ -29,6 +29,8 @@ def describe_error(error: BaseException) -> str:
             return f"You are not allowed to {action}."
         case e.QueueFull(limit=limit):
             return f"This server already has {limit} images waiting. Try again when some are done. {NOT_CHARGED}"
+        case e.PolicyDenied(reason=reason, data=data):
+            return f"{policy_denial(reason, data)} {NOT_CHARGED}"
         case e.ProviderModerated():
             return f"The image was blocked by the provider's safety filter. {NOT_CHARGED}"
         case e.ProviderRejected(message=message):
@@ -65,6 +67,36 @@ PERMISSION_NAMES = {"manage_guild": "Manage Server", "manage_messages": "Manage 
 
 def permission_name(name: str) -> str:
     return PERMISSION_NAMES.get(name, name.replace("_", " ").title())
+
+
+def policy_denial(reason: str, data: dict) -> str:
+    roles = " ".join(f"<@&{r}>" for r in data.get("roles", []))
+    channels = " ".join(f"<#{c}>" for c in data.get("channels", []))
+    match reason:
+        case "blocked_member":
+            why = f" ({clip(data['why'], 200)})" if data.get("why") else ""
+            return f"A moderator has blocked you from generating images in this server{why}."
+        case "channel":
+            return f"Images can't be generated in this channel. Use {channels or 'another channel'}."
+        case "role":
+            return f"Generating images here needs one of these roles: {roles}."
+        case "pro_role":
+            return f"FLUX.2 Pro is limited to these roles here: {roles}. FLUX.2 Klein 9B is open to you."
+        case "safety_filter":
+            return "That prompt is not allowed: it matches the bot's safety filter."
+        case "guild_filter":
+            return f"That prompt contains a term this server blocks (`{clip(data.get('term', ''), 40)}`)."
+        case "foreign_reference":
+            return "In this server you can only edit your own images and the bot's results."
+        case "cooldown":
+            return f"Slow down a little: you can generate again in {data.get('seconds', 1)} s."
+        case "running":
+            return f"You already have {data.get('limit')} images in progress. Wait for one to finish."
+        case "daily_jobs":
+            return f"You have reached this server's limit of {data.get('limit')} images per day."
+        case "daily_credits":
+            return f"You have reached this server's limit of {data.get('limit')} credits per day."
+    return "This server's rules do not allow that request."
 
 
 def clip(text: str, limit: int) -> str:
@@ -105,3 +137,13 @@ def granted(amount: int, balance: int) -> str:
 DM_FALLBACK = "Your image from {channel} could not be posted there, so here it is."
 DELETED = "Deleted."
 EDIT_NEEDS_IMAGE = "That message has no PNG, JPEG or WebP image to edit."
+
+HELD_FOR_REVIEW = "🕵️ Your image is waiting for a moderator's approval."
+REQUEST_PENDING = "🕵️ Your request is waiting for a moderator's approval. Nothing is charged unless it is approved."
+REQUEST_REJECTED = "🚫 A moderator rejected this request. You were not charged."
+RESULT_REJECTED = "🚫 A moderator did not approve this image."
+RESULT_HIDDEN = "🙈 This image was hidden after reports and is waiting for a moderator."
+RESULT_REMOVED = "🗑️ This image was removed by a moderator."
+REPORTED = "Thanks, the moderators have been told."
+ALREADY_REPORTED = "You already reported this image."
+NO_MODLOG = "This server has no mod log channel yet (`/config modlog`), so moderators were not told."

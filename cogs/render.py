@@ -20,6 +20,7 @@ def result_view(job: Job) -> discord.ui.View:
     if job.model is ModelId.KLEIN:
         view.add_item(ResultButton("pro", job.id))
     view.add_item(ResultButton("delete", job.id))
+    view.add_item(ResultButton("report", job.id))
     return view
 
 

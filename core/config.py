@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     # Where paid results and reference images are kept until they are no longer needed.
     blob_dir: Path | None = None
     prices_path: Path = DEFAULT_PRICES_PATH
+    safety_terms_path: Path = DEFAULT_PRICES_PATH.parent / "safety_terms.json"
 
     segmind_base_url: str = "https://api.segmind.com"
     segmind_upload_url: str = "https://workflows-api.segmind.com/upload-asset"

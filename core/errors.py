@@ -135,3 +135,12 @@ class ProviderSubmitUncertain(ProviderError):
 
     It is never re-posted (there is no idempotency key); the job is released instead.
     """
+
+
+class PolicyDenied(BotError):
+    """The guild's policy refuses this request; `reason` is a core.policy.DenyReason value."""
+
+    def __init__(self, reason: str, data: dict | None = None) -> None:
+        self.reason = reason
+        self.data = data or {}
+        super().__init__(reason)

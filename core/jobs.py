@@ -255,6 +255,14 @@ class JobStore:
                 "UPDATE jobs SET notified = 1, interaction_token = NULL, updated_at = ? WHERE id = ?", (tx.now, job_id)
             )
 
+    async def set_result_message(self, job_id: int, *, channel_id: int, message_id: int) -> None:
+        """Where a posted result now lives (e.g. after a moderator released it from review)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE jobs SET result_channel_id = ?, result_message_id = ?, updated_at = ? WHERE id = ?",
+                (channel_id, message_id, tx.now, job_id),
+            )
+
     async def member_usage(self, guild_id: int, user_id: int, since: float) -> tuple[int, float | None, int]:
         """(jobs not finished yet, time of the latest job, jobs created since `since`) of one member."""
         row = await self._db.fetchone(

@@ -122,6 +122,8 @@ class GenerationSpec(BaseModel):
     quality: int | None = None
     # Pro's safety_tolerance, always set from the guild's policy (core/safety.py), never by the requester.
     safety_tolerance: int | None = Field(default=None, ge=0, le=5)
+    # Set by the guild's review policy: the result goes to the mod log until a moderator approves it.
+    hold_for_review: bool = False
     # Content hashes of stored reference images, in order; and the first one's size (for match_input).
     references: list[str] = Field(default_factory=list)
     reference_size: tuple[int, int] | None = None

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from core.blobs import BlobStore
 from core.config import Settings
 from core.db import Database
+from core.gate import Gate
 from core.generation import GenerationService
 from core.jobs import JobStore
 from core.ledger import Ledger
+from core.moderation import ModerationStore
 from core.pricing import PriceList
 
 
@@ -22,3 +24,5 @@ class Services:
     blobs: BlobStore
     prices: PriceList
     generation: GenerationService
+    moderation: ModerationStore
+    gate: Gate

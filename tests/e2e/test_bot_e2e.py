@@ -50,7 +50,7 @@ async def test_imagine_on_klein_posts_the_image_and_charges_once(world):
     assert data.startswith(b"\x89PNG"), "the posted file is the PNG Segmind produced"
     assert result["embeds"][0]["title"] == "FLUX.2 Klein 9B"
     assert fields(result)["Cost"] == "2 credits" and fields(result)["Balance after"] == "8 credits"
-    assert set(buttons(result)) == {"Reroll", "Edit", "Finalize with Pro", "Delete"}
+    assert set(buttons(result)) == {"Reroll", "Edit", "Finalize with Pro", "Delete", "Report"}
     assert world.segmind.billed == 1
     assert world.balance() == (8, 0)
     assert world.totals()["capture"] == 2
@@ -127,7 +127,7 @@ async def test_context_menu_edit_asks_for_a_prompt(world):
     await world.start_bot()
     await world.grant(10)
     photo = world.discord.add_attachment("photo.png", png(), "image/png", width=64, height=48)
-    target = world.discord.add_message(GENERAL, BOB, "look", attachments=[photo])
+    target = world.discord.add_message(GENERAL, ALICE, "look", attachments=[photo])
     opened = await world.discord.message_command(GUILD, GENERAL, ALICE, "Edit with FLUX", target)
     modal = await world.discord.wait_for(lambda: world.discord.callbacks(opened))
     assert modal[0]["type"] == 9, "the menu answers with a modal"

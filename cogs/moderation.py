@@ -1,0 +1,416 @@
+"""Moderation in Discord: the mod log, /mod block|unblock, reports, and the two review modes.
+
+Decisions about requests are made in core/policy.py; this cog only renders them and carries out
+what a moderator clicks. Every moderator action is checked here, server-side, whatever the
+command's default permissions say.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import time
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import messages
+from cogs.errors import NO_MENTIONS, report_error
+from cogs.render import result_embed, result_view
+from core.errors import InsufficientCredits, JobNotFound, NotAllowed
+from core.generation import Delivery
+from core.images import EXTENSIONS, fit_under
+from core.jobs import InteractionRef, Job, JobState
+from core.policy import Decision, RequestFacts
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+MOD_ACTIONS = {
+    "remove": ("Remove", discord.ButtonStyle.danger),
+    "dismiss": ("Dismiss", discord.ButtonStyle.secondary),
+    "block": ("Block member", discord.ButtonStyle.danger),
+    "approve": ("Approve", discord.ButtonStyle.success),
+    "reject": ("Reject", discord.ButtonStyle.danger),
+    "rqok": ("Approve request", discord.ButtonStyle.success),
+    "rqno": ("Reject request", discord.ButtonStyle.danger),
+}
+
+
+def is_moderator(interaction: discord.Interaction) -> bool:
+    perms = interaction.permissions
+    return perms.manage_guild or perms.manage_messages
+
+
+def require_moderator(interaction: discord.Interaction) -> None:
+    if not is_moderator(interaction):
+        raise NotAllowed("do that (it needs Manage Messages or Manage Server)")
+
+
+def only_user(user_id: int) -> discord.AllowedMentions:
+    return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)])
+
+
+class ModButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"flux:mod:(?P<action>remove|dismiss|block|approve|reject|rqok|rqno):(?P<id>[1-9][0-9]{0,18})",
+):
+    def __init__(self, action: str, target_id: int) -> None:
+        label, style = MOD_ACTIONS[action]
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"flux:mod:{action}:{target_id}"))
+        self.action = action
+        self.target_id = target_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /) -> ModButton:
+        return cls(match["action"], int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        cog: ModerationCog = interaction.client.get_cog("Moderation")
+        try:
+            await cog.on_mod_button(interaction, self.action, self.target_id)
+        except Exception as error:
+            await report_error(interaction, error)
+
+
+def mod_view(target_id: int, *actions: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for action in actions:
+        view.add_item(ModButton(action, target_id))
+    return view
+
+
+async def edit_interaction_message(bot: discord.Client, ref: InteractionRef | None, token_seconds: float, **fields) -> bool:
+    """Edit the message of a still-valid interaction; False when the token is gone."""
+    if ref is None or ref.message_id is None or time.time() - ref.created_at > token_seconds:
+        return False
+    webhook = discord.Webhook.partial(ref.application_id, ref.token, client=bot)
+    try:
+        await webhook.edit_message(ref.message_id, allowed_mentions=NO_MENTIONS, **fields)
+    except discord.HTTPException as exc:
+        log.info("could not edit interaction message: %r", exc)
+        return False
+    return True
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", group_description="Moderate image generation"):
+    def __init__(self, bot: commands.Bot, services: Services) -> None:
+        self.bot = bot
+        self.services = services
+        super().__init__()
+        services.generation.listeners.append(self.on_job_event)
+        services.gate.listeners.append(self.on_denied)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        if not interaction.permissions.manage_guild:
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    # --- /mod ----------------------------------------------------------------------------------
+
+    @app_commands.command(name="block", description="Stop a member from generating images here")
+    @app_commands.describe(member="Who to block", reason="Shown to them and in the mod log")
+    async def block(
+        self, interaction: discord.Interaction, member: discord.User, reason: app_commands.Range[str, 1, 200] | None = None
+    ) -> None:
+        await self.services.moderation.block(interaction.guild_id, member.id, by=interaction.user.id, reason=reason)
+        await interaction.response.send_message(
+            f"Blocked <@{member.id}> from generating images.", ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        await self.log_action(interaction.guild_id, f"<@{interaction.user.id}> blocked <@{member.id}>", reason)
+
+    @app_commands.command(name="unblock", description="Let a blocked member generate images again")
+    async def unblock(self, interaction: discord.Interaction, member: discord.User) -> None:
+        removed = await self.services.moderation.unblock(interaction.guild_id, member.id)
+        text = f"Unblocked <@{member.id}>." if removed else f"<@{member.id}> was not blocked."
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        if removed:
+            await self.log_action(interaction.guild_id, f"<@{interaction.user.id}> unblocked <@{member.id}>", None)
+
+    # --- the mod log ----------------------------------------------------------------------------
+
+    async def modlog(self, guild_id: int) -> discord.abc.Messageable | None:
+        channel_id = (await self.services.moderation.policy(guild_id)).modlog_channel
+        if channel_id is None:
+            return None
+        channel = self.bot.get_channel(channel_id)
+        if channel is None:
+            try:
+                channel = await self.bot.fetch_channel(channel_id)
+            except discord.HTTPException:
+                return None
+        return channel
+
+    async def post_modlog(self, guild_id: int, **fields) -> discord.Message | None:
+        channel = await self.modlog(guild_id)
+        if channel is None:
+            return None
+        try:
+            return await channel.send(allowed_mentions=NO_MENTIONS, **fields)
+        except discord.HTTPException as exc:
+            log.warning("mod log post failed in guild %d: %r", guild_id, exc)
+            return None
+
+    async def log_action(self, guild_id: int, text: str, reason: str | None) -> None:
+        embed = discord.Embed(description=text, colour=discord.Colour.orange())
+        if reason:
+            embed.add_field(name="Reason", value=messages.clip(reason, 1000))
+        await self.post_modlog(guild_id, embed=embed)
+
+    async def on_job_event(self, event: str, job: Job) -> None:
+        if event != "posted" or job.spec.hold_for_review:
+            return
+        link = f"https://discord.com/channels/{job.guild_id}/{job.result_channel_id}/{job.result_message_id}"
+        embed = discord.Embed(
+            title=f"Generated · {job.model.display_name}",
+            description=messages.clip(discord.utils.escape_markdown(job.spec.prompt), 1000),
+            colour=discord.Colour.green(),
+        )
+        embed.add_field(name="Who", value=f"<@{job.user_id}>")
+        embed.add_field(name="Where", value=f"<#{job.channel_id}>")
+        embed.add_field(name="Cost", value=f"{job.price} credits")
+        embed.add_field(name="Result", value=f"[job {job.id}]({link})")
+        await self.post_modlog(job.guild_id, embed=embed)
+
+    async def on_denied(self, facts: RequestFacts, decision: Decision) -> None:
+        embed = discord.Embed(
+            title="Denied",
+            description=messages.clip(discord.utils.escape_markdown(" / ".join(t for t in facts.texts if t)), 1000),
+            colour=discord.Colour.red(),
+        )
+        embed.add_field(name="Who", value=f"<@{facts.user_id}>")
+        embed.add_field(name="Where", value=f"<#{facts.channel_id}>")
+        embed.add_field(name="Reason", value=messages.policy_denial(decision.reason.value, decision.data)[:1000])
+        await self.post_modlog(facts.guild_id, embed=embed)
+
+    # --- reports ---------------------------------------------------------------------------------
+
+    async def report(self, interaction: discord.Interaction, job: Job) -> None:
+        count = await self.services.moderation.add_report(job.guild_id, job.id, interaction.user.id)
+        if count is None:
+            await interaction.response.send_message(messages.ALREADY_REPORTED, ephemeral=True)
+            return
+        await interaction.response.send_message(messages.REPORTED, ephemeral=True)
+        policy = await self.services.moderation.policy(job.guild_id)
+        hidden = False
+        if count >= policy.report_threshold:
+            hidden = await self.services.moderation.set_result_status(
+                job.guild_id, job.id, "hidden", by=None, only_from=("visible", "approved")
+            )
+            if hidden:
+                await self._replace_result(job, messages.RESULT_HIDDEN)
+        embed = discord.Embed(
+            title=f"Report · job {job.id}" + (" · hidden" if hidden else ""),
+            description=messages.clip(discord.utils.escape_markdown(job.spec.prompt), 1000),
+            colour=discord.Colour.dark_red(),
+        )
+        embed.add_field(name="Reported by", value=f"<@{interaction.user.id}>")
+        embed.add_field(name="Requester", value=f"<@{job.user_id}>")
+        embed.add_field(name="Reports", value=f"{count} (hides at {policy.report_threshold})")
+        if job.result_message_id:
+            link = f"https://discord.com/channels/{job.guild_id}/{job.result_channel_id}/{job.result_message_id}"
+            embed.add_field(name="Result", value=f"[open]({link})")
+        await self.post_modlog(job.guild_id, embed=embed, view=mod_view(job.id, "remove", "dismiss", "block"))
+
+    async def _result_message(self, job: Job) -> discord.PartialMessage | None:
+        if not job.result_channel_id or not job.result_message_id:
+            return None
+        channel = self.bot.get_channel(job.result_channel_id)
+        if channel is None:
+            return None
+        return channel.get_partial_message(job.result_message_id)
+
+    async def _replace_result(self, job: Job, notice: str) -> None:
+        message = await self._result_message(job)
+        if message is None:
+            return
+        try:
+            await message.edit(content=notice, embeds=[], attachments=[], view=None, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("could not hide result of job %d: %r", job.id, exc)
+
+    async def _restore_result(self, job: Job) -> None:
+        message = await self._result_message(job)
+        if message is None or job.result_blob is None:
+            return
+        file, embed = await self._render(job, limit=message.guild.filesize_limit if message.guild else 10 << 20)
+        await message.edit(
+            content=None, embed=embed, attachments=[file], view=result_view(job), allowed_mentions=NO_MENTIONS
+        )
+
+    async def _render(self, job: Job, *, limit: int) -> tuple[discord.File, discord.Embed]:
+        data, mime = fit_under(await self.services.blobs.get(job.result_blob), limit)
+        filename = f"flux-{job.id}.{EXTENSIONS.get(mime, 'png')}"
+        balance = (await self.services.ledger.balance(job.guild_id)).balance
+        embed = result_embed(job, image=data, filename=filename, balance_after=balance, now=time.time())
+        return discord.File(io.BytesIO(data), filename=filename), embed
+
+    # --- moderator buttons ------------------------------------------------------------------------
+
+    async def on_mod_button(self, interaction: discord.Interaction, action: str, target_id: int) -> None:
+        if interaction.guild_id is None:
+            raise app_commands.NoPrivateMessage()
+        require_moderator(interaction)
+        if action in ("rqok", "rqno"):
+            await self._decide_request(interaction, action == "rqok", target_id)
+            return
+        job = await self.services.jobs.get(target_id)
+        if job.guild_id != interaction.guild_id:
+            raise JobNotFound(target_id)
+        moderation = self.services.moderation
+        mod = interaction.user.id
+        if action == "remove":
+            await moderation.set_result_status(job.guild_id, job.id, "removed", by=mod)
+            await self._replace_result(job, messages.RESULT_REMOVED)
+            text = f"<@{mod}> removed job {job.id}"
+        elif action == "dismiss":
+            if await moderation.set_result_status(job.guild_id, job.id, "visible", by=mod, only_from=("hidden",)):
+                await self._restore_result(job)
+            text = f"<@{mod}> dismissed the reports on job {job.id}"
+        elif action == "block":
+            await moderation.block(job.guild_id, job.user_id, by=mod, reason=f"reported image (job {job.id})")
+            text = f"<@{mod}> blocked <@{job.user_id}>"
+        elif action == "approve":
+            text = await self._approve_held(job, mod)
+        else:
+            text = await self._reject_held(job, mod)
+        await interaction.response.edit_message(view=None, content=text, allowed_mentions=NO_MENTIONS)
+        await self.log_action(job.guild_id, text, None)
+
+    # --- review: results held until approved --------------------------------------------------------
+
+    async def hold(self, job: Job, image: bytes, mime: str) -> Delivery | None:
+        """Post a finished image to the mod log instead of the channel; None if there is no mod log."""
+        channel = await self.modlog(job.guild_id)
+        if channel is None:
+            return None
+        data, mime = fit_under(image, getattr(getattr(channel, "guild", None), "filesize_limit", 10 << 20))
+        filename = f"flux-{job.id}.{EXTENSIONS.get(mime, 'png')}"
+        balance = (await self.services.ledger.balance(job.guild_id)).balance
+        embed = result_embed(job, image=data, filename=filename, balance_after=balance, now=time.time())
+        message = await channel.send(
+            f"Held for review: requested by <@{job.user_id}> in <#{job.channel_id}>",
+            embed=embed,
+            file=discord.File(io.BytesIO(data), filename=filename),
+            view=mod_view(job.id, "approve", "reject"),
+            allowed_mentions=NO_MENTIONS,
+        )
+        await self.services.moderation.set_result_status(job.guild_id, job.id, "held", by=None)
+        await edit_interaction_message(
+            self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.HELD_FOR_REVIEW
+        )
+        return Delivery(message.channel.id, message.id)
+
+    async def _approve_held(self, job: Job, mod: int) -> str:
+        if not await self.services.moderation.set_result_status(
+            job.guild_id, job.id, "approved", by=mod, only_from=("held",)
+        ):
+            return f"Job {job.id} was already decided."
+        channel = self.bot.get_channel(job.channel_id)
+        file, embed = await self._render(job, limit=channel.guild.filesize_limit)
+        message = await channel.send(
+            f"<@{job.user_id}>", embed=embed, file=file, view=result_view(job), allowed_mentions=only_user(job.user_id)
+        )
+        await self.services.jobs.set_result_message(job.id, channel_id=message.channel.id, message_id=message.id)
+        return f"<@{mod}> approved job {job.id}"
+
+    async def _reject_held(self, job: Job, mod: int) -> str:
+        if not await self.services.moderation.set_result_status(
+            job.guild_id, job.id, "rejected", by=mod, only_from=("held",)
+        ):
+            return f"Job {job.id} was already decided."
+        if not await edit_interaction_message(
+            self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.RESULT_REJECTED
+        ):
+            channel = self.bot.get_channel(job.channel_id)
+            if channel is not None:
+                await channel.send(f"<@{job.user_id}> {messages.RESULT_REJECTED}", allowed_mentions=only_user(job.user_id))
+        return f"<@{mod}> rejected job {job.id}"
+
+    # --- review: requests approved before anything is generated ----------------------------------------
+
+    async def hold_request(self, interaction: discord.Interaction, request_id: int, facts_text: str) -> bool:
+        message = await self.post_modlog(
+            interaction.guild_id,
+            content=f"Request {request_id} from <@{interaction.user.id}> in <#{interaction.channel_id}>",
+            embed=discord.Embed(description=messages.clip(discord.utils.escape_markdown(facts_text), 2000)),
+            view=mod_view(request_id, "rqok", "rqno"),
+        )
+        return message is not None
+
+    async def _decide_request(self, interaction: discord.Interaction, approve: bool, request_id: int) -> None:
+        moderation = self.services.moderation
+        request = await moderation.request(request_id)
+        if request is None or request.guild_id != interaction.guild_id:
+            raise JobNotFound(request_id)
+        mod = interaction.user.id
+        if not await moderation.decide_request(request_id, "approved" if approve else "rejected", by=mod):
+            await interaction.response.send_message("Someone already decided this request.", ephemeral=True)
+            return
+        token_seconds = self.services.settings.interaction_token_seconds
+        if approve:
+            try:
+                job = await self.services.generation.create_job(
+                    guild_id=request.guild_id,
+                    channel_id=request.channel_id,
+                    user_id=request.user_id,
+                    kind=request.kind,
+                    spec=request.spec,
+                    interaction=request.interaction,
+                )
+            except InsufficientCredits as error:
+                await moderation.decide_request(request_id, "rejected", by=mod)
+                text = messages.describe_error(error)
+                if not await edit_interaction_message(self.bot, request.interaction, token_seconds, content=text):
+                    await self._tell_in_channel(request.channel_id, request.user_id, text)
+                await interaction.response.edit_message(content=f"Request {request_id}: {text}", view=None)
+                return
+            await moderation.link_request_job(request_id, job.id)
+            text = f"<@{mod}> approved request {request_id} (job {job.id})"
+        else:
+            if not await edit_interaction_message(
+                self.bot, request.interaction, token_seconds, content=messages.REQUEST_REJECTED
+            ):
+                await self._tell_in_channel(request.channel_id, request.user_id, messages.REQUEST_REJECTED)
+            text = f"<@{mod}> rejected request {request_id}"
+        await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
+        await self.log_action(request.guild_id, text, None)
+
+    async def _tell_in_channel(self, channel_id: int, user_id: int, text: str) -> None:
+        channel = self.bot.get_channel(channel_id)
+        if channel is not None:
+            await channel.send(f"<@{user_id}> {text}", allowed_mentions=only_user(user_id))
+
+
+class ReviewingPresenter:
+    """Wraps the Discord presenter: results of jobs held for review go to the mod log instead."""
+
+    def __init__(self, inner, bot: commands.Bot) -> None:
+        self._inner = inner
+        self._bot = bot
+
+    async def show_queued(self, job: Job, position: int) -> None:
+        await self._inner.show_queued(job, position)
+
+    async def show_running(self, job: Job, elapsed: float) -> None:
+        await self._inner.show_running(job, elapsed)
+
+    async def show_failed(self, job: Job, error) -> None:
+        await self._inner.show_failed(job, error)
+
+    async def deliver(self, job: Job, image: bytes, mime: str, balance_after: int) -> Delivery:
+        if job.spec.hold_for_review and job.state is JobState.SUCCEEDED:
+            cog: ModerationCog | None = self._bot.get_cog("Moderation")
+            if cog is not None:
+                held = await cog.hold(job, image, mime)
+                if held is not None:
+                    return held
+            log.warning("job %d should be held for review but the guild has no mod log; posting it", job.id)
+        return await self._inner.deliver(job, image, mime, balance_after)
