@@ -35,6 +35,14 @@ ALICE = 1_200_000_000_000_000_021
 BOB = 1_200_000_000_000_000_022
 MOD = 1_200_000_000_000_000_023
 MOD_ROLE = 1_200_000_000_000_000_031
+ARTIST_ROLE = 1_200_000_000_000_000_032
+PRO_ROLE = 1_200_000_000_000_000_033
+TRUSTED_ROLE = 1_200_000_000_000_000_034
+ART = 1_200_000_000_000_000_013
+NSFW = 1_200_000_000_000_000_014
+MODLOG = 1_200_000_000_000_000_015
+REVIEW = 1_200_000_000_000_000_016
+CAROL = 1_200_000_000_000_000_024
 MANAGE_GUILD = 1 << 5
 MANAGE_MESSAGES = 1 << 13
 EVERYONE_PERMS = (1 << 10) | (1 << 11) | (1 << 31) | (1 << 15) | (1 << 14)  # view, send, use commands, files, embeds
@@ -157,12 +165,21 @@ class World:
         )
         await self.reply(interaction)
 
+    async def config(self, sub: str, options: dict | None = None, *, user: int = MOD) -> dict[str, Any]:
+        """Run /config <sub> as `user` (a moderator by default) and return the bot's answer."""
+        return await self.reply(await self.discord.slash(GUILD, GENERAL, user, "config", options or {}, subcommand=sub))
+
+    def modlog(self) -> list[dict[str, Any]]:
+        return self.discord.messages_in(MODLOG)
+
     async def reply(self, interaction, timeout: float = 15.0) -> dict[str, Any]:
         """The first message the bot answered `interaction` with that has content (errors, notices)."""
 
         def find():
             for message in self.discord.interaction_messages(interaction):
                 if message.get("content") and not message["content"].startswith(("⏳", "🎨")):
+                    return message
+                if message.get("embeds") and not message.get("attachments"):
                     return message
             return None
 
@@ -207,15 +224,25 @@ async def world(tmp_path):
     discord.add_user(ALICE, "alice")
     discord.add_user(BOB, "bob")
     discord.add_user(MOD, "mod")
+    discord.add_user(CAROL, "carol")
     discord.add_guild(
         GUILD,
         "Alpha",
         roles=[
             discord.make_role(GUILD, "@everyone", EVERYONE_PERMS),
             discord.make_role(MOD_ROLE, "Moderators", MANAGE_GUILD | MANAGE_MESSAGES),
+            discord.make_role(ARTIST_ROLE, "Artists", 0),
+            discord.make_role(PRO_ROLE, "Pro users", 0),
+            discord.make_role(TRUSTED_ROLE, "Trusted", 0),
         ],
-        channels=[discord.make_channel(GENERAL, "general")],
-        members=[ALICE, BOB, (MOD, [MOD_ROLE])],
+        channels=[
+            discord.make_channel(GENERAL, "general"),
+            discord.make_channel(ART, "art"),
+            discord.make_channel(NSFW, "after-dark", nsfw=True),
+            discord.make_channel(MODLOG, "mod-log"),
+            discord.make_channel(REVIEW, "reviewed"),
+        ],
+        members=[ALICE, BOB, (MOD, [MOD_ROLE]), (CAROL, [ARTIST_ROLE, PRO_ROLE, TRUSTED_ROLE])],
     )
     discord.add_guild(
         OTHER_GUILD,
