@@ -150,6 +150,26 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX reports_by_job ON reports (job_id)",
     ),
+    (
+        # 3: spending rules (owned by core/credit_rules.py)
+        """CREATE TABLE allowances (
+            guild_id INTEGER NOT NULL,
+            scope TEXT NOT NULL CHECK (scope IN ('member', 'role')),
+            target_id INTEGER NOT NULL,
+            daily INTEGER CHECK (daily >= 0),
+            monthly INTEGER CHECK (monthly >= 0),
+            unlimited INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (guild_id, scope, target_id)
+        )""",
+        """CREATE TABLE credit_settings (
+            guild_id INTEGER PRIMARY KEY,
+            quote_above INTEGER,
+            confirm_all INTEGER NOT NULL DEFAULT 0,
+            low_balance_below INTEGER,
+            low_balance_alerted INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE INDEX reservations_by_member ON reservations (guild_id, user_id, created_at)",
+    ),
 ]
 
 

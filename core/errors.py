@@ -144,3 +144,30 @@ class PolicyDenied(BotError):
         self.reason = reason
         self.data = data or {}
         super().__init__(reason)
+
+
+class AllowanceExceeded(BotError):
+    """The member's allowance for `period` ("day" or "month") cannot cover `cost`."""
+
+    def __init__(self, period: str, limit: int, used: int, cost: int) -> None:
+        self.period = period
+        self.limit = limit
+        self.used = used
+        self.cost = cost
+        super().__init__(f"{period}: {used} + {cost} > {limit}")
+
+
+class NotRefundable(BotError):
+    def __init__(self, job_id: int, why: str) -> None:
+        self.job_id = job_id
+        self.why = why  # "not_charged" | "already_refunded"
+        super().__init__(f"job {job_id}: {why}")
+
+
+class AccountExhausted(BotError):
+    """The bot's Segmind account cannot cover the jobs already accepted plus this one."""
+
+    def __init__(self, balance_usd: float, needed_usd: float) -> None:
+        self.balance_usd = balance_usd
+        self.needed_usd = needed_usd
+        super().__init__(f"${balance_usd:.2f} < ${needed_usd:.2f}")

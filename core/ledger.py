@@ -5,7 +5,7 @@ when an image came back, `release` when the job failed. Each is idempotent for i
 replay after a crash never charges twice, and each runs inside a caller's transaction so it can
 be committed together with the job's own state change.
 
-    balance  = grants − captures (+ refunds)      never negative
+    balance  = grants − captures + refunds          never negative
     reserved = sum of held reservations            never above balance
     available = balance − reserved
 """
@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from core.credit_rules import SpendLimits
 from core.db import Database, Transaction
-from core.errors import InsufficientCredits, InvalidAmount
+from core.errors import AllowanceExceeded, InsufficientCredits, InvalidAmount, NotRefundable
 
 MAX_GRANT = 10**9
 
@@ -83,8 +84,21 @@ class Ledger:
             (guild_id, kind, amount, balance_after, job_id, user_id, reason, tx.now),
         )
 
-    async def reserve_in(self, tx: Transaction, *, job_id: int, guild_id: int, user_id: int, amount: int) -> GuildBalance:
-        """Hold `amount` for `job_id`, or raise InsufficientCredits. Idempotent per job id."""
+    async def reserve_in(
+        self,
+        tx: Transaction,
+        *,
+        job_id: int,
+        guild_id: int,
+        user_id: int,
+        amount: int,
+        limits: SpendLimits | None = None,
+    ) -> GuildBalance:
+        """Hold `amount` for `job_id`, or raise InsufficientCredits / AllowanceExceeded.
+
+        Idempotent per job id. The member's allowance is checked in the same transaction as the
+        hold, so concurrent requests from one member cannot overspend it.
+        """
         if amount < 0:
             raise InvalidAmount(amount)
         existing = await tx.fetchone("SELECT 1 FROM reservations WHERE job_id = ?", (job_id,))
@@ -93,6 +107,8 @@ class Ledger:
             return current
         if current.available < amount:
             raise InsufficientCredits(current.available, amount)
+        if limits is not None and limits.any:
+            await self._check_allowance(tx, guild_id, user_id, amount, limits)
         await tx.execute(
             "UPDATE guild_credits SET reserved = reserved + ? WHERE guild_id = ?", (amount, guild_id)
         )
@@ -103,10 +119,70 @@ class Ledger:
         await self._append(tx, guild_id, "reserve", amount, current.balance, job_id=job_id, user_id=user_id)
         return GuildBalance(guild_id, current.balance, current.reserved + amount)
 
+    async def _check_allowance(
+        self, tx: Transaction, guild_id: int, user_id: int, amount: int, limits: SpendLimits
+    ) -> None:
+        for period, limit, since in (
+            ("day", limits.daily, limits.day_start),
+            ("month", limits.monthly, limits.month_start),
+        ):
+            if limit is None:
+                continue
+            used = await self._member_spend(tx, guild_id, user_id, since)
+            if used + amount > limit:
+                raise AllowanceExceeded(period, limit, used, amount)
+
+    @staticmethod
+    async def _member_spend(tx, guild_id: int, user_id: int, since: float) -> int:
+        """Credits held or charged for the member's jobs since `since`, less what was refunded."""
+        row = await tx.fetchone(
+            "SELECT COALESCE(SUM(r.amount), 0) AS total FROM reservations r"
+            " WHERE r.guild_id = ? AND r.user_id = ? AND r.state IN ('held', 'captured') AND r.created_at >= ?"
+            " AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.job_id = r.job_id AND e.kind = 'refund')",
+            (guild_id, user_id, since),
+        )
+        return int(row["total"]) if row else 0
+
+    async def allowance_used(self, guild_id: int, user_id: int, since: float) -> int:
+        async with self._db.transaction() as tx:
+            return await self._member_spend(tx, guild_id, user_id, since)
+
+    async def refund(self, job_id: int, *, guild_id: int, by: int | None, reason: str | None) -> GuildBalance:
+        """Give back what a job was charged. Once per job; only for a charged job of this guild."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT user_id, amount, state FROM reservations WHERE job_id = ? AND guild_id = ?",
+                (job_id, guild_id),
+            )
+            if row is None or row["state"] != "captured":
+                raise NotRefundable(job_id, "not_charged")
+            done = await tx.fetchone(
+                "SELECT 1 FROM ledger_entries WHERE job_id = ? AND kind = 'refund'", (job_id,)
+            )
+            if done is not None:
+                raise NotRefundable(job_id, "already_refunded")
+            current = await self._guild_row(tx, guild_id)
+            amount = row["amount"]
+            await tx.execute(
+                "UPDATE guild_credits SET balance = balance + ? WHERE guild_id = ?", (amount, guild_id)
+            )
+            await self._append(
+                tx,
+                guild_id,
+                "refund",
+                amount,
+                current.balance + amount,
+                job_id=job_id,
+                user_id=by,
+                reason=reason,
+            )
+            return GuildBalance(guild_id, current.balance + amount, current.reserved)
+
     async def capture_in(self, tx: Transaction, job_id: int) -> bool:
         """Turn the job's held reservation into a charge. False if there was nothing held."""
         row = await tx.fetchone(
-            "SELECT guild_id, user_id, amount FROM reservations WHERE job_id = ? AND state = 'held'", (job_id,)
+            "SELECT guild_id, user_id, amount FROM reservations WHERE job_id = ? AND state = 'held'",
+            (job_id,),
         )
         if row is None:
             return False
@@ -119,42 +195,55 @@ class Ledger:
             "UPDATE reservations SET state = 'captured', settled_at = ? WHERE job_id = ?", (tx.now, job_id)
         )
         after = await self._guild_row(tx, guild_id)
-        await self._append(tx, guild_id, "capture", amount, after.balance, job_id=job_id, user_id=row["user_id"])
+        await self._append(
+            tx, guild_id, "capture", amount, after.balance, job_id=job_id, user_id=row["user_id"]
+        )
         return True
 
     async def release_in(self, tx: Transaction, job_id: int) -> bool:
         """Give the job's held reservation back. False if there was nothing held."""
         row = await tx.fetchone(
-            "SELECT guild_id, user_id, amount FROM reservations WHERE job_id = ? AND state = 'held'", (job_id,)
+            "SELECT guild_id, user_id, amount FROM reservations WHERE job_id = ? AND state = 'held'",
+            (job_id,),
         )
         if row is None:
             return False
         guild_id, amount = row["guild_id"], row["amount"]
-        await tx.execute("UPDATE guild_credits SET reserved = reserved - ? WHERE guild_id = ?", (amount, guild_id))
+        await tx.execute(
+            "UPDATE guild_credits SET reserved = reserved - ? WHERE guild_id = ?", (amount, guild_id)
+        )
         await tx.execute(
             "UPDATE reservations SET state = 'released', settled_at = ? WHERE job_id = ?", (tx.now, job_id)
         )
         after = await self._guild_row(tx, guild_id)
-        await self._append(tx, guild_id, "release", amount, after.balance, job_id=job_id, user_id=row["user_id"])
+        await self._append(
+            tx, guild_id, "release", amount, after.balance, job_id=job_id, user_id=row["user_id"]
+        )
         return True
 
     # --- standalone operations --------------------------------------------------------------
 
-    async def grant(self, guild_id: int, amount: int, *, user_id: int | None, reason: str | None) -> GuildBalance:
+    async def grant(
+        self, guild_id: int, amount: int, *, user_id: int | None, reason: str | None
+    ) -> GuildBalance:
         if amount <= 0 or amount > MAX_GRANT:
             raise InvalidAmount(amount)
         async with self._db.transaction() as tx:
             current = await self._guild_row(tx, guild_id)
             if current.balance + amount > 2**62:
                 raise InvalidAmount(amount)
-            await tx.execute("UPDATE guild_credits SET balance = balance + ? WHERE guild_id = ?", (amount, guild_id))
+            await tx.execute(
+                "UPDATE guild_credits SET balance = balance + ? WHERE guild_id = ?", (amount, guild_id)
+            )
             await self._append(
                 tx, guild_id, "grant", amount, current.balance + amount, user_id=user_id, reason=reason
             )
             return GuildBalance(guild_id, current.balance + amount, current.reserved)
 
     async def balance(self, guild_id: int) -> GuildBalance:
-        row = await self._db.fetchone("SELECT balance, reserved FROM guild_credits WHERE guild_id = ?", (guild_id,))
+        row = await self._db.fetchone(
+            "SELECT balance, reserved FROM guild_credits WHERE guild_id = ?", (guild_id,)
+        )
         if row is None:
             return GuildBalance(guild_id, self._starting_credits, 0)
         return GuildBalance(guild_id, row["balance"], row["reserved"])
@@ -171,13 +260,17 @@ class Ledger:
         midnight = dt.datetime.fromtimestamp(now, dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         return await self.spent_since(guild_id, user_id, midnight.timestamp())
 
-    async def history(self, guild_id: int, *, limit: int = 10, offset: int = 0) -> tuple[list[LedgerEntry], int]:
+    async def history(
+        self, guild_id: int, *, limit: int = 10, offset: int = 0
+    ) -> tuple[list[LedgerEntry], int]:
         """The guild's latest ledger entries (newest first) and the total number of entries."""
         rows = await self._db.fetchall(
             "SELECT * FROM ledger_entries WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
             (guild_id, limit, offset),
         )
-        total = await self._db.fetchone("SELECT COUNT(*) AS n FROM ledger_entries WHERE guild_id = ?", (guild_id,))
+        total = await self._db.fetchone(
+            "SELECT COUNT(*) AS n FROM ledger_entries WHERE guild_id = ?", (guild_id,)
+        )
         return [LedgerEntry(**dict(r)) for r in rows], int(total["n"]) if total else 0
 
     async def totals(self, guild_id: int) -> dict[str, int]:
