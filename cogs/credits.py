@@ -36,7 +36,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         ledger = self.services.ledger
         current = await ledger.balance(interaction.guild_id)
         spent = await ledger.spent_today(interaction.guild_id, interaction.user.id, time.time())
-        prices = {m.display_name: p for m, p in self.services.prices.per_model.items()}
+        prices = {m.display_name: p for m, p in self.services.prices.base_prices().items()}
         text = messages.balance_text(
             balance=current.balance, reserved=current.reserved, spent_today=spent, prices=prices
         )

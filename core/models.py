@@ -189,6 +189,18 @@ def fit_to_pro(size: tuple[int, int]) -> tuple[int, int]:
     return _fit16(w * scale), _fit16(h * scale)
 
 
+def output_megapixels(spec: GenerationSpec) -> float:
+    """Megapixels of the image the spec will produce (1 MP where the model decides the size)."""
+    if spec.model is ModelId.PRO:
+        width, height = spec.width or 1024, spec.height or 1024
+        if spec.aspect_ratio == MATCH_INPUT and spec.reference_size:
+            width, height = fit_to_pro(spec.reference_size)
+        elif spec.aspect_ratio and spec.aspect_ratio != MATCH_INPUT:
+            width, height = dimensions_for_ratio(spec.aspect_ratio)
+        return width * height / (1024 * 1024)
+    return 1.0
+
+
 def build_request(spec: GenerationSpec, reference_urls: list[str], *, safety_tolerance: int) -> SegmindRequest:
     """The Segmind body for `spec`. Pro has no aspect_ratio parameter: the bot turns it into a size."""
     urls = reference_urls or None
