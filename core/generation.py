@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from core.account import AccountWatch
 from core.blobs import BlobStore
+from core.credit_rules import CreditRules, SpendLimits
 from core.db import Database
 from core.errors import (
     BotError,
@@ -87,6 +89,9 @@ class GenerationService:
         self.prices = prices
         self.client = client
         self.presenter: JobPresenter | None = None
+        # Optional collaborators: spending rules (low-balance alerts) and the Segmind account watch.
+        self.credit_rules: CreditRules | None = None
+        self.account: AccountWatch | None = None
         # Called with ("posted" | "refunded", job) after the fact, e.g. by the mod log.
         self.listeners: list[Callable[[str, Job], Awaitable[None]]] = []
         self._queue_limit = queue_limit_per_guild
@@ -129,6 +134,7 @@ class GenerationService:
         spec: GenerationSpec,
         parent_job_id: int | None = None,
         interaction: InteractionRef | None = None,
+        limits: SpendLimits | None = None,
     ) -> Job:
         """Validate, write the job and reserve its price in one transaction, then queue it.
 
@@ -142,6 +148,11 @@ class GenerationService:
             if not self.blobs.exists(ref):
                 raise InvalidRequest("image", "the reference image is no longer available")
         price = self.prices.price_for(spec)
+        if self.account is not None:
+            committed = sum(
+                self.prices.usd_estimate(model) * count for model, count in (await self.jobs.in_flight_by_model()).items()
+            )
+            self.account.ensure_can_cover(committed, self.prices.usd_estimate(spec.model))
         if self.scheduler.queued(guild_id) >= self._queue_limit:
             raise QueueFull(self._queue_limit)
         async with self.db.transaction() as tx:
@@ -156,7 +167,9 @@ class GenerationService:
                 parent_job_id=parent_job_id,
                 interaction=interaction,
             )
-            await self.ledger.reserve_in(tx, job_id=job_id, guild_id=guild_id, user_id=user_id, amount=price)
+            await self.ledger.reserve_in(
+                tx, job_id=job_id, guild_id=guild_id, user_id=user_id, amount=price, limits=limits
+            )
             job = await self.jobs.get_in(tx, job_id)
         position = self.scheduler.submit(guild_id, job.id)
         if self.scheduler.position(job.id) is not None:
@@ -248,7 +261,12 @@ class GenerationService:
                 log.warning("job %d was no longer running when its image arrived", job.id)
                 return None
             await self.ledger.capture_in(tx, job.id)
-        return (await self.ledger.balance(job.guild_id)).balance
+        balance = (await self.ledger.balance(job.guild_id)).balance
+        if self.credit_rules is not None and await self.credit_rules.note_balance(job.guild_id, balance):
+            await self._emit("low_balance", job)
+        if self.account is not None:
+            await self.account.observe(image.remaining_credits_usd)
+        return balance
 
     async def _refund(self, job: Job, error: BotError) -> None:
         if isinstance(error, ProviderError) and error.operator_alert:

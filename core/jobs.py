@@ -263,6 +263,13 @@ class JobStore:
                 (channel_id, message_id, tx.now, job_id),
             )
 
+    async def in_flight_by_model(self) -> dict[ModelId, int]:
+        """Accepted jobs Segmind has not answered yet, per model (what the account still owes)."""
+        rows = await self._db.fetchall(
+            "SELECT model, COUNT(*) AS n FROM jobs WHERE state IN ('queued', 'submitting', 'submitted') GROUP BY model"
+        )
+        return {ModelId(r["model"]): int(r["n"]) for r in rows}
+
     async def member_usage(self, guild_id: int, user_id: int, since: float) -> tuple[int, float | None, int]:
         """(jobs not finished yet, time of the latest job, jobs created since `since`) of one member."""
         row = await self._db.fetchone(
