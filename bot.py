@@ -25,8 +25,10 @@ from cogs.credits import CreditsCog, HistoryButton
 from cogs.generate import GenerateCog
 from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.presenter import DiscordPresenter
+from core.account import AccountWatch
 from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
+from core.credit_rules import CreditRules
 from core.db import Database
 from core.errors import ConfigError
 from core.gate import Gate
@@ -157,7 +159,14 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         )
         moderation = ModerationStore(db)
         gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))
-        services = Services(settings, db, ledger, jobs, blobs, prices, generation, moderation, gate)
+        credit_rules = CreditRules(db)
+        generation.credit_rules = credit_rules
+        generation.account = AccountWatch(
+            low_threshold_usd=settings.segmind_low_balance_usd,
+            fetch=client.account_credits,
+            refresh_seconds=settings.segmind_balance_check_seconds,
+        )
+        services = Services(settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules)
         bot = ImageBot(services, force_sync=force_sync)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -19,7 +19,15 @@ from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllow
 from core.generation import spec_for_finalize
 from core.images import inspect_input
 from core.jobs import InteractionRef, Job, JobKind
-from core.models import ASPECT_RATIOS, MATCH_INPUT, PROMPT_MAX_CHARS, SEED_MAX, GenerationSpec, ModelId
+from core.models import (
+    ASPECT_RATIOS,
+    MATCH_INPUT,
+    PROMPT_MAX_CHARS,
+    SEED_MAX,
+    GenerationSpec,
+    ModelId,
+    switch_to_klein,
+)
 from core.policy import Decision, RequestFacts, ReviewMode
 from core.services import Services
 
@@ -140,10 +148,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             go_fast=go_fast,
             quality=quality,
         )
-        # Bad options and a short balance are answered privately, before anything is shown.
-        decision = await self.admit(interaction, spec)
-        message_id = await _defer(interaction)
-        await self.start_job(interaction, message_id, spec, JobKind.IMAGINE, decision)
+        await self.launch(interaction, spec, JobKind.IMAGINE)
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
     @app_commands.guild_only()
@@ -194,14 +199,9 @@ class GenerateCog(commands.Cog, name="Generate"):
             go_fast=go_fast,
             quality=quality,
         )
-        # Cheap checks first, answered privately before anything is shown or downloaded.
-        decision = await self.admit(interaction, spec.model_copy(update={"references": ["-"] * len(attachments)}))
         for attachment in attachments:
             _precheck(attachment, self.services.settings.max_input_image_bytes)
-        message_id = await _defer(interaction)
-        references, first_size = await self._store_attachments(attachments)
-        spec = spec.model_copy(update={"references": references, "reference_size": first_size})
-        await self.start_job(interaction, message_id, spec, JobKind.EDIT, decision)
+        await self.launch(interaction, _draft_with(spec, attachments), JobKind.EDIT, attachments=attachments)
 
     async def edit_with_flux(self, interaction: discord.Interaction, message: discord.Message) -> None:
         if interaction.guild_id is None:
@@ -212,12 +212,10 @@ class GenerateCog(commands.Cog, name="Generate"):
             return
 
         async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
-            draft = GenerationSpec(prompt=prompt, references=["-"] * len(images))
-            decision = await self.admit(modal_interaction, draft, reference_authors={message.author.id})
-            message_id = await _defer(modal_interaction)
-            references, first_size = await self._store_attachments(images)
-            spec = GenerationSpec(prompt=prompt, references=references, reference_size=first_size)
-            await self.start_job(modal_interaction, message_id, spec, JobKind.EDIT, decision)
+            draft = _draft_with(GenerationSpec(prompt=prompt), images)
+            await self.launch(
+                modal_interaction, draft, JobKind.EDIT, attachments=images, reference_authors={message.author.id}
+            )
 
         await interaction.response.send_modal(EditPromptModal(on_prompt))
 
@@ -230,24 +228,16 @@ class GenerateCog(commands.Cog, name="Generate"):
         elif action == "edit":
 
             async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
-                draft = GenerationSpec(model=job.model, prompt=prompt, references=["-"])
-                decision = await self.admit(modal_interaction, draft)
-                message_id = await _defer(modal_interaction)
                 ref, size = await self._result_as_reference(job)
                 spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
-                await self.start_job(modal_interaction, message_id, spec, JobKind.EDIT, decision, parent_job_id=job.id)
+                await self.launch(modal_interaction, spec, JobKind.EDIT, parent_job_id=job.id)
 
             await interaction.response.send_modal(EditPromptModal(on_prompt))
         elif action == "reroll":
             spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
-            decision = await self.admit(interaction, spec)
-            message_id = await _defer(interaction)
-            await self.start_job(interaction, message_id, spec, JobKind.REROLL, decision, parent_job_id=job.id)
+            await self.launch(interaction, spec, JobKind.REROLL, parent_job_id=job.id)
         elif action == "pro":
-            spec = spec_for_finalize(job.spec)
-            decision = await self.admit(interaction, spec)
-            message_id = await _defer(interaction)
-            await self.start_job(interaction, message_id, spec, JobKind.FINALIZE, decision, parent_job_id=job.id)
+            await self.launch(interaction, spec_for_finalize(job.spec), JobKind.FINALIZE, parent_job_id=job.id)
         elif action == "report":
             await self.bot.get_cog("Moderation").report(interaction, job)
 
@@ -298,9 +288,77 @@ class GenerateCog(commands.Cog, name="Generate"):
                 first_size = (info.width, info.height)
         return refs, first_size
 
+    async def launch(
+        self,
+        interaction: discord.Interaction,
+        spec: GenerationSpec,
+        kind: JobKind,
+        *,
+        attachments: list[discord.Attachment] | None = None,
+        parent_job_id: int | None = None,
+        reference_authors: set[int] = frozenset(),
+    ) -> None:
+        """Check, quote if the guild asks for it, acknowledge, then create the job.
+
+        Everything before the acknowledgement is local and fast, so refusals are private and
+        nothing is reserved until the job (or the quote's Confirm) goes ahead.
+        """
+        decision, price = await self.admit(interaction, spec, reference_authors=reference_authors)
+        settings = await self.services.credit_rules.settings(interaction.guild_id)
+        if settings.needs_quote(price):
+            await self._quote(interaction, spec, kind, price, attachments, parent_job_id, reference_authors)
+            return
+        await self._go(interaction, spec, kind, decision, attachments, parent_job_id)
+
+    async def _go(self, interaction, spec, kind, decision, attachments, parent_job_id) -> None:
+        message_id = await _defer(interaction)
+        if attachments:
+            references, first_size = await self._store_attachments(attachments)
+            spec = spec.model_copy(update={"references": references, "reference_size": first_size})
+        await self.start_job(interaction, message_id, spec, kind, decision, parent_job_id=parent_job_id)
+
+    async def _quote(self, interaction, spec, kind, price, attachments, parent_job_id, reference_authors) -> None:
+        guild_id, user = interaction.guild_id, interaction.user
+        balance = await self.services.ledger.balance(guild_id)
+        remaining = await self._remaining_allowance(interaction)
+        klein = switch_to_klein(spec) if spec.model is ModelId.PRO else None
+        klein_price = self.services.generation.quote(klein) if klein is not None else None
+
+        async def confirm(click: discord.Interaction, use_klein: bool) -> None:
+            chosen = klein if use_klein else spec
+            decision, _ = await self.admit(click, chosen, reference_authors=reference_authors)
+            await interaction.edit_original_response(content=messages.QUOTE_CONFIRMED, embed=None, view=None)
+            await self._go(click, chosen, kind, decision, attachments, parent_job_id)
+
+        async def cancel(click: discord.Interaction) -> None:
+            await click.response.edit_message(content=messages.QUOTE_CANCELLED, embed=None, view=None)
+
+        embed = messages.quote_embed(
+            model=spec.model.display_name,
+            price=price,
+            available=balance.available,
+            remaining=remaining,
+            klein_price=klein_price,
+        )
+        view = QuoteView(user.id, confirm, cancel, offer_klein=klein is not None)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _remaining_allowance(self, interaction: discord.Interaction) -> dict[str, int]:
+        limits = await self._limits(interaction)
+        remaining: dict[str, int] = {}
+        for period, limit, since in (("today", limits.daily, limits.day_start), ("this month", limits.monthly, limits.month_start)):
+            if limit is not None:
+                used = await self.services.ledger.allowance_used(interaction.guild_id, interaction.user.id, since)
+                remaining[period] = max(0, limit - used)
+        return remaining
+
+    async def _limits(self, interaction: discord.Interaction):
+        roles = frozenset(role.id for role in getattr(interaction.user, "roles", []))
+        return await self.services.credit_rules.limits_for(interaction.guild_id, interaction.user.id, roles, time.time())
+
     async def admit(
         self, interaction: discord.Interaction, spec: GenerationSpec, *, reference_authors: set[int] = frozenset()
-    ) -> Decision:
+    ) -> tuple[Decision, int]:
         """Options, balance and the guild's policy, checked before anything is shown or charged."""
         price = await self.services.generation.precheck(interaction.guild_id, spec)
         member = interaction.user
@@ -318,7 +376,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             bot_user_id=self.bot.user.id if self.bot.user else 0,
             now=time.time(),
         )
-        return await self.services.gate.check(facts)
+        return await self.services.gate.check(facts), price
 
     async def start_job(
         self,
@@ -357,6 +415,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             spec=spec,
             parent_job_id=parent_job_id,
             interaction=ref,
+            limits=await self._limits(interaction),
         )
 
     async def _request_review(
@@ -382,6 +441,46 @@ async def _defer(interaction: discord.Interaction) -> int | None:
     """Acknowledge at once with a public "thinking…" message; returns that message's id if Discord said."""
     callback = await interaction.response.defer(thinking=True)
     return callback.message_id if callback is not None else None
+
+
+def _draft_with(spec: GenerationSpec, attachments: list[discord.Attachment]) -> GenerationSpec:
+    """The spec as it will be once the attachments are stored (for checks and prices before download)."""
+    first = attachments[0] if attachments else None
+    size = (first.width, first.height) if first is not None and first.width and first.height else None
+    return spec.model_copy(update={"references": ["-"] * len(attachments), "reference_size": size})
+
+
+class QuoteView(discord.ui.View):
+    """Confirm / Use Klein instead / Cancel on an ephemeral quote. Nothing is reserved until Confirm."""
+
+    def __init__(self, user_id: int, on_confirm, on_cancel, *, offer_klein: bool) -> None:
+        super().__init__(timeout=300)
+        self._user_id = user_id
+        self._on_confirm = on_confirm
+        self._on_cancel = on_cancel
+        if not offer_klein:
+            self.remove_item(self.use_klein)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self._user_id
+
+    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.success)
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await self._on_confirm(interaction, False)
+
+    @discord.ui.button(label="Use Klein instead", style=discord.ButtonStyle.primary)
+    async def use_klein(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await self._on_confirm(interaction, True)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await self._on_cancel(interaction)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
+        await report_error(interaction, error)
 
 
 def _precheck(attachment: discord.Attachment, limit: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import discord
 from discord import app_commands
 
 from core import errors as e
@@ -29,6 +30,19 @@ def describe_error(error: BaseException) -> str:
             return f"You are not allowed to {action}."
         case e.QueueFull(limit=limit):
             return f"This server already has {limit} images waiting. Try again when some are done. {NOT_CHARGED}"
+        case e.AllowanceExceeded(period=period, limit=limit, used=used, cost=cost):
+            left = max(0, limit - used)
+            when = "today" if period == "day" else "this month"
+            return (
+                f"Your allowance in this server is {limit} credits per {period}; you have {left} left {when} "
+                f"and this image costs {cost}. {NOT_CHARGED}"
+            )
+        case e.NotRefundable(job_id=job_id, why=why):
+            if why == "already_refunded":
+                return f"Job {job_id} has already been refunded."
+            return f"Job {job_id} was never charged in this server, so there is nothing to refund."
+        case e.AccountExhausted():
+            return f"The bot's image service account is running out of funds; its operator has been told. {NOT_CHARGED}"
         case e.PolicyDenied(reason=reason, data=data):
             return f"{policy_denial(reason, data)} {NOT_CHARGED}"
         case e.ProviderModerated():
@@ -141,9 +155,26 @@ EDIT_NEEDS_IMAGE = "That message has no PNG, JPEG or WebP image to edit."
 HELD_FOR_REVIEW = "🕵️ Your image is waiting for a moderator's approval."
 REQUEST_PENDING = "🕵️ Your request is waiting for a moderator's approval. Nothing is charged unless it is approved."
 REQUEST_REJECTED = "🚫 A moderator rejected this request. You were not charged."
+RESULT_APPROVED = "✅ A moderator approved your image; it is posted in the channel."
 RESULT_REJECTED = "🚫 A moderator did not approve this image."
 RESULT_HIDDEN = "🙈 This image was hidden after reports and is waiting for a moderator."
 RESULT_REMOVED = "🗑️ This image was removed by a moderator."
 REPORTED = "Thanks, the moderators have been told."
 ALREADY_REPORTED = "You already reported this image."
 NO_MODLOG = "This server has no mod log channel yet (`/config modlog`), so moderators were not told."
+
+QUOTE_CONFIRMED = "Confirmed."
+QUOTE_CANCELLED = "Cancelled. Nothing was charged."
+
+
+def quote_embed(
+    *, model: str, price: int, available: int, remaining: dict[str, int], klein_price: int | None
+) -> discord.Embed:
+    embed = discord.Embed(title=f"{model}: {price} credits", colour=discord.Colour.gold())
+    embed.description = "Nothing is reserved until you confirm."
+    embed.add_field(name="Server balance", value=f"{available} credits available")
+    for period, left in remaining.items():
+        embed.add_field(name=f"Your allowance {period}", value=f"{left} credits left")
+    if klein_price is not None:
+        embed.add_field(name="On FLUX.2 Klein 9B", value=f"{klein_price} credits")
+    return embed

@@ -295,16 +295,17 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         filename = f"flux-{job.id}.{EXTENSIONS.get(mime, 'png')}"
         balance = (await self.services.ledger.balance(job.guild_id)).balance
         embed = result_embed(job, image=data, filename=filename, balance_after=balance, now=time.time())
+        # Held before the buttons exist, so a moderator's click can never find it undecided-but-unheld.
+        await self.services.moderation.set_result_status(job.guild_id, job.id, "held", by=None)
+        await edit_interaction_message(
+            self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.HELD_FOR_REVIEW
+        )
         message = await channel.send(
             f"Held for review: requested by <@{job.user_id}> in <#{job.channel_id}>",
             embed=embed,
             file=discord.File(io.BytesIO(data), filename=filename),
             view=mod_view(job.id, "approve", "reject"),
             allowed_mentions=NO_MENTIONS,
-        )
-        await self.services.moderation.set_result_status(job.guild_id, job.id, "held", by=None)
-        await edit_interaction_message(
-            self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.HELD_FOR_REVIEW
         )
         return Delivery(message.channel.id, message.id)
 
@@ -319,6 +320,9 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
             f"<@{job.user_id}>", embed=embed, file=file, view=result_view(job), allowed_mentions=only_user(job.user_id)
         )
         await self.services.jobs.set_result_message(job.id, channel_id=message.channel.id, message_id=message.id)
+        await edit_interaction_message(
+            self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.RESULT_APPROVED
+        )
         return f"<@{mod}> approved job {job.id}"
 
     async def _reject_held(self, job: Job, mod: int) -> str:

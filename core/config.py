@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     guild_admins_can_grant: bool = False
     starting_credits: int = Field(default=0, ge=0)
+    # Tell the owners when the Segmind account balance falls below this many US dollars.
+    segmind_low_balance_usd: float = Field(default=5.0, ge=0)
+    segmind_balance_check_seconds: float = Field(default=600.0, gt=0)
 
     max_concurrent_jobs: int = Field(default=8, ge=1)
     max_concurrent_jobs_per_guild: int = Field(default=2, ge=1)

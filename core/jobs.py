@@ -235,7 +235,9 @@ class JobStore:
     async def mark_posted(self, job_id: int, *, channel_id: int, message_id: int) -> bool:
         return await self._update(
             job_id,
-            "state = 'posted', result_channel_id = ?, result_message_id = ?, interaction_token = NULL",
+            # The token is kept: it expires by itself after 15 minutes, and a result held for review
+            # still needs it to tell the requester what the moderators decided.
+            "state = 'posted', result_channel_id = ?, result_message_id = ?",
             (channel_id, message_id),
             expect=(JobState.SUCCEEDED,),
         )

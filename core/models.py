@@ -189,6 +189,15 @@ def fit_to_pro(size: tuple[int, int]) -> tuple[int, int]:
     return _fit16(w * scale), _fit16(h * scale)
 
 
+def switch_to_klein(spec: GenerationSpec) -> GenerationSpec:
+    """The same request on Klein: Pro's pixel size becomes the nearest listed aspect ratio."""
+    ratio = spec.aspect_ratio
+    if ratio is None and spec.width and spec.height:
+        target = spec.width / spec.height
+        ratio = min(ASPECT_RATIOS, key=lambda r: abs(int(r.split(":")[0]) / int(r.split(":")[1]) - target))
+    return spec.model_copy(update={"model": ModelId.KLEIN, "width": None, "height": None, "aspect_ratio": ratio})
+
+
 def output_megapixels(spec: GenerationSpec) -> float:
     """Megapixels of the image the spec will produce (1 MP where the model decides the size)."""
     if spec.model is ModelId.PRO:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.blobs import BlobStore
 from core.config import Settings
+from core.credit_rules import CreditRules
 from core.db import Database
 from core.gate import Gate
 from core.generation import GenerationService
@@ -26,3 +27,4 @@ class Services:
     generation: GenerationService
     moderation: ModerationStore
     gate: Gate
+    credit_rules: CreditRules
