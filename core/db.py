@@ -1,23 +1,31 @@
-"""The SQLite database: one connection, whole transactions serialised, forward-only migrations.
+"""The SQLite database: one writer, whole transactions serialised, forward-only migrations.
 
-aiosqlite runs every call of a connection on one thread, so two tasks sharing it would interleave
-inside each other's transactions. `Database.transaction()` holds a lock for the whole
-`BEGIN IMMEDIATE ... COMMIT`, and reads go through the same lock, so every unit of work sees a
-consistent state. The schema of each table is owned by the module named after it (ledger.py,
-jobs.py); this module only applies the numbered migrations and keeps a small key/value table.
+Statements run on the event loop's own thread. They touch pages the OS already caches and a commit
+in WAL mode with `synchronous=NORMAL` is a write() into the WAL file, not an fsync, so one costs
+microseconds; sending each one to a worker thread (aiosqlite) cost more than the statement itself
+in thread hand-offs and GIL contention, and serialised every request of the bot behind them. The
+one slow operation, the checkpoint that copies the WAL into the database file and fsyncs it, is
+taken off the loop: automatic checkpoints are off and `_checkpoint` runs in a worker thread.
+
+Two tasks sharing the writer would interleave inside each other's transactions, so
+`Database.transaction()` holds a lock for the whole `BEGIN IMMEDIATE ... COMMIT`. Reads outside a
+transaction go through a second connection: in WAL mode it sees exactly the committed state, so
+reads never wait for a writer's lock. The schema of each table is owned by the module named
+after it (ledger.py, jobs.py); this module only applies the numbered migrations and keeps a small
+key/value table.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 log = logging.getLogger(__name__)
 
@@ -177,47 +185,94 @@ class DatabaseTooNew(RuntimeError):
     pass
 
 
+# Checkpoint (off the loop) after this many commits; SQLite's own default is every 1000 pages.
+CHECKPOINT_EVERY = 500
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _fetchone(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> sqlite3.Row | None:
+    cursor = conn.execute(sql, tuple(params))
+    try:
+        return cursor.fetchone()
+    finally:
+        cursor.close()  # an unfinished statement would pin the connection to an old snapshot
+
+
+def _fetchall(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> list[sqlite3.Row]:
+    cursor = conn.execute(sql, tuple(params))
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, reader: sqlite3.Connection | None = None) -> None:
         self._conn = conn
+        # Without a second connection (":memory:"), reads share the writer and so its lock.
+        self._reader = reader
         self._lock = asyncio.Lock()
         self.path = path
+        self._commits = 0
+        self._checkpointer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
         path = Path(path)
-        if str(path) != ":memory:":
+        memory = str(path) == ":memory:"
+        if not memory:
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.execute("PRAGMA synchronous=NORMAL")
+        conn = _connect(path)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # see _checkpoint
         db = cls(conn, path)
-        await db._migrate()
+        try:
+            await db._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        if not memory:
+            reader = _connect(path)
+            reader.execute("PRAGMA busy_timeout=5000")
+            reader.execute("PRAGMA query_only=ON")
+            db._reader = reader
         return db
 
     async def close(self) -> None:
-        await self._conn.close()
+        if self._checkpointer is not None:
+            with contextlib.suppress(Exception):
+                await self._checkpointer
+        if self._reader is not None:
+            self._reader.close()
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._conn.close()
 
     async def _migrate(self) -> None:
         async with self._lock:
-            (version,) = await (await self._conn.execute("PRAGMA user_version")).fetchone()
+            (version,) = _fetchone(self._conn, "PRAGMA user_version", ())
             if version > len(MIGRATIONS):
                 raise DatabaseTooNew(
                     f"{self.path} has schema version {version}, newer than this code ({len(MIGRATIONS)})"
                 )
             for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
-                await self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("BEGIN IMMEDIATE")
                 try:
                     for statement in statements:
-                        await self._conn.execute(statement)
+                        self._conn.execute(statement)
                     # PRAGMA cannot take bound parameters; `number` is our own integer.
-                    await self._conn.execute(f"PRAGMA user_version = {int(number)}")
-                    await self._conn.execute("COMMIT")
+                    self._conn.execute(f"PRAGMA user_version = {int(number)}")
+                    self._conn.execute("COMMIT")
                 except BaseException:
-                    await self._conn.execute("ROLLBACK")
+                    self._conn.execute("ROLLBACK")
                     raise
                 log.info("database migrated to schema version %d", number)
 
@@ -225,21 +280,28 @@ class Database:
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One `BEGIN IMMEDIATE ... COMMIT`; rolled back on any exception."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Transaction(self._conn)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                self._conn.execute("ROLLBACK")
                 raise
-            await self._conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
+            self._commits += 1
+            if self._commits >= CHECKPOINT_EVERY and self._reader is not None:
+                self._start_checkpoint()
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        if self._reader is not None:
+            return _fetchall(self._reader, sql, params)
         async with self._lock:
-            return list(await (await self._conn.execute(sql, tuple(params))).fetchall())
+            return _fetchall(self._conn, sql, params)
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        if self._reader is not None:
+            return _fetchone(self._reader, sql, params)
         async with self._lock:
-            return await (await self._conn.execute(sql, tuple(params))).fetchone()
+            return _fetchone(self._conn, sql, params)
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
@@ -252,19 +314,43 @@ class Database:
                 (key, value),
             )
 
+    # --- checkpoints, off the event loop ---------------------------------------------------------
+
+    def _start_checkpoint(self) -> None:
+        if self._checkpointer is not None and not self._checkpointer.done():
+            return
+        self._commits = 0
+        self._checkpointer = asyncio.get_running_loop().create_task(self._checkpoint(), name="sqlite-checkpoint")
+
+    async def _checkpoint(self) -> None:
+        try:
+            await asyncio.to_thread(_checkpoint, self.path)
+        except sqlite3.Error as exc:
+            log.warning("WAL checkpoint failed (will retry after more commits): %r", exc)
+
+
+def _checkpoint(path: Path) -> None:
+    """Copy the WAL into the database file (PASSIVE: never waits for, or blocks, the writer)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+    finally:
+        conn.close()
+
 
 class Transaction:
     """The handle a unit of work writes through; only valid inside `Database.transaction()`."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self.now = time.time()
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Cursor:
-        return await self._conn.execute(sql, tuple(params))
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, tuple(params))
 
-    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        return await (await self._conn.execute(sql, tuple(params))).fetchone()
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
+        return _fetchone(self._conn, sql, params)
 
-    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        return list(await (await self._conn.execute(sql, tuple(params))).fetchall())
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return _fetchall(self._conn, sql, params)

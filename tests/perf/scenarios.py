@@ -1,0 +1,518 @@
+"""The seven measurements of the benchmark. Each takes `scale` (1 = the issue's load, 2 = doubled).
+
+Every scenario that involves Discord runs the unmodified `python bot.py` as a separate process
+against the instrumented fakes (tests/perf/fakes.py); times are taken at the fakes, i.e. where
+Discord and Segmind would see them. Scenarios 3 and 5 exercise core/ in this process (see there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from core.blobs import BlobStore
+from core.config import DEFAULT_PRICES_PATH
+from core.db import Database
+from core.errors import InsufficientCredits
+from core.generation import Delivery, GenerationService
+from core.jobs import JobKind, JobStore
+from core.ledger import Ledger
+from core.models import GenerationSpec
+from core.pricing import PriceList
+from core.ratelimit import SlidingWindowLimiter
+from core.segmind import SegmindClient
+from tests.perf.fakes import PerfSegmind
+from tests.perf.harness import KEY, Process, make_world, percentile, start_bot, start_process, wait_until
+
+MIB = 1 << 20
+
+
+@dataclass
+class Options:
+    tmp: Path
+    loop: str = "asyncio"  # event loop of the bot process: "asyncio" or "uvloop"
+    smoke: bool = False  # tiny loads, only to show that everything still runs
+    profile: Path | None = None  # directory for py-spy profiles of the bot process
+
+
+def ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def stats_ms(values: list[float]) -> dict[str, Any]:
+    return {
+        "n": len(values),
+        "p50_ms": ms(percentile(values, 50)),
+        "p99_ms": ms(percentile(values, 99)),
+        "max_ms": ms(max(values) if values else None),
+    }
+
+
+@contextlib.asynccontextmanager
+async def profiled(process: Process, opts: Options, name: str):
+    """Record a py-spy profile of the bot process while the block runs (when asked and available)."""
+    spy = shutil.which("py-spy") or str(Path(__import__("sys").executable).parent / "py-spy")
+    if opts.profile is None or not Path(spy).exists():
+        yield
+        return
+    opts.profile.mkdir(parents=True, exist_ok=True)
+    out = opts.profile / f"{name}.txt"
+    proc = await asyncio.create_subprocess_exec(
+        spy, "record", "--pid", str(process.pid), "--format", "raw", "--rate", "250", "--output", str(out),
+        "--nonblocking", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(0.5)
+    try:
+        yield
+    finally:
+        proc.send_signal(2)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 10)
+
+
+async def _send(world, index: int, prompt: str, member=None):
+    m = member or world.members[index % len(world.members)]
+    return await world.discord.slash(m.guild, m.channel, m.user, "imagine", {"prompt": prompt})
+
+
+# --- 1. acknowledgement latency -------------------------------------------------------------------
+
+
+async def ack_latency(opts: Options, scale: int) -> dict[str, Any]:
+    commands, guilds, members = (40, 5, 10) if opts.smoke else (500 * scale, 50 * scale, 100 * scale)
+    out: dict[str, Any] = {"commands": commands, "guilds": guilds, "members": members}
+    for kind in ("bare", "bot"):
+        out[kind] = await _ack_burst(opts, scale, kind, commands, guilds, members)
+    bare_p99, bot_p99 = out["bare"]["p99_ms"], out["bot"]["p99_ms"]
+    out["p99_vs_bare"] = round(bot_p99 / bare_p99, 2) if bare_p99 and bot_p99 is not None else None
+    return out
+
+
+async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds: int, members: int) -> dict:
+    world = await make_world(guilds, members // guilds)
+    segmind = PerfSegmind(api_key=KEY, latency=14.0, image_bytes=64 * 1024)
+    await segmind.start()
+    try:
+        process = await start_bot(world, segmind, opts.tmp / f"ack-{kind}-{scale}", bare=kind == "bare", loop=opts.loop)
+        await asyncio.sleep(0.5)
+        cpu = process.cpu_seconds()
+        callbacks = world.discord.callback_at
+        async with profiled(process, opts, f"ack-{kind}-x{scale}"):
+            started = time.monotonic()
+            sent = [await _send(world, i, f"burst {i}") for i in range(commands)]
+            emitted = time.monotonic() - started
+            await wait_until(lambda: all(x.id in callbacks for x in sent), 30)
+        latencies = [callbacks[x.id] - x.dispatched_at for x in sent if x.id in callbacks]
+        result = {
+            **stats_ms(latencies),
+            "missing": commands - len(latencies),
+            "over_3s": sum(1 for v in latencies if v > 3.0),
+            "burst_emitted_in_ms": ms(emitted),
+            "cpu_s": round(process.cpu_seconds() - cpu, 2),
+        }
+        await process.stop()
+        return result
+    finally:
+        await segmind.close()
+        await world.discord.close()
+
+
+# --- 2. own overhead per job ------------------------------------------------------------------------
+
+
+async def own_overhead(opts: Options, scale: int) -> dict[str, Any]:
+    jobs = 8 if opts.smoke else 50 * scale
+    world = await make_world(jobs, 1)
+    segmind = PerfSegmind(api_key=KEY, latency=2.0, image_bytes=(64 * 1024 if opts.smoke else MIB))
+    await segmind.start()
+    try:
+        cap = str(jobs + 14)
+        process = await start_bot(
+            world, segmind, opts.tmp / f"overhead-{scale}", loop=opts.loop,
+            MAX_CONCURRENT_JOBS=cap, MAX_CONCURRENT_JOBS_PER_GUILD=cap, SEGMIND_REQUESTS_PER_MINUTE="0",
+        )
+        await asyncio.sleep(0.5)
+        cpu = process.cpu_seconds()
+        async with profiled(process, opts, f"overhead-x{scale}"):
+            sent = [await _send(world, i, f"overhead {i}") for i in range(jobs)]
+            await wait_until(lambda: all(x.token in world.discord.result_at for x in sent), 60)
+        cpu = process.cpu_seconds() - cpu
+        rid_of = {prompt: rid for rid, prompt in segmind.prompt_of.items()}
+        own, total, held, poll, before, after = [], [], [], [], [], []
+        for i, x in enumerate(sent):
+            rid = rid_of.get(f"overhead {i}")
+            times = segmind.times.get(rid) if rid else None
+            done = world.discord.result_at.get(x.token)
+            if times is None or done is None or times.completed is None or times.observed is None:
+                continue
+            t_total = done - x.dispatched_at
+            t_held = times.completed - times.submitted
+            t_poll = times.observed - times.completed
+            total.append(t_total)
+            held.append(t_held)
+            poll.append(t_poll)
+            own.append(t_total - t_held - t_poll)
+            before.append(times.submitted - x.dispatched_at)
+            after.append(done - times.observed)
+        await process.stop()
+        return {
+            "jobs_in_flight": jobs,
+            "model_latency_s": segmind.latency,
+            "image_bytes": segmind.image_bytes,
+            "completed": len(own),
+            "own": stats_ms(own),
+            "own_before_submit": stats_ms(before),
+            "own_after_result": stats_ms(after),
+            "poll_wait": stats_ms(poll),
+            "segmind_held": stats_ms(held),
+            "total": stats_ms(total),
+            "bot_cpu_s": round(cpu, 2),
+            "bot_cpu_ms_per_job": round(cpu * 1000 / max(1, len(own)), 1),
+        }
+    finally:
+        await segmind.close()
+        await world.discord.close()
+
+
+# --- 3. rate and fairness (core/ in-process, scaled time) -----------------------------------------
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.delivered: dict[int, float] = {}
+        self.failed: dict[int, str] = {}
+        self.done = asyncio.Event()
+        self.expected = 0
+
+    def _check(self) -> None:
+        if len(self.delivered) + len(self.failed) >= self.expected:
+            self.done.set()
+
+    async def show_queued(self, job, position) -> None:
+        pass
+
+    async def show_running(self, job, elapsed) -> None:
+        pass
+
+    async def deliver(self, job, image, mime, balance_after) -> Delivery:
+        self.delivered[job.id] = time.monotonic()
+        self._check()
+        return Delivery(1, job.id)
+
+    async def show_failed(self, job, error) -> None:
+        self.failed[job.id] = type(error).__name__
+        self._check()
+
+
+async def rate_fairness(opts: Options, scale: int, *, period: float = 4.0) -> dict[str, Any]:
+    """The key's limit L per period P with P scaled down from 60 s (all bot timings scaled alike).
+
+    Runs GenerationService + SegmindClient + SlidingWindowLimiter + FairScheduler + SQLite as
+    bot.py wires them, in this process, against the fake Segmind whose window is also P: bot.py
+    has no setting for the window length, so the real process cannot be sped up.
+    """
+    limit = 50
+    speed = 60.0 / period
+    if opts.smoke:
+        flood_jobs, small_guilds, small_jobs = 30, 5, 10
+        limit = 10
+    else:
+        flood_jobs, small_guilds, small_jobs = 200 * scale, 29 * scale, 100 * scale
+    in_flight = 32
+    latency = 14.0 / speed  # Klein's ~14 s, scaled
+    segmind = PerfSegmind(
+        api_key=KEY, latency=latency, rate_limit_per_minute=limit, period=period, image_bytes=64 * 1024
+    )
+    await segmind.start()
+    tmp = opts.tmp / f"rate-{scale}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    db = await Database.open(tmp / "bot.db")
+    recorder = _Recorder()
+    try:
+        async with aiohttp.ClientSession() as session:
+            limiter = SlidingWindowLimiter(limit, period)
+            client = SegmindClient(
+                session, api_key=KEY, base_url=segmind.base_url, upload_url=segmind.upload_url,
+                limiter=limiter, poll_interval=1.0 / speed, poll_interval_max=5.0 / speed,
+                backoff_base=1.0 / speed,
+            )
+            jobs = JobStore(db)
+            service = GenerationService(
+                db=db, jobs=jobs, ledger=Ledger(db, starting_credits=10**9), blobs=BlobStore(tmp / "blobs"),
+                prices=PriceList.load(DEFAULT_PRICES_PATH), client=client, global_limit=in_flight,
+                per_guild_limit=in_flight, queue_limit_per_guild=10_000, progress_interval=3600,
+            )
+            scheduler = service.scheduler
+            wired_by = "GenerationService"
+            if getattr(scheduler, "gate", None) is None:
+                scheduler.use_gate(limiter)
+                wired_by = "benchmark (GenerationService does not pass its limiter to the scheduler yet)"
+            service.presenter = recorder
+            plan: list[tuple[int, int]] = [(1, n) for n in range(flood_jobs)]
+            for n in range(small_jobs):
+                plan.append((2 + n % small_guilds, n))
+            recorder.expected = len(plan)
+            submitted_at: dict[str, float] = {}
+            guild_of: dict[str, int] = {}
+            index_in_guild: dict[str, int] = {}
+            per_guild: dict[int, int] = {}
+            started = time.monotonic()
+            for guild, n in plan:
+                prompt = f"g{guild} n{n}"
+                guild_of[prompt] = guild
+                index_in_guild[prompt] = per_guild.get(guild, 0)
+                per_guild[guild] = per_guild.get(guild, 0) + 1
+                submitted_at[prompt] = time.monotonic()
+                await service.create_job(
+                    guild_id=guild, channel_id=guild, user_id=guild, kind=JobKind.IMAGINE,
+                    spec=GenerationSpec(prompt=prompt),
+                )
+            submit_s = time.monotonic() - started
+            await asyncio.wait_for(recorder.done.wait(), 600)
+            elapsed = time.monotonic() - started
+            await service.close()
+    finally:
+        await db.close()
+        await segmind.close()
+
+    arrivals = segmind.accepted_prompts
+    times = [t for t, _ in arrivals]
+    n = len(times)
+    span = times[-1] - times[0] if n > 1 else 0.0
+    ideal = (math.ceil(n / limit) - 1) * period
+    # Waits of the small guilds' jobs: seconds, and requests of the flood sent after their
+    # submission and before them, beyond the one per round that each earlier job of the same
+    # guild lets the flood have (round-robin).
+    order = [p for _, p in arrivals]
+    position = {p: i for i, p in enumerate(order)}
+    first_request_after = {}
+    for prompt, at in submitted_at.items():
+        first_request_after[prompt] = next((i for i, t in enumerate(times) if t >= at), n)
+    waits, flood_ahead, flood_extra = [], [], []
+    for prompt, guild in guild_of.items():
+        if guild == 1 or prompt not in position:
+            continue
+        waits.append(times[position[prompt]] - submitted_at[prompt])
+        ahead = sum(1 for p in order[first_request_after[prompt] : position[prompt]] if guild_of.get(p) == 1)
+        flood_ahead.append(ahead)
+        flood_extra.append(ahead - index_in_guild[prompt])
+    windows = [sum(1 for t in times if w * period <= t - times[0] < (w + 1) * period) for w in range(math.ceil(span / period) + 1)] if n else []
+    slot = period / limit
+    return {
+        "time_scale": f"1 s here = {speed:g} s real: limit {limit} per {period:g} s stands for {limit}/min",
+        "limit_per_period": limit,
+        "period_s": period,
+        "jobs": len(plan),
+        "flood_jobs": flood_jobs,
+        "small_guilds": small_guilds,
+        "model_latency_s": round(latency, 3),
+        "in_flight_cap": in_flight,
+        "gate_wired_by": wired_by,
+        "requests": n,
+        "delivered": len(recorder.delivered),
+        "failed": recorder.failed and sorted(set(recorder.failed.values())),
+        "http_429": segmind.rate_limited,
+        "max_requests_in_any_window": segmind.requests_per_window(period),
+        "requests_per_window": windows,
+        "throughput_vs_limit": round(ideal / span, 3) if span > 0 else None,
+        "submit_s": round(submit_s, 2),
+        "elapsed_s": round(elapsed, 2),
+        "small_wait": {
+            "p50_s": round(percentile(waits, 50) or 0, 3),
+            "max_s": round(max(waits, default=0), 3),
+            "max_real_s": round(max(waits, default=0) * speed, 1),
+            "max_slots": round(max(waits, default=0) / slot, 1),
+        },
+        "flood_requests_ahead_of_a_small_job": {"max": max(flood_ahead, default=0)},
+        "flood_slots_beyond_round_robin": {"max": max(flood_extra, default=0)},
+    }
+
+
+# --- 4. capacity ---------------------------------------------------------------------------------
+
+
+async def capacity(opts: Options, scale: int) -> dict[str, Any]:
+    outstanding = 20 if opts.smoke else 100 * scale
+    warmup, duration = (1.0, 2.0) if opts.smoke else (3.0, 10.0)
+    world = await make_world(50, 2)
+    segmind = PerfSegmind(api_key=KEY, latency=0.0, image_bytes=(64 * 1024 if opts.smoke else MIB))
+    await segmind.start()
+    try:
+        cap = str(outstanding)
+        process = await start_bot(
+            world, segmind, opts.tmp / f"capacity-{scale}", loop=opts.loop,
+            MAX_CONCURRENT_JOBS=cap, MAX_CONCURRENT_JOBS_PER_GUILD=cap, MAX_QUEUED_JOBS_PER_GUILD="100000",
+            SEGMIND_REQUESTS_PER_MINUTE="0", SEGMIND_POLL_INTERVAL="0.02",
+        )
+        await asyncio.sleep(0.5)
+        sent = []
+        results = world.discord.result_at
+        start = time.monotonic()
+        measure_from, measure_to = start + warmup, start + warmup + duration
+        cpu_from = cpu_to = None
+        async with profiled(process, opts, f"capacity-x{scale}"):
+            while (now := time.monotonic()) < measure_to:
+                if cpu_from is None and now >= measure_from:
+                    cpu_from = process.cpu_seconds()
+                while len(sent) - len(results) < outstanding:
+                    sent.append(await _send(world, len(sent), f"capacity {len(sent)}"))
+                await asyncio.sleep(0.005)
+            cpu_to = process.cpu_seconds()
+        done_in_window = sum(1 for t in results.values() if measure_from <= t < measure_to)
+        late = sum(1 for x in sent if x.id in world.discord.callback_at and world.discord.callback_at[x.id] - x.dispatched_at > 3)
+        await process.stop()
+        return {
+            "outstanding_commands": outstanding,
+            "image_bytes": segmind.image_bytes,
+            "measured_s": duration,
+            "jobs_per_s": round(done_in_window / duration, 1),
+            "bot_cpu_pct": round(100 * (cpu_to - (cpu_from or cpu_to)) / duration, 1),
+            "acks_over_3s": late,
+        }
+    finally:
+        await segmind.close()
+        await world.discord.close()
+
+
+# --- 5. ledger ------------------------------------------------------------------------------------
+
+
+async def ledger_throughput(opts: Options, scale: int) -> dict[str, Any]:
+    """Reserve + capture pairs (one transaction each, as the pipeline does) on a real SQLite file."""
+    tasks, guilds = 50 * scale, 10
+    allowed_per_guild = 20 if opts.smoke else 300  # pairs each guild's credits pay for
+    attempts_per_task = (allowed_per_guild * guilds) // tasks * 4 // 3 + 1  # a third more than affordable
+    price = 2
+    tmp = opts.tmp / f"ledger-{scale}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    db = await Database.open(tmp / "ledger.db")
+    try:
+        ledger = Ledger(db)
+        for g in range(guilds):
+            await ledger.grant(g, allowed_per_guild * price, user_id=1, reason="benchmark")
+        next_job = iter(range(1, 10**9))
+        ok = refused = 0
+
+        async def worker(w: int) -> None:
+            nonlocal ok, refused
+            guild = w % guilds
+            for _ in range(attempts_per_task):
+                job = next(next_job)
+                try:
+                    async with db.transaction() as tx:
+                        await ledger.reserve_in(tx, job_id=job, guild_id=guild, user_id=w, amount=price)
+                except InsufficientCredits:
+                    refused += 1
+                    continue
+                async with db.transaction() as tx:
+                    await ledger.capture_in(tx, job)
+                ok += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(tasks)))
+        elapsed = time.perf_counter() - started
+        overspent = []
+        for g in range(guilds):
+            balance = await ledger.balance(g)
+            totals = await ledger.totals(g)
+            granted, captured = totals.get("grant", 0), totals.get("capture", 0)
+            if balance.balance < 0 or balance.reserved != 0 or captured > granted or balance.balance != granted - captured:
+                overspent.append({"guild": g, "balance": balance.balance, "granted": granted, "captured": captured})
+        return {
+            "concurrent_tasks": tasks,
+            "pairs": ok,
+            "refused": refused,
+            "expected_pairs": allowed_per_guild * guilds,
+            "pairs_per_s": round(ok / elapsed),
+            "overspend": overspent,
+        }
+    finally:
+        await db.close()
+
+
+# --- 6. memory ------------------------------------------------------------------------------------
+
+
+async def memory(opts: Options, scale: int) -> dict[str, Any]:
+    jobs = 10 if opts.smoke else 200 * scale
+    world = await make_world(50, 2)
+    segmind = PerfSegmind(api_key=KEY, latency=3.0, image_bytes=(256 * 1024 if opts.smoke else 4 * MIB))
+    await segmind.start()
+    try:
+        cap = str(jobs)
+        process = await start_bot(
+            world, segmind, opts.tmp / f"memory-{scale}", loop=opts.loop,
+            MAX_CONCURRENT_JOBS=cap, MAX_CONCURRENT_JOBS_PER_GUILD=cap, MAX_QUEUED_JOBS_PER_GUILD="100000",
+            SEGMIND_REQUESTS_PER_MINUTE="0",
+        )
+        await asyncio.sleep(0.5)
+        idle = process.rss_mib()
+        sent = [await _send(world, i, f"memory {i}") for i in range(jobs)]
+        await wait_until(lambda: all(x.token in world.discord.result_at for x in sent), 120)
+        peak = process.peak_rss_mib()
+        delivered = sum(1 for x in sent if x.token in world.discord.result_at)
+        await process.stop()
+        return {
+            "jobs_in_flight": jobs,
+            "image_bytes": segmind.image_bytes,
+            "delivered": delivered,
+            "idle_rss_mib": round(idle or 0, 1),
+            "peak_rss_mib": round(peak or 0, 1),
+        }
+    finally:
+        await segmind.close()
+        await world.discord.close()
+
+
+# --- 7. start-up ----------------------------------------------------------------------------------
+
+
+async def startup(opts: Options, scale: int) -> dict[str, Any]:
+    guilds = 50 if opts.smoke else 2500 * scale
+    world = await make_world(guilds, 1)
+    tmp = opts.tmp / f"startup-{scale}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        from tests.perf.harness import ROOT, bot_env
+
+        process = await start_process(ROOT / "bot.py", bot_env(world, None, tmp), tmp / "bot.log", loop=opts.loop)
+        discord = world.discord
+        ok = await wait_until(lambda: discord.identify_count >= 1 and discord.connected, 60, 0.005)
+        identified = time.monotonic() - process.started if ok else None
+        # The first command after the last GUILD_CREATE: when is the bot able to answer it?
+        probe = None
+        if ok:
+            probe = await _send(world, 0, "probe", member=world.members[-1])
+            await wait_until(lambda: probe.id in discord.callback_at, 30, 0.005)
+        first_ack = discord.callback_at.get(probe.id) - process.started if probe and probe.id in discord.callback_at else None
+        await wait_until(lambda: process.log_has("ready as"), 60, 0.01)
+        on_ready = time.monotonic() - process.started if process.log_has("ready as") else None
+        await process.stop()
+        return {
+            "guilds": guilds,
+            "identified_s": round(identified, 2) if identified else None,
+            "first_command_acked_s": round(first_ack, 2) if first_ack else None,
+            "on_ready_s": round(on_ready, 2) if on_ready else None,
+            "note": "on_ready fires guild_ready_timeout (2 s, discord.py's default) after the last GUILD_CREATE",
+        }
+    finally:
+        await world.discord.close()
+
+
+SCENARIOS = {
+    "ack": ack_latency,
+    "overhead": own_overhead,
+    "rate": rate_fairness,
+    "capacity": capacity,
+    "ledger": ledger_throughput,
+    "memory": memory,
+    "startup": startup,
+}
