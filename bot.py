@@ -24,6 +24,7 @@ from cogs.config import ConfigCog
 from cogs.credits import CreditsCog, HistoryButton
 from cogs.generate import GenerateCog
 from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
+from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
 from core.account import AccountWatch
 from core.blobs import BlobStore
@@ -97,11 +98,22 @@ class ImageBot(commands.Bot):
         await self.add_cog(CreditsCog(self, self.services))
         await self.add_cog(ModerationCog(self, self.services))
         await self.add_cog(ConfigCog(self, self.services))
+        await self.add_cog(OwnerCog(self, self.services))
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
         self.services.generation.presenter = ReviewingPresenter(presenter, self)
         await self.sync_commands_if_changed()
         await self.services.generation.resume()
+        self._account_task = asyncio.create_task(self._watch_account(), name="segmind-account")
+
+    async def _watch_account(self) -> None:
+        """Read the Segmind account balance now and then (it also arrives with v1 answers)."""
+        account = self.services.generation.account
+        if account is None:
+            return
+        while True:
+            await account.refresh()
+            await asyncio.sleep(self.services.settings.segmind_balance_check_seconds)
 
     async def sync_commands_if_changed(self) -> None:
         """Sync only when the command definitions changed (or when asked), not blindly on every start."""
@@ -121,6 +133,9 @@ class ImageBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
+        task = getattr(self, "_account_task", None)
+        if task is not None:
+            task.cancel()
         await self.services.generation.close()
         await super().close()
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import io
 import re
 import time
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -12,8 +15,11 @@ from discord.ext import commands
 
 from cogs import messages
 from cogs.errors import NO_MENTIONS, report_error
-from core.errors import NotAllowed
-from core.ledger import LedgerEntry
+from cogs.generate import MODEL_CHOICES
+from cogs.owner import is_bot_owner
+from core import usage
+from core.credit_rules import Allowance
+from core.errors import InvalidRequest, NotAllowed
 from core.services import Services
 
 HISTORY_PAGE = 10
@@ -24,6 +30,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
     def __init__(self, bot: commands.Bot, services: Services) -> None:
         self.bot = bot
         self.services = services
+        self._filters: dict[int, HistoryFilter] = {}
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -37,8 +44,24 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         current = await ledger.balance(interaction.guild_id)
         spent = await ledger.spent_today(interaction.guild_id, interaction.user.id, time.time())
         prices = {m.display_name: p for m, p in self.services.prices.base_prices().items()}
+        roles = frozenset(r.id for r in getattr(interaction.user, "roles", []))
+        limits = await self.services.credit_rules.limits_for(
+            interaction.guild_id, interaction.user.id, roles, time.time()
+        )
+        remaining = {}
+        for period, limit, since in (
+            ("today", limits.daily, limits.day_start),
+            ("this month", limits.monthly, limits.month_start),
+        ):
+            if limit is not None:
+                used = await ledger.allowance_used(interaction.guild_id, interaction.user.id, since)
+                remaining[period] = (max(0, limit - used), limit)
         text = messages.balance_text(
-            balance=current.balance, reserved=current.reserved, spent_today=spent, prices=prices
+            balance=current.balance,
+            reserved=current.reserved,
+            spent_today=spent,
+            prices=prices,
+            remaining=remaining,
         )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -55,32 +78,200 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         result = await self.services.ledger.grant(
             interaction.guild_id, amount, user_id=interaction.user.id, reason=reason
         )
+        await self.services.credit_rules.note_balance(interaction.guild_id, result.balance)
         await interaction.response.send_message(
             messages.granted(amount, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
-    @app_commands.command(name="history", description="The latest credit movements (Manage Server)")
-    async def history(self, interaction: discord.Interaction) -> None:
+    @app_commands.command(name="history", description="Credit movements, newest first (Manage Server)")
+    @app_commands.describe(
+        member="Only this member's jobs",
+        model="Only this model",
+        since="From this day (YYYY-MM-DD, UTC)",
+        until="Up to and including this day (YYYY-MM-DD, UTC)",
+    )
+    @app_commands.choices(model=MODEL_CHOICES)
+    async def history(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User | None = None,
+        model: str | None = None,
+        since: app_commands.Range[str, 10, 10] | None = None,
+        until: app_commands.Range[str, 10, 10] | None = None,
+    ) -> None:
         _require_manage_guild(interaction)
-        embed, view = await self.history_page(interaction.guild_id, 0)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        filters = HistoryFilter(
+            member.id if member else None, model, _day(since, "since"), _day(until, "until", end=True)
+        )
+        key = self._remember(filters)
+        embed, view = await self.history_page(interaction.guild_id, 0, key)
+        await interaction.response.send_message(
+            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
-    async def history_page(self, guild_id: int, offset: int) -> tuple[discord.Embed, discord.ui.View]:
-        entries, total = await self.services.ledger.history(guild_id, limit=HISTORY_PAGE, offset=offset)
+    def _remember(self, filters: HistoryFilter) -> int:
+        # Filters are kept in memory for the page buttons; after a restart the buttons page unfiltered.
+        key = len(self._filters) + 1
+        self._filters[key] = filters
+        return key
+
+    async def history_page(
+        self, guild_id: int, offset: int, key: int = 0
+    ) -> tuple[discord.Embed, discord.ui.View]:
+        filters = self._filters.get(key, HistoryFilter())
+        rows = await usage.ledger_rows(
+            self.services.db,
+            guild_id,
+            user_id=filters.user_id,
+            model=filters.model,
+            since=filters.since,
+            until=filters.until,
+        )
+        total = len(rows)
+        page = rows[offset : offset + HISTORY_PAGE]
         embed = discord.Embed(title="Credit history", colour=discord.Colour.blurple())
-        embed.description = "\n".join(_entry_line(e) for e in entries) or "No credit movements yet."
+        embed.description = "\n".join(_entry_line(e) for e in page) or "No credit movements match."
         last = min(offset + HISTORY_PAGE, total)
         embed.set_footer(text=f"{offset + 1 if total else 0}–{last} of {total}")
         view = discord.ui.View(timeout=None)
-        view.add_item(HistoryButton(max(0, offset - HISTORY_PAGE), "◀ Newer", disabled=offset == 0))
-        view.add_item(HistoryButton(offset + HISTORY_PAGE, "Older ▶", disabled=last >= total))
+        view.add_item(HistoryButton(max(0, offset - HISTORY_PAGE), key, "◀ Newer", disabled=offset == 0))
+        view.add_item(HistoryButton(offset + HISTORY_PAGE, key, "Older ▶", disabled=last >= total))
         return embed, view
 
+    @app_commands.command(
+        name="export", description="The server's whole ledger as a CSV file (Manage Server)"
+    )
+    async def export(self, interaction: discord.Interaction) -> None:
+        _require_manage_guild(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        rows = await usage.ledger_rows(self.services.db, interaction.guild_id)
+        data = usage.ledger_csv(rows)
+        await interaction.followup.send(
+            f"{len(rows)} ledger entries.",
+            file=discord.File(io.BytesIO(data), filename=f"credits-{interaction.guild_id}.csv"),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="usage", description="Credits spent per day over the last 30 days, by model")
+    async def usage(self, interaction: discord.Interaction) -> None:
+        _require_manage_guild(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        spend = await usage.daily_spend(self.services.db, interaction.guild_id, days=30, now=time.time())
+        png = await asyncio.to_thread(
+            usage.usage_chart_png, spend, title="Credits spent per day (last 30 days)"
+        )
+        await interaction.followup.send(
+            file=discord.File(io.BytesIO(png), filename="usage.png"),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )
+
+    @app_commands.command(name="refund", description="Give back what a job was charged (Manage Server; once)")
+    async def refund(
+        self,
+        interaction: discord.Interaction,
+        job_id: app_commands.Range[int, 1, 2**31],
+        reason: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        _require_manage_guild(interaction)
+        result = await self.services.ledger.refund(
+            job_id, guild_id=interaction.guild_id, by=interaction.user.id, reason=reason
+        )
+        await self.services.credit_rules.note_balance(interaction.guild_id, result.balance)
+        await interaction.response.send_message(
+            messages.refunded(job_id, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        moderation = self.bot.get_cog("Moderation")
+        if moderation is not None:
+            await moderation.log_action(
+                interaction.guild_id, f"<@{interaction.user.id}> refunded job {job_id}", reason
+            )
+
+    @app_commands.command(
+        name="allowance", description="Limit what a member or role may spend (Manage Server)"
+    )
+    @app_commands.describe(
+        member="Set it for one member",
+        role="Set it for a role (@everyone = everybody)",
+        daily="Credits per day (empty = no daily limit)",
+        monthly="Credits per month (empty = no monthly limit)",
+        unlimited="The role is exempt from role limits",
+        clear="Remove this allowance",
+    )
+    async def allowance(
+        self,
+        interaction: discord.Interaction,
+        member: discord.User | None = None,
+        role: discord.Role | None = None,
+        daily: app_commands.Range[int, 0, 10**9] | None = None,
+        monthly: app_commands.Range[int, 0, 10**9] | None = None,
+        unlimited: bool = False,
+        clear: bool = False,
+    ) -> None:
+        _require_manage_guild(interaction)
+        if (member is None) == (role is None):
+            raise InvalidRequest("member", "give exactly one of member or role")
+        scope, target = ("member", member.id) if member else ("role", role.id)
+        if unlimited and scope == "member":
+            raise InvalidRequest("unlimited", "applies to roles; for a member, clear their allowance instead")
+        rules = self.services.credit_rules
+        if clear:
+            removed = await rules.clear_allowance(interaction.guild_id, scope, target)
+            text = "Allowance removed." if removed else "There was no such allowance."
+        else:
+            await rules.set_allowance(
+                interaction.guild_id, Allowance(scope, target, daily, monthly, unlimited)
+            )
+            text = messages.allowance_set(
+                member.id if member else None, role.id if role else None, daily, monthly, unlimited
+            )
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="settings", description="Quotes and the low-balance alert (Manage Server)")
+    @app_commands.describe(
+        quote_above="Ask to confirm jobs costing more than this (0 = off)",
+        confirm_all="Ask to confirm every job",
+        low_balance_alert="Tell the mod log when the balance falls below this (0 = off)",
+    )
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        quote_above: app_commands.Range[int, 0, 10**9] | None = None,
+        confirm_all: bool | None = None,
+        low_balance_alert: app_commands.Range[int, 0, 10**9] | None = None,
+    ) -> None:
+        _require_manage_guild(interaction)
+        new = await self.services.credit_rules.update_settings(
+            interaction.guild_id,
+            quote_above=... if quote_above is None else (quote_above or None),
+            confirm_all=confirm_all,
+            low_balance_below=... if low_balance_alert is None else (low_balance_alert or None),
+        )
+        await interaction.response.send_message(messages.credit_settings(new), ephemeral=True)
+
     async def _may_grant(self, interaction: discord.Interaction) -> bool:
-        settings = self.services.settings
-        if interaction.user.id in settings.owner_ids or await self.bot.is_owner(interaction.user):
+        if await is_bot_owner(self.bot, self.services, interaction.user):
             return True
-        return settings.guild_admins_can_grant and interaction.permissions.manage_guild
+        return self.services.settings.guild_admins_can_grant and interaction.permissions.manage_guild
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    user_id: int | None = None
+    model: str | None = None
+    since: float | None = None
+    until: float | None = None
+
+
+def _day(value: str | None, option: str, *, end: bool = False) -> float | None:
+    if value is None:
+        return None
+    try:
+        day = dt.datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise InvalidRequest(option, "must be a date like 2026-01-31") from None
+    return (day + dt.timedelta(days=1 if end else 0)).timestamp()
 
 
 def _require_manage_guild(interaction: discord.Interaction) -> None:
@@ -89,28 +280,36 @@ def _require_manage_guild(interaction: discord.Interaction) -> None:
         raise app_commands.MissingPermissions(["manage_guild"])
 
 
-def _entry_line(entry: LedgerEntry) -> str:
-    when = dt.datetime.fromtimestamp(entry.created_at, dt.UTC)
-    sign = {"grant": "+", "refund": "+", "capture": "−"}.get(entry.kind, "·")
-    who = f" by <@{entry.user_id}>" if entry.user_id else ""
-    job = f" job {entry.job_id}" if entry.job_id else ""
-    reason = f" — {messages.clip(discord.utils.escape_markdown(entry.reason), 60)}" if entry.reason else ""
+def _entry_line(entry: dict) -> str:
+    when = dt.datetime.fromtimestamp(entry["created_at"], dt.UTC)
+    sign = {"grant": "+", "refund": "+", "capture": "−"}.get(entry["kind"], "·")
+    who = f" by <@{entry['user_id']}>" if entry.get("user_id") else ""
+    job = f" job {entry['job_id']}" if entry.get("job_id") else ""
+    reason = (
+        f" — {messages.clip(discord.utils.escape_markdown(entry['reason']), 60)}"
+        if entry.get("reason")
+        else ""
+    )
     return (
-        f"{discord.utils.format_dt(when, 'f')} {sign}{entry.amount} {entry.kind}{job}{who}{reason}"
-        f" → {entry.balance_after}"
+        f"{discord.utils.format_dt(when, 'f')} {sign}{entry['amount']} {entry['kind']}{job}{who}{reason}"
+        f" → {entry['balance_after']}"
     )
 
 
-class HistoryButton(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:hist:(?P<offset>[0-9]{1,9})"):
-    def __init__(self, offset: int, label: str = "Page", *, disabled: bool = False) -> None:
+class HistoryButton(
+    discord.ui.DynamicItem[discord.ui.Button],
+    template=r"flux:hist:(?P<offset>[0-9]{1,9}):(?P<key>[0-9]{1,9})",
+):
+    def __init__(self, offset: int, key: int = 0, label: str = "Page", *, disabled: bool = False) -> None:
         super().__init__(
-            discord.ui.Button(label=label, custom_id=f"flux:hist:{offset}", disabled=disabled)
+            discord.ui.Button(label=label, custom_id=f"flux:hist:{offset}:{key}", disabled=disabled)
         )
         self.offset = offset
+        self.key = key
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /) -> HistoryButton:
-        return cls(int(match["offset"]))
+        return cls(int(match["offset"]), int(match["key"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
@@ -118,7 +317,7 @@ class HistoryButton(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:h
                 raise app_commands.NoPrivateMessage()
             _require_manage_guild(interaction)
             cog: CreditsCog = interaction.client.get_cog("CreditsCog")
-            embed, view = await cog.history_page(interaction.guild_id, self.offset)
+            embed, view = await cog.history_page(interaction.guild_id, self.offset, self.key)
             await interaction.response.edit_message(embed=embed, view=view)
         except Exception as error:
             await report_error(interaction, error)

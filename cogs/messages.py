@@ -137,10 +137,14 @@ def failed(error: BaseException) -> str:
     return f"❌ {describe_error(error)}"
 
 
-def balance_text(*, balance: int, reserved: int, spent_today: int, prices: dict[str, int]) -> str:
+def balance_text(
+    *, balance: int, reserved: int, spent_today: int, prices: dict[str, int], remaining: dict | None = None
+) -> str:
     lines = [f"**Server balance:** {balance} credits" + (f" ({reserved} held for running jobs)" if reserved else "")]
     lines.append(f"**You spent today:** {spent_today} credits")
-    lines.append("**Prices:** " + ", ".join(f"{name} {price}" for name, price in prices.items()))
+    for period, (left, limit) in (remaining or {}).items():
+        lines.append(f"**Your allowance {period}:** {left} of {limit} credits left")
+    lines.append("**Prices:** " + ", ".join(f"{name} from {price}" for name, price in prices.items()))
     return "\n".join(lines)
 
 
@@ -178,3 +182,35 @@ def quote_embed(
     if klein_price is not None:
         embed.add_field(name="On FLUX.2 Klein 9B", value=f"{klein_price} credits")
     return embed
+
+
+def refunded(job_id: int, balance: int) -> str:
+    return f"Refunded job {job_id}. The server balance is now {balance}."
+
+
+def allowance_set(member: int | None, role: int | None, daily, monthly, unlimited: bool) -> str:
+    who = f"<@{member}>" if member else f"<@&{role}>"
+    if unlimited:
+        return f"{who} is exempt from role allowances."
+    parts = [f"{daily} per day" if daily is not None else "no daily limit"]
+    parts.append(f"{monthly} per month" if monthly is not None else "no monthly limit")
+    return f"Allowance for {who}: {', '.join(parts)}."
+
+
+def credit_settings(settings) -> str:
+    quote = "every job" if settings.confirm_all else (
+        f"jobs over {settings.quote_above} credits" if settings.quote_above else "never"
+    )
+    alert = f"below {settings.low_balance_below} credits" if settings.low_balance_below else "off"
+    return f"Ask to confirm: {quote}. Low-balance alert: {alert}."
+
+
+def low_balance(balance: int, threshold: int | None) -> str:
+    return f"⚠️ This server's credit balance is down to {balance} (alert threshold {threshold})."
+
+
+def account_low(balance_usd: float, threshold_usd: float) -> str:
+    return (
+        f"⚠️ The bot's Segmind account balance is ${balance_usd:.2f}, below the alert threshold of "
+        f"${threshold_usd:.2f}. Top it up to keep images flowing."
+    )

@@ -165,6 +165,11 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         await self.post_modlog(guild_id, embed=embed)
 
     async def on_job_event(self, event: str, job: Job) -> None:
+        if event == "low_balance":
+            balance = (await self.services.ledger.balance(job.guild_id)).balance
+            threshold = (await self.services.credit_rules.settings(job.guild_id)).low_balance_below
+            await self.post_modlog(job.guild_id, content=messages.low_balance(balance, threshold))
+            return
         if event != "posted" or job.spec.hold_for_review:
             return
         link = f"https://discord.com/channels/{job.guild_id}/{job.result_channel_id}/{job.result_message_id}"

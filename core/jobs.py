@@ -265,6 +265,13 @@ class JobStore:
                 (channel_id, message_id, tx.now, job_id),
             )
 
+    async def usd_by_guild(self) -> dict[int, float]:
+        """What Segmind reported charging (US dollars), per guild, for jobs that produced an image."""
+        rows = await self._db.fetchall(
+            "SELECT guild_id, SUM(cost_usd) AS usd FROM jobs WHERE cost_usd IS NOT NULL GROUP BY guild_id"
+        )
+        return {r["guild_id"]: float(r["usd"] or 0.0) for r in rows}
+
     async def in_flight_by_model(self) -> dict[ModelId, int]:
         """Accepted jobs Segmind has not answered yet, per model (what the account still owes)."""
         rows = await self._db.fetchall(

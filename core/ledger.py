@@ -273,6 +273,16 @@ class Ledger:
         )
         return [LedgerEntry(**dict(r)) for r in rows], int(total["n"]) if total else 0
 
+    async def guild_summaries(self) -> list[tuple[int, int, int]]:
+        """(guild id, balance, credits spent net of refunds) for every guild, richest first."""
+        rows = await self._db.fetchall(
+            "SELECT g.guild_id, g.balance,"
+            " COALESCE((SELECT SUM(CASE kind WHEN 'capture' THEN amount WHEN 'refund' THEN -amount ELSE 0 END)"
+            " FROM ledger_entries e WHERE e.guild_id = g.guild_id), 0) AS spent"
+            " FROM guild_credits g ORDER BY g.balance DESC, g.guild_id"
+        )
+        return [(r["guild_id"], r["balance"], r["spent"]) for r in rows]
+
     async def totals(self, guild_id: int) -> dict[str, int]:
         """Sum of every entry kind for the guild (used by audits and tests of the invariant)."""
         rows = await self._db.fetchall(

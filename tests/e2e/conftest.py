@@ -150,6 +150,10 @@ class World:
         rows = self.query("SELECT balance, reserved FROM guild_credits WHERE guild_id = ?", (guild_id,))
         return (rows[0]["balance"], rows[0]["reserved"]) if rows else (0, 0)
 
+    def generation_calls(self) -> list:
+        """Requests to Segmind that could cost money or start work (not the account balance)."""
+        return [r for r in self.segmind.requests if r.endpoint in ("submit", "v1", "upload")]
+
     def requesters(self) -> set[int]:
         return {row["user_id"] for row in self.jobs()} if self.db_path.exists() else set()
 

@@ -82,7 +82,7 @@ async def test_option_of_the_wrong_model_is_named_and_costs_nothing(world):
     reply = await world.reply(interaction)
     assert "`steps`" in reply["content"] and "not charged" in reply["content"]
     assert reply["flags"] & 64, "the error is ephemeral"
-    assert world.segmind.requests == [] and world.balance() == (20, 0)
+    assert world.generation_calls() == [] and world.balance() == (20, 0)
 
 
 async def test_not_enough_credits_is_refused_with_balance_and_price(world):
@@ -93,7 +93,7 @@ async def test_not_enough_credits_is_refused_with_balance_and_price(world):
     reply = await world.reply(interaction)
     assert "**8**" in reply["content"] and "**0**" in reply["content"]
     assert reply["flags"] & 64
-    assert world.segmind.requests == []
+    assert world.generation_calls() == []
     assert world.jobs() == []
 
 
@@ -120,7 +120,7 @@ async def test_non_image_attachment_is_refused_by_name(world):
     interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "edit", {"prompt": "x", "image": fake_png})
     reply = await world.reply(interaction)
     assert "`notes.png`" in reply["content"] and reply["flags"] & 64
-    assert world.segmind.requests == [] and world.balance() == (10, 0)
+    assert world.generation_calls() == [] and world.balance() == (10, 0)
 
 
 async def test_context_menu_edit_asks_for_a_prompt(world):
@@ -232,7 +232,7 @@ async def test_commands_are_guild_only_and_a_forged_dm_is_refused(world):
     interaction = await world.discord.slash(None, None, ALICE, "imagine", {"prompt": "x"}, forge=True)
     reply = await world.reply(interaction)
     assert "only works in a server" in reply["content"]
-    assert world.segmind.requests == []
+    assert world.generation_calls() == []
 
 
 async def test_credits_balance_and_history(world):

@@ -100,7 +100,7 @@ async def test_prompt_filter_denies_without_charge(world, prompt):
     await world.config("filter", {"action": "add", "terms": "gore, blood*"})
     denied = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": prompt}))
     assert "not charged" in denied["content"] and denied["flags"] & 64
-    assert world.segmind.requests == [] and world.balance() == (10, 0)
+    assert world.generation_calls() == [] and world.balance() == (10, 0)
 
 
 async def test_safety_tolerance_follows_policy_and_age_restriction(world):
@@ -157,7 +157,7 @@ async def test_review_requests_approved_and_rejected(world):
     waiting = await imagine(world, channel=REVIEW, prompt="approve me")
     pending = await world.reply(waiting)
     assert "waiting for a moderator" in pending["content"]
-    assert world.segmind.requests == [] and world.balance() == (10, 0)
+    assert world.generation_calls() == [] and world.balance() == (10, 0)
     request = await world.discord.wait_for(
         lambda: next((m for m in world.modlog() if "Approve request" in buttons(m)), None)
     )

@@ -1,0 +1,91 @@
+"""/owner: for the people who run the bot (OWNER_IDS and the application's owner/team)."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import messages
+from cogs.errors import NO_MENTIONS
+from core.errors import InvalidRequest, NotAllowed
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def is_bot_owner(bot: commands.Bot, services: Services, user: discord.abc.User) -> bool:
+    return user.id in services.settings.owner_ids or await bot.is_owner(user)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(administrator=True)
+class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_description="Bot owner tools"):
+    def __init__(self, bot: commands.Bot, services: Services) -> None:
+        self.bot = bot
+        self.services = services
+        super().__init__()
+        if services.generation.account is not None:
+            services.generation.account.listeners.append(self.on_account_low)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if not await is_bot_owner(self.bot, self.services, interaction.user):
+            raise NotAllowed("use owner commands")
+        return True
+
+    @app_commands.command(name="guilds", description="Guilds by balance, with what they spent")
+    async def guilds(self, interaction: discord.Interaction) -> None:
+        summaries = await self.services.ledger.guild_summaries()
+        usd = await self.services.jobs.usd_by_guild()
+        lines = []
+        for guild_id, balance, spent in summaries[:25]:
+            guild = self.bot.get_guild(guild_id)
+            name = messages.clip(discord.utils.escape_markdown(guild.name), 40) if guild else "(left)"
+            lines.append(
+                f"`{guild_id}` {name}: balance {balance}, spent {spent} credits, ${usd.get(guild_id, 0.0):.2f}"
+            )
+        total_usd = sum(usd.values())
+        embed = discord.Embed(title="Guilds", description="\n".join(lines) or "No guild has credits yet.")
+        embed.set_footer(text=f"{len(summaries)} guilds · Segmind spend reported: ${total_usd:.2f}")
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="grant", description="Add credits to any guild by id")
+    async def grant(
+        self,
+        interaction: discord.Interaction,
+        guild_id: app_commands.Range[str, 1, 20],
+        amount: app_commands.Range[int, 1, 1_000_000],
+        reason: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        if not guild_id.isdigit():
+            raise InvalidRequest("guild_id", "must be a server id (digits)")
+        result = await self.services.ledger.grant(
+            int(guild_id), amount, user_id=interaction.user.id, reason=reason
+        )
+        await self.services.credit_rules.note_balance(int(guild_id), result.balance)
+        await interaction.response.send_message(
+            messages.granted(amount, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    async def owners(self) -> set[int]:
+        ids = set(self.services.settings.owner_ids)
+        try:
+            app = await self.bot.application_info()
+        except discord.HTTPException:
+            return ids
+        if app.team:
+            ids |= {member.id for member in app.team.members}
+        elif app.owner:
+            ids.add(app.owner.id)
+        return ids
+
+    async def on_account_low(self, balance_usd: float) -> None:
+        text = messages.account_low(balance_usd, self.services.settings.segmind_low_balance_usd)
+        for user_id in await self.owners():
+            try:
+                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                await user.send(text, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:
+                log.warning("could not DM owner %d about the Segmind balance: %r", user_id, exc)
