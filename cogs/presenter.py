@@ -1,14 +1,25 @@
 """How jobs look in Discord: progress in the deferred response, the result, failures.
 
 It works from the job row alone (application id + interaction token + message id), so a job
-resumed after a restart is shown exactly like a live one. When the interaction token has
-expired, or Discord refuses it, the result is posted in the channel instead.
+resumed after a restart is shown exactly like a live one. A result goes, in order of preference:
+1. into the interaction's own message (an edit: repeating it after a crash changes nothing);
+2. into the channel, when the token has expired or Discord refuses it;
+3. to the requester by DM, when the channel is gone or the bot may not post there.
+If none is possible, `DeliveryFailed(permanent=True)`: the paid image stays on disk.
+
+Posting in a channel or a DM creates a message, so it is made idempotent: the message carries a
+nonce derived from the job (Discord returns the existing message for a nonce it saw in the past
+few minutes, which covers discord.py's own retries after a 5xx), and before posting the presenter
+looks for a result of this job already there (the interaction's message, then the recent
+history), which covers a crash between "Discord took the message" and "the job is marked posted".
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
+import re
 import time
 
 import discord
@@ -25,7 +36,11 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 # Error codes meaning the interaction webhook cannot be used any more.
 TOKEN_GONE_CODES = {10015, 50027, 10008, 10062}
+# Codes meaning the channel cannot take the message: gone, no access, no permission.
+CHANNEL_GONE_CODES = {10003, 50001, 50013}
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+HISTORY_LOOKBACK = 50
+FOOTER = re.compile(r"^Job (\d+)\b")
 
 
 class DiscordPresenter:
@@ -33,18 +48,37 @@ class DiscordPresenter:
         self._bot = bot
         self._token_seconds = token_seconds
         self._clock = clock
+        # Jobs whose interaction Discord has refused: every further try would be one more invalid
+        # request counted against the bot (10,000 in 10 minutes get its IP banned).
+        self._dead_interactions: set[int] = set()
 
     def _webhook(self, job: Job) -> discord.Webhook | None:
         ref = job.interaction
-        if ref is None or ref.message_id is None or self._clock() - ref.created_at > self._token_seconds:
+        if (
+            ref is None
+            or ref.message_id is None
+            or job.id in self._dead_interactions
+            or self._clock() - ref.created_at > self._token_seconds
+        ):
             return None
         return discord.Webhook.partial(ref.application_id, ref.token, client=self._bot)
+
+    def _interaction_refused(self, job: Job, exc: discord.HTTPException) -> bool:
+        """True (and remembered) when `exc` means the interaction's message can no longer be used."""
+        if exc.code in TOKEN_GONE_CODES | CHANNEL_GONE_CODES:
+            self._dead_interactions.add(job.id)
+            return True
+        return False
 
     async def _edit_progress(self, job: Job, content: str) -> None:
         webhook = self._webhook(job)
         if webhook is None:
             return
-        await webhook.edit_message(job.interaction.message_id, content=content, allowed_mentions=NO_MENTIONS)
+        try:
+            await webhook.edit_message(job.interaction.message_id, content=content, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            if not self._interaction_refused(job, exc):
+                raise
 
     async def show_queued(self, job: Job, position: int) -> None:
         await self._edit_progress(job, messages.queued(position))
@@ -60,11 +94,18 @@ class DiscordPresenter:
                 await webhook.edit_message(job.interaction.message_id, content=text, allowed_mentions=NO_MENTIONS)
                 return
             except discord.HTTPException as exc:
-                if exc.code not in TOKEN_GONE_CODES:
+                if not self._interaction_refused(job, exc):
                     raise
         channel = await self._channel(job.channel_id)
         if channel is not None:
-            await channel.send(f"<@{job.user_id}> {text}", allowed_mentions=_only_user(job.user_id))
+            try:
+                await channel.send(f"<@{job.user_id}> {text}", allowed_mentions=_only_user(job.user_id))
+                return
+            except (discord.Forbidden, discord.NotFound):
+                pass
+        dm = await self._dm(job.user_id)
+        if dm is not None:
+            await dm.send(text, allowed_mentions=NO_MENTIONS)
 
     async def deliver(self, job: Job, image: bytes, mime: str, balance_after: int) -> Delivery:
         webhook = self._webhook(job)
@@ -82,25 +123,77 @@ class DiscordPresenter:
                 )
                 return Delivery(message.channel.id, message.id)
             except discord.HTTPException as exc:
-                if exc.code not in TOKEN_GONE_CODES:
+                if not self._interaction_refused(job, exc):
                     raise
-                log.info("job %d: interaction token no longer valid (%s); posting in the channel", job.id, exc.code)
+                log.info("job %d: the interaction can no longer be used (%s); posting in the channel", job.id, exc.code)
         channel = await self._channel(job.channel_id)
-        if channel is None:
-            raise DeliveryFailed("channel not found", permanent=True)
-        limit = getattr(getattr(channel, "guild", None), "filesize_limit", DEFAULT_UPLOAD_LIMIT)
-        file, embed = self._render(job, image, mime, balance_after, limit)
+        if channel is not None:
+            try:
+                return await self._post_once(
+                    channel, job, image, mime, balance_after, content=f"<@{job.user_id}>", view=result_view(job)
+                )
+            except (discord.Forbidden, discord.NotFound) as exc:
+                log.info("job %d: cannot post in channel %d (%s); sending it by DM", job.id, job.channel_id, exc.code)
+        dm = await self._dm(job.user_id)
+        if dm is None:
+            raise DeliveryFailed(f"channel {job.channel_id} unusable and no DM channel", permanent=True)
         try:
-            message = await channel.send(
-                f"<@{job.user_id}>",
-                embed=embed,
-                file=file,
-                view=result_view(job),
-                allowed_mentions=_only_user(job.user_id),
+            return await self._post_once(
+                dm, job, image, mime, balance_after, content=messages.DM_FALLBACK.format(channel=f"<#{job.channel_id}>")
             )
         except (discord.Forbidden, discord.NotFound) as exc:
-            raise DeliveryFailed(f"cannot post in channel {job.channel_id}: {exc.code}", permanent=True) from exc
+            raise DeliveryFailed(
+                f"cannot post in channel {job.channel_id} nor by DM: {exc.code}", permanent=True
+            ) from exc
+
+    async def _post_once(
+        self,
+        channel: discord.abc.Messageable,
+        job: Job,
+        image: bytes,
+        mime: str,
+        balance_after: int,
+        *,
+        content: str,
+        view: discord.ui.View | None = None,
+    ) -> Delivery:
+        """Post the result in `channel` unless this job's result is already there."""
+        existing = await self._existing_result(channel, job)
+        if existing is not None:
+            log.info("job %d: its result is already message %d; not posting it again", job.id, existing.id)
+            return Delivery(existing.channel.id, existing.id)
+        guild = getattr(channel, "guild", None)
+        limit = getattr(guild, "filesize_limit", DEFAULT_UPLOAD_LIMIT)
+        file, embed = self._render(job, image, mime, balance_after, limit)
+        kwargs = {"view": view} if view is not None else {}
+        message = await channel.send(
+            content,
+            embed=embed,
+            file=file,
+            allowed_mentions=_only_user(job.user_id) if guild is not None else NO_MENTIONS,
+            nonce=job_nonce(job.id),
+            **kwargs,
+        )
         return Delivery(message.channel.id, message.id)
+
+    async def _existing_result(self, channel: discord.abc.Messageable, job: Job) -> discord.Message | None:
+        """This job's result if the bot already posted it in `channel` (needs Read Message History;
+        without it the nonce is the only guard)."""
+        try:
+            if job.interaction is not None and job.interaction.message_id is not None:
+                try:
+                    message = await channel.fetch_message(job.interaction.message_id)
+                    if _is_result_of(message, job.id, self._bot.user):
+                        return message
+                except discord.NotFound:
+                    pass
+            after = discord.Object(discord.utils.time_snowflake(dt.datetime.fromtimestamp(job.created_at, dt.UTC)))
+            async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
+                if _is_result_of(message, job.id, self._bot.user):
+                    return message
+        except discord.Forbidden:
+            return None
+        return None
 
     def _render(self, job: Job, image: bytes, mime: str, balance_after: int, limit: int):
         data, mime = fit_under(image, limit)
@@ -117,6 +210,27 @@ class DiscordPresenter:
             return await self._bot.fetch_channel(channel_id)
         except (discord.NotFound, discord.Forbidden):
             return None
+
+    async def _dm(self, user_id: int) -> discord.DMChannel | None:
+        try:
+            user = self._bot.get_user(user_id) or await self._bot.fetch_user(user_id)
+            return user.dm_channel or await user.create_dm()
+        except (discord.NotFound, discord.Forbidden):
+            return None
+
+
+def job_nonce(job_id: int) -> str:
+    """The nonce a job's result message is sent with (Discord allows 25 characters)."""
+    return f"flux-job-{job_id}"
+
+
+def _is_result_of(message: discord.Message, job_id: int, bot_user: discord.abc.User | None) -> bool:
+    if bot_user is not None and message.author.id != bot_user.id:
+        return False
+    if not message.attachments or not message.embeds:
+        return False
+    match = FOOTER.match(message.embeds[0].footer.text or "")
+    return match is not None and int(match.group(1)) == job_id
 
 
 def _only_user(user_id: int) -> discord.AllowedMentions:

@@ -24,6 +24,11 @@ DISCORD_EPOCH_MS = 1_420_070_400_000
 
 # Permission bits (https://discord.com/developers/docs/topics/permissions).
 ADMINISTRATOR = 1 << 3
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
 # The default @everyone permissions Discord gives a new guild.
 DEFAULT_EVERYONE_PERMISSIONS = 2_248_473_465_835_073
 # discord.Permissions.all().value in discord.py 2.7.1: what Discord reports for administrators/owners.
@@ -885,6 +890,8 @@ class OptionResolver:
             attachment,
         )
         self.resolved: dict[str, dict[str, JSON]] = {}
+        # False: send values as given, as a modified client could (no type/range/choice checks).
+        self.validate = True
 
     def _add(self, kind: str, key: int | str, value: JSON) -> None:
         self.resolved.setdefault(kind, {})[str(key)] = value
@@ -892,6 +899,8 @@ class OptionResolver:
     def wire_value(self, opt: JSON, value: Any) -> Any:
         """The JSON value Discord sends for ``value`` given the registered option definition."""
         otype, name = int(opt["type"]), opt["name"]
+        if not self.validate and otype in (OPT_STRING, OPT_INTEGER, OPT_NUMBER, OPT_BOOLEAN):
+            return value
         if otype == OPT_STRING:
             if not isinstance(value, str):
                 raise TypeError(f"option {name!r} is a string option, got {value!r}")

@@ -100,6 +100,8 @@ class Interaction:
     followup_ids: list[int] = field(default_factory=list)
     autocomplete_choices: list[JSON] | None = None
     expired: bool = False
+    ack_deadline: float | None = None  # overrides FakeDiscord.callback_deadline for this one
+    acknowledged_elsewhere: bool = False  # another client already answered it (a retry, a twin)
 
 
 @dataclass
@@ -144,10 +146,13 @@ class _CdnFile:
 class _Fault:
     method: str
     pattern: re.Pattern[str]
-    status: int
+    status: int | None  # None: the normal answer (after `delay`)
     body: JSON
     headers: dict[str, str]
     remaining: int
+    when: Callable[[RecordedRequest], bool] | None = None
+    process: bool = False  # handle the request first (Discord did it), then answer with the fault
+    delay: float = 0.0
 
 
 @dataclass
@@ -260,6 +265,8 @@ class FakeDiscord:
         self._interactions_by_id: dict[int, Interaction] = {}
         self._interactions_by_token: dict[str, Interaction] = {}
         self._faults: list[_Fault] = []
+        self._nonces: dict[tuple[int, str], tuple[int, float]] = {}  # (channel, nonce) -> (message, time)
+        self.nonce_window = 300.0  # Discord: "the past few minutes"
         self._ping_keys: set[tuple[int, str, int | None]] = set()
         self._dm_blocked: set[int] = set()
         self._sessions: dict[str, _Session] = {}
@@ -447,22 +454,84 @@ class FakeDiscord:
         self,
         method: str,
         path_regex: str,
-        status: int,
-        body: JSON,
+        status: int | None,
+        body: JSON = None,
         headers: Mapping[str, str] | None = None,
         times: int = 1,
+        *,
+        when: Callable[[RecordedRequest], bool] | None = None,
+        process: bool = False,
+        delay: float = 0.0,
     ) -> None:
         """Answer the next ``times`` matching requests with ``status``/``body`` instead of handling them.
 
-        ``method`` may be ``"*"``; ``path_regex`` is searched in the path with and without ``/api/v10``.
+        ``method`` may be ``"*"``; ``path_regex`` is searched in the path with and without ``/api/v10``;
+        ``when`` (given the recorded request, body parsed) narrows the match further.
+        ``process=True``: the request is handled first (Discord did it) and the answer is then
+        replaced, i.e. "done, but the answer was lost", what a 502 from an edge proxy can mean.
+        ``delay`` waits before answering; with ``status=None`` the normal answer comes after it.
         For a 429 without explicit ``headers`` a ``Via`` header is added, because discord.py only
         treats a 429 as a rate limit when ``Via`` is present (else it is a "Cloudflare ban").
         """
         if headers is None:
             headers = {"Via": "1.1 google"} if status == 429 else {}
+        if body is None and status is not None:
+            body = {"code": 0, "message": f"{status}: fault injected by the test"}
         self._faults.append(
-            _Fault(method.upper(), re.compile(path_regex), status, body, dict(headers), times)
+            _Fault(
+                method.upper(), re.compile(path_regex), status, body, dict(headers), times, when, process, delay
+            )
         )
+
+    def add_channel(self, guild_id: int, channel: JSON) -> None:
+        """Create a channel in a guild the bot is in (CHANNEL_CREATE is dispatched)."""
+        guild = self._guild(guild_id)
+        channel = copy.deepcopy(channel)
+        channel["position"] = len(guild.channel_ids)
+        channel["guild_id"] = str(guild_id)
+        self._add_channel(channel, guild_id)
+        guild.channel_ids.append(int(channel["id"]))
+        self._dispatch_if_connected("CHANNEL_CREATE", lambda s: copy.deepcopy(channel))
+
+    def set_permission_overwrite(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0, member: bool = True
+    ) -> None:
+        """Set a channel permission overwrite for a member (or a role) and dispatch CHANNEL_UPDATE,
+        e.g. ``set_permission_overwrite(cid, fake.application_id, deny=SEND_MESSAGES)``."""
+        channel = self._channel(channel_id)
+        overwrites = [o for o in channel.setdefault("permission_overwrites", []) if int(o["id"]) != target_id]
+        overwrites.append({"id": str(target_id), "type": 1 if member else 0, "allow": str(allow), "deny": str(deny)})
+        channel["permission_overwrites"] = overwrites
+        self._dispatch_if_connected("CHANNEL_UPDATE", lambda s: copy.deepcopy(channel))
+
+    def channel_permissions(self, channel_id: int, user_id: int) -> int:
+        """A member's permissions in a guild channel, overwrites applied as Discord does."""
+        guild_id = self._channel_guild.get(channel_id)
+        if guild_id is None:
+            return p.ALL_PERMISSIONS
+        guild = self.guilds[guild_id]
+        base = self._permissions(guild, user_id)
+        if base & p.ADMINISTRATOR:
+            return p.ALL_PERMISSIONS
+        overwrites = {int(o["id"]): o for o in self.channels[channel_id].get("permission_overwrites", [])}
+        everyone = overwrites.get(guild_id)
+        if everyone:
+            base = (base & ~int(everyone["deny"])) | int(everyone["allow"])
+        allow = deny = 0
+        for rid in guild.members.get(user_id, []):
+            o = overwrites.get(rid)
+            if o and int(o.get("type", 0)) == 0:
+                allow |= int(o["allow"])
+                deny |= int(o["deny"])
+        base = (base & ~deny) | allow
+        own = overwrites.get(user_id)
+        if own and int(own.get("type", 1)) == 1:
+            base = (base & ~int(own["deny"])) | int(own["allow"])
+        return base
+
+    def all_messages(self) -> list[tuple[JSON, bool]]:
+        """Every message ever stored, DMs and ephemeral ones included, with its ``deleted`` flag."""
+        return [(copy.deepcopy(m.data), m.deleted) for m in self._messages.values()]
 
     def expire_interaction(self, interaction: Interaction | str) -> None:
         """Expire an interaction token now (webhook calls then get 401 / 50027)."""
@@ -720,19 +789,35 @@ class FakeDiscord:
         attachment_size_limit: int = p.DEFAULT_UPLOAD_LIMIT,
         locale: str = "en-US",
         forge: bool = False,
+        ack_deadline: float | None = None,
+        acknowledged_elsewhere: bool = False,
     ) -> Interaction:
         """Invoke a slash command the bot registered; option types come from its registration.
 
         ``guild_id=None`` (and ``channel_id=None``) invokes it in the user's DM with the bot.
-        ``forge=True`` sends it even where Discord would not offer it (a modified client or a
-        replayed request), to test the bot's own server-side checks.
+        ``forge=True`` sends it even where Discord would not offer it, with option values the
+        Discord client would refuse (out of range, not a choice, wrong type): a modified client or
+        a request sent straight to the interactions endpoint, to test the bot's own checks.
+        ``ack_deadline`` overrides the 3 s acknowledgement deadline for this interaction (0: any
+        answer is late, 10062); ``acknowledged_elsewhere`` makes its first callback 40060.
         Attachment options take the dict from :meth:`add_attachment`.
         """
         command = self._find_command(name, guild_id, command_type=1, forge=forge)
         resolver = self._resolver(guild_id)
+        resolver.validate = not forge
         wire = p.build_command_options(command, options or {}, resolver, subcommand=subcommand, group=group)
         data = self._command_data(command, wire, resolver.resolved)
-        return await self._interact(2, guild_id, channel_id, user_id, data, attachment_size_limit, locale)
+        return await self._interact(
+            2,
+            guild_id,
+            channel_id,
+            user_id,
+            data,
+            attachment_size_limit,
+            locale,
+            ack_deadline=ack_deadline,
+            acknowledged_elsewhere=acknowledged_elsewhere,
+        )
 
     async def autocomplete(
         self,
@@ -792,11 +877,27 @@ class FakeDiscord:
         *,
         values: Sequence[str] | None = None,
         attachment_size_limit: int = p.DEFAULT_UPLOAD_LIMIT,
+        forge: bool = False,
     ) -> Interaction:
-        """Click a button (or pick ``values`` in a select) on a message the bot sent."""
+        """Click a button (or pick ``values`` in a select) on a message the bot sent.
+
+        ``forge=True`` sends ``custom_id`` as a button click even if the message has no such
+        component: a modified client replaying or inventing an id, to test the bot's checks.
+        """
         stored = self._messages.get(int(message["id"]))
         if stored is None or stored.deleted:
             raise LookupError(f"message {message['id']} does not exist (deleted?) so it cannot be clicked")
+        if forge:
+            return await self._interact(
+                3,
+                guild_id,
+                channel_id,
+                user_id,
+                {"custom_id": custom_id, "component_type": 2},
+                attachment_size_limit,
+                "en-US",
+                source=stored,
+            )
         component = p.find_component(stored.data["components"], custom_id)
         if component is None:
             ids = [
@@ -870,6 +971,8 @@ class FakeDiscord:
         *,
         source: _StoredMessage | None = None,
         triggering: Interaction | None = None,
+        ack_deadline: float | None = None,
+        acknowledged_elsewhere: bool = False,
     ) -> Interaction:
         payload, channel_id = self._interaction_payload(
             itype, guild_id, channel_id, user_id, attachment_size_limit, locale
@@ -892,6 +995,8 @@ class FakeDiscord:
             dispatched_at=time.monotonic(),
             source_message_id=source.id if source else None,
             triggering=triggering,
+            ack_deadline=ack_deadline,
+            acknowledged_elsewhere=acknowledged_elsewhere,
         )
         self.interactions.append(interaction)
         self._interactions_by_id[interaction.id] = interaction
@@ -1443,13 +1548,20 @@ class FakeDiscord:
             ):
                 self.spec_violations.append(f"{record.method} {record.path}: {violation}")
         try:
-            fault = self._take_fault(record.method, record.path, path)
-            if fault is not None:
+            fault = self._take_fault(record, path)
+            if fault is not None and fault.delay and not fault.process:
+                await asyncio.sleep(fault.delay)
+            if fault is not None and fault.status is not None and not fault.process:
                 response: web.StreamResponse = self._json(fault.body, fault.status, fault.headers)
             elif parse_error is not None:
                 raise parse_error
             else:
                 response = await handler(request)
+                if fault is not None and fault.process:
+                    if fault.delay:
+                        await asyncio.sleep(fault.delay)
+                    if fault.status is not None:
+                        response = self._json(fault.body, fault.status, fault.headers)
         except ApiError as err:
             response = self._json(err.body(), err.status, err.headers)
         except web.HTTPException:
@@ -1461,10 +1573,12 @@ class FakeDiscord:
         record.response = response.get(RESPONSE_JSON_KEY)
         return response
 
-    def _take_fault(self, method: str, rel_path: str, full_path: str) -> _Fault | None:
+    def _take_fault(self, record: RecordedRequest, full_path: str) -> _Fault | None:
         for fault in self._faults:
-            if fault.method in ("*", method) and (
-                fault.pattern.search(rel_path) or fault.pattern.search(full_path)
+            if (
+                fault.method in ("*", record.method)
+                and (fault.pattern.search(record.path) or fault.pattern.search(full_path))
+                and (fault.when is None or fault.when(record))
             ):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
@@ -1643,12 +1757,28 @@ class FakeDiscord:
         inter = self._interactions_by_id.get(int(iid)) if iid.isdigit() else None
         if inter is None or not hmac.compare_digest(inter.token, request.match_info["token"]):
             raise p.unknown("interaction")
-        if inter.expired or time.monotonic() - inter.dispatched_at > self.callback_deadline:
+        deadline = self.callback_deadline if inter.ack_deadline is None else inter.ack_deadline
+        if inter.expired or time.monotonic() - inter.dispatched_at > deadline:
             raise p.unknown("interaction")
         return inter
 
     async def _callback(self, request: web.Request) -> web.Response:
         inter = self._live_interaction(request)
+        if inter.acknowledged_elsewhere and inter.callback_type is None:
+            # Someone else's answer got there first: a deferral (so followups work), not this one.
+            inter.callback_type = 5
+            stored = self._create_message(
+                inter.channel_id,
+                {},
+                [],
+                size_limit=inter.attachment_size_limit,
+                message_type=self._reply_type(inter),
+                interaction=inter,
+                extra_flags=p.LOADING,
+                allow_empty=True,
+            )
+            inter.original_message_id = stored.id
+            raise p.already_acknowledged()
         if inter.callback_type is not None:
             raise p.already_acknowledged()
         body = request[BODY_KEY]
@@ -1807,12 +1937,32 @@ class FakeDiscord:
         tier = self.guilds[guild_id].premium_tier if guild_id is not None else 0
         return p.PREMIUM_UPLOAD_LIMITS.get(tier, p.DEFAULT_UPLOAD_LIMIT)
 
+    def _require(self, channel_id: int, needed: int) -> None:
+        """403 like Discord when the bot lacks a permission in a guild channel."""
+        if self._channel_guild.get(channel_id) is None:
+            return
+        have = self.channel_permissions(channel_id, self.application_id)
+        if not have & p.VIEW_CHANNEL:
+            raise ApiError(403, 50001, "Missing Access")
+        if needed & ~have:
+            raise ApiError(403, 50013, "Missing Permissions")
+
     async def _post_message(self, request: web.Request) -> web.Response:
         cid = self._channel_param(request)
         recipient = next((uid for uid, dm in self.dm_channels.items() if dm == cid), None)
         if recipient in self._dm_blocked:
             raise ApiError(403, 50007, "Cannot send messages to this user")
         body = request[BODY_KEY] or {}
+        self._require(cid, p.SEND_MESSAGES | (p.ATTACH_FILES if request[UPLOADS_KEY] else 0))
+        nonce = body.get("nonce") if isinstance(body, dict) else None
+        if nonce is not None and body.get("enforce_nonce"):
+            # Discord: with enforce_nonce, a nonce seen in the past few minutes returns that
+            # message instead of creating a second one.
+            seen = self._nonces.get((cid, str(nonce)))
+            if seen is not None and time.monotonic() - seen[1] < self.nonce_window:
+                existing = self._messages.get(seen[0])
+                if existing is not None and not existing.deleted:
+                    return self._json(existing.data)
         p.validate_message(body)
         reference = None
         ref = body.get("message_reference")
@@ -1831,10 +1981,13 @@ class FakeDiscord:
             message_type=19 if reference else 0,
             reference=reference,
         )
+        if nonce is not None and body.get("enforce_nonce"):
+            self._nonces[(cid, str(nonce))] = (stored.id, time.monotonic())
         return self._json(stored.data)
 
     async def _list_messages(self, request: web.Request) -> web.Response:
         cid = self._channel_param(request)
+        self._require(cid, p.READ_MESSAGE_HISTORY)
         try:
             limit = int(request.query.get("limit", 50))
             before = int(request.query.get("before", 0)) or None
@@ -1852,6 +2005,8 @@ class FakeDiscord:
         cid = self._channel_param(request)
         mid = self._snowflake_param(request, "message_id", "Message")
         stored = self._messages.get(mid)
+        if request.method == "GET":
+            self._require(cid, p.READ_MESSAGE_HISTORY)
         if stored is None or stored.deleted or stored.ephemeral or int(stored.data["channel_id"]) != cid:
             raise p.unknown("Message")
         if request.method == "GET":

@@ -11,7 +11,10 @@ It follows the seed documents and ../shared/reference/segmind-flux2.md, not the 
   really fetched, as Segmind must fetch them.
 - Only a finished generation is billed (`billed`, `account_credits`).
 
-Scripted faults (`script`) replace the normal answer of one endpoint for the next requests.
+Scripted faults (`script`) replace the normal answer of one endpoint for the next requests;
+with `prompt=` they apply only to requests of a generation whose prompt contains that text (its
+submit, its status/result polls, its result file), so many concurrent jobs can each get their own.
+`bills` records which request was billed; `slow(marker, s)` makes matching jobs take longer.
 """
 
 from __future__ import annotations
@@ -89,6 +92,19 @@ class Fault:
     drop: bool = False
     accept: bool = False
     chunked: bool = False  # send the body with chunked encoding (no Content-Length)
+    passthrough: bool = False  # only `delay`, then the normal answer (a slow endpoint)
+    expire: bool = False  # status/result/download: forget the request first (then the normal 404s)
+
+
+@dataclass
+class Bill:
+    """One billed generation: which request, for which prompt."""
+
+    request_id: str
+    slug: str
+    prompt: str
+    cost: float
+    api: str  # "v2" or "v1"
 
 
 @dataclass
@@ -177,6 +193,7 @@ class FakeSegmind:
         self.prices = dict(DEFAULT_PRICES)
 
         self.billed = 0
+        self.bills: list[Bill] = []
         self.rate_limited = 0
         self.requests: list[RecordedRequest] = []
         self.submits: list[dict] = []  # accepted v2 submit bodies
@@ -187,6 +204,10 @@ class FakeSegmind:
         self.jobs: dict[str, FakeJob] = {}
 
         self._faults: dict[str, collections.deque[Fault]] = {e: collections.deque() for e in ENDPOINTS}
+        # endpoint -> [(prompt marker, faults)]: faults for the requests of one generation only
+        self._targeted: dict[str, list[tuple[str, collections.deque[Fault]]]] = {e: [] for e in ENDPOINTS}
+        self._slow: dict[str, float] = {}
+        self._failures_for: dict[str, tuple[str, str]] = {}
         self._next_failure: tuple[str, str] | None = None
         self._pending_cost = 0.0
         self._window: collections.deque[float] = collections.deque()
@@ -246,14 +267,26 @@ class FakeSegmind:
 
     # -- test controls ----------------------------------------------------------------------------
 
-    def script(self, endpoint: str, *faults: Fault) -> None:
-        """The next requests to `endpoint` consume these faults, one each, in order."""
+    def script(self, endpoint: str, *faults: Fault, prompt: str | None = None) -> None:
+        """The next requests to `endpoint` consume these faults, one each, in order.
+
+        With `prompt`, only requests belonging to a generation whose prompt contains that text
+        consume them (submit/v1 by their body; status/result/download by the request id).
+        """
         if endpoint not in ENDPOINTS:
             raise ValueError(f"unknown endpoint {endpoint!r}; one of {ENDPOINTS}")
-        self._faults[endpoint].extend(faults)
+        if prompt is None:
+            self._faults[endpoint].extend(faults)
+        else:
+            self._targeted[endpoint].append((prompt, collections.deque(faults)))
 
-    def fail_job(self, kind: str = "error", message: str | None = None) -> None:
-        """The NEXT accepted generation (v2 job or v1 call) fails with this error and is not billed."""
+    def slow(self, prompt: str, seconds: float) -> None:
+        """Generations whose prompt contains `prompt` take `seconds` instead of `latency`."""
+        self._slow[prompt] = seconds
+
+    def fail_job(self, kind: str = "error", message: str | None = None, *, prompt: str | None = None) -> None:
+        """The NEXT accepted generation (v2 job or v1 call) fails with this error and is not billed;
+        with `prompt`, the next one whose prompt contains that text."""
         if kind not in ("moderated", "error"):
             raise ValueError("kind is 'moderated' or 'error'")
         default = (
@@ -261,7 +294,22 @@ class FakeSegmind:
             if kind == "moderated"
             else "Prediction failed: internal error"
         )
-        self._next_failure = (kind, message or default)
+        if prompt is None:
+            self._next_failure = (kind, message or default)
+        else:
+            self._failures_for[prompt] = (kind, message or default)
+
+    def is_expired(self, request_id: str) -> bool:
+        job = self.jobs.get(request_id)
+        return job is None or request_id in self._expired or time.monotonic() - job.created > self.retention
+
+    def result_image(self, request_id: str) -> bytes | None:
+        """The bytes of a finished v2 job's result file (what the bot should have posted)."""
+        job = self.jobs.get(request_id)
+        if job is None or job.file_url is None:
+            return None
+        stored = self._files.get(job.file_url.rsplit("/", 1)[1])
+        return None if stored is None else stored.data
 
     def expire(self, request_id: str) -> None:
         """Forget a request as if its retention had passed."""
@@ -319,9 +367,53 @@ class FakeSegmind:
             return "upload"
         return None
 
-    def _take_fault(self, endpoint: str) -> Fault | None:
-        queue = self._faults[endpoint]
-        return queue.popleft() if queue else None
+    def _prompt_of(self, endpoint: str, request: web.Request) -> str | None:
+        """The prompt of the generation a request belongs to, when the fake can tell."""
+        if endpoint in ("submit", "v1"):
+            body = request[_RECORD].body
+            return body.get("prompt") if isinstance(body, dict) and isinstance(body.get("prompt"), str) else None
+        if endpoint in ("status", "result"):
+            job = self.jobs.get(request.match_info.get("rid", ""))
+        elif endpoint == "download":
+            job = self.jobs.get(request.match_info.get("name", "").rsplit(".", 1)[0])
+        else:
+            return None
+        return str(job.body.get("prompt", "")) if job is not None else None
+
+    def _request_id_of(self, endpoint: str, request: web.Request) -> str | None:
+        if endpoint in ("status", "result"):
+            return request.match_info.get("rid")
+        if endpoint == "download":
+            return request.match_info.get("name", "").rsplit(".", 1)[0]
+        return None
+
+    async def _take_fault(self, endpoint: str, request: web.Request) -> Fault | None:
+        """The fault this request consumes, if any; `passthrough`/`expire` faults are acted on here
+        and leave the normal handling to run."""
+        fault = None
+        prompt = self._prompt_of(endpoint, request) if self._targeted[endpoint] else None
+        if prompt is not None:
+            for marker, queue in self._targeted[endpoint]:
+                if queue and marker in prompt:
+                    fault = queue.popleft()
+                    break
+            self._targeted[endpoint] = [(m, q) for m, q in self._targeted[endpoint] if q]
+        if fault is None:
+            queue = self._faults[endpoint]
+            fault = queue.popleft() if queue else None
+        if fault is None:
+            return None
+        if fault.expire:
+            request_id = self._request_id_of(endpoint, request)
+            if request_id:
+                self._expired.add(request_id)
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            return None
+        if fault.passthrough:
+            await asyncio.sleep(fault.delay)
+            return None
+        return fault
 
     async def _apply_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         if fault.delay:
@@ -388,7 +480,7 @@ class FakeSegmind:
     # -- generation endpoints -----------------------------------------------------------------------
 
     async def _v1(self, request: web.Request) -> web.StreamResponse:
-        fault = self._take_fault("v1")
+        fault = await self._take_fault("v1", request)
         if fault is not None and not fault.accept:
             return await self._apply_fault(request, fault)
         try:
@@ -396,15 +488,17 @@ class FakeSegmind:
         except _Refusal as refusal:
             return self._json_error(refusal.status, refusal.message, refusal.headers)
         self.v1_calls.append(accepted.body)
-        await asyncio.sleep(self.latency)
+        await asyncio.sleep(self._latency_for(str(accepted.body.get("prompt", ""))))
         self._pending_cost -= accepted.cost
         if accepted.fail is not None:
             # v1 has no job to fail: the refusal comes back as a 400 with Segmind's error text.
             response: web.StreamResponse = self._json_error(400, accepted.fail[1])
         else:
             data, mime = await self._render(accepted)
-            self._bill(accepted.cost)
             request_id = str(uuid.uuid4())
+            self._bill(
+                accepted.cost, Bill(request_id, accepted.slug, str(accepted.body.get("prompt", "")), accepted.cost, "v1")
+            )
             response = web.Response(
                 body=data,
                 content_type=mime,
@@ -421,7 +515,7 @@ class FakeSegmind:
         return response
 
     async def _submit(self, request: web.Request) -> web.StreamResponse:
-        fault = self._take_fault("submit")
+        fault = await self._take_fault("submit", request)
         if fault is not None and not fault.accept:
             return await self._apply_fault(request, fault)
         try:
@@ -452,11 +546,15 @@ class FakeSegmind:
             }
         )
 
+    def _latency_for(self, prompt: str) -> float:
+        return next((s for marker, s in self._slow.items() if marker in prompt), self.latency)
+
     async def _run_job(self, job: FakeJob, accepted: _Accepted) -> None:
         started = time.monotonic()
-        await asyncio.sleep(self.latency / 2)
+        latency = self._latency_for(str(accepted.body.get("prompt", "")))
+        await asyncio.sleep(latency / 2)
         job.status = "PROCESSING"
-        await asyncio.sleep(self.latency / 2)
+        await asyncio.sleep(latency / 2)
         self._pending_cost -= job.cost
         if job.fail is not None:
             job.status, job.error = "FAILED", job.fail[1]
@@ -466,11 +564,12 @@ class FakeSegmind:
         self._files[name] = _Stored(data, mime)
         job.file_url, job.mime, job.size = self._url(f"/files/{name}"), mime, accepted.size
         job.predict_time = time.monotonic() - started
-        self._bill(job.cost)
+        self._bill(job.cost, Bill(job.request_id, job.slug, str(job.body.get("prompt", "")), job.cost, "v2"))
         job.status = "COMPLETED"
 
-    def _bill(self, cost: float) -> None:
+    def _bill(self, cost: float, bill: Bill) -> None:
         self.billed += 1
+        self.bills.append(bill)
         self.account_credits -= cost
 
     def _job(self, request: web.Request) -> FakeJob | None:
@@ -480,7 +579,7 @@ class FakeSegmind:
         return job
 
     async def _status(self, request: web.Request) -> web.StreamResponse:
-        fault = self._take_fault("status")
+        fault = await self._take_fault("status", request)
         if fault is not None:
             return await self._apply_fault(request, fault)
         if not self._authorized(request):
@@ -495,7 +594,7 @@ class FakeSegmind:
         return web.json_response({"request_id": job.request_id, "status": job.status})
 
     async def _result(self, request: web.Request) -> web.StreamResponse:
-        fault = self._take_fault("result")
+        fault = await self._take_fault("result", request)
         if fault is not None:
             return await self._apply_fault(request, fault)
         if not self._authorized(request):
@@ -537,7 +636,7 @@ class FakeSegmind:
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         if request.path.startswith("/files/"):
-            fault = self._take_fault("download")
+            fault = await self._take_fault("download", request)
             if fault is not None:
                 return await self._apply_fault(request, fault)
         stored = self._files.get(request.match_info["name"])
@@ -551,7 +650,7 @@ class FakeSegmind:
     # -- other endpoints ------------------------------------------------------------------------------
 
     async def _credits(self, request: web.Request) -> web.StreamResponse:
-        fault = self._take_fault("credits")
+        fault = await self._take_fault("credits", request)
         if fault is not None:
             return await self._apply_fault(request, fault)
         if not self._authorized(request):
@@ -559,7 +658,7 @@ class FakeSegmind:
         return web.json_response({"credits": round(self.account_credits, 6)})
 
     async def _upload(self, request: web.Request) -> web.StreamResponse:
-        fault = self._take_fault("upload")
+        fault = await self._take_fault("upload", request)
         if fault is not None:
             return await self._apply_fault(request, fault)
         if not self._authorized(request):
@@ -633,6 +732,11 @@ class FakeSegmind:
         else:
             seed = self._rng.randrange(0, 2**31)
         fail, self._next_failure = self._next_failure, None
+        prompt = str(body.get("prompt", ""))
+        for marker in list(self._failures_for):
+            if marker in prompt:
+                fail = self._failures_for.pop(marker)
+                break
         return _Accepted(
             slug=slug,
             body=body,
