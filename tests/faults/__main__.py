@@ -1,0 +1,47 @@
+"""The full fault suite from the command line:
+
+    .venv/bin/python -m tests.faults --jobs 1000 --kills 20
+
+Prints the counts (jobs, jobs hitting a fault and by kind, kills, gateway events, run time) and
+every invariant violation; exits 1 if anything failed. The bot's logs and database stay in the
+printed directory for a look afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from tests.faults.harness import RunConfig, default_tmp, run_suite
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.faults", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--guilds", type=int, default=12)
+    parser.add_argument("--concurrency", type=int, default=24)
+    parser.add_argument("--fault-share", type=float, default=0.42)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    tmp = default_tmp()
+    config = RunConfig(
+        jobs=args.jobs,
+        kills=args.kills,
+        seed=args.seed,
+        guilds=args.guilds,
+        concurrency=args.concurrency,
+        fault_share=args.fault_share,
+    )
+    print(f"fault run: {args.jobs} jobs, {args.kills} kills, seed {args.seed}, {os.cpu_count()} CPUs; logs in {tmp}")
+    result = asyncio.run(run_suite(config, tmp))
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,25 @@
+"""The short fault run CI does on every submission (the full one: `python -m tests.faults`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.faults.harness import RunConfig, run_suite
+
+pytestmark = pytest.mark.e2e
+
+SHORT = RunConfig(jobs=110, kills=3, seed=7, guilds=6, concurrency=16)
+
+
+async def test_short_fault_run_keeps_every_invariant(tmp_path):
+    result = await asyncio.wait_for(run_suite(SHORT, tmp_path), timeout=300)  # a safety net, not a target
+    summary = result.summary()
+    print(summary)
+    assert len(result.kills) == SHORT.kills, summary
+    assert len(result.faulted) >= 0.3 * SHORT.jobs, summary
+    assert result.answered_at_end, "the bot stopped answering commands\n" + summary
+    assert not result.secrets_leaked, summary
+    assert not result.discord_problems, summary
+    assert result.report.ok, summary
