@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from cogs import messages
 from cogs.errors import NO_MENTIONS
-from core.errors import InvalidRequest, NotAllowed
+from core.errors import InvalidRequest
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,8 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if not await is_bot_owner(self.bot, self.services, interaction.user):
-            raise NotAllowed("use owner commands")
+            # A CheckFailure (not a BotError) so discord.py hands it to the tree's error handler.
+            raise app_commands.CheckFailure("owner only")
         return True
 
     @app_commands.command(name="guilds", description="Guilds by balance, with what they spent")
