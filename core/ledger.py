@@ -33,19 +33,6 @@ class GuildBalance:
         return self.balance - self.reserved
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
-    id: int
-    guild_id: int
-    kind: str
-    amount: int
-    balance_after: int
-    job_id: int | None
-    user_id: int | None
-    reason: str | None
-    created_at: float
-
-
 class Ledger:
     def __init__(self, db: Database, *, starting_credits: int = 0) -> None:
         self._db = db
@@ -259,19 +246,6 @@ class Ledger:
     async def spent_today(self, guild_id: int, user_id: int, now: float) -> int:
         midnight = dt.datetime.fromtimestamp(now, dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         return await self.spent_since(guild_id, user_id, midnight.timestamp())
-
-    async def history(
-        self, guild_id: int, *, limit: int = 10, offset: int = 0
-    ) -> tuple[list[LedgerEntry], int]:
-        """The guild's latest ledger entries (newest first) and the total number of entries."""
-        rows = await self._db.fetchall(
-            "SELECT * FROM ledger_entries WHERE guild_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
-            (guild_id, limit, offset),
-        )
-        total = await self._db.fetchone(
-            "SELECT COUNT(*) AS n FROM ledger_entries WHERE guild_id = ?", (guild_id,)
-        )
-        return [LedgerEntry(**dict(r)) for r in rows], int(total["n"]) if total else 0
 
     async def guild_summaries(self) -> list[tuple[int, int, int]]:
         """(guild id, balance, credits spent net of refunds) for every guild, richest first."""
