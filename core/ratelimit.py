@@ -10,6 +10,8 @@ client decided to send it. If the client's window opens at the moment it decided
 429 with the limiter "obeyed". So there are three ways in:
 
 - `acquire()`: counted from the moment it returns (the historical behaviour; exact on paper).
+  With `trace_config()` installed on the aiohttp session that sends the request, it is counted
+  like `slot()` instead: from the end of the task's next request, i.e. when its answer arrived.
 - `slot()`: an async context manager around the request. The request counts as "still arriving"
   until the block exits (its answer came back), and is then stamped with that time. Since a
   request arrives before its answer does, the client's window always contains the server's:
@@ -29,6 +31,8 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+
+import aiohttp
 
 _OPEN = math.inf  # a counted request whose answer has not come back: it never leaves the window
 
@@ -101,6 +105,7 @@ class SlidingWindowLimiter:
         # only the head of the line looks at the window, everyone else queues behind the lock.
         self._lock = asyncio.Lock()
         self._changed = asyncio.Event()  # set (and replaced) whenever an open entry closes or leaves
+        self._settle_on_answer = False  # see trace_config()
 
     def penalize(self, until: float) -> None:
         """No acquisition completes before `until` (same time base as `clock`). Never shortens a penalty."""
@@ -194,10 +199,37 @@ class SlidingWindowLimiter:
     async def acquire(self) -> None:
         token = self._use_held()
         if token is not None:
-            self._settle(token._entry, self.clock() + self.transit)
-            _last.set(token._entry)
-            return
-        _last.set(await self._take(None))
+            entry = token._entry
+            if not self._settle_on_answer:
+                self._settle(entry, self.clock() + self.transit)
+        else:
+            entry = await self._take(_OPEN if self._settle_on_answer else None)
+        _last.set(entry)
+        if self._settle_on_answer and entry is not None:
+            # Whatever happens to the request, the entry is closed at the latest with the task.
+            task = asyncio.current_task()
+            if task is not None:
+                task.add_done_callback(lambda _: self._close(entry))
+
+    def _close(self, entry: _Entry) -> None:
+        if entry.at == _OPEN and any(candidate is entry for candidate in self._entries):
+            self._settle(entry, self.clock())
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        """Hooks for the aiohttp session the limited requests go through: each `acquire()` is
+        then counted from the moment the answer to the task's next request arrived."""
+        self._settle_on_answer = True
+        config = aiohttp.TraceConfig()
+
+        async def answered(session: object, context: object, params: object) -> None:
+            entry = _last.get()
+            if entry is not None:
+                _last.set(None)
+                self._close(entry)
+
+        config.on_request_end.append(answered)
+        config.on_request_exception.append(answered)
+        return config
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -205,7 +237,7 @@ class SlidingWindowLimiter:
         await self.acquire()
         entry = _last.get()
         _last.set(None)
-        if entry is not None:
+        if entry is not None and entry.at != _OPEN:
             self._settle(entry, _OPEN)
         try:
             yield

@@ -38,6 +38,7 @@ class FairScheduler:
         self._global_limit = global_limit
         self._per_guild_limit = per_guild_limit
         self._queues: OrderedDict[int, deque[int]] = OrderedDict()  # round-robin order of guilds
+        self._guild_of: dict[int, int] = {}  # queued job id -> its guild
         self._running: dict[int, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -70,20 +71,27 @@ class FairScheduler:
         if self._closed:
             raise RuntimeError("scheduler closed")
         self._queues.setdefault(guild_id, deque()).append(job_id)
+        self._guild_of[job_id] = guild_id
         ahead = self.position(job_id)
         self._dispatch()
-        return ahead if job_id in self._queues.get(guild_id, ()) else 0
+        return ahead if job_id in self._guild_of else 0
 
     def position(self, job_id: int) -> int | None:
         """Jobs that start before `job_id` under round-robin (ignoring caps), or None if not queued."""
-        ring = list(self._queues.items())
-        for rank, (_, queue) in enumerate(ring):
-            if job_id in queue:
-                index = queue.index(job_id)
-                full_rounds = sum(min(len(q), index) for _, q in ring)
-                earlier_this_round = sum(1 for _, q in ring[:rank] if len(q) > index)
-                return full_rounds + earlier_this_round
-        return None
+        guild_id = self._guild_of.get(job_id)
+        if guild_id is None:
+            return None
+        index = self._queues[guild_id].index(job_id)
+        full_rounds = 0
+        earlier_this_round = 0
+        before = True
+        for other, queue in self._queues.items():
+            full_rounds += min(len(queue), index)
+            if other == guild_id:
+                before = False
+            elif before and len(queue) > index:
+                earlier_this_round += 1
+        return full_rounds + earlier_this_round
 
     def _dispatch(self) -> None:
         if self._gate is not None:
@@ -98,6 +106,7 @@ class FairScheduler:
     def _start(self, guild_id: int, token: Token | None) -> None:
         queue = self._queues[guild_id]
         job_id = queue.popleft()
+        del self._guild_of[job_id]
         # Move the served guild to the back of the ring.
         self._queues.move_to_end(guild_id)
         if not queue:

@@ -215,3 +215,39 @@ async def test_a_reserved_place_used_by_acquire_counts_from_send_plus_transit():
     assert time.now == 0.0
     await limiter.acquire()
     assert time.now == 10.5
+
+
+async def test_with_the_session_hook_a_request_counts_from_its_answer():
+    time = FakeTime()
+    limiter = SlidingWindowLimiter(1, 10.0, clock=time.clock, sleep=time.sleep)
+    answered = limiter.trace_config().on_request_end[0]
+    sent = asyncio.Event()
+
+    async def request() -> None:
+        await limiter.acquire()  # what SegmindClient does right before its billed POST
+        sent.set()
+        time.now = 3.0  # the answer comes back at t=3
+        await answered(None, None, None)  # aiohttp calls this in the same task
+
+    first = asyncio.create_task(request())
+    await sent.wait()
+    second = asyncio.create_task(limiter.acquire())
+    await asyncio.wait_for(asyncio.gather(first, second), 5)
+    assert time.now == 13.0
+
+
+async def test_with_the_session_hook_a_request_without_answer_is_released_with_its_task():
+    time = FakeTime()
+    limiter = SlidingWindowLimiter(1, 10.0, clock=time.clock, sleep=time.sleep)
+    limiter.trace_config()
+
+    async def lost_request() -> None:
+        await limiter.acquire()
+        time.now = 2.0
+        raise ConnectionError("cancelled before aiohttp reported anything")
+
+    task = asyncio.create_task(lost_request())
+    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0)  # done callbacks run on the next loop turn
+    await asyncio.wait_for(limiter.acquire(), 5)
+    assert time.now == 12.0

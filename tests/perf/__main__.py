@@ -53,6 +53,21 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used (from /proc/stat)."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _ours_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def _get(data: dict, path: str) -> Any:
     for key in path.split("."):
         if not isinstance(data, dict) or key not in data:
@@ -145,12 +160,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results[name] = {}
             for scale in scales:
                 started = time.monotonic()
+                busy, ours = _busy_seconds(), _ours_seconds()
                 print(f"[perf] {name} x{scale} ...", file=sys.stderr, flush=True)
                 try:
                     result = await SCENARIOS[name](opts, scale)
                 except Exception as exc:  # report it and go on with the others
                     result = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
-                result["run_s"] = round(time.monotonic() - started, 1)
+                wall = time.monotonic() - started
+                result["run_s"] = round(wall, 1)
+                # Other processes on the machine compete for its cores and distort every figure.
+                result["other_load_cores"] = round(max(0.0, (_busy_seconds() - busy) - (_ours_seconds() - ours)) / wall, 2)
                 results[name][f"x{scale}"] = result
                 print(f"[perf] {name} x{scale}: {json.dumps(result)[:600]}", file=sys.stderr, flush=True)
     return results
@@ -181,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(text)
     m = report["machine"]
+    others = [r.get("other_load_cores", 0) for by_scale in results.values() for r in by_scale.values()]
+    if others and max(others) > 0.2:
+        print(f"\nWARNING: other processes used up to {max(others)} cores during the run; figures are distorted.")
     print(f"\n{m['cpu']}, {m['cores']} cores, Python {m['python']}, discord.py {m['discord.py']}, "
           f"bot loop {args.loop}; ran in {report['runtime_s']} s; JSON: {args.json}")
     failed = [name for name, by_scale in results.items() for r in by_scale.values() if "error" in r]

@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
+import math
 import struct
 import time
 import zlib
@@ -20,8 +22,9 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import discord_payloads as p
 from tests.fakes import segmind_server as sfake
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord_server import FakeDiscord, Interaction
 from tests.fakes.segmind_server import FakeSegmind, _Refusal
 
 GATEWAY_CALLBACK = "/callback"
@@ -38,6 +41,23 @@ class _RecentOnly(list):
             del self[: -self.keep]
 
 
+class _TimedSocket:
+    """Stands in for a gateway connection's socket in its writer: stamps each INTERACTION_CREATE
+    frame with the moment it was handed to the socket."""
+
+    def __init__(self, ws: Any, pending: collections.deque[Interaction]) -> None:
+        self._ws = ws
+        self._pending = pending
+
+    async def send_str(self, data: str, *args: Any, **kwargs: Any) -> None:
+        await self._ws.send_str(data, *args, **kwargs)
+        if self._pending and '"t": "INTERACTION_CREATE"' in data[:64]:
+            self._pending.popleft().dispatched_at = time.monotonic()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
+
+
 class PerfDiscord(FakeDiscord):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -46,6 +66,43 @@ class PerfDiscord(FakeDiscord):
         self.result_at: dict[str, float] = {}  # interaction token -> result (image) message arrival
         self.late_callbacks = 0
         self.rest_count = 0
+
+    def prepare_slash(self, member: Any, name: str, options: dict[str, Any]) -> tuple[dict, Any]:
+        """Everything `slash()` computes before it sends, done ahead so a burst is only sends."""
+        command = self._find_command(name, member.guild, command_type=1)
+        resolver = self._resolver(member.guild)
+        wire = p.build_command_options(command, options, resolver)
+        data = self._command_data(command, wire, resolver.resolved)
+        payload, _ = self._interaction_payload(2, member.guild, member.channel, member.user, p.DEFAULT_UPLOAD_LIMIT, "en-US")
+        payload["data"] = data
+        return payload, member
+
+    async def burst(self, prepared: list[tuple[dict, Any]]) -> list[Interaction]:
+        """Send prepared INTERACTION_CREATEs back to back; each is stamped when its frame is sent."""
+        session = self._current
+        assert session is not None and session.conn is not None, "no bot connected"
+        conn = session.conn
+        pending: collections.deque[Interaction] = collections.deque()
+        real = conn.ws
+        conn.ws = _TimedSocket(real, pending)  # type: ignore[assignment]
+        sent = []
+        try:
+            for payload, member in prepared:
+                self._dispatch("INTERACTION_CREATE", payload, session)
+                interaction = Interaction(
+                    id=int(payload["id"]), token=payload["token"], payload=payload, type=2,
+                    guild_id=member.guild, channel_id=member.channel, user_id=member.user,
+                    attachment_size_limit=p.DEFAULT_UPLOAD_LIMIT, dispatched_at=math.inf,
+                )
+                self.interactions.append(interaction)
+                self._interactions_by_id[interaction.id] = interaction
+                self._interactions_by_token[interaction.token] = interaction
+                pending.append(interaction)
+                sent.append(interaction)
+            await conn.queue.join()
+        finally:
+            conn.ws = real
+        return sent
 
     async def _middleware(self, request: web.Request, handler):  # type: ignore[override]
         arrived = time.monotonic()

@@ -135,6 +135,10 @@ def bot_env(world: World, segmind: PerfSegmind | None, tmp: Path, **extra: str) 
         env["SEGMIND_BASE_URL"] = segmind.base_url
         env["SEGMIND_UPLOAD_URL"] = segmind.upload_url
     env.update(extra)
+    # For experiments: extra settings for the bot process, e.g. PERF_BOT_ENV="LOG_LEVEL=WARNING".
+    for item in filter(None, os.environ.get("PERF_BOT_ENV", "").split(",")):
+        key, _, value = item.partition("=")
+        env[key] = value
     return env
 
 

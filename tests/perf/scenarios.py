@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -43,6 +44,12 @@ class Options:
     profile: Path | None = None  # directory for py-spy profiles of the bot process
 
 
+def own_cpu() -> float:
+    """CPU seconds of this process (the fakes and the load generator)."""
+    t = os.times()
+    return t.user + t.system
+
+
 def ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 1)
 
@@ -67,7 +74,7 @@ async def profiled(process: Process, opts: Options, name: str):
     out = opts.profile / f"{name}.txt"
     proc = await asyncio.create_subprocess_exec(
         spy, "record", "--pid", str(process.pid), "--format", "raw", "--rate", "250", "--output", str(out),
-        "--nonblocking", stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        "--nonblocking", *(["--gil"] if os.environ.get("PERF_PYSPY_GIL") else []), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     await asyncio.sleep(0.5)
     try:
@@ -105,9 +112,13 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
         await asyncio.sleep(0.5)
         cpu = process.cpu_seconds()
         callbacks = world.discord.callback_at
+        prepared = [
+            world.discord.prepare_slash(world.members[i % len(world.members)], "imagine", {"prompt": f"burst {i}"})
+            for i in range(commands)
+        ]
         async with profiled(process, opts, f"ack-{kind}-x{scale}"):
             started = time.monotonic()
-            sent = [await _send(world, i, f"burst {i}") for i in range(commands)]
+            sent = await world.discord.burst(prepared)
             emitted = time.monotonic() - started
             await wait_until(lambda: all(x.id in callbacks for x in sent), 30)
         latencies = [callbacks[x.id] - x.dispatched_at for x in sent if x.id in callbacks]
@@ -129,22 +140,38 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
 
 
 async def own_overhead(opts: Options, scale: int) -> dict[str, Any]:
-    jobs = 8 if opts.smoke else 50 * scale
-    world = await make_world(jobs, 1)
-    segmind = PerfSegmind(api_key=KEY, latency=2.0, image_bytes=(64 * 1024 if opts.smoke else MIB))
+    """Steady state: `in_flight` jobs at all times (a new command whenever a result arrives),
+    started evenly over one model latency so completions are spread as in real traffic."""
+    in_flight = 8 if opts.smoke else 50 * scale
+    total_jobs = 2 * in_flight if opts.smoke else 3 * in_flight
+    world = await make_world(in_flight, 1)
+    segmind = PerfSegmind(api_key=KEY, latency=0.3 if opts.smoke else 2.0, image_bytes=(64 * 1024 if opts.smoke else MIB))
     await segmind.start()
     try:
-        cap = str(jobs + 14)
+        cap = str(in_flight + 14)
         process = await start_bot(
             world, segmind, opts.tmp / f"overhead-{scale}", loop=opts.loop,
-            MAX_CONCURRENT_JOBS=cap, MAX_CONCURRENT_JOBS_PER_GUILD=cap, SEGMIND_REQUESTS_PER_MINUTE="0",
+            MAX_CONCURRENT_JOBS=cap, MAX_CONCURRENT_JOBS_PER_GUILD=cap, MAX_QUEUED_JOBS_PER_GUILD="100000",
+            SEGMIND_REQUESTS_PER_MINUTE="0",
         )
         await asyncio.sleep(0.5)
-        cpu = process.cpu_seconds()
+        cpu, fakes_cpu = process.cpu_seconds(), own_cpu()
+        results = world.discord.result_at
+        sent: list = []
         async with profiled(process, opts, f"overhead-x{scale}"):
-            sent = [await _send(world, i, f"overhead {i}") for i in range(jobs)]
-            await wait_until(lambda: all(x.token in world.discord.result_at for x in sent), 60)
-        cpu = process.cpu_seconds() - cpu
+            for i in range(in_flight):  # ramp: one every latency / in_flight seconds
+                sent.append(await _send(world, i, f"overhead {i}", member=world.members[i % in_flight]))
+                await asyncio.sleep(segmind.latency / in_flight)
+            deadline = time.monotonic() + 120
+            while len(sent) < total_jobs and time.monotonic() < deadline:
+                done = sum(1 for x in sent if x.token in results)
+                while len(sent) - done < in_flight and len(sent) < total_jobs:
+                    i = len(sent)
+                    sent.append(await _send(world, i, f"overhead {i}", member=world.members[i % in_flight]))
+                    done = sum(1 for x in sent if x.token in results)
+                await asyncio.sleep(0.005)
+            await wait_until(lambda: all(x.token in results for x in sent), 60)
+        cpu, fakes_cpu = process.cpu_seconds() - cpu, own_cpu() - fakes_cpu
         rid_of = {prompt: rid for rid, prompt in segmind.prompt_of.items()}
         own, total, held, poll, before, after = [], [], [], [], [], []
         for i, x in enumerate(sent):
@@ -164,7 +191,8 @@ async def own_overhead(opts: Options, scale: int) -> dict[str, Any]:
             after.append(done - times.observed)
         await process.stop()
         return {
-            "jobs_in_flight": jobs,
+            "jobs_in_flight": in_flight,
+            "jobs": len(sent),
             "model_latency_s": segmind.latency,
             "image_bytes": segmind.image_bytes,
             "completed": len(own),
@@ -176,6 +204,7 @@ async def own_overhead(opts: Options, scale: int) -> dict[str, Any]:
             "total": stats_ms(total),
             "bot_cpu_s": round(cpu, 2),
             "bot_cpu_ms_per_job": round(cpu * 1000 / max(1, len(own)), 1),
+            "fakes_cpu_ms_per_job": round(fakes_cpu * 1000 / max(1, len(own)), 1),
         }
     finally:
         await segmind.close()
@@ -222,8 +251,9 @@ async def rate_fairness(opts: Options, scale: int, *, period: float = 4.0) -> di
     limit = 50
     speed = 60.0 / period
     if opts.smoke:
-        flood_jobs, small_guilds, small_jobs = 30, 5, 10
-        limit = 10
+        flood_jobs, small_guilds, small_jobs = 24, 5, 10
+        limit, period = 10, 1.0
+        speed = 60.0 / period
     else:
         flood_jobs, small_guilds, small_jobs = 200 * scale, 29 * scale, 100 * scale
     in_flight = 32
@@ -237,8 +267,10 @@ async def rate_fairness(opts: Options, scale: int, *, period: float = 4.0) -> di
     db = await Database.open(tmp / "bot.db")
     recorder = _Recorder()
     try:
-        async with aiohttp.ClientSession() as session:
-            limiter = SlidingWindowLimiter(limit, period)
+        limiter = SlidingWindowLimiter(limit, period)
+        # As proposed for bot.py: requests count in the limiter's window from when their answer
+        # arrived, which is after Segmind counted them (robust to any delay on the way).
+        async with aiohttp.ClientSession(trace_configs=[limiter.trace_config()]) as session:
             client = SegmindClient(
                 session, api_key=KEY, base_url=segmind.base_url, upload_url=segmind.upload_url,
                 limiter=limiter, poll_interval=1.0 / speed, poll_interval_max=5.0 / speed,
@@ -341,7 +373,7 @@ async def rate_fairness(opts: Options, scale: int, *, period: float = 4.0) -> di
 
 async def capacity(opts: Options, scale: int) -> dict[str, Any]:
     outstanding = 20 if opts.smoke else 100 * scale
-    warmup, duration = (1.0, 2.0) if opts.smoke else (3.0, 10.0)
+    warmup, duration = (0.5, 1.0) if opts.smoke else (3.0, 10.0)
     world = await make_world(50, 2)
     segmind = PerfSegmind(api_key=KEY, latency=0.0, image_bytes=(64 * 1024 if opts.smoke else MIB))
     await segmind.start()
@@ -358,14 +390,17 @@ async def capacity(opts: Options, scale: int) -> dict[str, Any]:
         start = time.monotonic()
         measure_from, measure_to = start + warmup, start + warmup + duration
         cpu_from = cpu_to = None
+        fakes_from = own_cpu()
         async with profiled(process, opts, f"capacity-x{scale}"):
             while (now := time.monotonic()) < measure_to:
                 if cpu_from is None and now >= measure_from:
                     cpu_from = process.cpu_seconds()
+                    fakes_from = own_cpu()
                 while len(sent) - len(results) < outstanding:
                     sent.append(await _send(world, len(sent), f"capacity {len(sent)}"))
                 await asyncio.sleep(0.005)
             cpu_to = process.cpu_seconds()
+            fakes_cpu = own_cpu() - fakes_from
         done_in_window = sum(1 for t in results.values() if measure_from <= t < measure_to)
         late = sum(1 for x in sent if x.id in world.discord.callback_at and world.discord.callback_at[x.id] - x.dispatched_at > 3)
         await process.stop()
@@ -375,6 +410,7 @@ async def capacity(opts: Options, scale: int) -> dict[str, Any]:
             "measured_s": duration,
             "jobs_per_s": round(done_in_window / duration, 1),
             "bot_cpu_pct": round(100 * (cpu_to - (cpu_from or cpu_to)) / duration, 1),
+            "fakes_cpu_pct": round(100 * fakes_cpu / duration, 1),
             "acks_over_3s": late,
         }
     finally:
@@ -444,7 +480,9 @@ async def ledger_throughput(opts: Options, scale: int) -> dict[str, Any]:
 async def memory(opts: Options, scale: int) -> dict[str, Any]:
     jobs = 10 if opts.smoke else 200 * scale
     world = await make_world(50, 2)
-    segmind = PerfSegmind(api_key=KEY, latency=3.0, image_bytes=(256 * 1024 if opts.smoke else 4 * MIB))
+    segmind = PerfSegmind(
+        api_key=KEY, latency=0.3 if opts.smoke else 3.0, image_bytes=(256 * 1024 if opts.smoke else 4 * MIB)
+    )
     await segmind.start()
     try:
         cap = str(jobs)

@@ -1,0 +1,79 @@
+"""The benchmark still runs: `python -m tests.perf --smoke`, exactly as documented, with tiny loads.
+
+Only counts and invariants are checked (every command answered, every job delivered, no 429,
+no request over the key's limit, no overspend), never how long anything took: timings on a
+shared CI machine mean nothing, and the benchmark's own figures are for people to read.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("perf") / "perf.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.perf", "--smoke", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"benchmark failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    assert "| Figure |" in result.stdout, "the table was not printed"
+    return json.loads(out.read_text())
+
+
+def scenario(report: dict, name: str) -> dict:
+    data = report["scenarios"][name]["x1"]
+    assert "error" not in data, f"{name}: {data['error']}"
+    return data
+
+
+def test_every_scenario_ran_and_the_table_is_complete(report):
+    assert set(report["scenarios"]) == {"ack", "overhead", "rate", "capacity", "ledger", "memory", "startup"}
+    assert report["machine"]["cores"]
+    assert all(row["value"] is not None for row in report["table"]), report["table"]
+
+
+def test_every_command_is_acknowledged(report):
+    ack = scenario(report, "ack")
+    for kind in ("bare", "bot"):
+        assert ack[kind]["n"] == ack["commands"] and ack[kind]["missing"] == 0, ack[kind]
+
+
+def test_every_job_is_delivered(report):
+    overhead = scenario(report, "overhead")
+    assert overhead["completed"] == overhead["jobs"]
+    memory = scenario(report, "memory")
+    assert memory["delivered"] == memory["jobs_in_flight"]
+    assert scenario(report, "capacity")["jobs_per_s"] > 0
+
+
+def test_the_key_limit_is_respected_and_small_guilds_are_served_fairly(report):
+    rate = scenario(report, "rate")
+    assert rate["delivered"] == rate["jobs"] == rate["requests"], rate
+    assert rate["http_429"] == 0
+    assert rate["max_requests_in_any_window"] <= rate["limit_per_period"]
+    assert rate["flood_slots_beyond_round_robin"]["max"] <= 2
+
+
+def test_the_ledger_never_overspends(report):
+    ledger = scenario(report, "ledger")
+    assert ledger["overspend"] == []
+    assert ledger["pairs"] == ledger["expected_pairs"]
+
+
+def test_the_bot_starts(report):
+    startup = scenario(report, "startup")
+    assert startup["first_command_acked_s"] is not None and startup["on_ready_s"] is not None
