@@ -417,14 +417,23 @@ class FakeDiscord:
         width: int | None = None,
         height: int | None = None,
         channel_id: int | None = None,
+        declared_size: int | None = None,
+        url: str | None = None,
     ) -> JSON:
         """Store bytes on the fake CDN as a user upload and return its attachment object.
 
-        ``content_type`` is served as given (tests can lie about a file's type).
+        ``content_type`` is served as given (tests can lie about a file's type); ``declared_size``
+        is the ``size`` the payload announces (default: the real size), for a CDN that serves
+        more than the payload said; ``url`` replaces the attachment's URLs, as a forged
+        interaction naming another host could.
         """
         att = self._cdn_store(
             channel_id or self._snowflakes.next(), filename, data, content_type, width, height
         )
+        if declared_size is not None:
+            att["size"] = declared_size
+        if url is not None:
+            att["url"] = att["proxy_url"] = url
         return copy.deepcopy(att)
 
     def expire_attachments(self) -> None:
@@ -888,6 +897,11 @@ class FakeDiscord:
         if stored is None or stored.deleted:
             raise LookupError(f"message {message['id']} does not exist (deleted?) so it cannot be clicked")
         if forge:
+            # The interaction's `message` carries the forged button too, as a copied or altered
+            # message would (discord.py ignores a custom_id its message does not have).
+            forged = copy.deepcopy(stored)
+            button = {"type": 2, "style": 2, "label": "forged", "custom_id": custom_id}
+            forged.data["components"] = [*forged.data.get("components", []), {"type": 1, "components": [button]}]
             return await self._interact(
                 3,
                 guild_id,
@@ -896,7 +910,7 @@ class FakeDiscord:
                 {"custom_id": custom_id, "component_type": 2},
                 attachment_size_limit,
                 "en-US",
-                source=stored,
+                source=forged,
             )
         component = p.find_component(stored.data["components"], custom_id)
         if component is None:
