@@ -86,8 +86,14 @@ class DiscordPresenter:
     async def show_running(self, job: Job, elapsed: float) -> None:
         await self._edit_progress(job, messages.running(job.model.display_name, elapsed))
 
+    def _scrub(self, text: str) -> str:
+        """Provider text is shown to users: never with the bot's token in it, whatever echoed it.
+        (The Segmind client already takes its own key out.)"""
+        token = getattr(self._bot.http, "token", None)
+        return text.replace(token, "[redacted]") if token else text
+
     async def show_failed(self, job: Job, error: BotError) -> None:
-        text = messages.failed(error)
+        text = self._scrub(messages.failed(error))
         webhook = self._webhook(job)
         if webhook is not None:
             try:
