@@ -6,10 +6,13 @@ import asyncio
 
 import aiohttp
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.blobs import BlobStore
 from core.errors import (
     InsufficientCredits,
+    InvalidRequest,
     ProviderModerated,
     ProviderRejected,
     ProviderSubmitUncertain,
@@ -17,10 +20,12 @@ from core.errors import (
 from core.generation import Delivery, DeliveryFailed, GenerationService
 from core.jobs import JobKind, JobState, JobStore
 from core.ledger import Ledger
-from core.models import GenerationSpec, ModelId
+from core.models import GenerationSpec, ModelId, build_request, request_body
 from core.pricing import PriceList
 from core.segmind import SegmindClient
 from tests.fakes.segmind_server import FakeSegmind, Fault
+from tests.fakes.segmind_server import _validate_klein as validate_klein
+from tests.fakes.segmind_server import _validate_pro as validate_pro
 
 GUILD, CHANNEL, USER = 10, 20, 30
 
@@ -241,3 +246,42 @@ async def test_sync_mode_and_references(world, segmind, tmp_path):
     assert len(segmind.v1_calls) == 1 and segmind.uploads
     assert segmind.v1_calls[0]["image_urls"][0].startswith(segmind.base_url)
     assert segmind.unknown_params == []
+
+
+# --- property: every option set is refused with a named option, or Segmind accepts its body ------
+
+OPTIONS = st.fixed_dictionaries(
+    {"model": st.sampled_from(list(ModelId)), "prompt": st.text(max_size=2100)},
+    optional={
+        "aspect_ratio": st.sampled_from(["1:1", "16:9", "21:9", "match_input_image", "7:3", "", "1:1 "]),
+        "seed": st.integers(-(2**64), 2**64),
+        "image_format": st.sampled_from(["png", "jpeg", "webp", "gif", "PNG"]),
+        "width": st.integers(-(2**20), 2**20),
+        "height": st.integers(-(2**20), 2**20),
+        "negative_prompt": st.text(max_size=50),
+        "steps": st.integers(-(2**20), 2**20),
+        "cfg": st.floats(allow_nan=True, allow_infinity=True),
+        "sampler": st.sampled_from(["euler", "res_2s", "dpm", ""]),
+        "go_fast": st.booleans(),
+        "quality": st.integers(-(2**20), 2**20),
+        "references": st.lists(st.just("a" * 64), max_size=10),
+        "reference_size": st.tuples(st.integers(1, 10_000), st.integers(1, 10_000)),
+    },
+)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(options=OPTIONS)
+def test_validation_names_the_option_or_the_body_passes_segmind(options):
+    """The bot's checks agree with Segmind's own rules (the fake's independent validator): what the
+    bot accepts, Segmind accepts; what it refuses is an InvalidRequest naming an option."""
+    spec = GenerationSpec(**options)
+    try:
+        spec.validate_for_model()
+    except InvalidRequest as error:
+        assert error.option and error.reason
+        return
+    urls = ["https://files.example/ref.png"] * len(spec.references)
+    body = request_body(build_request(spec, urls, safety_tolerance=2))
+    problem = validate_pro(body) if spec.model is ModelId.PRO else validate_klein(body)
+    assert problem is None, f"the bot accepted {options}, Segmind would answer 400: {problem}"

@@ -69,6 +69,7 @@ class RunConfig:
 @dataclass
 class RunResult:
     report: invariants.Report
+    setup_seconds: float
     plans: list[Plan]
     kills: list[tuple[str, str]]  # (planned point, state observed when killed)
     gateway: list[str]
@@ -95,7 +96,7 @@ class RunResult:
             f"SIGKILL restarts: {len(self.kills)} "
             f"({', '.join(f'{point}→{seen}' for point, seen in self.kills)})",
             f"gateway events: {len(self.gateway)} ({', '.join(self.gateway)})",
-            f"run time: {self.duration:.1f} s",
+            f"run time: {self.duration:.1f} s of jobs (+ {self.setup_seconds:.1f} s to start the world)",
             "outcomes: "
             + ", ".join(f"{k[5:]} {v}" for k, v in sorted(self.report.counts.items()) if k.startswith("jobs_")),
             "billing: "
@@ -174,6 +175,7 @@ class FaultRun:
         self.in_flight: set[int] = set()
         self._next_id = 0
         self._stop = asyncio.Event()
+        self.setup_seconds = 0.0
 
     # --- world -------------------------------------------------------------------------------
 
@@ -201,6 +203,7 @@ class FaultRun:
                 self.guilds.append(gid)
 
     async def start(self) -> None:
+        started = time.monotonic()
         await self.discord.start()
         await self.segmind.start()
         self._build_world()
@@ -224,6 +227,7 @@ class FaultRun:
                 gid, self.channels[gid][0], self.discord.owner_id, "credits", {"amount": 1_000_000}, subcommand="grant"
             )
             await self.world.reply(inter, timeout=30)
+        self.setup_seconds = time.monotonic() - started
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -319,6 +323,7 @@ class FaultRun:
                     )
                     self.gateway.append("INVALID_SESSION")
             finally:
+                # Recorded, but it does not excuse any outcome: a gateway drop must not change one.
                 for n in self.in_flight:
                     self._plans_by_n[n].affected.add("gateway")
                 self.bot_up.set()
@@ -581,6 +586,7 @@ class FaultRun:
             report.fail("alive", "the bot process is not running at the end")
         return RunResult(
             report=report,
+            setup_seconds=self.setup_seconds,
             plans=plans,
             kills=self.kills,
             gateway=self.gateway,
@@ -675,7 +681,7 @@ class FaultRun:
         }
         records = []
         for plan in plans:
-            expect = plan.fault.expect if plan.fault and not plan.affected else None
+            expect = plan.fault.expect if plan.fault and "kill" not in plan.affected else None
             inter = plan.interaction
             records.append(
                 invariants.PlanRecord(
