@@ -167,44 +167,41 @@ class Ledger:
 
     async def capture_in(self, tx: Transaction, job_id: int) -> bool:
         """Turn the job's held reservation into a charge. False if there was nothing held."""
+        # One statement per row touched (UPDATE ... RETURNING): this runs once for every image.
         row = await tx.fetchone(
-            "SELECT guild_id, user_id, amount FROM reservations WHERE job_id = ? AND state = 'held'",
-            (job_id,),
+            "UPDATE reservations SET state = 'captured', settled_at = ? WHERE job_id = ? AND state = 'held'"
+            " RETURNING guild_id, user_id, amount",
+            (tx.now, job_id),
         )
         if row is None:
             return False
         guild_id, amount = row["guild_id"], row["amount"]
-        await tx.execute(
-            "UPDATE guild_credits SET balance = balance - ?, reserved = reserved - ? WHERE guild_id = ?",
+        after = await tx.fetchone(
+            "UPDATE guild_credits SET balance = balance - ?, reserved = reserved - ? WHERE guild_id = ?"
+            " RETURNING balance",
             (amount, amount, guild_id),
         )
-        await tx.execute(
-            "UPDATE reservations SET state = 'captured', settled_at = ? WHERE job_id = ?", (tx.now, job_id)
-        )
-        after = await self._guild_row(tx, guild_id)
         await self._append(
-            tx, guild_id, "capture", amount, after.balance, job_id=job_id, user_id=row["user_id"]
+            tx, guild_id, "capture", amount, after["balance"], job_id=job_id, user_id=row["user_id"]
         )
         return True
 
     async def release_in(self, tx: Transaction, job_id: int) -> bool:
         """Give the job's held reservation back. False if there was nothing held."""
         row = await tx.fetchone(
-            "SELECT guild_id, user_id, amount FROM reservations WHERE job_id = ? AND state = 'held'",
-            (job_id,),
+            "UPDATE reservations SET state = 'released', settled_at = ? WHERE job_id = ? AND state = 'held'"
+            " RETURNING guild_id, user_id, amount",
+            (tx.now, job_id),
         )
         if row is None:
             return False
         guild_id, amount = row["guild_id"], row["amount"]
-        await tx.execute(
-            "UPDATE guild_credits SET reserved = reserved - ? WHERE guild_id = ?", (amount, guild_id)
+        after = await tx.fetchone(
+            "UPDATE guild_credits SET reserved = reserved - ? WHERE guild_id = ? RETURNING balance",
+            (amount, guild_id),
         )
-        await tx.execute(
-            "UPDATE reservations SET state = 'released', settled_at = ? WHERE job_id = ?", (tx.now, job_id)
-        )
-        after = await self._guild_row(tx, guild_id)
         await self._append(
-            tx, guild_id, "release", amount, after.balance, job_id=job_id, user_id=row["user_id"]
+            tx, guild_id, "release", amount, after["balance"], job_id=job_id, user_id=row["user_id"]
         )
         return True
 
