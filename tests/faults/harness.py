@@ -447,6 +447,11 @@ class FaultRun:
 
     async def _wait_done(self, plan: Plan, timeout: float = FINAL_WAIT) -> None:
         expect_none = plan.fault is not None and plan.fault.expect == "none"
+        if plan.fault is not None and "none" in plan.fault.expect.split("|") and not expect_none:
+            # Either no job at all, or one that must finish: give the bot time to make it.
+            await asyncio.sleep(2.0)
+            if plan.marker not in self.rows:
+                return
         if expect_none:
             await asyncio.sleep(2.0)  # time to (fail to) acknowledge and to report the error
             return
