@@ -32,6 +32,7 @@ class ModelId(enum.StrEnum):
 
 DEFAULT_MODEL = ModelId.KLEIN
 PROMPT_MAX_CHARS = 2000
+NEGATIVE_PROMPT_MAX_CHARS = 1000
 SEED_MAX = 2**31 - 1
 PRO_MAX_PIXELS = 2048 * 2048  # 4 MP
 # "+1 more" on Segmind's page is most likely 21:9 (a guess, see README); Segmind answers 400 if not.
@@ -135,6 +136,8 @@ class GenerationSpec(BaseModel):
             raise InvalidRequest("prompt", "is empty")
         if len(prompt) > PROMPT_MAX_CHARS:
             raise InvalidRequest("prompt", f"is longer than {PROMPT_MAX_CHARS} characters")
+        if self.negative_prompt is not None and len(self.negative_prompt) > NEGATIVE_PROMPT_MAX_CHARS:
+            raise InvalidRequest("negative_prompt", f"is longer than {NEGATIVE_PROMPT_MAX_CHARS} characters")
         foreign = KLEIN_ONLY_OPTIONS if self.model is ModelId.PRO else PRO_ONLY_OPTIONS
         for name in foreign:
             if getattr(self, name) is not None:

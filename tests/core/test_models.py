@@ -30,6 +30,7 @@ from core.models import GenerationSpec, ModelId, build_request, dimensions_for_r
         ({"seed": -1}, "seed"),
         ({"prompt": "   "}, "prompt"),
         ({"prompt": "x" * 2001}, "prompt"),
+        ({"negative_prompt": "n" * 1001}, "negative_prompt"),
         ({"references": ["a"] * 5}, "image"),
     ],
 )
