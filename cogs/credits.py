@@ -286,7 +286,7 @@ def _entry_line(entry: dict) -> str:
     who = f" by <@{entry['user_id']}>" if entry.get("user_id") else ""
     job = f" job {entry['job_id']}" if entry.get("job_id") else ""
     reason = (
-        f" — {messages.clip(discord.utils.escape_markdown(entry['reason']), 60)}"
+        f" — {messages.clip(messages.plain(entry['reason']), 60)}"
         if entry.get("reason")
         else ""
     )

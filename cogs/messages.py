@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import discord
 from discord import app_commands
 
@@ -111,6 +113,19 @@ def policy_denial(reason: str, data: dict) -> str:
         case "daily_credits":
             return f"You have reached this server's limit of {data.get('limit')} credits per day."
     return "This server's rules do not allow that request."
+
+
+_MARKDOWN = re.compile(r"([\\*_~`|\[\]()<>#:@!-])")
+
+
+def plain(text: str) -> str:
+    """User text shown verbatim in Discord: every character markdown could use is escaped.
+
+    discord.utils.escape_markdown leaves text inside a first masked link alone, so a second link or
+    bold after it stays live; escaping each significant character has no such gap (Discord drops a
+    backslash before any punctuation, so the text still reads the same).
+    """
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def clip(text: str, limit: int) -> str:

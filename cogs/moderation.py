@@ -175,7 +175,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         link = f"https://discord.com/channels/{job.guild_id}/{job.result_channel_id}/{job.result_message_id}"
         embed = discord.Embed(
             title=f"Generated · {job.model.display_name}",
-            description=messages.clip(discord.utils.escape_markdown(job.spec.prompt), 1000),
+            description=messages.clip(messages.plain(job.spec.prompt), 1000),
             colour=discord.Colour.green(),
         )
         embed.add_field(name="Who", value=f"<@{job.user_id}>")
@@ -187,7 +187,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
     async def on_denied(self, facts: RequestFacts, decision: Decision) -> None:
         embed = discord.Embed(
             title="Denied",
-            description=messages.clip(discord.utils.escape_markdown(" / ".join(t for t in facts.texts if t)), 1000),
+            description=messages.clip(messages.plain(" / ".join(t for t in facts.texts if t)), 1000),
             colour=discord.Colour.red(),
         )
         embed.add_field(name="Who", value=f"<@{facts.user_id}>")
@@ -213,7 +213,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
                 await self._replace_result(job, messages.RESULT_HIDDEN)
         embed = discord.Embed(
             title=f"Report · job {job.id}" + (" · hidden" if hidden else ""),
-            description=messages.clip(discord.utils.escape_markdown(job.spec.prompt), 1000),
+            description=messages.clip(messages.plain(job.spec.prompt), 1000),
             colour=discord.Colour.dark_red(),
         )
         embed.add_field(name="Reported by", value=f"<@{interaction.user.id}>")
@@ -349,7 +349,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         message = await self.post_modlog(
             interaction.guild_id,
             content=f"Request {request_id} from <@{interaction.user.id}> in <#{interaction.channel_id}>",
-            embed=discord.Embed(description=messages.clip(discord.utils.escape_markdown(facts_text), 2000)),
+            embed=discord.Embed(description=messages.clip(messages.plain(facts_text), 2000)),
             view=mod_view(request_id, "rqok", "rqno"),
         )
         return message is not None

@@ -43,7 +43,7 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
         lines = []
         for guild_id, balance, spent in summaries[:25]:
             guild = self.bot.get_guild(guild_id)
-            name = messages.clip(discord.utils.escape_markdown(guild.name), 40) if guild else "(left)"
+            name = messages.clip(messages.plain(guild.name), 40) if guild else "(left)"
             lines.append(
                 f"`{guild_id}` {name}: balance {balance}, spent {spent} credits, ${usd.get(guild_id, 0.0):.2f}"
             )

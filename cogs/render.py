@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from cogs.buttons import ResultButton
-from cogs.messages import clip
+from cogs.messages import clip, plain
 from core.images import image_dimensions
 from core.jobs import Job
 from core.models import ModelId
@@ -28,7 +28,7 @@ def result_embed(job: Job, *, image: bytes, filename: str, balance_after: int, n
     # Mentions inside an embed never ping; markdown is escaped so a prompt cannot restyle the card.
     embed = discord.Embed(
         title=job.model.display_name,
-        description=clip(discord.utils.escape_markdown(job.spec.prompt), 1500),
+        description=clip(plain(job.spec.prompt), 1500),
         colour=EMBED_COLOUR,
     )
     size = image_dimensions(image)
