@@ -139,11 +139,6 @@ async def test_prompt_at_the_registered_limit_with_hostile_text_posts_safely(wor
     assert world.segmind.submits[0]["prompt"] == prompt, "the prompt itself reaches Segmind intact"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="discord.utils.escape_markdown skips everything inside its greedy [..](..) match, so a second "
-    "masked link or ** after a first link stays live; cogs/render.py needs its own escaper (diff in the report)",
-)
 async def test_no_markdown_from_a_prompt_survives_in_the_result_card(world):
     await world.start_bot()
     await world.grant(10)
@@ -207,9 +202,6 @@ async def test_forged_options_outside_their_ranges_are_refused(world):
     await still_answering(world)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core/models.py does not limit negative_prompt; proposed diff in the fault-suite report"
-)
 async def test_forged_negative_prompt_beyond_its_limit_is_refused(world):
     await world.start_bot()
     await world.grant(20)

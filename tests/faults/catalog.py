@@ -139,7 +139,8 @@ CATALOG: list[FaultKind] = [
     FaultKind("dc_followup_5xx", "discord", 1.5, "none", discord="followup_5xx", command="edit_broken"),
 ]
 BY_NAME = {kind.name: kind for kind in CATALOG}
-KILL_POINTS = ("queued", "submitting", "submitted", "succeeded", "posting", "posting_channel")
+# Where a victim job is when the bot is SIGKILLed; "random": at a random moment, wherever it is.
+KILL_POINTS = ("queued", "submitting", "submitted", "succeeded", "posting", "posting_channel", "random")
 
 
 @dataclass
@@ -179,6 +180,7 @@ def make_plans(
     channels: dict[int, list[int]],
     users: list[int],
     fault_share: float = 0.42,
+    kill_points: tuple[str, ...] = KILL_POINTS,
 ) -> list[Plan]:
     """`jobs` plans: about `fault_share` of them with one fault (weighted), `kills` kill victims."""
     plans: list[Plan] = []
@@ -203,5 +205,5 @@ def make_plans(
             victim = plans[min(len(plans) - 1, i * step + step // 2)]
             victim.fault = None
             victim.command = "imagine"
-            victim.kill_point = KILL_POINTS[i % len(KILL_POINTS)]
+            victim.kill_point = kill_points[i % len(kill_points)]
     return plans

@@ -39,7 +39,7 @@ from tests.fakes.discord_server import FakeDiscord, RecordedRequest
 from tests.fakes.openapi_check import default_spec_path
 from tests.fakes.segmind_server import FakeSegmind, Fault
 from tests.faults import invariants
-from tests.faults.catalog import Plan, make_plans
+from tests.faults.catalog import KILL_POINTS, Plan, make_plans
 
 log = logging.getLogger("faults")
 
@@ -63,6 +63,7 @@ class RunConfig:
     concurrency: int = 20
     fault_share: float = 0.42
     gateway_events: int | None = None  # default: one per ~80 jobs
+    kill_points: tuple[str, ...] = KILL_POINTS  # cycled through by the kill victims
     bot_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -502,6 +503,11 @@ class FaultRun:
                 "POST", r"^/channels/\d+/messages$", 502, delay=4.0, when=self._result_of(plan), process=True
             )
         await self._dispatch(plan)
+        if point == "random":
+            await asyncio.sleep(self.rng.uniform(0.0, 1.2))
+            await self.kill_and_restart(point, self._state(plan))
+            await self._wait_done(plan)
+            return
         if point == "posting_channel" and await self._callback_done(plan):
             self.discord.expire_interaction(plan.interaction)
         wanted = {
@@ -541,6 +547,7 @@ class FaultRun:
             channels=self.channels,
             users=self.users,
             fault_share=self.cfg.fault_share,
+            kill_points=self.cfg.kill_points,
         )
         self._plans_by_n = {p.n: p for p in plans}
         events = self.cfg.gateway_events if self.cfg.gateway_events is not None else max(1, self.cfg.jobs // 80)

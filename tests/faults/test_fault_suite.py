@@ -10,7 +10,16 @@ from tests.faults.harness import RunConfig, run_suite
 
 pytestmark = pytest.mark.e2e
 
-SHORT = RunConfig(jobs=110, kills=3, seed=7, guilds=6, concurrency=16)
+# Before submit, after submit, after the image arrived, while Discord takes the post (channel path:
+# the one that could post twice).
+SHORT = RunConfig(
+    jobs=120,
+    kills=4,
+    seed=7,
+    guilds=6,
+    concurrency=16,
+    kill_points=("queued", "submitted", "succeeded", "posting_channel"),
+)
 
 
 async def test_short_fault_run_keeps_every_invariant(tmp_path):
