@@ -29,6 +29,7 @@ import math
 import random
 import re
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,7 +62,7 @@ from core.errors import (
     ProviderSubmitUncertain,
     ProviderUnavailable,
 )
-from core.images import sniff_image_type
+from core.images import MAX_INPUT_PIXELS, sniff_image_type
 from core.models import ModelId
 from core.ratelimit import SlidingWindowLimiter
 
@@ -336,10 +337,16 @@ def _decode_inline(ref: str, max_bytes: int) -> bytes:
 
 
 def _verify_image(data: bytes) -> None:
-    with Image.open(io.BytesIO(data)) as img:
-        if img.width <= 0 or img.height <= 0:
-            raise ValueError("no dimensions")
-        img.verify()  # PNG: every chunk's CRC up to IEND, so truncation shows
+    # The header is read before any pixel is decoded; a result announcing more pixels than any
+    # FLUX.2 output has (a decompression bomb) is refused here, before the presenter decodes it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width <= 0 or img.height <= 0:
+                raise ValueError("no dimensions")
+            if img.width * img.height > MAX_INPUT_PIXELS:
+                raise ValueError("too many pixels")
+            img.verify()  # PNG: every chunk's CRC up to IEND, so truncation shows
 
 
 class _TooLarge(Exception):

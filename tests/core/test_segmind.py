@@ -693,6 +693,25 @@ async def test_padded_result_under_the_cap_is_accepted(fake, make_client):
     assert len(image.data) == 300_000
 
 
+def _png_announcing(width: int, height: int) -> bytes:
+    import struct
+    import zlib
+
+    data = bytearray(png((8, 8)))
+    data[16:24] = struct.pack(">II", width, height)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("side", [7_000, 50_000], ids=["49MP", "2.5GP"])
+async def test_a_result_announcing_too_many_pixels_is_refused_before_decoding(fake, make_client, side):
+    bomb = Fault(200, _png_announcing(side, side), headers={"Content-Type": "image/png"})
+    fake.script("download", *[bomb] * 4)
+    with pytest.raises(ProviderBadOutput) as info:
+        await make_client().generate(ModelId.PRO, PRO_BODY)
+    assert "damaged" in info.value.message
+
+
 async def test_expired_download_is_result_expired(fake, make_client):
     fake.script("download", *([Fault(404, "<Error><Code>NoSuchKey</Code></Error>")] * 4))
     with pytest.raises(ProviderResultExpired):
