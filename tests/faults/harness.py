@@ -91,7 +91,7 @@ class RunResult:
     def summary(self) -> str:
         by_kind = Counter(p.fault.name for p in self.faulted)
         lines = [
-            f"jobs planned: {len(self.plans)}; job rows: {self.report.counts.get('jobs', 0)}",
+            f"requests sent: {len(self.plans)}; jobs created: {self.report.counts.get('jobs', 0)}",
             f"jobs hitting an injected fault: {len(self.faulted)} "
             f"({100 * len(self.faulted) / max(1, len(self.plans)):.1f}%)",
             f"SIGKILL restarts: {len(self.kills)} "
