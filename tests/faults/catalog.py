@@ -184,12 +184,19 @@ def make_plans(
 ) -> list[Plan]:
     """`jobs` plans: about `fault_share` of them with one fault (weighted), `kills` kill victims."""
     plans: list[Plan] = []
-    kinds = [k for k in CATALOG]
+    kinds = list(CATALOG)
     weights = [k.weight for k in kinds]
+    # Victims spread evenly, each with a kill point (cycling through them) and no other fault.
+    step = max(1, jobs // kills) if kills else 0
+    victims = {min(jobs, i * step + step // 2 + 1): kill_points[i % len(kill_points)] for i in range(kills)}
+    # Every kind at least once (in a random order), then by weight.
+    unused = rng.sample(kinds, len(kinds))
     for n in range(1, jobs + 1):
         guild = rng.choice(guilds)
-        fault = rng.choices(kinds, weights)[0] if rng.random() < fault_share else None
-        command = fault.command if fault else ("edit" if rng.random() < 0.1 else "imagine")
+        fault = None
+        if n not in victims and rng.random() < fault_share:
+            fault = unused.pop() if unused else rng.choices(kinds, weights)[0]
+        command = fault.command if fault else ("edit" if rng.random() < 0.1 and n not in victims else "imagine")
         options: dict = {"_words": " ".join(rng.sample(WORDS, 3))}
         if rng.random() < 0.25:
             options["model"] = "flux-2-pro"
@@ -197,13 +204,7 @@ def make_plans(
             options["seed"] = rng.randint(0, 2**31 - 1)
         if rng.random() < 0.2 and options.get("model") != "flux-2-pro":
             options["aspect_ratio"] = rng.choice(["1:1", "16:9", "3:4"])
-        plans.append(Plan(n, guild, rng.choice(channels[guild]), rng.choice(users), command, options, fault))
-    if kills:
-        # Spread the victims evenly; each one gets a kill point, cycling through all of them.
-        step = max(1, jobs // kills)
-        for i in range(kills):
-            victim = plans[min(len(plans) - 1, i * step + step // 2)]
-            victim.fault = None
-            victim.command = "imagine"
-            victim.kill_point = kill_points[i % len(kill_points)]
+        plan = Plan(n, guild, rng.choice(channels[guild]), rng.choice(users), command, options, fault)
+        plan.kill_point = victims.get(n)
+        plans.append(plan)
     return plans
