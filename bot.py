@@ -31,6 +31,7 @@ from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.credit_rules import CreditRules
 from core.db import Database
+from core.downloads import DISCORD_ATTACHMENT_HOSTS, Downloader, HostAllowlist
 from core.errors import ConfigError
 from core.gate import Gate
 from core.generation import GenerationService
@@ -156,6 +157,13 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             max_attempts=settings.segmind_max_attempts,
             poll_interval=settings.segmind_poll_interval,
             backoff_base=settings.segmind_backoff_base,
+            download_hosts=settings.download_allowed_hosts,
+        )
+        downloads = Downloader(
+            session,
+            HostAllowlist([*DISCORD_ATTACHMENT_HOSTS, *settings.download_allowed_hosts]),
+            max_bytes=settings.max_input_image_bytes,
+            timeout=settings.download_timeout,
         )
         jobs = JobStore(db)
         ledger = Ledger(db, starting_credits=settings.starting_credits)
@@ -181,7 +189,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             fetch=client.account_credits,
             refresh_seconds=settings.segmind_balance_check_seconds,
         )
-        services = Services(settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules)
+        services = Services(settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, downloads=downloads)
         bot = ImageBot(services, force_sync=force_sync)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -30,6 +30,11 @@ def unwrap(error: BaseException) -> BaseException:
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     error = unwrap(error)
+    if isinstance(error, discord.HTTPException) and error.code in (10062, 40060):
+        # Discord no longer takes answers to this interaction (answered too late, or answered
+        # already): there is nothing to say through it and nothing to debug in the bot.
+        log.warning("interaction %s could not be answered: %s", interaction.id, error)
+        return
     if not isinstance(error, BotError | app_commands.AppCommandError):
         log.error("unhandled error in interaction %s", interaction.id, exc_info=error)
     text = messages.describe_error(error)

@@ -15,6 +15,7 @@ from discord.ext import commands
 
 from cogs import messages
 from cogs.errors import NO_MENTIONS, report_error
+from core.downloads import DownloadError, HostNotAllowed, TooLarge
 from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
 from core.generation import spec_for_finalize
 from core.images import inspect_input
@@ -279,15 +280,27 @@ class GenerateCog(commands.Cog, name="Generate"):
         first_size: tuple[int, int] | None = None
         for attachment in attachments:
             _precheck(attachment, limit)
-            try:
-                data = await attachment.read()
-            except discord.HTTPException:
-                raise InvalidAttachment(attachment.filename, "could not be downloaded from Discord") from None
+            data = await self._download(attachment, limit)
             info = inspect_input(attachment.filename, data, max_bytes=limit)
             refs.append(await self.services.blobs.put(data))
             if first_size is None:
                 first_size = (info.width, info.height)
         return refs, first_size
+
+    async def _download(self, attachment: discord.Attachment, limit: int) -> bytes:
+        """The attachment's bytes, fetched only from Discord's CDN (+ DOWNLOAD_ALLOWED_HOSTS), capped."""
+        downloads = self.services.downloads
+        if downloads is None:
+            raise InvalidAttachment(attachment.filename, "could not be downloaded from Discord")
+        try:
+            return (await downloads.get(attachment.url, max_bytes=limit)).data
+        except HostNotAllowed:
+            log.warning("attachment %s names a host off the download allowlist; not fetched", attachment.id)
+            raise InvalidAttachment(attachment.filename, "is not a file on Discord's CDN") from None
+        except TooLarge:
+            raise InvalidAttachment(attachment.filename, f"is larger than {limit // (1024 * 1024)} MiB") from None
+        except DownloadError:
+            raise InvalidAttachment(attachment.filename, "could not be downloaded from Discord") from None
 
     async def launch(
         self,
@@ -440,7 +453,18 @@ class GenerateCog(commands.Cog, name="Generate"):
 
 async def _defer(interaction: discord.Interaction) -> int | None:
     """Acknowledge at once with a public "thinking…" message; returns that message's id if Discord said."""
-    callback = await interaction.response.defer(thinking=True)
+    try:
+        callback = await interaction.response.defer(thinking=True)
+    except discord.HTTPException as exc:
+        if exc.code != 40060:
+            raise
+        # An earlier try of this very callback reached Discord (its answer was lost and discord.py
+        # sent it again): the interaction is acknowledged, so carry on. discord.py has no public way
+        # to record an acknowledgement it did not see; without it, errors would be answered with a
+        # second callback (40060 again) instead of a followup.
+        log.info("interaction %s was already acknowledged; carrying on", interaction.id)
+        interaction.response._response_type = discord.InteractionResponseType.deferred_channel_message
+        return None
     return callback.message_id if callback is not None else None
 
 

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     max_concurrent_jobs_per_guild: int = Field(default=2, ge=1)
     max_queued_jobs_per_guild: int = Field(default=50, ge=1)
     max_input_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Hosts the bot may download from besides Discord's CDN and Segmind's result storage
+    # (comma-separated; "*.example.com" allows subdomains), e.g. a CDN proxy.
+    download_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    download_timeout: float = Field(default=60.0, gt=0)
     max_result_image_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     progress_interval: float = Field(default=5.0, gt=0)
     # Discord invalidates interaction tokens after 15 minutes; stop using one a little earlier.
@@ -69,6 +73,16 @@ class Settings(BaseSettings):
                 return frozenset(int(p) for p in parts)
             except ValueError:
                 raise ValueError("must be comma-separated numeric user ids") from None
+        return value
+
+    @field_validator("download_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            hosts = tuple(h.strip().lower() for h in value.split(",") if h.strip())
+            if any("/" in h or " " in h for h in hosts):
+                raise ValueError("must be comma-separated host names, not URLs")
+            return hosts
         return value
 
     @field_validator("segmind_base_url", "discord_api_base", "segmind_upload_url", "discord_gateway_url")

@@ -8,6 +8,7 @@ from core.blobs import BlobStore
 from core.config import Settings
 from core.credit_rules import CreditRules
 from core.db import Database
+from core.downloads import Downloader
 from core.gate import Gate
 from core.generation import GenerationService
 from core.jobs import JobStore
@@ -28,3 +29,5 @@ class Services:
     moderation: ModerationStore
     gate: Gate
     credit_rules: CreditRules
+    # Attachments are fetched only through this: Discord's CDN hosts, capped, timed.
+    downloads: Downloader | None = None

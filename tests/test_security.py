@@ -200,11 +200,6 @@ async def test_a_result_url_on_another_host_is_never_fetched(world, elsewhere):
     assert "download allowlist" in world.log()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cogs/generate.py downloads attachments with discord.py's attachment.read() (any host); "
-    "the diff to use core.downloads with Discord's CDN hosts is in the fault-suite report",
-)
 async def test_an_attachment_url_on_another_host_is_never_fetched(world, elsewhere):
     base, hits = elsewhere
     await world.start_bot()

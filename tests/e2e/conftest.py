@@ -95,6 +95,8 @@ class World:
             "DISCORD_API_BASE": discord.api_base,
             "DISCORD_GATEWAY_URL": discord.gateway_url,
             "OWNER_IDS": str(discord.owner_id),
+            # The fake's CDN is on 127.0.0.1; on Discord attachments come from cdn.discordapp.com.
+            "DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
             "SEGMIND_POLL_INTERVAL": "0.05",
             "SEGMIND_BACKOFF_BASE": "0.05",
             "PROGRESS_INTERVAL": "0.5",
