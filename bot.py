@@ -84,6 +84,9 @@ def point_discord_at(settings: Settings) -> None:
 class ImageBot(commands.Bot):
     def __init__(self, services: Services, *, force_sync: bool = False) -> None:
         intents = discord.Intents.default()
+        # No message events: the bot reads none, and every edit of its own messages would come back
+        # as MESSAGE_UPDATE for discord.py to parse (a tenth of its CPU under load).
+        intents.messages = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -144,14 +147,16 @@ class ImageBot(commands.Bot):
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
     db = await Database.open(settings.database_path)
     prices = PriceList.load(settings.prices_path)
-    async with aiohttp.ClientSession() as session:
+    limiter = SlidingWindowLimiter(settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds)
+    # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
+    async with aiohttp.ClientSession(trace_configs=[limiter.trace_config()]) as session:
         client = SegmindClient(
             session,
             api_key=settings.segmind_api_key.get_secret_value(),
             base_url=settings.segmind_base_url,
             upload_url=settings.segmind_upload_url,
             mode=settings.segmind_mode,
-            limiter=SlidingWindowLimiter(settings.segmind_requests_per_minute),
+            limiter=limiter,
             timeouts=SegmindTimeouts(),
             max_image_bytes=settings.max_result_image_bytes,
             max_attempts=settings.segmind_max_attempts,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 
@@ -23,10 +24,14 @@ class BlobStore:
         return self.root / digest[:2] / digest
 
     async def put(self, data: bytes) -> str:
+        # Hashing megabytes takes milliseconds: off the event loop, with the write.
+        return await asyncio.to_thread(self._put, data)
+
+    def _put(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
         if not path.exists():
-            await asyncio.to_thread(_write_atomically, path, data)
+            _write_atomically(path, data)
         return digest
 
     async def get(self, digest: str) -> bytes:
@@ -38,7 +43,8 @@ class BlobStore:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    # Unique per writer: two jobs may store the same bytes at the same time.
+    tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()

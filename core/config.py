@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     segmind_upload_url: str = "https://workflows-api.segmind.com/upload-asset"
     segmind_mode: Literal["queue", "sync"] = "queue"
     segmind_requests_per_minute: int = Field(default=50, ge=0)
+    # The length of the key's rate-limit window (Segmind: a minute). Shorter only to test faster.
+    segmind_rate_period_seconds: float = Field(default=60.0, gt=0)
     segmind_poll_interval: float = Field(default=1.0, gt=0)
     segmind_max_attempts: int = Field(default=4, ge=1, le=10)
     segmind_backoff_base: float = Field(default=1.0, ge=0)
@@ -49,7 +51,9 @@ class Settings(BaseSettings):
     segmind_low_balance_usd: float = Field(default=5.0, ge=0)
     segmind_balance_check_seconds: float = Field(default=600.0, gt=0)
 
-    max_concurrent_jobs: int = Field(default=8, ge=1)
+    # Jobs at Segmind at once. Every one has already been admitted by the rate limiter, so this
+    # only needs to cover rate x model time (50/min x 26 s for Pro = 22) to use the whole rate.
+    max_concurrent_jobs: int = Field(default=32, ge=1)
     max_concurrent_jobs_per_guild: int = Field(default=2, ge=1)
     max_queued_jobs_per_guild: int = Field(default=50, ge=1)
     max_input_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

@@ -77,6 +77,7 @@ class GenerationService:
         per_guild_limit: int = 2,
         queue_limit_per_guild: int = 50,
         progress_interval: float = 5.0,
+        result_concurrency: int = 6,
         delivery_retry_delays: tuple[float, ...] = (5, 30, 120, 600, 1800),
         follow_delays: tuple[float, ...] = (10, 30, 60, 120, 300, 600),
         clock: Callable[[], float] = time.time,
@@ -101,7 +102,16 @@ class GenerationService:
         self._clock = clock
         self._rng = rng or random.Random()
         self._background: set[asyncio.Task[None]] = set()
-        self.scheduler = FairScheduler(self._run, global_limit=global_limit, per_guild_limit=per_guild_limit)
+        # Results in memory at once (download → store → post): bounds the bot's memory when many
+        # jobs finish together, whatever the in-flight cap.
+        self._result_slots = asyncio.Semaphore(result_concurrency)
+        # The key's rate limiter admits jobs, so round-robin decides who goes next (core/scheduler.py).
+        self.scheduler = FairScheduler(
+            self._run,
+            global_limit=global_limit,
+            per_guild_limit=per_guild_limit,
+            gate=getattr(client, "limiter", None),
+        )
 
     # --- creating jobs ------------------------------------------------------------------------
 
@@ -179,14 +189,30 @@ class GenerationService:
     # --- running jobs -------------------------------------------------------------------------
 
     async def _run(self, job_id: int) -> None:
+        holding = False
+
+        async def result_slot() -> None:
+            nonlocal holding
+            if not holding:
+                await self._result_slots.acquire()
+                holding = True
+
+        try:
+            await self._run_holding(job_id, result_slot)
+        finally:
+            if holding:
+                self._result_slots.release()
+
+    async def _run_holding(self, job_id: int, result_slot) -> None:
         job = await self.jobs.get(job_id)
         if job.state is JobState.SUCCEEDED:
+            await result_slot()
             await self._deliver(job)
             return
         if job.state.final:
             return
         try:
-            image = await self._generate(job)
+            image = await self._generate(job, result_slot)
         except asyncio.CancelledError:
             raise
         except BotError as error:
@@ -196,18 +222,20 @@ class GenerationService:
             log.exception("job %d failed unexpectedly", job.id)
             await self._refund(job, ProviderError(type(error).__name__))
             return
+        await result_slot()  # sync mode: the image came with the answer
         balance = await self._capture(job, image)
+        del image  # _deliver reads it back from the blob store
         if balance is not None:
             await self._deliver(await self.jobs.get(job.id))
 
-    async def _generate(self, job: Job):
+    async def _generate(self, job: Job, result_slot=None):
         ticker = asyncio.create_task(self._tick(job))
         try:
             if job.state is JobState.SUBMITTING:
                 # The billed POST may have reached Segmind before the crash: never post it again.
                 raise ProviderSubmitUncertain("interrupted while submitting")
             if job.state is JobState.SUBMITTED and job.request_id:
-                return await self._follow(job.request_id, job.model)
+                return await self._follow(job.request_id, job.model, result_slot)
             urls: list[str] = []
             if job.spec.references:
                 refs = [await self.blobs.get(ref) for ref in job.spec.references]
@@ -222,22 +250,24 @@ class GenerationService:
                 accepted.append(request_id)
 
             try:
-                return await self.client.generate(job.model, body, on_submitted=submitted)
+                return await self.client.generate(
+                    job.model, body, on_submitted=submitted, before_result=result_slot
+                )
             except ProviderError as error:
                 if not (error.retryable and accepted):
                     raise
                 # Segmind has the job (and will bill it): keep following it, never submit again.
-                return await self._follow(accepted[0], job.model)
+                return await self._follow(accepted[0], job.model, result_slot)
         finally:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
 
-    async def _follow(self, request_id: str, model: ModelId):
+    async def _follow(self, request_id: str, model: ModelId, result_slot=None):
         """Poll an accepted request through passing outages until it ends or Segmind forgets it."""
         for delay in (*self._follow_delays, None):
             try:
-                return await self.client.generate(model, {}, request_id=request_id)
+                return await self.client.generate(model, {}, request_id=request_id, before_result=result_slot)
             except ProviderError as error:
                 if not error.retryable or delay is None:
                     raise

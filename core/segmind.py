@@ -417,6 +417,10 @@ class SegmindClient:
         self._downloader = downloader
 
     @property
+    def limiter(self) -> SlidingWindowLimiter | None:
+        return self._limiter
+
+    @property
     def mode(self) -> Literal["queue", "sync"]:
         return self._mode
 
@@ -429,20 +433,23 @@ class SegmindClient:
         *,
         request_id: str | None = None,
         on_submitted: Callable[[str], Awaitable[None]] | None = None,
+        before_result: Callable[[], Awaitable[None]] | None = None,
     ) -> GeneratedImage:
         """One image for `body`. Queue mode submits (unless `request_id` resumes an earlier submit),
         reports the id through `on_submitted` before polling, then polls and downloads. Sync mode
-        makes one v1 call. A given `request_id` is always resumed through v2, whatever the mode."""
+        makes one v1 call. A given `request_id` is always resumed through v2, whatever the mode.
+        `before_result` is awaited once, when the result is ready and before it is fetched (the
+        caller uses it to bound how many results are in memory at once)."""
         slug = ModelId(model).value
         if request_id is not None:
             log.info("segmind %s: resuming request %s", slug, request_id)
-            return await self._finish_queued(request_id)
+            return await self._finish_queued(request_id, before_result)
         if self._mode == "sync":
             return await self._generate_sync(slug, body)
         request_id = await self._submit(slug, body)
         if on_submitted is not None:
             await on_submitted(request_id)
-        return await self._finish_queued(request_id)
+        return await self._finish_queued(request_id, before_result)
 
     async def upload_references(self, images: list[tuple[bytes, str]]) -> list[str]:
         """Upload reference images to Segmind's storage; their persistent URLs, in order."""
@@ -551,7 +558,9 @@ class SegmindClient:
         log.info("segmind %s: submitted, request %s (%s)", slug, request_id, _state(payload))
         return request_id.strip()
 
-    async def _finish_queued(self, request_id: str) -> GeneratedImage:
+    async def _finish_queued(
+        self, request_id: str, before_result: Callable[[], Awaitable[None]] | None = None
+    ) -> GeneratedImage:
         quoted = quote(request_id, safe="")
         status_url = f"{self._base}/v2/requests/{quoted}/status"
         result_url = f"{self._base}/v2/requests/{quoted}"
@@ -565,6 +574,9 @@ class SegmindClient:
             try:
                 state, _, _, _ = await self._poll(status_url, request_id, "status")
                 if state in _COMPLETED or state is None:  # no readable state: the result URL may know
+                    if before_result is not None:
+                        await before_result()
+                        before_result = None
                     state, payload, headers, raw = await self._poll(result_url, request_id, "result")
                     if raw is not None:  # the result URL answered with the image itself
                         return await self._image(raw, request_id, None, headers)
