@@ -50,6 +50,19 @@ class InteractionRef:
     message_id: int | None = None
     upload_limit: int | None = None  # the interaction's attachment_size_limit
 
+    @classmethod
+    def from_row(cls, row) -> InteractionRef | None:
+        """From the interaction columns that jobs and review requests share (None without a token)."""
+        if not row["interaction_token"]:
+            return None
+        return cls(
+            row["application_id"],
+            row["interaction_token"],
+            row["interaction_at"],
+            row["progress_message_id"],
+            row["upload_limit"],
+        )
+
 
 @dataclass(frozen=True)
 class Job:
@@ -84,15 +97,7 @@ class Job:
 
     @classmethod
     def from_row(cls, row) -> Job:
-        interaction = None
-        if row["interaction_token"]:
-            interaction = InteractionRef(
-                row["application_id"],
-                row["interaction_token"],
-                row["interaction_at"],
-                row["progress_message_id"],
-                row["upload_limit"],
-            )
+        interaction = InteractionRef.from_row(row)
         return cls(
             id=row["id"],
             guild_id=row["guild_id"],

@@ -163,15 +163,7 @@ class ModerationStore:
         row = await self._db.fetchone("SELECT * FROM review_requests WHERE id = ?", (request_id,))
         if row is None:
             return None
-        interaction = None
-        if row["interaction_token"]:
-            interaction = InteractionRef(
-                row["application_id"],
-                row["interaction_token"],
-                row["interaction_at"],
-                row["progress_message_id"],
-                row["upload_limit"],
-            )
+        interaction = InteractionRef.from_row(row)
         return ReviewRequest(
             id=row["id"],
             guild_id=row["guild_id"],
