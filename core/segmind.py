@@ -20,25 +20,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
-import email.utils
-import io
 import json
 import logging
-import math
 import random
-import re
 import time
-import warnings
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any, Literal
-from urllib.parse import quote, unquote_to_bytes, urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
-from PIL import Image
 
 from core.downloads import (
     SEGMIND_RESULT_HOSTS,
@@ -50,39 +41,39 @@ from core.downloads import (
     host_of,
 )
 from core.errors import (
-    ProviderAuthError,
     ProviderBadOutput,
     ProviderError,
     ProviderModelUnavailable,
-    ProviderModerated,
-    ProviderOutOfCredits,
     ProviderRateLimited,
-    ProviderRejected,
     ProviderResultExpired,
     ProviderSubmitUncertain,
     ProviderUnavailable,
 )
-from core.images import MAX_INPUT_PIXELS, sniff_image_type
+from core.images import sniff_image_type
 from core.models import ModelId
 from core.ratelimit import SlidingWindowLimiter
+from core.segmind_protocol import (
+    COMPLETED_STATES,
+    ERROR_BODY_MAX_BYTES,
+    FAILED_STATES,
+    JSON_BODY_MAX_BYTES,
+    OUTPUT_TYPES,
+    RESET_WAIT_MAX,
+    AnswerTooLarge,
+    Garbage,
+    decode_inline,
+    error_from_response,
+    extract_output,
+    header_value,
+    metadata_value,
+    parse_float,
+    parse_int,
+    state_of,
+    terminal_error,
+    verify_image,
+)
 
 log = logging.getLogger(__name__)
-
-MESSAGE_MAX_CHARS = 300
-ERROR_BODY_MAX_BYTES = 64 * 1024
-JSON_BODY_MAX_BYTES = 1024 * 1024
-RESET_WAIT_MAX = 120.0  # longest wait for a 429's announced reset time
-RESET_HEADER = "x-rate-limit-reset-at-utc"
-OUTPUT_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
-
-# "safety" alone would also match Segmind's own 400s about the `safety_tolerance` parameter.
-_MODERATION = re.compile(
-    r"moderat|nsfw|safety(?![\s_-]*tolerance)|request moderated|content moderated", re.IGNORECASE
-)
-_COMPLETED = frozenset({"COMPLETED", "COMPLETE", "SUCCEEDED", "SUCCESS", "DONE"})
-_FAILED = frozenset({"FAILED", "FAILURE", "ERROR", "CANCELLED", "CANCELED"})
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_BASE64 = re.compile(r"[A-Za-z0-9+/=_-]+")
 
 
 @dataclass(frozen=True)
@@ -107,257 +98,6 @@ class SegmindTimeouts:
 
 
 # --- sans-I/O helpers ------------------------------------------------------------------------
-
-
-def _cap(text: str) -> str:
-    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
-    return text if len(text) <= MESSAGE_MAX_CHARS else text[: MESSAGE_MAX_CHARS - 1] + "…"
-
-
-def _text_from_json(data: Any, depth: int = 0) -> str | None:
-    """Segmind's error text from a parsed body: `error`, `message`, `detail` (FastAPI lists too)."""
-    if depth > 4 or data is None:
-        return None
-    if isinstance(data, str):
-        return data
-    if isinstance(data, list):
-        parts = [p for p in (_text_from_json(item, depth + 1) for item in data) if p]
-        return "; ".join(parts) or None
-    if isinstance(data, dict):
-        for key in ("error", "message", "detail", "msg", "error_message", "errors", "reason"):
-            value = data.get(key)
-            if value in (None, "", [], {}):
-                continue
-            text = _text_from_json(value, depth + 1)
-            if text:
-                loc = data.get("loc")
-                if key == "msg" and isinstance(loc, list):
-                    text = f"{'.'.join(str(p) for p in loc if p != 'body')}: {text}"
-                return text
-        return None
-    return str(data)
-
-
-def error_text(body: bytes) -> str:
-    """A short, printable message from an error body that may be JSON, HTML or garbage."""
-    raw = bytes(body[:ERROR_BODY_MAX_BYTES])
-    text: str | None = None
-    try:
-        text = _text_from_json(json.loads(raw, strict=False))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        text = None
-    if text is None:
-        text = raw.decode("utf-8", "replace")
-        if "<" in text and ">" in text:
-            text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
-            text = re.sub(r"(?s)<[^>]*>", " ", text)
-    return _cap(text)
-
-
-def parse_reset_at(value: str | None) -> float | None:
-    """`x-rate-limit-reset-at-utc` as epoch seconds: ISO-8601 (with or without Z/offset; naive = UTC),
-    HTTP date, or epoch seconds / milliseconds. None when absent or unreadable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        number = None
-    if number is not None:
-        if not math.isfinite(number) or number < 1e9:  # before 2001: not an absolute time
-            return None
-        return number / 1000.0 if number > 1e11 else number
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is None:
-        lowered = name.lower()
-        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
-    return value
-
-
-def error_from_response(status: int, body: bytes, headers: Mapping[str, str]) -> ProviderError:
-    """The one mapping from a Segmind HTTP answer that is not a success to a typed error.
-
-    A 404 here means "model not found" (the billed POST's meaning); during v2 polling the caller
-    reads 404 as an expired request instead.
-    """
-    text = error_text(body)
-    if not text:
-        try:
-            text = HTTPStatus(status).phrase
-        except ValueError:
-            text = f"HTTP {status}"
-    if status in (400, 422):
-        if _MODERATION.search(text):
-            return ProviderModerated(text, status=status)
-        return ProviderRejected(text, status=status)
-    if status in (401, 403):
-        return ProviderAuthError(text, status=status)
-    if status in (404, 405, 410):
-        return ProviderModelUnavailable(text, status=status)
-    if status == 406:
-        return ProviderOutOfCredits(text, status=status)
-    if status == 429:
-        return ProviderRateLimited(
-            text, status=status, reset_at=parse_reset_at(_header(headers, RESET_HEADER))
-        )
-    if status == 408 or status >= 500:
-        return ProviderUnavailable(text, status=status)
-    if 400 <= status < 500:
-        return ProviderRejected(text, status=status)
-    if 300 <= status < 400:  # the endpoint moved: nothing the bot can fix by retrying
-        return ProviderModelUnavailable(text, status=status)
-    return ProviderUnavailable(text, status=status)
-
-
-def terminal_error(payload: Any, status: int | None) -> ProviderError:
-    """A queued request that ended FAILED: moderation, or Segmind's own reason as a rejection."""
-    text = _cap(_text_from_json(payload) or "") if isinstance(payload, dict) else ""
-    text = text or "FAILED"
-    if _MODERATION.search(text):
-        return ProviderModerated(text, status=status)
-    return ProviderRejected(text, status=status)
-
-
-def _state(payload: Any) -> str | None:
-    if isinstance(payload, dict) and isinstance(payload.get("status"), str):
-        return payload["status"].strip().upper()
-    return None
-
-
-def extract_output(payload: Any, _depth: int = 0) -> str | None:
-    """The image reference in a result: an http(s) URL, a data: URI or a bare base64 string.
-
-    Accepts `output` as a string, a list, or a dict with `url`/`image`; `images: [{url}]` or
-    `images: [str]`; and a top-level `image`/`url`. The first plausible one wins.
-    """
-    if _depth > 5:
-        return None
-    if isinstance(payload, str):
-        value = payload.strip()
-        if value.startswith(("http://", "https://", "data:")):
-            return value
-        if len(value) >= 64 and _BASE64.fullmatch(value):
-            return value
-        return None
-    if isinstance(payload, list):
-        for item in payload:
-            found = extract_output(item, _depth + 1)
-            if found:
-                return found
-        return None
-    if isinstance(payload, dict):
-        for key in ("output", "images", "image", "url", "image_url", "uri", "data", "result", "outputs"):
-            if key in payload:
-                found = extract_output(payload[key], _depth + 1)
-                if found:
-                    return found
-    return None
-
-
-def _parse_float(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        match = _NUMBER.search(str(value))
-        if not match:
-            return None
-        number = float(match.group())
-    return number if math.isfinite(number) else None
-
-
-def _parse_int(value: Any) -> int | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    text = str(value).strip()
-    return int(text) if re.fullmatch(r"[-+]?\d+", text) else None
-
-
-def _metadata(payload: Any, keys: tuple[str, ...]) -> Any:
-    """First of `keys` found at the top of a result, in `metrics`, in `output`, or in `images[0]`."""
-    if not isinstance(payload, dict):
-        return None
-    places = [payload, payload.get("metrics"), payload.get("output")]
-    images = payload.get("images")
-    if isinstance(images, list) and images:
-        places.append(images[0])
-    for place in places:
-        if isinstance(place, dict):
-            for key in keys:
-                if place.get(key) is not None:
-                    return place[key]
-    return None
-
-
-def _decode_inline(ref: str, max_bytes: int) -> bytes:
-    """Bytes of a data: URI or a bare base64 string."""
-    if ref.startswith("data:"):
-        head, sep, payload = ref.partition(",")
-        if not sep:
-            raise ProviderBadOutput("result data URI has no payload")
-        is_b64 = head.lower().endswith(";base64")
-    else:
-        payload, is_b64 = ref, True
-    if len(payload) > max_bytes * 4 // 3 + 8:
-        raise ProviderBadOutput(f"result image is larger than {max_bytes} bytes")
-    try:
-        if is_b64:
-            compact = "".join(payload.split())
-            compact += "=" * (-len(compact) % 4)
-            altchars = b"-_" if ("-" in compact or "_" in compact) else None
-            data = base64.b64decode(compact, altchars=altchars, validate=True)
-        else:
-            data = unquote_to_bytes(payload)
-    except (binascii.Error, ValueError):
-        raise ProviderBadOutput("result image is not valid base64") from None
-    if len(data) > max_bytes:
-        raise ProviderBadOutput(f"result image is larger than {max_bytes} bytes")
-    return data
-
-
-def _verify_image(data: bytes) -> None:
-    # The header is read before any pixel is decoded; a result announcing more pixels than any
-    # FLUX.2 output has (a decompression bomb) is refused here, before the presenter decodes it.
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width <= 0 or img.height <= 0:
-                raise ValueError("no dimensions")
-            if img.width * img.height > MAX_INPUT_PIXELS:
-                raise ValueError("too many pixels")
-            img.verify()  # PNG: every chunk's CRC up to IEND, so truncation shows
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class _Garbage(Exception):
-    """A 200 from a status/result URL whose body is neither JSON nor an image (a proxy's page)."""
-
-
-# --- the client ------------------------------------------------------------------------------
 
 
 class SegmindClient:
@@ -504,7 +244,7 @@ class SegmindClient:
         payload = self._json(body)
         if not isinstance(payload, dict):
             return None
-        return _parse_float(payload.get("credits"))
+        return parse_float(payload.get("credits"))
 
     # -- generation flows ---------------------------------------------------------------------
 
@@ -516,7 +256,7 @@ class SegmindClient:
             read_limit=self._max_image_bytes,
             what=f"v1 {slug}",
         )
-        request_id = _header(headers, "x-request-id")
+        request_id = header_value(headers, "x-request-id")
         log.info("segmind %s: v1 answered %s (request %s)", slug, status, request_id)
         payload = None
         if sniff_image_type(data) is None:
@@ -533,10 +273,10 @@ class SegmindClient:
             data=data,
             mime=mime,
             request_id=request_id,
-            seed=_parse_int(_header(headers, "x-seed-value") or _metadata(payload, ("seed",))),
-            cost_usd=_parse_float(_header(headers, "x-cost")),
-            remaining_credits_usd=_parse_float(_header(headers, "x-remaining-credits")),
-            generation_seconds=_parse_float(_header(headers, "x-generation-time")),
+            seed=parse_int(header_value(headers, "x-seed-value") or metadata_value(payload, ("seed",))),
+            cost_usd=parse_float(header_value(headers, "x-cost")),
+            remaining_credits_usd=parse_float(header_value(headers, "x-remaining-credits")),
+            generation_seconds=parse_float(header_value(headers, "x-generation-time")),
         )
 
     async def _submit(self, slug: str, body: dict) -> str:
@@ -552,10 +292,10 @@ class SegmindClient:
         if isinstance(request_id, int) and not isinstance(request_id, bool):
             request_id = str(request_id)
         if not isinstance(request_id, str) or not request_id.strip():
-            if _state(payload) in _FAILED:  # refused outright: nothing was queued, nothing billed
+            if state_of(payload) in FAILED_STATES:  # refused outright: nothing was queued, nothing billed
                 raise self._scrubbed(terminal_error(payload, status))
             raise ProviderSubmitUncertain(f"submit answered {status} without a request id", status=status)
-        log.info("segmind %s: submitted, request %s (%s)", slug, request_id, _state(payload))
+        log.info("segmind %s: submitted, request %s (%s)", slug, request_id, state_of(payload))
         return request_id.strip()
 
     async def _finish_queued(
@@ -573,17 +313,17 @@ class SegmindClient:
         while True:
             try:
                 state, _, _, _ = await self._poll(status_url, request_id, "status")
-                if state in _COMPLETED or state is None:  # no readable state: the result URL may know
+                if state in COMPLETED_STATES or state is None:  # no readable state: the result URL may know
                     if before_result is not None:
                         await before_result()
                         before_result = None
                     state, payload, headers, raw = await self._poll(result_url, request_id, "result")
                     if raw is not None:  # the result URL answered with the image itself
                         return await self._image(raw, request_id, None, headers)
-                    if state in _COMPLETED or (state is None and extract_output(payload) is not None):
+                    if state in COMPLETED_STATES or (state is None and extract_output(payload) is not None):
                         return await self._image_from_result(request_id, payload, headers)
                 garbage = 0
-            except _Garbage as exc:
+            except Garbage as exc:
                 # Polls are safe to repeat and the request may be billed: ask again, a bounded
                 # number of times in a row, rather than give the paid result up.
                 garbage += 1
@@ -613,8 +353,8 @@ class SegmindClient:
         )
         log.debug("segmind: %s of %s answered %s", what, request_id, status)
         payload = self._json(body)
-        state = _state(payload)
-        if state in _FAILED:  # a body that announces a terminal state is a result, whatever the status
+        state = state_of(payload)
+        if state in FAILED_STATES:  # a body that announces a terminal state is a result, whatever the status
             error = terminal_error(payload, status)
             log.info("segmind: request %s FAILED (%s)", request_id, type(error).__name__)
             raise self._scrubbed(error)
@@ -625,7 +365,7 @@ class SegmindClient:
         if payload is None:
             if what == "result" and sniff_image_type(body) is not None:
                 return "COMPLETED", None, headers, body
-            raise _Garbage(f"{what} answer is not JSON ({len(body)} bytes)")
+            raise Garbage(f"{what} answer is not JSON ({len(body)} bytes)")
         return state, payload, headers, None
 
     async def _image_from_result(
@@ -638,23 +378,31 @@ class SegmindClient:
         return await self._image(data, request_id, payload, headers, mime=mime)
 
     async def _image(
-        self, data: bytes, request_id: str, payload: Any, headers: Mapping[str, str], *, mime: str | None = None
+        self,
+        data: bytes,
+        request_id: str,
+        payload: Any,
+        headers: Mapping[str, str],
+        *,
+        mime: str | None = None,
     ) -> GeneratedImage:
         if mime is None:
             mime = await self._check_image(data)
-        cost = _metadata(payload, ("cost", "cost_usd", "price"))
+        cost = metadata_value(payload, ("cost", "cost_usd", "price"))
         if cost is None:
-            cost = _header(headers, "x-cost")
+            cost = header_value(headers, "x-cost")
         log.info("segmind: request %s done (%s, %d bytes)", request_id, mime, len(data))
         return GeneratedImage(
             data=data,
             mime=mime,
             request_id=request_id,
-            seed=_parse_int(_metadata(payload, ("seed", "seed_value"))),
-            cost_usd=_parse_float(cost),
-            remaining_credits_usd=_parse_float(_header(headers, "x-remaining-credits")),
-            generation_seconds=_parse_float(
-                _metadata(payload, ("predict_time", "inference_time", "generation_time", "execution_time"))
+            seed=parse_int(metadata_value(payload, ("seed", "seed_value"))),
+            cost_usd=parse_float(cost),
+            remaining_credits_usd=parse_float(header_value(headers, "x-remaining-credits")),
+            generation_seconds=parse_float(
+                metadata_value(
+                    payload, ("predict_time", "inference_time", "generation_time", "execution_time")
+                )
             ),
         )
 
@@ -663,7 +411,7 @@ class SegmindClient:
         again (up to max_attempts) when the answer is transient, missing (403/404/410: storage
         can lag behind COMPLETED) or not a usable image; the last error is raised."""
         if not ref.startswith(("http://", "https://")):
-            data = _decode_inline(ref, self._max_image_bytes)
+            data = decode_inline(ref, self._max_image_bytes)
             return data, await self._check_image(data)
         error: ProviderError | None = None
         for attempt in range(1, self._max_attempts + 1):
@@ -673,10 +421,14 @@ class SegmindClient:
                 )
                 return download.data, await self._check_image(download.data)
             except HostNotAllowed as exc:
-                log.error("segmind: result URL refused (%s); add its host to DOWNLOAD_ALLOWED_HOSTS", exc.message)
+                log.error(
+                    "segmind: result URL refused (%s); add its host to DOWNLOAD_ALLOWED_HOSTS", exc.message
+                )
                 raise ProviderBadOutput(f"result URL refused: {exc.message}") from None
             except TooLarge:
-                raise ProviderBadOutput(f"result image is larger than {self._max_image_bytes} bytes") from None
+                raise ProviderBadOutput(
+                    f"result image is larger than {self._max_image_bytes} bytes"
+                ) from None
             except DownloadError as exc:
                 if exc.retryable:
                     error = ProviderUnavailable(f"result image: {exc.message}", status=exc.status)
@@ -703,7 +455,7 @@ class SegmindClient:
                 f"result is not a PNG, JPEG or WebP image ({len(data)} bytes)", status=200
             )
         try:
-            await asyncio.to_thread(_verify_image, data)
+            await asyncio.to_thread(verify_image, data)
         except Exception as exc:
             raise ProviderBadOutput(
                 f"result {mime} image is damaged ({type(exc).__name__})", status=200
@@ -733,7 +485,7 @@ class SegmindClient:
                     if 200 <= status < 300:
                         try:
                             data = await self._read_capped(resp, read_limit)
-                        except _TooLarge:
+                        except AnswerTooLarge:
                             raise ProviderBadOutput(
                                 f"{what}: answer larger than {read_limit} bytes", status=status
                             ) from None
@@ -788,7 +540,7 @@ class SegmindClient:
                     if status == 200:
                         try:
                             data = await self._read_capped(resp, read_limit)
-                        except _TooLarge:
+                        except AnswerTooLarge:
                             kind = "result image" if image else f"{what} answer"
                             raise ProviderBadOutput(
                                 f"{kind} is larger than {read_limit} bytes", status=status
@@ -852,13 +604,13 @@ class SegmindClient:
     @staticmethod
     async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
         if resp.content_length is not None and resp.content_length > limit:
-            raise _TooLarge
+            raise AnswerTooLarge
         chunks = []
         size = 0
         async for chunk in resp.content.iter_chunked(64 * 1024):
             size += len(chunk)
             if size > limit:
-                raise _TooLarge
+                raise AnswerTooLarge
             chunks.append(chunk)
         return b"".join(chunks)
 

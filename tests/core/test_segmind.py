@@ -29,14 +29,8 @@ from core.errors import (
 from core.images import sniff_image_type
 from core.models import ModelId
 from core.ratelimit import SlidingWindowLimiter
-from core.segmind import (
-    MESSAGE_MAX_CHARS,
-    SegmindClient,
-    SegmindTimeouts,
-    error_from_response,
-    extract_output,
-    parse_reset_at,
-)
+from core.segmind import SegmindClient, SegmindTimeouts
+from core.segmind_protocol import MESSAGE_MAX_CHARS, error_from_response, extract_output, parse_reset_at
 from tests.fakes.segmind_server import FakeSegmind, Fault, render_image
 
 API_KEY = "sk-test-0123456789abcdef"
