@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.checks import require_manage_guild
 from cogs.errors import NO_MENTIONS
 from core.errors import InvalidRequest
 from core.policy import MAX_GUILD_TERMS, GuildPolicy, ReviewMode
@@ -75,11 +76,7 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        # default_permissions only hides the commands; this is what actually protects the policy.
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
+        require_manage_guild(interaction)
         return True
 
     async def _update(self, interaction: discord.Interaction, change: Callable[[GuildPolicy], GuildPolicy], done: str) -> None:

@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import messages
+from cogs.checks import require_guild, require_manage_guild
 from cogs.errors import NO_MENTIONS, report_error
 from cogs.generate import MODEL_CHOICES
 from cogs.owner import is_bot_owner
@@ -34,8 +35,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        require_guild(interaction)
         return True
 
     @app_commands.command(name="balance", description="The server's credits and what you spent today")
@@ -99,7 +99,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         since: app_commands.Range[str, 10, 10] | None = None,
         until: app_commands.Range[str, 10, 10] | None = None,
     ) -> None:
-        _require_manage_guild(interaction)
+        require_manage_guild(interaction)
         filters = HistoryFilter(
             member.id if member else None, model, _day(since, "since"), _day(until, "until", end=True)
         )
@@ -142,7 +142,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         name="export", description="The server's whole ledger as a CSV file (Manage Server)"
     )
     async def export(self, interaction: discord.Interaction) -> None:
-        _require_manage_guild(interaction)
+        require_manage_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         rows = await usage.ledger_rows(self.services.db, interaction.guild_id)
         data = usage.ledger_csv(rows)
@@ -155,7 +155,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
 
     @app_commands.command(name="usage", description="Credits spent per day over the last 30 days, by model")
     async def usage(self, interaction: discord.Interaction) -> None:
-        _require_manage_guild(interaction)
+        require_manage_guild(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         spend = await usage.daily_spend(self.services.db, interaction.guild_id, days=30, now=time.time())
         png = await asyncio.to_thread(
@@ -174,7 +174,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         job_id: app_commands.Range[int, 1, 2**31],
         reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
-        _require_manage_guild(interaction)
+        require_manage_guild(interaction)
         result = await self.services.ledger.refund(
             job_id, guild_id=interaction.guild_id, by=interaction.user.id, reason=reason
         )
@@ -209,7 +209,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         unlimited: bool = False,
         clear: bool = False,
     ) -> None:
-        _require_manage_guild(interaction)
+        require_manage_guild(interaction)
         if (member is None) == (role is None):
             raise InvalidRequest("member", "give exactly one of member or role")
         scope, target = ("member", member.id) if member else ("role", role.id)
@@ -241,7 +241,7 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         confirm_all: bool | None = None,
         low_balance_alert: app_commands.Range[int, 0, 10**9] | None = None,
     ) -> None:
-        _require_manage_guild(interaction)
+        require_manage_guild(interaction)
         new = await self.services.credit_rules.update_settings(
             interaction.guild_id,
             quote_above=... if quote_above is None else (quote_above or None),
@@ -274,10 +274,6 @@ def _day(value: str | None, option: str, *, end: bool = False) -> float | None:
     return (day + dt.timedelta(days=1 if end else 0)).timestamp()
 
 
-def _require_manage_guild(interaction: discord.Interaction) -> None:
-    # default_permissions only hides a command; this check is what actually protects it.
-    if not interaction.permissions.manage_guild:
-        raise app_commands.MissingPermissions(["manage_guild"])
 
 
 def _entry_line(entry: dict) -> str:
@@ -313,9 +309,7 @@ class HistoryButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            if interaction.guild_id is None:
-                raise app_commands.NoPrivateMessage()
-            _require_manage_guild(interaction)
+            require_manage_guild(interaction)
             cog: CreditsCog = interaction.client.get_cog("CreditsCog")
             embed, view = await cog.history_page(interaction.guild_id, self.offset, self.key)
             await interaction.response.edit_message(embed=embed, view=view)

@@ -14,6 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import messages
+from cogs.checks import require_guild
 from cogs.errors import NO_MENTIONS, report_error
 from core.downloads import DownloadError, HostNotAllowed, TooLarge
 from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
@@ -106,8 +107,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         self.bot.tree.remove_command(self.context_menu.name, type=self.context_menu.type)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        require_guild(interaction)
         return True
 
     # --- commands ----------------------------------------------------------------------------
@@ -206,8 +206,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         await self.launch(interaction, _draft_with(spec, attachments), JobKind.EDIT, attachments=attachments)
 
     async def edit_with_flux(self, interaction: discord.Interaction, message: discord.Message) -> None:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        require_guild(interaction)
         images = [a for a in message.attachments if _looks_like_image(a)][: ModelId.KLEIN.max_references]
         if not images:
             await interaction.response.send_message(messages.EDIT_NEEDS_IMAGE, ephemeral=True)
@@ -244,8 +243,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             await self.bot.get_cog("Moderation").report(interaction, job)
 
     async def _job_of_guild(self, interaction: discord.Interaction, job_id: int) -> Job:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        require_guild(interaction)
         job = await self.services.jobs.get(job_id)
         if job.guild_id != interaction.guild_id:
             raise JobNotFound(job_id)  # never reveal or act on another server's job

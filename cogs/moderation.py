@@ -18,6 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import messages
+from cogs.checks import require_guild, require_manage_guild
 from cogs.errors import NO_MENTIONS, report_error
 from cogs.render import result_embed, result_view
 from core.errors import InsufficientCredits, JobNotFound, NotAllowed
@@ -107,10 +108,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         services.gate.listeners.append(self.on_denied)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
+        require_manage_guild(interaction)
         return True
 
     # --- /mod ----------------------------------------------------------------------------------
@@ -260,8 +258,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
     # --- moderator buttons ------------------------------------------------------------------------
 
     async def on_mod_button(self, interaction: discord.Interaction, action: str, target_id: int) -> None:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
+        require_guild(interaction)
         require_moderator(interaction)
         if action in ("rqok", "rqno"):
             await self._decide_request(interaction, action == "rqok", target_id)
