@@ -50,6 +50,13 @@ class InteractionRef:
     message_id: int | None = None
     upload_limit: int | None = None  # the interaction's attachment_size_limit
 
+    @staticmethod
+    def columns(ref: InteractionRef | None) -> tuple:
+        """Values for the interaction columns jobs and review requests share (all None without one)."""
+        if ref is None:
+            return (None, None, None, None, None)
+        return (ref.application_id, ref.token, ref.created_at, ref.message_id, ref.upload_limit)
+
     @classmethod
     def from_row(cls, row) -> InteractionRef | None:
         """From the interaction columns that jobs and review requests share (None without a token)."""
@@ -156,11 +163,7 @@ class JobStore:
                 spec.model.value,
                 spec.model_dump_json(),
                 price,
-                interaction.application_id if interaction else None,
-                interaction.token if interaction else None,
-                interaction.created_at if interaction else None,
-                interaction.message_id if interaction else None,
-                interaction.upload_limit if interaction else None,
+                *InteractionRef.columns(interaction),
                 tx.now,
                 tx.now,
             ),
