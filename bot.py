@@ -149,10 +149,14 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
     prices = PriceList.load(settings.prices_path)
     limiter = SlidingWindowLimiter(settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds)
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
+    blobs = BlobStore(settings.blobs)
+    if removed := blobs.clear_partial():
+        log.info("removed %d partial result file(s) left by an earlier run", removed)
     async with aiohttp.ClientSession(trace_configs=[limiter.trace_config()]) as session:
         client = SegmindClient(
             session,
             api_key=settings.segmind_api_key.get_secret_value(),
+            blobs=blobs,
             base_url=settings.segmind_base_url,
             upload_url=settings.segmind_upload_url,
             mode=settings.segmind_mode,
@@ -172,7 +176,6 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         )
         jobs = JobStore(db)
         ledger = Ledger(db, starting_credits=settings.starting_credits)
-        blobs = BlobStore(settings.blobs)
         generation = GenerationService(
             db=db,
             jobs=jobs,

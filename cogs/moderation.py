@@ -7,10 +7,10 @@ command's default permissions say.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import discord
@@ -20,10 +20,9 @@ from discord.ext import commands
 from cogs import messages
 from cogs.checks import require_guild, require_manage_guild
 from cogs.errors import NO_MENTIONS, report_error
-from cogs.render import result_embed, result_view
+from cogs.render import render_result, result_view
 from core.errors import InsufficientCredits, JobNotFound, NotAllowed
 from core.generation import Delivery
-from core.images import EXTENSIONS, fit_under
 from core.jobs import InteractionRef, Job, JobState
 from core.policy import Decision, RequestFacts
 from core.services import Services
@@ -249,11 +248,15 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         )
 
     async def _render(self, job: Job, *, limit: int) -> tuple[discord.File, discord.Embed]:
-        data, mime = fit_under(await self.services.blobs.get(job.result_blob), limit)
-        filename = f"flux-{job.id}.{EXTENSIONS.get(mime, 'png')}"
         balance = (await self.services.ledger.balance(job.guild_id)).balance
-        embed = result_embed(job, image=data, filename=filename, balance_after=balance, now=time.time())
-        return discord.File(io.BytesIO(data), filename=filename), embed
+        return await render_result(
+            job,
+            self.services.blobs.path(job.result_blob),
+            job.result_mime or "image/png",
+            limit=limit,
+            balance_after=balance,
+            now=time.time(),
+        )
 
     # --- moderator buttons ------------------------------------------------------------------------
 
@@ -288,15 +291,14 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
 
     # --- review: results held until approved --------------------------------------------------------
 
-    async def hold(self, job: Job, image: bytes, mime: str) -> Delivery | None:
+    async def hold(self, job: Job) -> Delivery | None:
         """Post a finished image to the mod log instead of the channel; None if there is no mod log."""
         channel = await self.modlog(job.guild_id)
         if channel is None:
             return None
-        data, mime = fit_under(image, getattr(getattr(channel, "guild", None), "filesize_limit", 10 << 20))
-        filename = f"flux-{job.id}.{EXTENSIONS.get(mime, 'png')}"
-        balance = (await self.services.ledger.balance(job.guild_id)).balance
-        embed = result_embed(job, image=data, filename=filename, balance_after=balance, now=time.time())
+        file, embed = await self._render(
+            job, limit=getattr(getattr(channel, "guild", None), "filesize_limit", 10 << 20)
+        )
         # Held before the buttons exist, so a moderator's click can never find it undecided-but-unheld.
         await self.services.moderation.set_result_status(job.guild_id, job.id, "held", by=None)
         await edit_interaction_message(
@@ -305,7 +307,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         message = await channel.send(
             f"Held for review: requested by <@{job.user_id}> in <#{job.channel_id}>",
             embed=embed,
-            file=discord.File(io.BytesIO(data), filename=filename),
+            file=file,
             view=mod_view(job.id, "approve", "reject"),
             allowed_mentions=NO_MENTIONS,
         )
@@ -411,11 +413,11 @@ class ReviewingPresenter:
     async def show_failed(self, job: Job, error) -> None:
         await self._inner.show_failed(job, error)
 
-    async def deliver(self, job: Job, image: bytes, mime: str, balance_after: int) -> Delivery:
+    async def deliver(self, job: Job, image: Path, mime: str, balance_after: int) -> Delivery:
         if job.spec.hold_for_review and job.state is JobState.SUCCEEDED:
             cog: ModerationCog | None = self._bot.get_cog("Moderation")
             if cog is not None:
-                held = await cog.hold(job, image, mime)
+                held = await cog.hold(job)
                 if held is not None:
                     return held
             log.warning("job %d should be held for review but the guild has no mod log; posting it", job.id)

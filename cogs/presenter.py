@@ -17,18 +17,17 @@ history), which covers a crash between "Discord took the message" and "the job i
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 import re
 import time
+from pathlib import Path
 
 import discord
 
 from cogs import messages
-from cogs.render import result_embed, result_view
+from cogs.render import render_result, result_view
 from core.errors import BotError
 from core.generation import Delivery, DeliveryFailed
-from core.images import EXTENSIONS, fit_under
 from core.jobs import Job
 
 log = logging.getLogger(__name__)
@@ -113,11 +112,11 @@ class DiscordPresenter:
         if dm is not None:
             await dm.send(text, allowed_mentions=NO_MENTIONS)
 
-    async def deliver(self, job: Job, image: bytes, mime: str, balance_after: int) -> Delivery:
+    async def deliver(self, job: Job, image: Path, mime: str, balance_after: int) -> Delivery:
         webhook = self._webhook(job)
         if webhook is not None:
             limit = job.interaction.upload_limit or DEFAULT_UPLOAD_LIMIT
-            file, embed = self._render(job, image, mime, balance_after, limit)
+            file, embed = await self._render(job, image, mime, balance_after, limit)
             try:
                 message = await webhook.edit_message(
                     job.interaction.message_id,
@@ -156,7 +155,7 @@ class DiscordPresenter:
         self,
         channel: discord.abc.Messageable,
         job: Job,
-        image: bytes,
+        image: Path,
         mime: str,
         balance_after: int,
         *,
@@ -170,7 +169,7 @@ class DiscordPresenter:
             return Delivery(existing.channel.id, existing.id)
         guild = getattr(channel, "guild", None)
         limit = getattr(guild, "filesize_limit", DEFAULT_UPLOAD_LIMIT)
-        file, embed = self._render(job, image, mime, balance_after, limit)
+        file, embed = await self._render(job, image, mime, balance_after, limit)
         kwargs = {"view": view} if view is not None else {}
         message = await channel.send(
             content,
@@ -201,12 +200,8 @@ class DiscordPresenter:
             return None
         return None
 
-    def _render(self, job: Job, image: bytes, mime: str, balance_after: int, limit: int):
-        data, mime = fit_under(image, limit)
-        filename = f"flux-{job.id}.{EXTENSIONS.get(mime, 'png')}"
-        file = discord.File(io.BytesIO(data), filename=filename)
-        embed = result_embed(job, image=data, filename=filename, balance_after=balance_after, now=self._clock())
-        return file, embed
+    async def _render(self, job: Job, image: Path, mime: str, balance_after: int, limit: int):
+        return await render_result(job, image, mime, limit=limit, balance_after=balance_after, now=self._clock())
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
         channel = self._bot.get_channel(channel_id)

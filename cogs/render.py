@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+from pathlib import Path
+
 import discord
 
 from cogs.buttons import ResultButton
 from cogs.messages import clip, plain
-from core.images import image_dimensions
+from core.images import PreparedUpload, prepare_upload
 from core.jobs import Job
 from core.models import ModelId
 
@@ -24,14 +28,33 @@ def result_view(job: Job) -> discord.ui.View:
     return view
 
 
-def result_embed(job: Job, *, image: bytes, filename: str, balance_after: int, now: float) -> discord.Embed:
+async def render_result(
+    job: Job, image: Path, mime: str, *, limit: int, balance_after: int, now: float
+) -> tuple[discord.File, discord.Embed]:
+    """The attachment and embed of a stored result, fitted under an upload limit of `limit` bytes.
+    The file is streamed from disk by the upload; only a result over the limit is loaded (to be
+    re-encoded)."""
+    prepared = await asyncio.to_thread(prepare_upload, image, mime, limit)
+    filename = f"flux-{job.id}.{prepared.extension}"
+    embed = result_embed(job, size=prepared.dimensions, filename=filename, balance_after=balance_after, now=now)
+    return _attachment(prepared, filename), embed
+
+
+def _attachment(prepared: PreparedUpload, filename: str) -> discord.File:
+    if prepared.path is not None:
+        return discord.File(prepared.path, filename=filename)
+    return discord.File(io.BytesIO(prepared.data or b""), filename=filename)
+
+
+def result_embed(
+    job: Job, *, size: tuple[int, int] | None, filename: str, balance_after: int, now: float
+) -> discord.Embed:
     # Mentions inside an embed never ping; markdown is escaped so a prompt cannot restyle the card.
     embed = discord.Embed(
         title=job.model.display_name,
         description=clip(plain(job.spec.prompt), 1500),
         colour=EMBED_COLOUR,
     )
-    size = image_dimensions(image)
     seed = job.result_seed if job.result_seed is not None else job.spec.seed
     embed.add_field(name="Seed", value=str(seed) if seed is not None else "random")
     embed.add_field(name="Size", value=f"{size[0]}×{size[1]}" if size else "unknown")

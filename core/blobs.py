@@ -3,6 +3,11 @@
 A result is written here before it is captured, so an image the guild paid for survives a crash
 or a Discord outage and can be posted later. Reference images are kept so a reroll or edit run
 later never depends on an expired Discord attachment URL.
+
+Results are streamed in: a `BlobWriter` takes the download chunk by chunk into a partial file, and
+`commit()` checks it, hashes it, fsyncs it and renames it to its digest in one worker-thread call.
+No result is ever held whole in memory, so the bot's memory does not grow with image size or with
+how many results arrive at once. A partial file left by a crash is removed by `clear_partial()`.
 """
 
 from __future__ import annotations
@@ -11,14 +16,25 @@ import asyncio
 import hashlib
 import os
 import threading
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+
+HEAD_BYTES = 32  # enough for every magic number core.images knows
+PARTIAL_DIR = "partial"
+_READ_CHUNK = 1024 * 1024
+
+
+class BlobRejected(Exception):
+    """The `check` given to `BlobWriter.commit` refused the bytes (the cause is attached)."""
 
 
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def _path(self, digest: str) -> Path:
+    def path(self, digest: str) -> Path:
+        """Where the blob `digest` lives (raises ValueError for anything that is not a blob id)."""
         if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
             raise ValueError("not a blob id")
         return self.root / digest[:2] / digest
@@ -29,16 +45,94 @@ class BlobStore:
 
     def _put(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
-        path = self._path(digest)
+        path = self.path(digest)
         if not path.exists():
             _write_atomically(path, data)
         return digest
 
     async def get(self, digest: str) -> bytes:
-        return await asyncio.to_thread(self._path(digest).read_bytes)
+        return await asyncio.to_thread(self.path(digest).read_bytes)
 
     def exists(self, digest: str) -> bool:
-        return self._path(digest).exists()
+        return self.path(digest).exists()
+
+    def writer(self) -> BlobWriter:
+        """A new partial file to stream a blob into (see BlobWriter)."""
+        return BlobWriter(self)
+
+    def clear_partial(self) -> int:
+        """Remove partial files a crash left behind (none is ever referenced); how many."""
+        folder = self.root / PARTIAL_DIR
+        removed = 0
+        if folder.is_dir():
+            for leftover in folder.iterdir():
+                leftover.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+class BlobWriter:
+    """One blob being streamed in. `write()` appends a chunk (a plain write to the page cache,
+    cheap enough for the event loop); `commit()` makes it a blob; `discard()` drops it.
+    Usable as a context manager that discards whatever was not committed."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self._store = store
+        folder = store.root / PARTIAL_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        self._partial = folder / uuid.uuid4().hex
+        self._file = open(self._partial, "wb")  # noqa: SIM115 - closed by commit() or discard()
+        self.size = 0
+        self.head = b""  # the first HEAD_BYTES bytes, for sniffing the type without reading back
+
+    def __enter__(self) -> BlobWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.discard()
+
+    def write(self, chunk: bytes) -> None:
+        if len(self.head) < HEAD_BYTES:
+            self.head += chunk[: HEAD_BYTES - len(self.head)]
+        self._file.write(chunk)
+        self.size += len(chunk)
+
+    async def commit(self, check: Callable[[Path], None] | None = None) -> str:
+        """Close, run `check(path)` (it raises to refuse the bytes), hash, fsync and rename the file
+        to its digest, all in one worker-thread call. Returns the digest. On any error the partial
+        file is removed and the error propagates: BlobRejected when `check` refused the bytes,
+        OSError when the disk failed."""
+        try:
+            return await asyncio.to_thread(self._commit, check)
+        finally:
+            self.discard()
+
+    def _commit(self, check: Callable[[Path], None] | None) -> str:
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        if check is not None:
+            try:
+                check(self._partial)
+            except Exception as exc:
+                raise BlobRejected(f"{type(exc).__name__}: {exc}") from exc
+        digest = hashlib.sha256()
+        with open(self._partial, "rb") as fh:
+            while chunk := fh.read(_READ_CHUNK):
+                digest.update(chunk)
+        blob = digest.hexdigest()
+        final = self._store.path(blob)
+        if final.exists():
+            return blob  # the same bytes are already stored; discard() removes the copy
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self._partial, final)
+        return blob
+
+    def discard(self) -> None:
+        """Drop the partial file (a no-op once committed or discarded)."""
+        if not self._file.closed:
+            self._file.close()
+        self._partial.unlink(missing_ok=True)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -163,16 +163,36 @@ class Downloader:
         """GET `url` within the limits. Returns the body of an `ok_statuses` answer; any other
         answer raises: DownloadTransient for 408/429/5xx, DownloadError (with `status`) otherwise.
         Timeouts and connection failures are DownloadTransient."""
+        chunks: list[bytes] = []
+        url, status, headers = await self.get_into(
+            url, chunks.append, max_bytes=max_bytes, timeout=timeout, ok_statuses=ok_statuses
+        )
+        return Download(url, status, headers, b"".join(chunks))
+
+    async def get_into(
+        self,
+        url: str,
+        sink: Callable[[bytes], object],
+        *,
+        max_bytes: int | None = None,
+        timeout: float | None = None,
+        ok_statuses: Iterable[int] = (200,),
+    ) -> tuple[str, int, Mapping[str, str]]:
+        """Like `get`, but each chunk of the body goes to `sink` as it arrives (the body is never
+        held whole); returns the final URL, the status and the headers. On an error, `sink` may
+        have taken part of the body: the caller discards it."""
         cap = self.max_bytes if max_bytes is None else min(max_bytes, self.max_bytes)
         total = self.timeout if timeout is None else min(timeout, self.timeout)
         ok = frozenset(ok_statuses)
         try:
             async with asyncio.timeout(total):
-                return await self._get(url, cap, ok, total)
+                return await self._get(url, cap, ok, total, sink)
         except TimeoutError:
             raise DownloadTransient(f"no complete answer within {total:g} s") from None
 
-    async def _get(self, url: str, cap: int, ok: frozenset[int], total: float) -> Download:
+    async def _get(
+        self, url: str, cap: int, ok: frozenset[int], total: float, sink: Callable[[bytes], object]
+    ) -> tuple[str, int, Mapping[str, str]]:
         for _hop in range(MAX_REDIRECTS + 1):
             self.allowlist.check(url)
             try:
@@ -191,14 +211,13 @@ class Downloader:
                         raise DownloadError(f"answered {status}", status=status)
                     if resp.content_length is not None and resp.content_length > cap:
                         raise TooLarge(f"body is larger than {cap} bytes", status=status)
-                    chunks: list[bytes] = []
                     size = 0
                     async for chunk in resp.content.iter_chunked(CHUNK):
                         size += len(chunk)
                         if size > cap:
                             raise TooLarge(f"body is larger than {cap} bytes", status=status)
-                        chunks.append(chunk)
-                    return Download(url, status, resp.headers, b"".join(chunks))
+                        sink(chunk)
+                    return url, status, resp.headers
             except aiohttp.InvalidURL:
                 raise HostNotAllowed("malformed URL") from None
             except aiohttp.ClientError as exc:

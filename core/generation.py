@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from core.account import AccountWatch
@@ -59,7 +60,9 @@ class Delivery:
 class JobPresenter(Protocol):
     async def show_queued(self, job: Job, position: int) -> None: ...
     async def show_running(self, job: Job, elapsed: float) -> None: ...
-    async def deliver(self, job: Job, image: bytes, mime: str, balance_after: int) -> Delivery: ...
+    async def deliver(self, job: Job, image: Path, mime: str, balance_after: int) -> Delivery:
+        """Post the stored result (`image` is its file in the blob store: stream it, never load it)."""
+        ...
     async def show_failed(self, job: Job, error: BotError) -> None: ...
 
 
@@ -224,7 +227,6 @@ class GenerationService:
             return
         await result_slot()  # sync mode: the image came with the answer
         balance = await self._capture(job, image)
-        del image  # _deliver reads it back from the blob store
         if balance is not None:
             await self._deliver(await self.jobs.get(job.id))
 
@@ -282,10 +284,10 @@ class GenerationService:
             await asyncio.sleep(self._progress_interval)
 
     async def _capture(self, job: Job, image) -> int | None:
-        blob = await self.blobs.put(image.data)
+        # The Segmind client has already stored the image (durably) in the blob store.
         async with self.db.transaction() as tx:
             moved = await self.jobs.succeed_in(
-                tx, job.id, blob=blob, mime=image.mime, seed=image.seed or job.spec.seed, cost_usd=image.cost_usd
+                tx, job.id, blob=image.blob, mime=image.mime, seed=image.seed or job.spec.seed, cost_usd=image.cost_usd
             )
             if not moved:
                 log.warning("job %d was no longer running when its image arrived", job.id)
@@ -319,10 +321,11 @@ class GenerationService:
     async def _deliver(self, job: Job) -> None:
         if self.presenter is None or job.result_blob is None:
             return
-        image = await self.blobs.get(job.result_blob)
         balance = (await self.ledger.balance(job.guild_id)).balance
         try:
-            delivery = await self.presenter.deliver(job, image, job.result_mime or "image/png", balance)
+            delivery = await self.presenter.deliver(
+                job, self.blobs.path(job.result_blob), job.result_mime or "image/png", balance
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -104,10 +105,33 @@ def fit_under(data: bytes, limit: int) -> tuple[bytes, str]:
             scale *= 0.75
 
 
-def image_dimensions(data: bytes) -> tuple[int, int] | None:
+def image_dimensions(source: bytes | Path) -> tuple[int, int] | None:
     """Width and height from the header only (None if Pillow cannot tell)."""
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
             return img.size
     except Exception:
         return None
+
+
+@dataclass(frozen=True)
+class PreparedUpload:
+    """A stored image made ready for an upload limit: the file itself when it fits (streamed from
+    disk, never loaded), otherwise its re-encoded bytes."""
+
+    mime: str
+    dimensions: tuple[int, int] | None
+    path: Path | None = None
+    data: bytes | None = None
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS.get(self.mime, "png")
+
+
+def prepare_upload(path: Path, mime: str, limit: int) -> PreparedUpload:
+    """Blocking (it reads the file's header, and all of it when it must be re-encoded): run it in a thread."""
+    if path.stat().st_size <= limit:
+        return PreparedUpload(mime, image_dimensions(path), path=path)
+    data, mime = fit_under(path.read_bytes(), limit)
+    return PreparedUpload(mime, image_dimensions(data), data=data)

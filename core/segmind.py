@@ -26,11 +26,13 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 import aiohttp
 
+from core.blobs import BlobRejected, BlobStore, BlobWriter
 from core.downloads import (
     SEGMIND_RESULT_HOSTS,
     Downloader,
@@ -77,14 +79,30 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class StoredResult:
+    """A result image already in the blob store: checked, durable, never held whole in memory."""
+
+    blob: str
+    path: Path
+    size: int
+    mime: str  # from the magic bytes, never from Content-Type
+
+
+@dataclass(frozen=True)
 class GeneratedImage:
-    data: bytes
+    blob: str  # the image, stored (core.blobs) before anyone is charged for it
+    path: Path
+    size: int
     mime: str  # from the magic bytes, never from Content-Type
     request_id: str | None  # v2 request id; on v1 the x-request-id header when Segmind sends one
     seed: int | None
     cost_usd: float | None
     remaining_credits_usd: float | None
     generation_seconds: float | None
+
+    def read_bytes(self) -> bytes:
+        """The whole image (for tests and tools; the pipeline streams the file instead)."""
+        return self.path.read_bytes()
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,7 @@ class SegmindClient:
         session: aiohttp.ClientSession,
         *,
         api_key: str,
+        blobs: BlobStore,
         base_url: str = "https://api.segmind.com",
         upload_url: str = "https://workflows-api.segmind.com/upload-asset",
         mode: Literal["queue", "sync"] = "queue",
@@ -128,6 +147,7 @@ class SegmindClient:
             raise ValueError("max_attempts must be at least 1")
         self._session = session
         self._api_key = api_key
+        self._blobs = blobs
         self._base = base_url.rstrip("/")
         self._upload_url = upload_url
         self._mode = mode
@@ -266,12 +286,14 @@ class SegmindClient:
             ref = extract_output(payload)
             if ref is None:
                 raise ProviderBadOutput(f"v1 answer is not an image ({len(data)} bytes)", status=status)
-            data, mime = await self._fetch_image(ref)
+            stored = await self._fetch_image(ref)
         else:
-            mime = await self._check_image(data)
+            stored = await self._store(data)
         return GeneratedImage(
-            data=data,
-            mime=mime,
+            blob=stored.blob,
+            path=stored.path,
+            size=stored.size,
+            mime=stored.mime,
             request_id=request_id,
             seed=parse_int(header_value(headers, "x-seed-value") or metadata_value(payload, ("seed",))),
             cost_usd=parse_float(header_value(headers, "x-cost")),
@@ -319,7 +341,7 @@ class SegmindClient:
                         before_result = None
                     state, payload, headers, raw = await self._poll(result_url, request_id, "result")
                     if raw is not None:  # the result URL answered with the image itself
-                        return await self._image(raw, request_id, None, headers)
+                        return self._image(await self._store(raw), request_id, None, headers)
                     if state in COMPLETED_STATES or (state is None and extract_output(payload) is not None):
                         return await self._image_from_result(request_id, payload, headers)
                 garbage = 0
@@ -374,27 +396,19 @@ class SegmindClient:
         ref = extract_output(payload)
         if ref is None:
             raise ProviderBadOutput(f"result of {request_id} names no image", status=200)
-        data, mime = await self._fetch_image(ref)
-        return await self._image(data, request_id, payload, headers, mime=mime)
+        return self._image(await self._fetch_image(ref), request_id, payload, headers)
 
-    async def _image(
-        self,
-        data: bytes,
-        request_id: str,
-        payload: Any,
-        headers: Mapping[str, str],
-        *,
-        mime: str | None = None,
-    ) -> GeneratedImage:
-        if mime is None:
-            mime = await self._check_image(data)
+    @staticmethod
+    def _image(stored: StoredResult, request_id: str, payload: Any, headers: Mapping[str, str]) -> GeneratedImage:
         cost = metadata_value(payload, ("cost", "cost_usd", "price"))
         if cost is None:
             cost = header_value(headers, "x-cost")
-        log.info("segmind: request %s done (%s, %d bytes)", request_id, mime, len(data))
+        log.info("segmind: request %s done (%s, %d bytes)", request_id, stored.mime, stored.size)
         return GeneratedImage(
-            data=data,
-            mime=mime,
+            blob=stored.blob,
+            path=stored.path,
+            size=stored.size,
+            mime=stored.mime,
             request_id=request_id,
             seed=parse_int(metadata_value(payload, ("seed", "seed_value"))),
             cost_usd=parse_float(cost),
@@ -406,20 +420,21 @@ class SegmindClient:
             ),
         )
 
-    async def _fetch_image(self, ref: str) -> tuple[bytes, str]:
-        """The result image's bytes and type. A URL is fetched through the downloader and tried
-        again (up to max_attempts) when the answer is transient, missing (403/404/410: storage
-        can lag behind COMPLETED) or not a usable image; the last error is raised."""
+    async def _fetch_image(self, ref: str) -> StoredResult:
+        """The result image, streamed into the blob store and checked. A URL is fetched through the
+        downloader and tried again (up to max_attempts) when the answer is transient, missing
+        (403/404/410: storage can lag behind COMPLETED) or not a usable image; the last error is
+        raised."""
         if not ref.startswith(("http://", "https://")):
-            data = decode_inline(ref, self._max_image_bytes)
-            return data, await self._check_image(data)
+            return await self._store(decode_inline(ref, self._max_image_bytes))
         error: ProviderError | None = None
         for attempt in range(1, self._max_attempts + 1):
             try:
-                download = await self._downloader.get(
-                    ref, max_bytes=self._max_image_bytes, timeout=self._timeouts.download
-                )
-                return download.data, await self._check_image(download.data)
+                with self._blobs.writer() as writer:
+                    await self._downloader.get_into(
+                        ref, writer.write, max_bytes=self._max_image_bytes, timeout=self._timeouts.download
+                    )
+                    return await self._commit(writer)
             except HostNotAllowed as exc:
                 log.error(
                     "segmind: result URL refused (%s); add its host to DOWNLOAD_ALLOWED_HOSTS", exc.message
@@ -446,21 +461,28 @@ class SegmindClient:
         assert error is not None
         raise error
 
-    async def _check_image(self, data: bytes) -> str:
-        if not data:
+    async def _store(self, data: bytes) -> StoredResult:
+        """An image that came inline (base64, or the answer's own body) into the blob store."""
+        with self._blobs.writer() as writer:
+            writer.write(data)
+            return await self._commit(writer)
+
+    async def _commit(self, writer: BlobWriter) -> StoredResult:
+        """Check the streamed bytes are a whole PNG/JPEG/WebP image, then make them a blob."""
+        if not writer.size:
             raise ProviderBadOutput("result image is empty", status=200)
-        mime = sniff_image_type(data)
+        mime = sniff_image_type(writer.head)
         if mime not in OUTPUT_TYPES:
             raise ProviderBadOutput(
-                f"result is not a PNG, JPEG or WebP image ({len(data)} bytes)", status=200
+                f"result is not a PNG, JPEG or WebP image ({writer.size} bytes)", status=200
             )
         try:
-            await asyncio.to_thread(verify_image, data)
-        except Exception as exc:
+            blob = await writer.commit(check=verify_image)
+        except BlobRejected as exc:
             raise ProviderBadOutput(
-                f"result {mime} image is damaged ({type(exc).__name__})", status=200
+                f"result {mime} image is damaged ({type(exc.__cause__).__name__})", status=200
             ) from None
-        return mime
+        return StoredResult(blob=blob, path=self._blobs.path(blob), size=writer.size, mime=mime)
 
     # -- HTTP with the retry policy -----------------------------------------------------------
 

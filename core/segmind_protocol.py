@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -281,12 +282,13 @@ def decode_inline(ref: str, max_bytes: int) -> bytes:
     return data
 
 
-def verify_image(data: bytes) -> None:
+def verify_image(source: bytes | Path) -> None:
+    """Raise unless `source` (bytes, or a file) is a whole, sane image. Blocking: call it in a thread."""
     # The header is read before any pixel is decoded; a result announcing more pixels than any
     # FLUX.2 output has (a decompression bomb) is refused here, before the presenter decodes it.
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
             if img.width <= 0 or img.height <= 0:
                 raise ValueError("no dimensions")
             if img.width * img.height > MAX_INPUT_PIXELS:

@@ -48,7 +48,7 @@ class RecordingPresenter:
         if self.fail_deliveries:
             self.fail_deliveries -= 1
             raise DeliveryFailed("discord is down", permanent=self.permanent)
-        self.delivered.append((job.id, image))
+        self.delivered.append((job.id, image.read_bytes()))
         self.done.set()
         return Delivery(CHANNEL, 1000 + job.id)
 
@@ -74,6 +74,7 @@ async def world(db, tmp_path, segmind):
         client = SegmindClient(
             session,
             api_key="test-key",
+            blobs=BlobStore(tmp_path / "blobs"),
             base_url=segmind.base_url,
             upload_url=segmind.upload_url,
             mode=mode,

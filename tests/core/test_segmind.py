@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 from PIL import Image
 
+from core.blobs import BlobStore
 from core.errors import (
     ProviderAuthError,
     ProviderBadOutput,
@@ -70,10 +71,20 @@ def sleeps() -> RecordingSleep:
 
 
 @pytest.fixture
-def make_client(fake, session, sleeps):
+def blobs(tmp_path) -> BlobStore:
+    return BlobStore(tmp_path / "blobs")
+
+
+def stored_files(blobs: BlobStore) -> list:
+    return sorted(p for p in blobs.root.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def make_client(fake, session, sleeps, blobs):
     def make(**overrides) -> SegmindClient:
         options = dict(
             api_key=API_KEY,
+            blobs=blobs,
             base_url=fake.base_url,
             upload_url=fake.upload_url,
             timeouts=FAST,
@@ -250,8 +261,8 @@ async def test_v2_happy_path(fake, make_client, model, body, mime):
     image = await client.generate(model, body, on_submitted=on_submitted)
 
     assert seen == [image.request_id]
-    assert image.mime == mime == sniff_image_type(image.data)
-    assert Image.open(io.BytesIO(image.data)).size == (32, 24)
+    assert image.mime == mime == sniff_image_type(image.read_bytes())
+    assert Image.open(io.BytesIO(image.read_bytes())).size == (32, 24)
     assert image.cost_usd == fake.prices[model.value]
     assert image.generation_seconds is not None
     assert fake.submits == [body]
@@ -279,7 +290,7 @@ async def test_resume_with_request_id_does_not_submit_again(fake, make_client):
     restarted = make_client()
     image = await restarted.generate(ModelId.PRO, {}, request_id=captured[0])
     assert image.request_id == captured[0]
-    assert sniff_image_type(image.data) == "image/png"
+    assert sniff_image_type(image.read_bytes()) == "image/png"
     assert len(fake.submits) == 1
     assert len(fake.calls("submit")) == 1
     assert fake.billed == 1
@@ -289,7 +300,7 @@ async def test_request_id_is_resumed_through_v2_even_in_sync_mode(fake, make_cli
     queued = make_client()
     first = await queued.generate(ModelId.KLEIN, KLEIN_BODY)
     again = await make_client(mode="sync").generate(ModelId.KLEIN, {}, request_id=first.request_id)
-    assert again.data == first.data
+    assert again.read_bytes() == first.read_bytes()
     assert fake.calls("v1") == []
 
 
@@ -307,8 +318,8 @@ async def test_results_differ_by_seed_and_prompt(fake, make_client):
     a = await client.generate(ModelId.PRO, PRO_BODY)
     b = await client.generate(ModelId.PRO, {**PRO_BODY, "seed": 8})
     c = await client.generate(ModelId.PRO, PRO_BODY)
-    assert a.data != b.data
-    assert a.data == c.data
+    assert a.read_bytes() != b.read_bytes()
+    assert a.read_bytes() == c.read_bytes()
 
 
 async def test_transient_poll_failures_are_retried_without_resubmitting(fake, make_client, sleeps):
@@ -361,7 +372,7 @@ async def test_v1_happy_path_reads_raw_bytes_and_headers(fake, make_client):
 
     image = await client.generate(ModelId.PRO, PRO_BODY, on_submitted=on_submitted)
     assert called == [], "on_submitted is a v2 notion"
-    assert image.mime == "image/png" == sniff_image_type(image.data)
+    assert image.mime == "image/png" == sniff_image_type(image.read_bytes())
     assert image.seed == 7
     assert image.cost_usd == pytest.approx(0.073)
     assert image.remaining_credits_usd == pytest.approx(100.0 - 0.073)
@@ -635,20 +646,23 @@ BAD_IDS = ["html", "empty", "gif", "truncated"]
 
 
 @pytest.mark.parametrize("fault", BAD_DOWNLOADS, ids=BAD_IDS)
-async def test_bad_download_that_persists_is_bad_output(fake, make_client, fault):
+async def test_bad_download_that_persists_is_bad_output(fake, make_client, fault, blobs):
     fake.script("download", *([fault] * 4))
     with pytest.raises(ProviderBadOutput):
         await make_client().generate(ModelId.PRO, PRO_BODY)
     assert len(fake.calls("download")) == 4, "each of max_attempts downloads was tried"
     assert len(fake.submits) == 1
+    assert stored_files(blobs) == [], "refused bytes are neither kept as a blob nor left partial"
 
 
 @pytest.mark.parametrize("fault", BAD_DOWNLOADS, ids=BAD_IDS)
-async def test_one_bad_download_of_a_billed_result_is_fetched_again(fake, make_client, fault):
+async def test_one_bad_download_of_a_billed_result_is_fetched_again(fake, make_client, fault, blobs):
     fake.script("download", fault)
     image = await make_client().generate(ModelId.PRO, PRO_BODY)
     assert image.mime == "image/png"
     assert len(fake.calls("download")) == 2 and len(fake.submits) == 1 and fake.billed == 1
+    assert stored_files(blobs) == [image.path], "only the good image is stored"
+    assert image.path == blobs.path(image.blob) and image.size == len(image.read_bytes())
 
 
 @pytest.mark.parametrize(
@@ -671,7 +685,7 @@ async def test_status_answers_that_stay_garbage_are_unavailable_not_bad_output(f
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-async def test_oversized_download_is_bad_output(fake, make_client, chunked):
+async def test_oversized_download_is_bad_output(fake, make_client, chunked, blobs):
     fake.result_bytes_size = 300_000
     if chunked:
         data, _ = render_image("p", 1, (16, 16), "png", pad_to=300_000)
@@ -679,12 +693,13 @@ async def test_oversized_download_is_bad_output(fake, make_client, chunked):
     with pytest.raises(ProviderBadOutput) as info:
         await make_client(max_image_bytes=100_000).generate(ModelId.PRO, PRO_BODY)
     assert "larger than" in info.value.message
+    assert stored_files(blobs) == []
 
 
 async def test_padded_result_under_the_cap_is_accepted(fake, make_client):
     fake.result_bytes_size = 300_000
     image = await make_client(max_image_bytes=400_000).generate(ModelId.PRO, PRO_BODY)
-    assert len(image.data) == 300_000
+    assert len(image.read_bytes()) == 300_000
 
 
 def _png_announcing(width: int, height: int) -> bytes:
@@ -820,12 +835,13 @@ async def test_api_key_never_leaks_into_errors_or_logs(fake, make_client, caplog
         assert API_KEY not in str(record.args)
 
 
-async def test_api_key_is_not_sent_to_other_hosts(fake, session, sleeps):
+async def test_api_key_is_not_sent_to_other_hosts(fake, session, sleeps, blobs):
     # "localhost" is the API origin here; the fake names its files under 127.0.0.1, another origin.
     port = fake.base_url.rsplit(":", 1)[1]
     client = SegmindClient(
         session,
         api_key=API_KEY,
+        blobs=blobs,
         base_url=f"http://localhost:{port}",
         timeouts=FAST,
         poll_interval=0.01,
