@@ -32,6 +32,7 @@ class BlobRejected(Exception):
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._partial_ready = False
 
     def path(self, digest: str) -> Path:
         """Where the blob `digest` lives (raises ValueError for anything that is not a blob id)."""
@@ -58,7 +59,11 @@ class BlobStore:
 
     def writer(self) -> BlobWriter:
         """A new partial file to stream a blob into (see BlobWriter)."""
-        return BlobWriter(self)
+        folder = self.root / PARTIAL_DIR
+        if not self._partial_ready:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._partial_ready = True
+        return BlobWriter(self, folder / uuid.uuid4().hex)
 
     def clear_partial(self) -> int:
         """Remove partial files a crash left behind (none is ever referenced); how many."""
@@ -76,11 +81,9 @@ class BlobWriter:
     cheap enough for the event loop); `commit()` makes it a blob; `discard()` drops it.
     Usable as a context manager that discards whatever was not committed."""
 
-    def __init__(self, store: BlobStore) -> None:
+    def __init__(self, store: BlobStore, partial: Path) -> None:
         self._store = store
-        folder = store.root / PARTIAL_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        self._partial = folder / uuid.uuid4().hex
+        self._partial = partial
         self._file = open(self._partial, "wb")  # noqa: SIM115 - closed by commit() or discard()
         self.size = 0
         self.head = b""  # the first HEAD_BYTES bytes, for sniffing the type without reading back

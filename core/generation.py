@@ -105,6 +105,11 @@ class GenerationService:
         self._clock = clock
         self._rng = rng or random.Random()
         self._background: set[asyncio.Task[None]] = set()
+        # Progress edits, per job: latest wins, one at a time, and none after the job's outcome.
+        self._progress: dict[int, _ProgressLane] = {}
+        # Jobs that started the moment they were created: Discord's own "thinking…" says all there
+        # is to say, so their first progress edit waits one progress interval.
+        self._quiet_start: set[int] = set()
         # Results in memory at once (download → store → post): bounds the bot's memory when many
         # jobs finish together, whatever the in-flight cap.
         self._result_slots = asyncio.Semaphore(result_concurrency)
@@ -186,7 +191,9 @@ class GenerationService:
             job = await self.jobs.get_in(tx, job_id)
         position = self.scheduler.submit(guild_id, job.id)
         if self.scheduler.position(job.id) is not None:
-            self._spawn(self._present("show_queued", job, position))
+            self._show_progress(job, "show_queued", position)
+        else:
+            self._quiet_start.add(job.id)
         return job
 
     # --- running jobs -------------------------------------------------------------------------
@@ -279,9 +286,42 @@ class GenerationService:
 
     async def _tick(self, job: Job) -> None:
         started = self._clock()
-        while True:
-            await self._present("show_running", job, self._clock() - started)
+        if job.id in self._quiet_start:
+            self._quiet_start.discard(job.id)
             await asyncio.sleep(self._progress_interval)
+        while True:
+            self._show_progress(job, "show_running", self._clock() - started)
+            await asyncio.sleep(self._progress_interval)
+
+    def _show_progress(self, job: Job, method: str, arg) -> None:
+        """Ask for a progress edit. Only the latest one waiting is sent, one at a time per job, so
+        a burst never queues stale edits and a slow Discord never gets more than one per job."""
+        lane = self._progress.get(job.id)
+        if lane is None:
+            lane = self._progress[job.id] = _ProgressLane()
+        lane.pending = (method, arg)
+        if lane.sender is None:
+            lane.sender = self._spawn(self._send_progress(job, lane))
+
+    async def _send_progress(self, job: Job, lane: _ProgressLane) -> None:
+        try:
+            while lane.pending is not None:
+                method, arg = lane.pending
+                lane.pending = None
+                await self._present(method, job, arg)
+        finally:
+            lane.sender = None
+
+    async def _end_progress(self, job_id: int) -> None:
+        """No more progress for this job: drop what waits, let an edit already sent finish (so it
+        cannot land after the result or the failure notice)."""
+        self._quiet_start.discard(job_id)
+        lane = self._progress.pop(job_id, None)
+        if lane is None:
+            return
+        lane.pending = None
+        if lane.sender is not None:
+            await asyncio.shield(lane.sender)
 
     async def _capture(self, job: Job, image) -> int | None:
         # The Segmind client has already stored the image (durably) in the blob store.
@@ -314,11 +354,13 @@ class GenerationService:
         await self._notify_failure(await self.jobs.get(job.id), error)
 
     async def _notify_failure(self, job: Job, error: BotError) -> None:
+        await self._end_progress(job.id)
         await self._emit("refunded", job)
         await self._present("show_failed", job, error)
         await self.jobs.mark_notified(job.id)
 
     async def _deliver(self, job: Job) -> None:
+        await self._end_progress(job.id)
         if self.presenter is None or job.result_blob is None:
             return
         balance = (await self.ledger.balance(job.guild_id)).balance
@@ -367,10 +409,11 @@ class GenerationService:
             except Exception as exc:
                 log.warning("listener failed on %s of job %d: %r", event, job.id, exc)
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+        return task
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -396,6 +439,12 @@ class GenerationService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@dataclass
+class _ProgressLane:
+    pending: tuple[str, object] | None = None
+    sender: asyncio.Task[None] | None = None
 
 
 def _tolerance(spec: GenerationSpec) -> int:

@@ -286,3 +286,78 @@ def test_validation_names_the_option_or_the_body_passes_segmind(options):
     body = request_body(build_request(spec, urls, safety_tolerance=2))
     problem = validate_pro(body) if spec.model is ModelId.PRO else validate_klein(body)
     assert problem is None, f"the bot accepted {options}, Segmind would answer 400: {problem}"
+
+
+# --- progress edits ------------------------------------------------------------------------------
+
+
+class ProgressPresenter(RecordingPresenter):
+    """Records progress and results in the order the service asked for them; a queued edit can be
+    held "on the wire" until `release` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, int]] = []
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def show_queued(self, job, position):
+        self.events.append(("queued", job.id))
+        await self.release.wait()
+        self.events.append(("queued done", job.id))
+
+    async def show_running(self, job, elapsed):
+        self.events.append(("running", job.id))
+
+    async def deliver(self, job, image, mime, balance_after):
+        self.events.append(("result", job.id))
+        return await super().deliver(job, image, mime, balance_after)
+
+
+async def test_a_job_that_starts_at_once_is_not_edited_before_its_result(world):
+    service, _ = world()
+    presenter = service.presenter = ProgressPresenter()
+    service._progress_interval = 30  # the result comes long before the first progress edit is due
+    await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    job = await new_job(service)
+    await settle(service, job.id, JobState.POSTED)
+    assert presenter.events == [("result", job.id)]
+
+
+async def test_a_slow_queued_edit_lands_before_the_result_and_stale_progress_is_dropped(world, segmind):
+    service, _ = world()
+    presenter = service.presenter = ProgressPresenter()
+    presenter.release.clear()  # Discord sits on the "queued" edit
+    await service.ledger.grant(GUILD, 100, user_id=1, reason=None)
+    first = [await new_job(service) for _ in range(2)]  # the guild's two slots
+    queued = await new_job(service)
+    await settle(service, queued.id, JobState.SUCCEEDED)  # generated and paid, not yet shown
+    await asyncio.sleep(0.1)
+    assert ("result", queued.id) not in presenter.events, "the result waits for the edit already sent"
+    presenter.release.set()
+    await settle(service, queued.id, JobState.POSTED)
+    mine = [kind for kind, job_id in presenter.events if job_id == queued.id]
+    assert mine == ["queued", "queued done", "result"], "the running edit it no longer needed was dropped"
+    for job in first:
+        await settle(service, job.id, JobState.POSTED)
+
+
+async def test_progress_edits_waiting_behind_a_slow_one_collapse_to_the_latest(world):
+    service, _ = world()
+    sent: list[object] = []
+    gate = asyncio.Event()
+
+    class Slow(RecordingPresenter):
+        async def show_running(self, job, elapsed):
+            sent.append(elapsed)
+            await gate.wait()
+
+    service.presenter = Slow()
+    await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
+    job = await service.jobs.get((await new_job(service)).id)
+    for elapsed in (1, 2, 3, 4):
+        service._show_progress(job, "show_running", elapsed)
+        await asyncio.sleep(0)
+    gate.set()
+    await settle(service, job.id, JobState.POSTED)
+    assert sent[:2] == [1, 4] and 2 not in sent and 3 not in sent
