@@ -80,7 +80,7 @@ class GenerationService:
         per_guild_limit: int = 2,
         queue_limit_per_guild: int = 50,
         progress_interval: float = 5.0,
-        result_concurrency: int = 6,
+        result_concurrency: int = 16,
         delivery_retry_delays: tuple[float, ...] = (5, 30, 120, 600, 1800),
         follow_delays: tuple[float, ...] = (10, 30, 60, 120, 300, 600),
         clock: Callable[[], float] = time.time,
@@ -110,8 +110,9 @@ class GenerationService:
         # Jobs that started the moment they were created: Discord's own "thinking…" says all there
         # is to say, so their first progress edit waits one progress interval.
         self._quiet_start: set[int] = set()
-        # Results in memory at once (download → store → post): bounds the bot's memory when many
-        # jobs finish together, whatever the in-flight cap.
+        # Results being fetched, stored and posted at once. A result streams through the bot in
+        # 64-256 KiB pieces (download into the blob store, upload from the file), so this bounds
+        # concurrent disk and upload work when many jobs finish together, not memory.
         self._result_slots = asyncio.Semaphore(result_concurrency)
         # The key's rate limiter admits jobs, so round-robin decides who goes next (core/scheduler.py).
         self.scheduler = FairScheduler(

@@ -58,12 +58,16 @@ class Process:
         value = self._status().get("VmHWM")
         return int(value.split()[0]) / 1024 if value else None
 
-    def cpu_seconds(self) -> float:
+    def cpu_times(self) -> tuple[float, float]:
+        """(user, system) CPU seconds of the process, all its threads included."""
         try:
             fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+            return 0.0, 0.0
+        return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu_times())
 
     def log(self, tail: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""

@@ -397,16 +397,19 @@ async def capacity(opts: Options, scale: int) -> dict[str, Any]:
         start = time.monotonic()
         measure_from, measure_to = start + warmup, start + warmup + duration
         cpu_from = cpu_to = None
+        sys_from = 0.0
         fakes_from = own_cpu()
         async with profiled(process, opts, f"capacity-x{scale}"):
             while (now := time.monotonic()) < measure_to:
                 if cpu_from is None and now >= measure_from:
                     cpu_from = process.cpu_seconds()
+                    sys_from = process.cpu_times()[1]
                     fakes_from = own_cpu()
                 while len(sent) - len(results) < outstanding:
                     sent.append(await _send(world, len(sent), f"capacity {len(sent)}"))
                 await asyncio.sleep(0.005)
             cpu_to = process.cpu_seconds()
+            sys_to = process.cpu_times()[1]
             fakes_cpu = own_cpu() - fakes_from
         done_in_window = sum(1 for t in results.values() if measure_from <= t < measure_to)
         late = sum(1 for x in sent if x.id in world.discord.callback_at and world.discord.callback_at[x.id] - x.dispatched_at > 3)
@@ -417,7 +420,11 @@ async def capacity(opts: Options, scale: int) -> dict[str, Any]:
             "measured_s": duration,
             "jobs_per_s": round(done_in_window / duration, 1),
             "bot_cpu_pct": round(100 * (cpu_to - (cpu_from or cpu_to)) / duration, 1),
+            "bot_cpu_ms_per_job": round(1000 * (cpu_to - (cpu_from or cpu_to)) / max(done_in_window, 1), 1),
+            "bot_kernel_share": round((sys_to - sys_from) / max(cpu_to - (cpu_from or cpu_to), 1e-9), 2)
+            if cpu_from is not None else None,
             "fakes_cpu_pct": round(100 * fakes_cpu / duration, 1),
+            "fakes_cpu_ms_per_job": round(1000 * fakes_cpu / max(done_in_window, 1), 1),
             "acks_over_3s": late,
         }
     finally:
