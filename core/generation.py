@@ -80,6 +80,7 @@ class GenerationService:
         per_guild_limit: int = 2,
         queue_limit_per_guild: int = 50,
         progress_interval: float = 5.0,
+        queue_notice_delay: float = 1.0,
         result_concurrency: int = 16,
         delivery_retry_delays: tuple[float, ...] = (5, 30, 120, 600, 1800),
         follow_delays: tuple[float, ...] = (10, 30, 60, 120, 300, 600),
@@ -100,6 +101,7 @@ class GenerationService:
         self.listeners: list[Callable[[str, Job], Awaitable[None]]] = []
         self._queue_limit = queue_limit_per_guild
         self._progress_interval = progress_interval
+        self._queue_notice_delay = queue_notice_delay
         self._delivery_retry_delays = delivery_retry_delays
         self._follow_delays = follow_delays
         self._clock = clock
@@ -107,8 +109,8 @@ class GenerationService:
         self._background: set[asyncio.Task[None]] = set()
         # Progress edits, per job: latest wins, one at a time, and none after the job's outcome.
         self._progress: dict[int, _ProgressLane] = {}
-        # Jobs that started the moment they were created: Discord's own "thinking…" says all there
-        # is to say, so their first progress edit waits one progress interval.
+        # Jobs created here whose message still shows Discord's own "thinking…" (never announced as
+        # queued): it says all there is to say, so their first progress edit waits one interval.
         self._quiet_start: set[int] = set()
         # Results being fetched, stored and posted at once. A result streams through the bot in
         # 64-256 KiB pieces (download into the blob store, upload from the file), so this bounds
@@ -191,11 +193,19 @@ class GenerationService:
             )
             job = await self.jobs.get_in(tx, job_id)
         position = self.scheduler.submit(guild_id, job.id)
+        self._quiet_start.add(job.id)
         if self.scheduler.position(job.id) is not None:
-            self._show_progress(job, "show_queued", position)
-        else:
-            self._quiet_start.add(job.id)
+            self._spawn(self._announce_queue(job, position))
         return job
+
+    async def _announce_queue(self, job: Job, position: int) -> None:
+        """Say "queued" only to a job that is still waiting after `queue_notice_delay`: most jobs
+        start within moments (the scheduler admits them asynchronously), and an edit they would
+        overwrite at once is one more request for nothing."""
+        await asyncio.sleep(self._queue_notice_delay)
+        if self.scheduler.position(job.id) is not None and job.id in self._quiet_start:
+            self._quiet_start.discard(job.id)
+            self._show_progress(job, "show_queued", position)
 
     # --- running jobs -------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from core.jobs import JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import GenerationSpec, ModelId, build_request, request_body
 from core.pricing import PriceList
+from core.ratelimit import SlidingWindowLimiter
 from core.segmind import SegmindClient
 from tests.fakes.segmind_server import FakeSegmind, Fault
 from tests.fakes.segmind_server import _validate_klein as validate_klein
@@ -70,9 +71,10 @@ async def world(db, tmp_path, segmind):
     session = aiohttp.ClientSession()
     services = []
 
-    def build(mode: str = "queue") -> tuple[GenerationService, RecordingPresenter]:
+    def build(mode: str = "queue", limiter=None, **options) -> tuple[GenerationService, RecordingPresenter]:
         client = SegmindClient(
             session,
+            limiter=limiter,
             api_key="test-key",
             blobs=BlobStore(tmp_path / "blobs"),
             base_url=segmind.base_url,
@@ -89,9 +91,12 @@ async def world(db, tmp_path, segmind):
             blobs=BlobStore(tmp_path / "blobs"),
             prices=PriceList.load("data/prices.json"),
             client=client,
-            progress_interval=0.05,
-            delivery_retry_delays=(0.01, 0.01),
-            follow_delays=(0.01, 0.01),
+            **{
+                "progress_interval": 0.05,
+                "delivery_retry_delays": (0.01, 0.01),
+                "follow_delays": (0.01, 0.01),
+                **options,
+            },
         )
         presenter = RecordingPresenter()
         service.presenter = presenter
@@ -314,18 +319,36 @@ class ProgressPresenter(RecordingPresenter):
         return await super().deliver(job, image, mime, balance_after)
 
 
-async def test_a_job_that_starts_at_once_is_not_edited_before_its_result(world):
-    service, _ = world()
+@pytest.mark.parametrize("gated", [False, True], ids=["no-limiter", "rate-limiter"])
+async def test_a_job_that_starts_at_once_is_not_edited_before_its_result(world, gated):
+    # With the key's rate limiter the scheduler admits jobs asynchronously, so every new job is
+    # "queued" for a moment: that moment must not cost a "queued" and a "running" edit.
+    limiter = SlidingWindowLimiter(1000, 60) if gated else None
+    service, _ = world(limiter=limiter, progress_interval=30)  # the result comes long before that
     presenter = service.presenter = ProgressPresenter()
-    service._progress_interval = 30  # the result comes long before the first progress edit is due
     await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
     job = await new_job(service)
     await settle(service, job.id, JobState.POSTED)
     assert presenter.events == [("result", job.id)]
 
 
+async def test_a_job_still_waiting_after_the_notice_delay_is_told_its_place(world, segmind):
+    service, _ = world(queue_notice_delay=0.05, progress_interval=30)
+    presenter = service.presenter = ProgressPresenter()
+    await service.ledger.grant(GUILD, 100, user_id=1, reason=None)
+    segmind.slow("slow", 0.5)
+    busy = [await new_job(service, GenerationSpec(prompt="slow lighthouse")) for _ in range(2)]  # both slots
+    job = await new_job(service)
+    await settle(service, job.id, JobState.POSTED)
+    mine = [kind for kind, job_id in presenter.events if job_id == job.id]
+    assert mine == ["queued", "queued done", "running", "result"], "told its place, then that it runs"
+    for other in busy:
+        await settle(service, other.id, JobState.POSTED)
+        assert [kind for kind, job_id in presenter.events if job_id == other.id] == ["result"]
+
+
 async def test_a_slow_queued_edit_lands_before_the_result_and_stale_progress_is_dropped(world, segmind):
-    service, _ = world()
+    service, _ = world(queue_notice_delay=0)
     presenter = service.presenter = ProgressPresenter()
     presenter.release.clear()  # Discord sits on the "queued" edit
     await service.ledger.grant(GUILD, 100, user_id=1, reason=None)
