@@ -86,6 +86,7 @@ ROWS: list[tuple[str, str, str, str, Any, str]] = [
     ("ack", "1. ack p99 bot / bare", "p99_vs_bare", "x", lambda v, r: v <= 1.2, "ratio"),
     ("overhead", "2. own overhead p50", "own.p50_ms", "ms", lambda v, r: v <= 20, "cost"),
     ("overhead", "2. own overhead p99", "own.p99_ms", "ms", lambda v, r: v <= 100, "cost"),
+    ("overhead", "2. own overhead, one job alone, p50", "solo.own.p50_ms", "ms", None, "cost"),
     ("overhead", "2. poll wait p50 (not counted above)", "poll_wait.p50_ms", "ms", None, "cost"),
     ("overhead", "2. bot CPU per job", "bot_cpu_ms_per_job", "ms", None, "cost"),
     ("rate", "3. most requests in any window", "max_requests_in_any_window", "req",

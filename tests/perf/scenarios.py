@@ -141,9 +141,12 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
 
 async def own_overhead(opts: Options, scale: int) -> dict[str, Any]:
     """Steady state: `in_flight` jobs at all times (a new command whenever a result arrives),
-    started evenly over one model latency so completions are spread as in real traffic."""
+    started evenly over one model latency so completions are spread as in real traffic. Before
+    that, a few jobs one at a time: the floor the chain of requests itself sets, with no other
+    job sharing the bot's core."""
     in_flight = 8 if opts.smoke else 50 * scale
     total_jobs = 2 * in_flight if opts.smoke else 3 * in_flight
+    solo_jobs = 2 if opts.smoke else 10
     world = await make_world(in_flight, 1)
     segmind = PerfSegmind(api_key=KEY, latency=0.3 if opts.smoke else 2.0, image_bytes=(64 * 1024 if opts.smoke else MIB))
     await segmind.start()
@@ -155,8 +158,15 @@ async def own_overhead(opts: Options, scale: int) -> dict[str, Any]:
             SEGMIND_REQUESTS_PER_MINUTE="0",
         )
         await asyncio.sleep(0.5)
-        cpu, fakes_cpu = process.cpu_seconds(), own_cpu()
         results = world.discord.result_at
+        latency = segmind.latency
+        segmind.latency = 0.3  # the solo jobs: only the bot's own part matters, not the wait
+        solo: list = []
+        for i in range(solo_jobs):
+            solo.append(await _send(world, i, f"solo {i}", member=world.members[i % in_flight]))
+            await wait_until(lambda: solo[-1].token in results, 30)
+        segmind.latency = latency
+        cpu, fakes_cpu = process.cpu_seconds(), own_cpu()
         sent: list = []
         async with profiled(process, opts, f"overhead-x{scale}"):
             for i in range(in_flight):  # ramp: one every latency / in_flight seconds
@@ -172,43 +182,49 @@ async def own_overhead(opts: Options, scale: int) -> dict[str, Any]:
                 await asyncio.sleep(0.005)
             await wait_until(lambda: all(x.token in results for x in sent), 60)
         cpu, fakes_cpu = process.cpu_seconds() - cpu, own_cpu() - fakes_cpu
-        rid_of = {prompt: rid for rid, prompt in segmind.prompt_of.items()}
-        own, total, held, poll, before, after = [], [], [], [], [], []
-        for i, x in enumerate(sent):
-            rid = rid_of.get(f"overhead {i}")
-            times = segmind.times.get(rid) if rid else None
-            done = world.discord.result_at.get(x.token)
-            if times is None or done is None or times.completed is None or times.observed is None:
-                continue
-            t_total = done - x.dispatched_at
-            t_held = times.completed - times.submitted
-            t_poll = times.observed - times.completed
-            total.append(t_total)
-            held.append(t_held)
-            poll.append(t_poll)
-            own.append(t_total - t_held - t_poll)
-            before.append(times.submitted - x.dispatched_at)
-            after.append(done - times.observed)
+        steady = _overhead_parts(world, segmind, sent, "overhead")
+        alone = _overhead_parts(world, segmind, solo, "solo")
         await process.stop()
         return {
             "jobs_in_flight": in_flight,
             "jobs": len(sent),
             "model_latency_s": segmind.latency,
             "image_bytes": segmind.image_bytes,
-            "completed": len(own),
-            "own": stats_ms(own),
-            "own_before_submit": stats_ms(before),
-            "own_after_result": stats_ms(after),
-            "poll_wait": stats_ms(poll),
-            "segmind_held": stats_ms(held),
-            "total": stats_ms(total),
+            "completed": len(steady["own"]),
+            **{name: stats_ms(values) for name, values in steady.items()},
+            "solo": {name: stats_ms(values) for name, values in alone.items() if name.startswith("own")},
             "bot_cpu_s": round(cpu, 2),
-            "bot_cpu_ms_per_job": round(cpu * 1000 / max(1, len(own)), 1),
-            "fakes_cpu_ms_per_job": round(fakes_cpu * 1000 / max(1, len(own)), 1),
+            "bot_cpu_ms_per_job": round(cpu * 1000 / max(1, len(steady["own"])), 1),
+            "fakes_cpu_ms_per_job": round(fakes_cpu * 1000 / max(1, len(steady["own"])), 1),
         }
     finally:
         await segmind.close()
         await world.discord.close()
+
+
+def _overhead_parts(world, segmind: PerfSegmind, sent: list, prefix: str) -> dict[str, list[float]]:
+    """Per job: the whole time, Segmind's part (submit → completed), the poll wait (completed → the
+    poll that saw it), and the rest, the bot's own, before the submit and after the result."""
+    rid_of = {prompt: rid for rid, prompt in segmind.prompt_of.items()}
+    parts: dict[str, list[float]] = {
+        "own": [], "own_before_submit": [], "own_after_result": [], "poll_wait": [], "segmind_held": [], "total": [],
+    }
+    for i, x in enumerate(sent):
+        rid = rid_of.get(f"{prefix} {i}")
+        times = segmind.times.get(rid) if rid else None
+        done = world.discord.result_at.get(x.token)
+        if times is None or done is None or times.completed is None or times.observed is None:
+            continue
+        t_total = done - x.dispatched_at
+        t_held = times.completed - times.submitted
+        t_poll = times.observed - times.completed
+        parts["total"].append(t_total)
+        parts["segmind_held"].append(t_held)
+        parts["poll_wait"].append(t_poll)
+        parts["own"].append(t_total - t_held - t_poll)
+        parts["own_before_submit"].append(times.submitted - x.dispatched_at)
+        parts["own_after_result"].append(done - times.observed)
+    return parts
 
 
 # --- 3. rate and fairness (core/ in-process, scaled time) -----------------------------------------
