@@ -21,6 +21,7 @@ from cogs.owner import is_bot_owner
 from core import usage
 from core.credit_rules import Allowance
 from core.errors import InvalidRequest, NotAllowed
+from core.models import ModelId
 from core.services import Services
 
 HISTORY_PAGE = 10
@@ -31,7 +32,6 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
     def __init__(self, bot: commands.Bot, services: Services) -> None:
         self.bot = bot
         self.services = services
-        self._filters: dict[int, HistoryFilter] = {}
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -100,25 +100,19 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         until: app_commands.Range[str, 10, 10] | None = None,
     ) -> None:
         require_manage_guild(interaction)
+        if model is not None and model not in _MODEL_CODES:
+            raise InvalidRequest("model", "must be one of the listed models")
         filters = HistoryFilter(
             member.id if member else None, model, _day(since, "since"), _day(until, "until", end=True)
         )
-        key = self._remember(filters)
-        embed, view = await self.history_page(interaction.guild_id, 0, key)
+        embed, view = await self.history_page(interaction.guild_id, 0, filters)
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
-    def _remember(self, filters: HistoryFilter) -> int:
-        # Filters are kept in memory for the page buttons; after a restart the buttons page unfiltered.
-        key = len(self._filters) + 1
-        self._filters[key] = filters
-        return key
-
     async def history_page(
-        self, guild_id: int, offset: int, key: int = 0
+        self, guild_id: int, offset: int, filters: HistoryFilter
     ) -> tuple[discord.Embed, discord.ui.View]:
-        filters = self._filters.get(key, HistoryFilter())
         rows = await usage.ledger_rows(
             self.services.db,
             guild_id,
@@ -134,8 +128,8 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         last = min(offset + HISTORY_PAGE, total)
         embed.set_footer(text=f"{offset + 1 if total else 0}–{last} of {total}")
         view = discord.ui.View(timeout=None)
-        view.add_item(HistoryButton(max(0, offset - HISTORY_PAGE), key, "◀ Newer", disabled=offset == 0))
-        view.add_item(HistoryButton(offset + HISTORY_PAGE, key, "Older ▶", disabled=last >= total))
+        view.add_item(HistoryButton(max(0, offset - HISTORY_PAGE), filters, "◀ Newer", disabled=offset == 0))
+        view.add_item(HistoryButton(offset + HISTORY_PAGE, filters, "Older ▶", disabled=last >= total))
         return embed, view
 
     @app_commands.command(
@@ -258,10 +252,38 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
 
 @dataclass(frozen=True)
 class HistoryFilter:
+    """What `/credits history` shows. It travels in the page buttons' custom ids (see `encode`), so
+    the buttons page through the same filtered list after a restart, with nothing kept in memory."""
+
     user_id: int | None = None
     model: str | None = None
-    since: float | None = None
+    since: float | None = None  # UTC midnight, as _day makes it
     until: float | None = None
+
+    def encode(self) -> str:
+        """`user:model:since:until`, each part empty when unset; days as days since 1970 (≤ 44 chars)."""
+        return ":".join(
+            (
+                str(self.user_id or ""),
+                _MODEL_CODES.get(self.model or "", ""),
+                "" if self.since is None else str(int(self.since // DAY)),
+                "" if self.until is None else str(int(self.until // DAY)),
+            )
+        )
+
+    @classmethod
+    def decode(cls, match: re.Match[str]) -> HistoryFilter:
+        return cls(
+            user_id=int(match["user"]) if match["user"] else None,
+            model=_MODEL_OF_CODE.get(match["model"]),
+            since=int(match["since"]) * DAY if match["since"] else None,
+            until=int(match["until"]) * DAY if match["until"] else None,
+        )
+
+
+DAY = 86_400
+_MODEL_CODES = {ModelId.PRO.value: "p", ModelId.KLEIN.value: "k"}
+_MODEL_OF_CODE = {code: model for model, code in _MODEL_CODES.items()}
 
 
 def _day(value: str | None, option: str, *, end: bool = False) -> float | None:
@@ -294,24 +316,31 @@ def _entry_line(entry: dict) -> str:
 
 class HistoryButton(
     discord.ui.DynamicItem[discord.ui.Button],
-    template=r"flux:hist:(?P<offset>[0-9]{1,9}):(?P<key>[0-9]{1,9})",
+    template=(
+        r"flux:hist:(?P<offset>[0-9]{1,9}):(?P<user>[0-9]{0,20}):(?P<model>[pk]?)"
+        r":(?P<since>[0-9]{0,6}):(?P<until>[0-9]{0,6})"
+    ),
 ):
-    def __init__(self, offset: int, key: int = 0, label: str = "Page", *, disabled: bool = False) -> None:
+    def __init__(
+        self, offset: int, filters: HistoryFilter, label: str = "Page", *, disabled: bool = False
+    ) -> None:
         super().__init__(
-            discord.ui.Button(label=label, custom_id=f"flux:hist:{offset}:{key}", disabled=disabled)
+            discord.ui.Button(
+                label=label, custom_id=f"flux:hist:{offset}:{filters.encode()}", disabled=disabled
+            )
         )
         self.offset = offset
-        self.key = key
+        self.filters = filters
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /) -> HistoryButton:
-        return cls(int(match["offset"]), int(match["key"]))
+        return cls(int(match["offset"]), HistoryFilter.decode(match))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             require_manage_guild(interaction)
             cog: CreditsCog = interaction.client.get_cog("CreditsCog")
-            embed, view = await cog.history_page(interaction.guild_id, self.offset, self.key)
+            embed, view = await cog.history_page(interaction.guild_id, self.offset, self.filters)
             await interaction.response.edit_message(embed=embed, view=view)
         except Exception as error:
             await report_error(interaction, error)

@@ -369,3 +369,25 @@ async def test_history_pages_with_buttons(world):
         lambda: (m := world.discord.message(page["id"])) and m["embeds"][0]["footer"]["text"] == "11–12 of 12" and m
     )
     assert updated["embeds"][0]["description"].count("grant") == 2
+
+
+async def test_filtered_history_pages_the_same_list_after_a_restart(world):
+    # The filters travel in the buttons' custom ids: a restart (nothing in memory) must not widen the list.
+    await world.start_bot()
+    for _ in range(12):
+        await world.grant(1)
+    await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a tree"}))
+    owner = world.discord.owner_id
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"member": owner}, subcommand="history")
+    page = await world.discord.wait_for(
+        lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
+    )
+    assert page["embeds"][0]["footer"]["text"] == "1–10 of 12", "only the owner's 12 grants, not ALICE's job"
+    await world.restart_bot()
+    older = await world.discord.click(GUILD, GENERAL, MOD, page, buttons(page)["Older ▶"])
+    await world.discord.wait_for(lambda: world.discord.callbacks(older))
+    updated = await world.discord.wait_for(
+        lambda: (m := world.discord.message(page["id"])) and m["embeds"][0]["footer"]["text"] != "1–10 of 12" and m
+    )
+    assert updated["embeds"][0]["footer"]["text"] == "11–12 of 12"
+    assert "capture" not in updated["embeds"][0]["description"]
