@@ -13,7 +13,8 @@ import discord
 from discord import app_commands
 
 from cogs import messages
-from core.errors import BotError
+from cogs.checks import options_are_well_typed
+from core.errors import BotError, InvalidRequest
 
 log = logging.getLogger(__name__)
 
@@ -57,4 +58,12 @@ def install(tree: app_commands.CommandTree) -> None:
     async def on_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_error(interaction, error)
 
+    async def interaction_check(interaction: discord.Interaction) -> bool:
+        try:
+            return await options_are_well_typed(interaction)
+        except InvalidRequest as error:
+            await report_error(interaction, error)
+            return False
+
     tree.on_error = on_error
+    tree.interaction_check = interaction_check

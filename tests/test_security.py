@@ -304,3 +304,37 @@ async def test_every_moderator_action_is_refused_to_a_member_without_permission(
                 problems.append(f"/{name}: changed the database for a member without permission")
     assert len(checked) >= 10, f"too few privileged commands found: {checked}"
     assert problems == [], "\n".join(problems)
+
+
+# --- option types (pure: cogs/checks.py) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "wrong"),
+    [
+        ([{"name": "prompt", "type": 3, "value": "a cat"}, {"name": "seed", "type": 4, "value": 7}], []),
+        ([{"name": "cfg", "type": 10, "value": 3}, {"name": "cfg2", "type": 10, "value": 3.5}], []),
+        ([{"name": "seed", "type": 4, "value": "7"}], ["seed"]),
+        ([{"name": "seed", "type": 4, "value": False}], ["seed"]),
+        ([{"name": "cfg", "type": 10, "value": "3"}], ["cfg"]),
+        ([{"name": "go_fast", "type": 5, "value": 1}], ["go_fast"]),
+        ([{"name": "image", "type": 11, "value": "123"}, {"name": "who", "type": 6, "value": "12a"}], ["who"]),
+        ([{"name": "prompt", "type": 3}], ["prompt"]),  # no value at all
+        ([{"name": "x", "type": 99, "value": "?"}], ["x"]),  # a type Discord does not have
+        (
+            [{"name": "grant", "type": 1, "options": [{"name": "amount", "type": 4, "value": "10"}]}],
+            ["amount"],
+        ),
+        (
+            [{"name": "g", "type": 2, "options": [{"name": "s", "type": 1, "options": [
+                {"name": "ok", "type": 3, "value": "x"}, {"name": "bad", "type": 5, "value": "no"}]}]}],
+            ["bad"],
+        ),
+        ([{"name": "prompt", "type": 3, "value": 12, "focused": True}], []),  # autocomplete typing
+        (["not an option"], ["?"]),
+    ],
+)
+def test_option_values_must_have_their_types_json_type(options, wrong):
+    from cogs.checks import option_type_errors
+
+    assert option_type_errors(options) == wrong
