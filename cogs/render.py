@@ -10,6 +10,7 @@ import discord
 
 from cogs.buttons import ResultButton
 from cogs.messages import clip, plain
+from cogs.uploads import StoredImageFile
 from core.images import PreparedUpload, prepare_upload
 from core.jobs import Job
 from core.models import ModelId
@@ -42,7 +43,7 @@ async def render_result(
 
 def _attachment(prepared: PreparedUpload, filename: str) -> discord.File:
     if prepared.path is not None:
-        return discord.File(prepared.path, filename=filename)
+        return discord.File(StoredImageFile(prepared.path), filename=filename)
     return discord.File(io.BytesIO(prepared.data or b""), filename=filename)
 
 

@@ -1,0 +1,73 @@
+"""Uploading a stored result from its file (cogs/uploads.py), through aiohttp's multipart, for real."""
+
+from __future__ import annotations
+
+import os
+
+import aiohttp
+import discord
+import pytest
+from aiohttp import web
+
+from cogs.uploads import CHUNK, StoredImageFile
+
+
+@pytest.fixture
+async def receiver():
+    """A server that records each multipart upload's file bytes and framing headers."""
+    got: list[tuple[bytes, str | None, str | None]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        reader = await request.multipart()
+        data = b""
+        while (part := await reader.next()) is not None:
+            if part.name == "files[0]":
+                while chunk := await part.read_chunk(CHUNK):
+                    data += chunk
+        got.append((data, request.headers.get("Content-Length"), request.headers.get("Transfer-Encoding")))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/upload", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}/upload", got
+    await runner.cleanup()
+
+
+async def _send(url: str, file: discord.File) -> None:
+    # What discord.py does for an attachment: the File's fp as a multipart field.
+    form = aiohttp.FormData(quote_fields=False)
+    form.add_field("payload_json", "{}")
+    form.add_field("files[0]", file.fp, filename=file.filename, content_type="application/octet-stream")
+    async with aiohttp.ClientSession() as session, session.post(url, data=form) as resp:
+        assert resp.status == 200
+
+
+async def test_the_file_arrives_whole_with_a_length_and_again_on_a_retry(tmp_path, receiver):
+    url, got = receiver
+    image = tmp_path / "result.png"
+    content = os.urandom(3 * CHUNK + 123)  # several pieces and a short last one
+    image.write_bytes(content)
+    file = discord.File(StoredImageFile(image), filename="flux-1.png")
+    await _send(url, file)
+    file.reset(seek=True)  # discord.py does this before sending again after a 5xx
+    await _send(url, file)
+    assert [data for data, _, _ in got] == [content, content]
+    assert all(length is not None and chunked is None for _, length, chunked in got), "sized, not chunked"
+
+
+def test_no_descriptor_stays_open_between_reads(tmp_path):
+    image = tmp_path / "result.png"
+    image.write_bytes(b"0123456789")
+    before = len(os.listdir("/proc/self/fd"))
+    files = [StoredImageFile(image) for _ in range(50)]
+    assert [f.read(4) for f in files[:2]] == [b"0123", b"0123"]
+    assert len(os.listdir("/proc/self/fd")) == before, "discord.py never closes it: it must hold no fd"
+    f = files[0]
+    assert f.read() == b"456789" and f.read(3) == b""
+    f.seek(-3, os.SEEK_END)
+    assert f.read() == b"789" and f.tell() == 10
