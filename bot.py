@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+import time
 
 import aiohttp
 import discord
@@ -41,6 +42,7 @@ from core.moderation import ModerationStore
 from core.pricing import PriceList
 from core.prompt_filter import SafetyLists
 from core.ratelimit import SlidingWindowLimiter
+from core.retention import sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
 
@@ -109,6 +111,23 @@ class ImageBot(commands.Bot):
         await self.sync_commands_if_changed()
         await self.services.generation.resume()
         self._account_task = asyncio.create_task(self._watch_account(), name="segmind-account")
+        self._retention_task = asyncio.create_task(self._sweep_stored_images(), name="blob-retention")
+
+    async def _sweep_stored_images(self) -> None:
+        """Remove stored images past RESULT_RETENTION_DAYS that nothing needs, now and once a day."""
+        services = self.services
+        keep_days = services.settings.result_retention_days
+        if keep_days <= 0:
+            return
+        while True:
+            try:
+                await sweep_blobs(
+                    blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
+                    keep_days=keep_days, now=time.time(),
+                )
+            except Exception:  # a failed sweep must not stop the bot; the next one tries again
+                log.exception("removing old stored images failed")
+            await asyncio.sleep(86_400)
 
     async def _watch_account(self) -> None:
         """Read the Segmind account balance now and then (it also arrives with v1 answers)."""
@@ -137,9 +156,10 @@ class ImageBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        task = getattr(self, "_account_task", None)
-        if task is not None:
-            task.cancel()
+        for name in ("_account_task", "_retention_task"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
         await self.services.generation.close()
         await super().close()
 

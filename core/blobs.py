@@ -47,7 +47,7 @@ class BlobStore:
     def _put(self, data: bytes) -> str:
         digest = hashlib.sha256(data).hexdigest()
         path = self.path(digest)
-        if not path.exists():
+        if not _touch(path):
             _write_atomically(path, data)
         return digest
 
@@ -64,6 +64,24 @@ class BlobStore:
             folder.mkdir(parents=True, exist_ok=True)
             self._partial_ready = True
         return BlobWriter(self, folder / uuid.uuid4().hex)
+
+    def sweep(self, keep: set[str], older_than: float) -> tuple[int, int]:
+        """Delete every blob not in `keep` last written before `older_than` (a Unix time); returns
+        (files removed, bytes freed). Blocking: run it in a thread. A blob stored again refreshes
+        its time (see `_touch`), so one an edit is about to use is never old."""
+        removed = freed = 0
+        for folder in self.root.iterdir() if self.root.is_dir() else ():
+            if folder.name == PARTIAL_DIR or not folder.is_dir():
+                continue
+            for entry in os.scandir(folder):
+                if len(entry.name) != 64 or entry.name in keep:
+                    continue
+                info = entry.stat()
+                if info.st_mtime < older_than:
+                    os.unlink(entry.path)
+                    removed += 1
+                    freed += info.st_size
+        return removed, freed
 
     def clear_partial(self) -> int:
         """Remove partial files a crash left behind (none is ever referenced); how many."""
@@ -125,7 +143,7 @@ class BlobWriter:
                 digest.update(chunk)
         blob = digest.hexdigest()
         final = self._store.path(blob)
-        if final.exists():
+        if _touch(final):
             return blob  # the same bytes are already stored; discard() removes the copy
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self._partial, final)
@@ -136,6 +154,15 @@ class BlobWriter:
         if not self._file.closed:
             self._file.close()
         self._partial.unlink(missing_ok=True)
+
+
+def _touch(path: Path) -> bool:
+    """Refresh an existing blob's time (it is in use again); False when there is no such blob."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     download_timeout: float = Field(default=60.0, gt=0)
     max_result_image_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     progress_interval: float = Field(default=5.0, gt=0)
+    # Stored images older than this are removed once a day unless still needed (core/retention.py);
+    # 0 keeps every image forever.
+    result_retention_days: float = Field(default=90.0, ge=0)
     # Discord invalidates interaction tokens after 15 minutes; stop using one a little earlier.
     interaction_token_seconds: float = Field(default=14 * 60, gt=0)
     sync_commands: Literal["auto", "always", "never"] = "auto"

@@ -12,6 +12,8 @@ is written in the same transaction as the ledger change (see core/generation.py)
 from __future__ import annotations
 
 import enum
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.db import Database, Transaction
@@ -279,6 +281,23 @@ class JobStore:
             "SELECT guild_id, SUM(cost_usd) AS usd FROM jobs WHERE cost_usd IS NOT NULL GROUP BY guild_id"
         )
         return {r["guild_id"]: float(r["usd"] or 0.0) for r in rows}
+
+    async def blobs_in_use(self, *, since: float, job_ids: Iterable[int] = ()) -> set[str]:
+        """Blobs jobs may still need: the results and references of every job created since
+        `since`, of every job whose image has not reached its requester (queued … succeeded,
+        undeliverable), and of `job_ids` (results a moderator may still restore)."""
+        params = (since, json.dumps(sorted(set(job_ids))))
+        results = await self._db.fetchall(
+            "SELECT result_blob FROM jobs WHERE result_blob IS NOT NULL AND (created_at >= ?"
+            " OR state NOT IN ('posted', 'refunded') OR id IN (SELECT value FROM json_each(?)))",
+            params,
+        )
+        references = await self._db.fetchall(
+            "SELECT r.value FROM jobs, json_each(jobs.spec, '$.references') AS r WHERE jobs.created_at >= ?"
+            " OR jobs.state NOT IN ('posted', 'refunded') OR jobs.id IN (SELECT value FROM json_each(?))",
+            params,
+        )
+        return {r["result_blob"] for r in results} | {r["value"] for r in references if isinstance(r["value"], str)}
 
     async def in_flight_by_model(self) -> dict[ModelId, int]:
         """Accepted jobs Segmind has not answered yet, per model (what the account still owes)."""

@@ -391,3 +391,19 @@ async def test_filtered_history_pages_the_same_list_after_a_restart(world):
     )
     assert updated["embeds"][0]["footer"]["text"] == "11–12 of 12"
     assert "capture" not in updated["embeds"][0]["description"]
+
+
+async def test_stored_images_past_the_retention_period_are_removed_at_start(world):
+    await world.start_bot()
+    await world.grant(10)
+    await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a tree"}))
+    job = await world.discord.wait_for(lambda: (jobs := world.jobs()) and jobs[0]["state"] == "posted" and jobs[0])
+    stored = world.db_path.parent / "blobs" / job["result_blob"][:2] / job["result_blob"]
+    assert stored.exists()
+    await asyncio.sleep(1.2)
+    await world.bot.stop()
+    world.env["RESULT_RETENTION_DAYS"] = "0.00001"  # under a second: the posted image is now old
+    await world.start_bot()
+    await world.discord.wait_for(lambda: not stored.exists(), timeout=10)
+    assert "removed 1 stored image" in world.log()
+    assert world.balance() == (8, 0), "removing a posted image's local copy moves no credits"
