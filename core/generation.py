@@ -338,7 +338,13 @@ class GenerationService:
         # The Segmind client has already stored the image (durably) in the blob store.
         async with self.db.transaction() as tx:
             moved = await self.jobs.succeed_in(
-                tx, job.id, blob=image.blob, mime=image.mime, seed=image.seed or job.spec.seed, cost_usd=image.cost_usd
+                tx,
+                job.id,
+                blob=image.blob,
+                mime=image.mime,
+                seed=image.seed or job.spec.seed,
+                cost_usd=image.cost_usd,
+                request_id=image.request_id,
             )
             if not moved:
                 log.warning("job %d was no longer running when its image arrived", job.id)

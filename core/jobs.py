@@ -225,12 +225,23 @@ class JobStore:
             )
 
     async def succeed_in(
-        self, tx: Transaction, job_id: int, *, blob: str, mime: str, seed: int | None, cost_usd: float | None
+        self,
+        tx: Transaction,
+        job_id: int,
+        *,
+        blob: str,
+        mime: str,
+        seed: int | None,
+        cost_usd: float | None,
+        request_id: str | None = None,
     ) -> bool:
+        """The image is stored: the job succeeded. `request_id` is Segmind's id when the job has none
+        yet (a v1 call names its request only in the answer)."""
         cursor = await tx.execute(
             "UPDATE jobs SET state = 'succeeded', result_blob = ?, result_mime = ?, result_seed = ?, cost_usd = ?,"
-            " finished_at = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'submitting', 'submitted')",
-            (blob, mime, seed, cost_usd, tx.now, tx.now, job_id),
+            " request_id = COALESCE(request_id, ?), finished_at = ?, updated_at = ?"
+            " WHERE id = ? AND state IN ('queued', 'submitting', 'submitted')",
+            (blob, mime, seed, cost_usd, request_id, tx.now, tx.now, job_id),
         )
         return cursor.rowcount == 1
 

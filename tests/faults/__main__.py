@@ -1,6 +1,7 @@
 """The full fault suite from the command line:
 
     .venv/bin/python -m tests.faults                 (= --jobs 1100 --kills 20)
+    .venv/bin/python -m tests.faults --mode sync     (Segmind's v1 calls instead of the v2 queue)
 
 `--jobs` is the number of /imagine and /edit requests sent; a few never become jobs by design (the
 interaction could not be acknowledged, or the bot was killed before it wrote the job), so 1,100
@@ -18,6 +19,7 @@ import os
 import sys
 import time
 
+from tests.faults.catalog import SYNC_KILL_POINTS
 from tests.faults.harness import RunConfig, default_tmp, run_suite
 
 
@@ -29,6 +31,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--guilds", type=int, default=12)
     parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--fault-share", type=float, default=0.42)
+    parser.add_argument("--mode", choices=("queue", "sync"), default="queue", help="SEGMIND_MODE of the bot")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     tmp = default_tmp()
@@ -39,8 +42,13 @@ def main(argv: list[str]) -> int:
         guilds=args.guilds,
         concurrency=args.concurrency,
         fault_share=args.fault_share,
+        mode=args.mode,
+        **({"kill_points": SYNC_KILL_POINTS} if args.mode == "sync" else {}),
     )
-    print(f"fault run: {args.jobs} requests, {args.kills} kills, seed {args.seed}, {os.cpu_count()} CPUs; logs in {tmp}")
+    print(
+        f"fault run ({args.mode} mode): {args.jobs} requests, {args.kills} kills, seed {args.seed},"
+        f" {os.cpu_count()} CPUs; logs in {tmp}"
+    )
     started = time.monotonic()
     result = asyncio.run(run_suite(config, tmp))
     print(result.summary())

@@ -141,6 +141,18 @@ CATALOG: list[FaultKind] = [
 BY_NAME = {kind.name: kind for kind in CATALOG}
 # Where a victim job is when the bot is SIGKILLed; "random": at a random moment, wherever it is.
 KILL_POINTS = ("queued", "submitting", "submitted", "succeeded", "posting", "posting_channel", "random")
+# Sync (v1) mode: one billed call brings the image, so a job goes submitting → succeeded directly.
+SYNC_KILL_POINTS = ("queued", "submitting", "succeeded", "posting_channel", "random")
+# In sync mode the billed call is v1's: a fault planned for the v2 submit is put on it instead.
+SYNC_ENDPOINTS = {"submit": "v1", "fail_job": "fail_job"}
+
+
+def applies_to(kind: FaultKind, mode: str) -> bool:
+    """Whether `kind` can happen in this Segmind mode: v2's polls, result and download do not
+    exist in sync mode (the v1 answer is the image)."""
+    if mode == "queue" or kind.segmind is None:
+        return True
+    return all(endpoint in SYNC_ENDPOINTS for endpoint, _ in kind.segmind(random.Random(0)))
 
 
 @dataclass
@@ -181,10 +193,11 @@ def make_plans(
     users: list[int],
     fault_share: float = 0.42,
     kill_points: tuple[str, ...] = KILL_POINTS,
+    mode: str = "queue",
 ) -> list[Plan]:
     """`jobs` plans: about `fault_share` of them with one fault (weighted), `kills` kill victims."""
     plans: list[Plan] = []
-    kinds = list(CATALOG)
+    kinds = [kind for kind in CATALOG if applies_to(kind, mode)]
     weights = [k.weight for k in kinds]
     # Victims spread evenly, each with a kill point (cycling through them) and no other fault.
     step = max(1, jobs // kills) if kills else 0

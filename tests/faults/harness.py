@@ -39,7 +39,7 @@ from tests.fakes.discord_server import FakeDiscord, RecordedRequest
 from tests.fakes.openapi_check import default_spec_path
 from tests.fakes.segmind_server import FakeSegmind, Fault
 from tests.faults import invariants
-from tests.faults.catalog import KILL_POINTS, Plan, make_plans
+from tests.faults.catalog import KILL_POINTS, SYNC_ENDPOINTS, Plan, make_plans
 
 log = logging.getLogger("faults")
 
@@ -65,6 +65,16 @@ class RunConfig:
     gateway_events: int | None = None  # default: one per ~80 jobs
     kill_points: tuple[str, ...] = KILL_POINTS  # cycled through by the kill victims
     bot_env: dict[str, str] = field(default_factory=dict)
+    mode: str = "queue"  # SEGMIND_MODE: "queue" (v2) or "sync" (v1)
+
+    @property
+    def running_state(self) -> str:
+        """The state of a job Segmind is working on."""
+        return "submitted" if self.mode == "queue" else "submitting"
+
+    def endpoint(self, endpoint: str) -> str:
+        """Where a fault planned for `endpoint` goes in this mode."""
+        return endpoint if self.mode == "queue" else SYNC_ENDPOINTS[endpoint]
 
 
 @dataclass
@@ -79,6 +89,7 @@ class RunResult:
     secrets_leaked: list[str]
     discord_problems: list[str]
     log_dir: Path
+    segmind_endpoints: dict[str, int] = field(default_factory=dict)  # requests per endpoint of the fake
 
     @property
     def faulted(self) -> list[Plan]:
@@ -218,6 +229,7 @@ class FaultRun:
                 "SEGMIND_POLL_INTERVAL": "0.05",
                 "SEGMIND_BACKOFF_BASE": "0.05",
                 "LOG_LEVEL": "INFO",
+                "SEGMIND_MODE": self.cfg.mode,
                 **self.cfg.bot_env,
             }
         )
@@ -342,7 +354,7 @@ class FaultRun:
             if endpoint == "fail_job":
                 self.segmind.fail_job("moderated", prompt=plan.marker)
             else:
-                self.segmind.script(endpoint, *faults, prompt=plan.marker)
+                self.segmind.script(self.cfg.endpoint(endpoint), *faults, prompt=plan.marker)
 
     def _result_of(self, plan: Plan):
         marker = plan.marker
@@ -389,7 +401,8 @@ class FaultRun:
                                                         "global": False}, when=result)
         elif action in ("delete_channel", "nowhere"):
             await self._callback_done(plan)
-            await self._until(lambda: (self.rows.get(plan.marker) or {}).get("state") == "submitted", timeout=10)
+            running = self.cfg.running_state
+            await self._until(lambda: (self.rows.get(plan.marker) or {}).get("state") == running, timeout=10)
             d.delete_channel(plan.channel_id)
         elif action == "deny_permission":
             if await self._callback_done(plan):
@@ -486,11 +499,12 @@ class FaultRun:
                 blockers.append(blocker)
                 self.in_flight.add(blocker.n)
                 await self._dispatch(blocker)
+            running = self.cfg.running_state
             await self._until(
-                lambda: all((self.rows.get(b.marker) or {}).get("state") == "submitted" for b in blockers), 15
+                lambda: all((self.rows.get(b.marker) or {}).get("state") == running for b in blockers), 15
             )
         elif point == "submitting":
-            self.segmind.script("submit", Fault(delay=3.0, passthrough=True), prompt=marker)
+            self.segmind.script(self.cfg.endpoint("submit"), Fault(delay=3.0, passthrough=True), prompt=marker)
         elif point == "submitted":
             self.segmind.slow(marker, 4.0)
         elif point == "succeeded":
@@ -513,7 +527,9 @@ class FaultRun:
         wanted = {
             "queued": lambda: self._state(plan) == "queued",
             "submitting": lambda: self._state(plan) == "submitting"
-            and any(marker in json.dumps(r.body) for r in self.segmind.calls("submit") if r.status is None),
+            and any(
+                marker in json.dumps(r.body) for r in self.segmind.calls(self.cfg.endpoint("submit")) if r.status is None
+            ),
             "submitted": lambda: self._state(plan) == "submitted",
             "succeeded": lambda: self._state(plan) == "succeeded",
             "posting": lambda: self._posted_somewhere(plan) and self._state(plan) == "succeeded",
@@ -548,6 +564,7 @@ class FaultRun:
             users=self.users,
             fault_share=self.cfg.fault_share,
             kill_points=self.cfg.kill_points,
+            mode=self.cfg.mode,
         )
         self._plans_by_n = {p.n: p for p in plans}
         events = self.cfg.gateway_events if self.cfg.gateway_events is not None else max(1, self.cfg.jobs // 80)
@@ -607,6 +624,7 @@ class FaultRun:
             secrets_leaked=self._leaked_secrets(),
             discord_problems=self._discord_problems(),
             log_dir=self.tmp,
+            segmind_endpoints=dict(Counter(r.endpoint for r in self.segmind.requests)),
         )
 
     async def _still_answering(self) -> bool:
@@ -656,7 +674,9 @@ class FaultRun:
         ledger = [dict(r) for r in self._query("SELECT * FROM ledger_entries ORDER BY id")]
         credits = [dict(r) for r in self._query("SELECT * FROM guild_credits")]
         bills = [{"request_id": b.request_id, "prompt": b.prompt} for b in self.segmind.bills]
-        accepted = Counter(invariants.marker_of(str(body.get("prompt"))) for body in self.segmind.submits)
+        accepted = Counter(
+            invariants.marker_of(str(body.get("prompt"))) for body in [*self.segmind.submits, *self.segmind.v1_calls]
+        )
         accepted.pop(None, None)
         expired = {rid for rid in self.segmind.jobs if self.segmind.is_expired(rid)}
         images = {}

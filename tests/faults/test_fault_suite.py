@@ -32,3 +32,30 @@ async def test_short_fault_run_keeps_every_invariant(tmp_path):
     assert not result.secrets_leaked, summary
     assert not result.discord_problems, summary
     assert result.report.ok, summary
+
+
+# Sync (v1) mode: one billed call brings the image. The faults that exist there (the v2 submit's
+# faults on the v1 call, moderation, every Discord fault) and kills while the call is on the wire.
+SHORT_SYNC = RunConfig(
+    jobs=80,
+    kills=3,
+    seed=11,
+    guilds=5,
+    concurrency=12,
+    kill_points=("queued", "submitting", "succeeded"),
+    mode="sync",
+)
+
+
+async def test_short_fault_run_in_sync_mode_keeps_every_invariant(tmp_path):
+    result = await asyncio.wait_for(run_suite(SHORT_SYNC, tmp_path), timeout=300)  # a safety net
+    summary = result.summary()
+    print(summary)
+    assert len(result.kills) == SHORT_SYNC.kills, summary
+    assert result.report.counts.get("billed_and_captured", 0) > 0, "nothing went through v1\n" + summary
+    v2 = {"submit", "status", "result", "download"} & set(result.segmind_endpoints)
+    assert not v2, f"v2 requests in sync mode: {v2}\n" + summary
+    assert result.answered_at_end, "the bot stopped answering commands\n" + summary
+    assert not result.secrets_leaked, summary
+    assert not result.discord_problems, summary
+    assert result.report.ok, summary
