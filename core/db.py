@@ -297,6 +297,14 @@ class Database:
         async with self._lock:
             return _fetchall(self._conn, sql, params)
 
+    async def fetchall_in_thread(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """A read that scans much (housekeeping over months of rows): on its own read-only connection
+        in a worker thread, so the event loop keeps answering Discord meanwhile. It sees the last
+        committed state, like `fetchall`."""
+        if self._reader is None:  # ":memory:" has no second connection to read through
+            return await self.fetchall(sql, params)
+        return await asyncio.to_thread(_fetchall_once, self.path, sql, tuple(params))
+
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         if self._reader is not None:
             return _fetchone(self._reader, sql, params)
@@ -327,6 +335,16 @@ class Database:
             await asyncio.to_thread(_checkpoint, self.path)
         except sqlite3.Error as exc:
             log.warning("WAL checkpoint failed (will retry after more commits): %r", exc)
+
+
+def _fetchall_once(path: Path, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
+    conn = _connect(path)
+    try:
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        return _fetchall(conn, sql, params)
+    finally:
+        conn.close()
 
 
 def _checkpoint(path: Path) -> None:

@@ -298,12 +298,12 @@ class JobStore:
         `since`, of every job whose image has not reached its requester (queued … succeeded,
         undeliverable), and of `job_ids` (results a moderator may still restore)."""
         params = (since, json.dumps(sorted(set(job_ids))))
-        results = await self._db.fetchall(
+        results = await self._db.fetchall_in_thread(
             "SELECT result_blob FROM jobs WHERE result_blob IS NOT NULL AND (created_at >= ?"
             " OR state NOT IN ('posted', 'refunded') OR id IN (SELECT value FROM json_each(?)))",
             params,
         )
-        references = await self._db.fetchall(
+        references = await self._db.fetchall_in_thread(
             "SELECT r.value FROM jobs, json_each(jobs.spec, '$.references') AS r WHERE jobs.created_at >= ?"
             " OR jobs.state NOT IN ('posted', 'refunded') OR jobs.id IN (SELECT value FROM json_each(?))",
             params,

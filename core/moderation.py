@@ -130,11 +130,11 @@ class ModerationStore:
     async def blobs_in_use(self) -> tuple[set[str], set[int]]:
         """What moderation may still need: the reference blobs of pending review requests, and the
         ids of jobs whose result is held or hidden (a moderator may release or restore it)."""
-        references = await self._db.fetchall(
+        references = await self._db.fetchall_in_thread(
             "SELECT value FROM review_requests, json_each(review_requests.spec, '$.references')"
             " WHERE status = 'pending'"
         )
-        held = await self._db.fetchall("SELECT job_id FROM result_reviews WHERE status IN ('held', 'hidden')")
+        held = await self._db.fetchall_in_thread("SELECT job_id FROM result_reviews WHERE status IN ('held', 'hidden')")
         return {r["value"] for r in references if isinstance(r["value"], str)}, {r["job_id"] for r in held}
 
     async def create_request(
