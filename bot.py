@@ -42,7 +42,7 @@ from core.moderation import ModerationStore
 from core.pricing import PriceList
 from core.prompt_filter import SafetyLists
 from core.ratelimit import SlidingWindowLimiter
-from core.retention import sweep_blobs
+from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
 
@@ -127,7 +127,7 @@ class ImageBot(commands.Bot):
                 )
             except Exception:  # a failed sweep must not stop the bot; the next one tries again
                 log.exception("removing old stored images failed")
-            await asyncio.sleep(86_400)
+            await asyncio.sleep(DAY)
 
     async def _watch_account(self) -> None:
         """Read the Segmind account balance now and then (it also arrives with v1 answers)."""

@@ -53,15 +53,14 @@ def _value_fits(kind: Any, value: Any) -> bool:
     return False
 
 
-async def options_are_well_typed(interaction: discord.Interaction) -> bool:
-    """The command tree's `interaction_check`: raise InvalidRequest for a forged option type."""
+def require_well_typed_options(interaction: discord.Interaction) -> None:
+    """Raise InvalidRequest, naming the option, when a slash command carries a forged option type."""
     data = interaction.data or {}
     if interaction.type is discord.InteractionType.application_command and data.get("type", 1) == 1:
         wrong = option_type_errors(data.get("options", []))
         if wrong:
             name = re.sub(r"[^\w-]", "", wrong[0])[:32] or "?"  # a forged name is shown to the member
             raise InvalidRequest(name, "has a value of the wrong type")
-    return True
 
 
 def require_guild(interaction: discord.Interaction) -> None:

@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 
 from cogs import messages
-from cogs.checks import options_are_well_typed
+from cogs.checks import require_well_typed_options
 from core.errors import BotError, InvalidRequest
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,11 @@ def install(tree: app_commands.CommandTree) -> None:
 
     async def interaction_check(interaction: discord.Interaction) -> bool:
         try:
-            return await options_are_well_typed(interaction)
+            require_well_typed_options(interaction)
         except InvalidRequest as error:
             await report_error(interaction, error)
             return False
+        return True
 
     tree.on_error = on_error
     tree.interaction_check = interaction_check

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -45,11 +44,13 @@ class BlobStore:
         return await asyncio.to_thread(self._put, data)
 
     def _put(self, data: bytes) -> str:
-        digest = hashlib.sha256(data).hexdigest()
-        path = self.path(digest)
-        if not _touch(path):
-            _write_atomically(path, data)
-        return digest
+        # The same way in as a streamed result: a partial file, fsynced, renamed to its digest.
+        writer = self.writer()
+        try:
+            writer.write(data)
+            return writer._commit(None)
+        finally:
+            writer.discard()
 
     async def get(self, digest: str) -> bytes:
         return await asyncio.to_thread(self.path(digest).read_bytes)
@@ -164,13 +165,3 @@ def _touch(path: Path) -> bool:
         return False
     return True
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Unique per writer: two jobs may store the same bytes at the same time.
-    tmp = path.with_suffix(f".tmp{os.getpid()}-{threading.get_ident()}")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

@@ -297,18 +297,14 @@ class JobStore:
         """Blobs jobs may still need: the results and references of every job created since
         `since`, of every job whose image has not reached its requester (queued … succeeded,
         undeliverable), and of `job_ids` (results a moderator may still restore)."""
-        params = (since, json.dumps(sorted(set(job_ids))))
-        results = await self._db.fetchall_in_thread(
-            "SELECT result_blob FROM jobs WHERE result_blob IS NOT NULL AND (created_at >= ?"
-            " OR state NOT IN ('posted', 'refunded') OR id IN (SELECT value FROM json_each(?)))",
-            params,
+        rows = await self._db.fetchall_in_thread(
+            "WITH live AS (SELECT result_blob, spec FROM jobs WHERE created_at >= ?"
+            " OR state NOT IN ('posted', 'refunded') OR id IN (SELECT value FROM json_each(?)))"
+            " SELECT result_blob AS blob FROM live WHERE result_blob IS NOT NULL"
+            " UNION SELECT r.value FROM live, json_each(live.spec, '$.references') AS r",
+            (since, json.dumps(sorted(set(job_ids)))),
         )
-        references = await self._db.fetchall_in_thread(
-            "SELECT r.value FROM jobs, json_each(jobs.spec, '$.references') AS r WHERE jobs.created_at >= ?"
-            " OR jobs.state NOT IN ('posted', 'refunded') OR jobs.id IN (SELECT value FROM json_each(?))",
-            params,
-        )
-        return {r["result_blob"] for r in results} | {r["value"] for r in references if isinstance(r["value"], str)}
+        return {r["blob"] for r in rows if isinstance(r["blob"], str)}
 
     async def in_flight_by_model(self) -> dict[ModelId, int]:
         """Accepted jobs Segmind has not answered yet, per model (what the account still owes)."""

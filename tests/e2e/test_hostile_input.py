@@ -399,17 +399,7 @@ class LiveBot:
         """("refused", reply) or ("posted", result) for one /imagine sent as given."""
         world = self.world
         interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", options, forge=True)
-
-        def outcome():
-            for message in world.discord.interaction_messages(interaction):
-                if message.get("attachments") and message.get("embeds"):
-                    return ("posted", message)
-                content = message.get("content") or ""
-                if content and not content.startswith(("⏳", "🎨")):
-                    return ("refused", message)
-            return None
-
-        return await world.discord.wait_for(outcome, timeout=30)
+        return await outcome(world, interaction, timeout=30)
 
 
 @pytest.fixture(scope="module")
