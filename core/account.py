@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 KEY = "key"
 CREDIT = "credit"
-INCIDENTS = (KEY, CREDIT)
+LOW = "low"  # below the alert threshold: told once per fall, not once per process start
+INCIDENTS = (KEY, CREDIT, LOW)
 
 
 def incident_meta_key(kind: str) -> str:
@@ -69,7 +70,6 @@ class AccountWatch:
         self._meta = meta
         self._clock = clock
         self._fetched_at: float | None = None
-        self._alerted = False
         self._open: set[str] = set()
         self._wake = asyncio.Event()
 
@@ -101,18 +101,18 @@ class AccountWatch:
             await self._begin(CREDIT, ProviderOutOfCredit(balance_usd))
         elif CREDIT in self._open:
             await self._end(CREDIT, ProviderCreditRestored(balance_usd))
-        below = balance_usd < self.low_threshold_usd
-        if below and not self._alerted:
-            self._alerted = True
-            log.warning("Segmind account balance is low: $%.2f (alert below $%.2f)", balance_usd, self.low_threshold_usd)
-            await self._events.publish(ProviderBalanceLow(balance_usd, self.low_threshold_usd))
-        elif not below:
-            self._alerted = False
+        if balance_usd < self.low_threshold_usd:
+            # "Out of credit" already says it all: no second alert about the same empty account.
+            low = None if CREDIT in self._open else ProviderBalanceLow(balance_usd, self.low_threshold_usd)
+            await self._begin(LOW, low)
+        else:
+            await self._end(LOW, None)
 
     async def note_failure(self, error: BaseException) -> None:
         """A Segmind call failed: open the incident it belongs to, if any."""
         if isinstance(error, ProviderOutOfCredits):
-            await self._begin(CREDIT, ProviderOutOfCredit(self.balance_usd))
+            # The last reading is stale (it said there was money): the alert does not repeat it.
+            await self._begin(CREDIT, ProviderOutOfCredit(None))
             self._wake.set()  # read the balance soon, not at the next routine check
         elif isinstance(error, ProviderAuthError):
             await self._begin(KEY, ProviderKeyRefused(error.status, error.message))
@@ -122,23 +122,25 @@ class AccountWatch:
         if KEY in self._open:
             await self._end(KEY, ProviderKeyAccepted())
 
-    async def _begin(self, kind: str, event: Event) -> None:
+    async def _begin(self, kind: str, event: Event | None) -> None:
         if kind in self._open:
             return
         self._open.add(kind)  # before any await: concurrent failures make one incident, one alert
-        log.error("Segmind needs the operator's attention: %r", event)
+        log.warning("Segmind incident %s began: %r", kind, event)
         if self._meta is not None:
             await self._meta.set_meta(incident_meta_key(kind), "open")
-        await self._events.publish(event)
+        if event is not None:
+            await self._events.publish(event)
 
-    async def _end(self, kind: str, event: Event) -> None:
+    async def _end(self, kind: str, event: Event | None) -> None:
         if kind not in self._open:
             return
         self._open.discard(kind)
-        log.warning("Segmind incident over: %r", event)
+        log.warning("Segmind incident %s is over: %r", kind, event)
         if self._meta is not None:
             await self._meta.set_meta(incident_meta_key(kind), "")
-        await self._events.publish(event)
+        if event is not None:
+            await self._events.publish(event)
 
     # --- reading the balance ---------------------------------------------------------------------
 

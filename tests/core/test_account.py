@@ -13,6 +13,7 @@ from core.events import (
     Event,
     EventBus,
     JobFailed,
+    ProviderBalanceLow,
     ProviderCreditRestored,
     ProviderKeyAccepted,
     ProviderKeyRefused,
@@ -164,3 +165,22 @@ async def test_after_a_406_the_next_job_is_refused_uncharged_until_the_balance_r
     ok = await new_job(service)
     await settle(service, ok.id, JobState.POSTED)
     assert (await service.ledger.balance(GUILD)).balance == 8
+
+
+async def test_the_low_balance_alert_is_once_per_fall_across_restarts_and_silent_when_empty(db):
+    bus = EventBus()
+    seen = Recorder(bus)
+    watch = AccountWatch(low_threshold_usd=5.0, events=bus, meta=db)
+    await watch.observe(4.0)
+    assert [e.balance_usd for e in seen.of(ProviderBalanceLow)] == [4.0]
+
+    restarted_bus = EventBus()
+    restarted_seen = Recorder(restarted_bus)
+    restarted = AccountWatch(low_threshold_usd=5.0, events=restarted_bus, meta=db)
+    await restarted.restore()
+    await restarted.observe(3.0)
+    assert restarted_seen.events == [], "the fall was told before the restart"
+    await restarted.observe(9.0)
+    await restarted.note_failure(ProviderOutOfCredits("Insufficient credits", status=406))
+    await restarted.observe(0.0)
+    assert [type(e) for e in restarted_seen.events] == [ProviderOutOfCredit], "empty says it all: no 'low' too"
