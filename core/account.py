@@ -111,9 +111,15 @@ class AccountWatch:
     async def note_failure(self, error: BaseException) -> None:
         """A Segmind call failed: open the incident it belongs to, if any."""
         if isinstance(error, ProviderOutOfCredits):
-            # The last reading is stale (it said there was money): the alert does not repeat it.
-            await self._begin(CREDIT, ProviderOutOfCredit(None))
-            self._wake.set()  # read the balance soon, not at the next routine check
+            # Ask the account before refusing anyone: a read of nothing left opens the incident (in
+            # `observe`); a positive one means the 406 was not about money (or the balance now
+            # covers only cheaper jobs, which `ensure_can_cover` sorts out), so nobody is refused.
+            balance = await self._read()
+            if balance is None:
+                await self._begin(CREDIT, ProviderOutOfCredit(None))
+                self._wake.set()  # read again soon, not at the next routine check
+            elif balance > 0:
+                log.error("Segmind answered 406 (%s) but the account reads $%.2f", error, balance)
         elif isinstance(error, ProviderAuthError):
             await self._begin(KEY, ProviderKeyRefused(error.status, error.message))
 
@@ -152,15 +158,22 @@ class AccountWatch:
         if not force and self._fetched_at is not None and now - self._fetched_at < self._refresh_seconds:
             return
         self._fetched_at = now
+        await self._read()
+
+    async def _read(self) -> float | None:
+        """Read and observe the balance; None when it could not be read."""
+        if self._fetch is None:
+            return None
         try:
             balance = await self._fetch()
         except ProviderAuthError as exc:
             await self.note_failure(exc)
-            return
+            return None
         except Exception as exc:  # the account endpoint is optional information
             log.info("could not read the Segmind account balance: %r", exc)
-            return
+            return None
         await self.observe(balance)
+        return balance
 
     def next_refresh_in(self) -> float:
         return self._outage_refresh_seconds if self.out_of_credit else self._refresh_seconds

@@ -184,3 +184,26 @@ async def test_the_low_balance_alert_is_once_per_fall_across_restarts_and_silent
     await restarted.note_failure(ProviderOutOfCredits("Insufficient credits", status=406))
     await restarted.observe(0.0)
     assert [type(e) for e in restarted_seen.events] == [ProviderOutOfCredit], "empty says it all: no 'low' too"
+
+
+async def test_a_406_while_the_account_reads_positive_refuses_nobody(db):
+    bus = EventBus()
+    seen = Recorder(bus)
+    reads: list[float] = [0.05]
+
+    async def fetch() -> float:
+        return reads[-1]
+
+    watch = watch_on(db, bus, fetch)
+    await watch.note_failure(ProviderOutOfCredits("Insufficient credits", status=406))
+    assert seen.of(ProviderOutOfCredit) == [] and not watch.out_of_credit
+    assert watch.balance_usd == 0.05, "the 406 made the bot read the balance"
+    watch.ensure_can_cover(0.0, 0.015)  # a cheap job still fits
+    with pytest.raises(AccountExhausted):
+        watch.ensure_can_cover(0.0, 0.073)
+
+    reads.append(0.0)
+    await watch.note_failure(ProviderOutOfCredits("Insufficient credits", status=406))
+    assert [e.balance_usd for e in seen.of(ProviderOutOfCredit)] == [0.0]
+    with pytest.raises(ProviderAccountEmpty):
+        watch.ensure_can_cover(0.0, 0.015)
