@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from cogs import messages
 from cogs.errors import NO_MENTIONS
+from cogs.ui.owner_alerts import account_status
 from core.errors import InvalidRequest
 from core.events import CreditsGranted
 from core.services import Services
@@ -50,6 +51,14 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
         embed = discord.Embed(title="Guilds", description="\n".join(lines) or "No guild has credits yet.")
         embed.set_footer(text=f"{len(summaries)} guilds · Segmind spend reported: ${total_usd:.2f}")
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="account", description="Read the Segmind account now (a positive read ends an out-of-credit pause)")
+    async def account(self, interaction: discord.Interaction) -> None:
+        watch = self.services.generation.account
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if watch is not None:
+            await watch.refresh(force=True)
+        await interaction.followup.send(account_status(watch), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="grant", description="Add credits to any guild by id")
     async def grant(

@@ -13,6 +13,7 @@ import discord
 
 from cogs import messages
 from core import events as ev
+from core.account import AccountWatch
 
 log = logging.getLogger(__name__)
 
@@ -77,3 +78,18 @@ class OwnerAlerts:
         await self.tell(
             f"✅ The bot's Segmind account reads ${event.balance_usd:.2f} again; image requests are accepted."
         )
+
+
+def account_status(watch: AccountWatch | None) -> str:
+    """What /owner account shows."""
+    if watch is None:
+        return "The Segmind account is not watched by this bot."
+    balance = "unknown (Segmind did not answer)" if watch.balance_usd is None else f"${watch.balance_usd:.2f}"
+    lines = [f"Segmind account balance: {balance}."]
+    if watch.out_of_credit:
+        lines.append("Out of credit: new image requests are refused until the balance reads positive.")
+    if watch.key_refused:
+        lines.append("The last generation found the API key refused (401/403); no success since.")
+    if len(lines) == 1:
+        lines.append("Image requests are accepted.")
+    return " ".join(lines)

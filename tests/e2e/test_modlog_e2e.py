@@ -103,6 +103,11 @@ async def test_after_a_406_jobs_are_refused_politely_until_the_balance_reads_pos
     assert "out of credit" in again["content"], "the incident survived the restart"
     assert len(owner_dms(world)) == 1, "the restart did not tell the owner again"
 
+    status = await world.reply(
+        await world.discord.slash(GUILD, GENERAL, world.discord.owner_id, "owner", {}, subcommand="account")
+    )
+    assert "balance: $0.00" in status["content"] and "Out of credit" in status["content"]
+
     world.segmind.account_credits = 100.0
     await world.discord.wait_for(lambda: len(owner_dms(world)) == 2, timeout=15)
     assert "reads $100.00 again" in owner_dms(world)[1]
