@@ -1,4 +1,5 @@
-"""Moderation in Discord: the mod log, /mod block|unblock, reports, and the two review modes.
+"""Moderation in Discord: /mod block|unblock, reports, and the two review modes (posted through the
+mod log service, cogs/ui/modlog.py).
 
 Decisions about requests are made in core/policy.py; this cog only renders them and carries out
 what a moderator clicks. Every moderator action is checked here, server-side, whatever the

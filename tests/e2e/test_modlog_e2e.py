@@ -57,6 +57,17 @@ async def test_failed_and_refunded_jobs_and_grants_reach_the_mod_log(world):
     assert any(f"<@{MOD}> set an allowance" in x and "4 per day" in x for x in lines), lines
     assert any("jobs over 6 credits" in x for x in lines), lines
 
+    owner = world.discord.owner_id
+    await world.reply(
+        await world.discord.slash(
+            GUILD, GENERAL, owner, "owner", {"guild_id": str(GUILD), "amount": 3, "reason": "thanks"}, subcommand="grant"
+        )
+    )
+    by_owner = await world.discord.wait_for(
+        lambda: next((e for e in modlog_embeds(world) if "(bot owner) granted 3 credits" in e.get("description", "")), None)
+    )
+    assert [(f["name"], f["value"]) for f in by_owner["fields"]] == [("Reason", "thanks")]
+
 
 async def test_a_refused_key_tells_the_owner_once_per_incident(world):
     await world.start_bot()
