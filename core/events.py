@@ -54,6 +54,17 @@ class RequestDenied(Event):
     decision: Decision
 
 
+@dataclass(frozen=True)
+class RequestRefused(Event):
+    """A request was turned away before it cost anything for a reason moderators care about
+    (no credits, an allowance, a full queue, the Segmind account); policy denials are RequestDenied."""
+
+    guild_id: int
+    channel_id: int | None
+    user_id: int
+    error: Exception
+
+
 # --- money and settings --------------------------------------------------------------------------
 
 

@@ -104,6 +104,15 @@ class ModLog:
         embed.add_field(name="Reason", value=messages.policy_denial(decision.reason.value, decision.data)[:1000])
         await self.post(facts.guild_id, embed=embed)
 
+    async def on_request_refused(self, event: ev.RequestRefused) -> None:
+        embed = discord.Embed(
+            title="Refused", description=messages.describe_error(event.error), colour=discord.Colour.light_grey()
+        )
+        embed.add_field(name="Who", value=f"<@{event.user_id}>")
+        if event.channel_id is not None:
+            embed.add_field(name="Where", value=f"<#{event.channel_id}>")
+        await self.post(event.guild_id, embed=embed)
+
     async def on_credits_granted(self, event: ev.CreditsGranted) -> None:
         via = " (bot owner)" if event.by_owner_command else ""
         text = f"<@{event.by}>{via} granted {event.amount} credits; the balance is now {event.balance}"

@@ -26,6 +26,13 @@ def owner_dms(world) -> list[str]:
 async def test_failed_and_refunded_jobs_and_grants_reach_the_mod_log(world):
     await world.start_bot()
     await world.config("modlog", {"channel": MODLOG})
+    broke = await world.reply(await imagine(world, "before any credits"))
+    assert "does not have enough credits" in broke["content"]
+    refused = await world.discord.wait_for(
+        lambda: next((e for e in modlog_embeds(world) if e.get("title") == "Refused"), None)
+    )
+    assert "does not have enough credits" in refused["description"]
+    assert {f["name"]: f["value"] for f in refused["fields"]}["Who"] == f"<@{ALICE}>"
     await world.grant(10)
     granted = await world.discord.wait_for(
         lambda: next((e for e in modlog_embeds(world) if "granted 10 credits" in e.get("description", "")), None)
