@@ -27,6 +27,9 @@ from cogs.generate import GenerateCog
 from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
+from cogs.ui.modlog import ModLog
+from cogs.ui.owner_alerts import OwnerAlerts
+from core import events as ev
 from core.account import AccountWatch
 from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
@@ -97,12 +100,15 @@ class ImageBot(commands.Bot):
         )
         self.services = services
         self._force_sync = force_sync
+        self.mod_log = ModLog(self, services.moderation, services.credit_rules)
+        self.owner_alerts = OwnerAlerts(self, services.settings.owner_ids)
+        subscribe_listeners(services.events, self.mod_log, self.owner_alerts)
 
     async def setup_hook(self) -> None:
         error_handler.install(self.tree)
         await self.add_cog(GenerateCog(self, self.services))
         await self.add_cog(CreditsCog(self, self.services))
-        await self.add_cog(ModerationCog(self, self.services))
+        await self.add_cog(ModerationCog(self, self.services, self.mod_log))
         await self.add_cog(ConfigCog(self, self.services))
         await self.add_cog(OwnerCog(self, self.services))
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
@@ -131,12 +137,8 @@ class ImageBot(commands.Bot):
 
     async def _watch_account(self) -> None:
         """Read the Segmind account balance now and then (it also arrives with v1 answers)."""
-        account = self.services.generation.account
-        if account is None:
-            return
-        while True:
-            await account.refresh()
-            await asyncio.sleep(self.services.settings.segmind_balance_check_seconds)
+        if self.services.generation.account is not None:
+            await self.services.generation.account.watch()
 
     async def sync_commands_if_changed(self) -> None:
         """Sync only when the command definitions changed (or when asked), not blindly on every start."""
@@ -161,7 +163,28 @@ class ImageBot(commands.Bot):
             if task is not None:
                 task.cancel()
         await self.services.generation.close()
+        await self.services.events.drain()
         await super().close()
+
+
+def subscribe_listeners(bus: ev.EventBus, mod_log: ModLog, alerts: OwnerAlerts) -> None:
+    """Who hears what: every listener of the event bus is registered here, and only here."""
+    bus.subscribe(ev.JobPosted, mod_log.on_job_posted)
+    bus.subscribe(ev.JobFailed, mod_log.on_job_failed)
+    bus.subscribe(ev.GuildBalanceLow, mod_log.on_guild_balance_low)
+    bus.subscribe(ev.RequestDenied, mod_log.on_request_denied)
+    bus.subscribe(ev.RequestRefused, mod_log.on_request_refused)
+    bus.subscribe(ev.CreditsGranted, mod_log.on_credits_granted)
+    bus.subscribe(ev.CreditsRefunded, mod_log.on_credits_refunded)
+    bus.subscribe(ev.AllowanceChanged, mod_log.on_allowance_changed)
+    bus.subscribe(ev.CreditSettingsChanged, mod_log.on_credit_settings_changed)
+    bus.subscribe(ev.ResultDeleted, mod_log.on_result_deleted)
+    bus.subscribe(ev.ModeratorAction, mod_log.on_moderator_action)
+    bus.subscribe(ev.ProviderBalanceLow, alerts.on_balance_low)
+    bus.subscribe(ev.ProviderKeyRefused, alerts.on_key_refused)
+    bus.subscribe(ev.ProviderKeyAccepted, alerts.on_key_accepted)
+    bus.subscribe(ev.ProviderOutOfCredit, alerts.on_out_of_credit)
+    bus.subscribe(ev.ProviderCreditRestored, alerts.on_credit_restored)
 
 
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
@@ -196,6 +219,16 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         )
         jobs = JobStore(db)
         ledger = Ledger(db, starting_credits=settings.starting_credits)
+        events = ev.EventBus()
+        account = AccountWatch(
+            low_threshold_usd=settings.segmind_low_balance_usd,
+            fetch=client.account_credits,
+            refresh_seconds=settings.segmind_balance_check_seconds,
+            outage_refresh_seconds=settings.segmind_outage_check_seconds,
+            events=events,
+            meta=db,
+        )
+        await account.restore()
         generation = GenerationService(
             db=db,
             jobs=jobs,
@@ -207,17 +240,18 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             per_guild_limit=settings.max_concurrent_jobs_per_guild,
             queue_limit_per_guild=settings.max_queued_jobs_per_guild,
             progress_interval=settings.progress_interval,
+            events=events,
         )
         moderation = ModerationStore(db)
         gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))
+        gate.listeners.append(lambda facts, decision: events.publish(ev.RequestDenied(facts, decision)))
         credit_rules = CreditRules(db)
         generation.credit_rules = credit_rules
-        generation.account = AccountWatch(
-            low_threshold_usd=settings.segmind_low_balance_usd,
-            fetch=client.account_credits,
-            refresh_seconds=settings.segmind_balance_check_seconds,
+        generation.account = account
+        services = Services(
+            settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules,
+            downloads=downloads, events=events,
         )
-        services = Services(settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, downloads=downloads)
         bot = ImageBot(services, force_sync=force_sync)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

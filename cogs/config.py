@@ -11,6 +11,7 @@ from discord.ext import commands
 from cogs.checks import require_manage_guild
 from cogs.errors import NO_MENTIONS
 from core.errors import InvalidRequest
+from core.events import ModeratorAction
 from core.policy import MAX_GUILD_TERMS, GuildPolicy, ReviewMode
 from core.prompt_filter import clean_term
 from core.safety import LABELS, MOST_PERMISSIVE, STRICTEST
@@ -82,9 +83,9 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
     async def _update(self, interaction: discord.Interaction, change: Callable[[GuildPolicy], GuildPolicy], done: str) -> None:
         await self.services.moderation.update_policy(interaction.guild_id, interaction.user.id, change)
         await interaction.response.send_message(done, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        moderation = self.bot.get_cog("Moderation")
-        if moderation is not None:
-            await moderation.log_action(interaction.guild_id, f"<@{interaction.user.id}> changed settings: {done}", None)
+        await self.services.events.publish(
+            ModeratorAction(interaction.guild_id, interaction.user.id, f"<@{interaction.user.id}> changed settings: {done}")
+        )
 
     @app_commands.command(name="show", description="Show every setting")
     async def show(self, interaction: discord.Interaction) -> None:

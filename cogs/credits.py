@@ -21,6 +21,7 @@ from cogs.owner import is_bot_owner
 from core import usage
 from core.credit_rules import Allowance
 from core.errors import InvalidRequest, NotAllowed
+from core.events import AllowanceChanged, CreditSettingsChanged, CreditsGranted, CreditsRefunded
 from core.models import ModelId
 from core.services import Services
 
@@ -81,6 +82,9 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         await self.services.credit_rules.note_balance(interaction.guild_id, result.balance)
         await interaction.response.send_message(
             messages.granted(amount, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+        await self.services.events.publish(
+            CreditsGranted(interaction.guild_id, interaction.user.id, amount, result.balance, reason)
         )
 
     @app_commands.command(name="history", description="Credit movements, newest first (Manage Server)")
@@ -176,11 +180,9 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         await interaction.response.send_message(
             messages.refunded(job_id, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-        moderation = self.bot.get_cog("Moderation")
-        if moderation is not None:
-            await moderation.log_action(
-                interaction.guild_id, f"<@{interaction.user.id}> refunded job {job_id}", reason
-            )
+        await self.services.events.publish(
+            CreditsRefunded(interaction.guild_id, interaction.user.id, job_id, result.balance, reason)
+        )
 
     @app_commands.command(
         name="allowance", description="Limit what a member or role may spend (Manage Server)"
@@ -221,6 +223,12 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
                 member.id if member else None, role.id if role else None, daily, monthly, unlimited
             )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        if not clear or removed:
+            await self.services.events.publish(
+                AllowanceChanged(
+                    interaction.guild_id, interaction.user.id, scope, target, daily, monthly, unlimited, clear
+                )
+            )
 
     @app_commands.command(name="settings", description="Quotes and the low-balance alert (Manage Server)")
     @app_commands.describe(
@@ -243,6 +251,11 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
             low_balance_below=... if low_balance_alert is None else (low_balance_alert or None),
         )
         await interaction.response.send_message(messages.credit_settings(new), ephemeral=True)
+        await self.services.events.publish(
+            CreditSettingsChanged(
+                interaction.guild_id, interaction.user.id, new.quote_above, new.confirm_all, new.low_balance_below
+            )
+        )
 
     async def _may_grant(self, interaction: discord.Interaction) -> bool:
         if await is_bot_owner(self.bot, self.services, interaction.user):

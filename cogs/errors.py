@@ -14,11 +14,16 @@ from discord import app_commands
 
 from cogs import messages
 from cogs.checks import require_well_typed_options
+from core import errors as e
 from core.errors import BotError, InvalidRequest
+from core.events import RequestRefused
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
+
+# Refusals the mod log shows (bad options and permission slips are the requester's business).
+LOGGED_REFUSALS = (e.InsufficientCredits, e.AllowanceExceeded, e.QueueFull, e.AccountExhausted, e.ProviderAccountEmpty)
 
 
 def unwrap(error: BaseException) -> BaseException:
@@ -38,6 +43,14 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         return
     if not isinstance(error, BotError | app_commands.AppCommandError):
         log.error("unhandled error in interaction %s", interaction.id, exc_info=error)
+    if isinstance(error, LOGGED_REFUSALS) and interaction.guild_id is not None:
+        # Every refusal passes this edge, whichever command or button raised it. The bot carries the
+        # services (bot.py's ImageBot); in the background, so the requester's answer is not delayed.
+        services = getattr(interaction.client, "services", None)
+        if services is not None:
+            services.events.emit(
+                RequestRefused(interaction.guild_id, interaction.channel_id, interaction.user.id, error)
+            )
     text = messages.describe_error(error)
     try:
         if not interaction.response.is_done():

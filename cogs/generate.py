@@ -18,6 +18,7 @@ from cogs.checks import require_guild
 from cogs.errors import NO_MENTIONS, report_error
 from core.downloads import DownloadError, HostNotAllowed, TooLarge
 from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
+from core.events import ResultDeleted
 from core.generation import spec_for_finalize
 from core.images import inspect_input
 from core.jobs import InteractionRef, Job, JobKind
@@ -257,9 +258,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         if interaction.message is not None:
             await interaction.message.delete()
         await interaction.followup.send(messages.DELETED, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await self.bot.get_cog("Moderation").log_action(
-            job.guild_id, f"<@{interaction.user.id}> deleted the result of job {job.id} (by <@{job.user_id}>)", None
-        )
+        await self.services.events.publish(ResultDeleted(job, interaction.user.id))
 
     async def _result_as_reference(self, job: Job) -> tuple[str, tuple[int, int] | None]:
         if job.result_blob is None or not self.services.blobs.exists(job.result_blob):

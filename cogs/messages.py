@@ -43,6 +43,11 @@ def describe_error(error: BaseException) -> str:
             if why == "already_refunded":
                 return f"Job {job_id} has already been refunded."
             return f"Job {job_id} was never charged in this server, so there is nothing to refund."
+        case e.ProviderAccountEmpty():
+            return (
+                "The image service's account is out of credit; the bot's operator has been told. "
+                f"Please try again later. {NOT_CHARGED}"
+            )
         case e.AccountExhausted():
             return f"The bot's image service account is running out of funds; its operator has been told. {NOT_CHARGED}"
         case e.PolicyDenied(reason=reason, data=data):

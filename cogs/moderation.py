@@ -1,4 +1,5 @@
-"""Moderation in Discord: the mod log, /mod block|unblock, reports, and the two review modes.
+"""Moderation in Discord: /mod block|unblock, reports, and the two review modes (posted through the
+mod log service, cogs/ui/modlog.py).
 
 Decisions about requests are made in core/policy.py; this cog only renders them and carries out
 what a moderator clicks. Every moderator action is checked here, server-side, whatever the
@@ -21,10 +22,11 @@ from cogs import messages
 from cogs.checks import require_guild, require_manage_guild
 from cogs.errors import NO_MENTIONS, report_error
 from cogs.render import render_result, result_view
+from cogs.ui.modlog import ModLog
 from core.errors import InsufficientCredits, JobNotFound, NotAllowed
+from core.events import ModeratorAction
 from core.generation import Delivery
 from core.jobs import InteractionRef, Job, JobState
-from core.policy import Decision, RequestFacts
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -99,12 +101,11 @@ async def edit_interaction_message(bot: discord.Client, ref: InteractionRef | No
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", group_description="Moderate image generation"):
-    def __init__(self, bot: commands.Bot, services: Services) -> None:
+    def __init__(self, bot: commands.Bot, services: Services, mod_log: ModLog) -> None:
         self.bot = bot
         self.services = services
+        self.mod_log = mod_log
         super().__init__()
-        services.generation.listeners.append(self.on_job_event)
-        services.gate.listeners.append(self.on_denied)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         require_manage_guild(interaction)
@@ -131,66 +132,16 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         if removed:
             await self.log_action(interaction.guild_id, f"<@{interaction.user.id}> unblocked <@{member.id}>", None)
 
-    # --- the mod log ----------------------------------------------------------------------------
+    # --- the mod log (a service: cogs/ui/modlog.py) ---------------------------------------------
 
     async def modlog(self, guild_id: int) -> discord.abc.Messageable | None:
-        channel_id = (await self.services.moderation.policy(guild_id)).modlog_channel
-        if channel_id is None:
-            return None
-        channel = self.bot.get_channel(channel_id)
-        if channel is None:
-            try:
-                channel = await self.bot.fetch_channel(channel_id)
-            except discord.HTTPException:
-                return None
-        return channel
+        return await self.mod_log.channel(guild_id)
 
     async def post_modlog(self, guild_id: int, **fields) -> discord.Message | None:
-        channel = await self.modlog(guild_id)
-        if channel is None:
-            return None
-        try:
-            return await channel.send(allowed_mentions=NO_MENTIONS, **fields)
-        except discord.HTTPException as exc:
-            log.warning("mod log post failed in guild %d: %r", guild_id, exc)
-            return None
+        return await self.mod_log.post(guild_id, **fields)
 
-    async def log_action(self, guild_id: int, text: str, reason: str | None) -> None:
-        embed = discord.Embed(description=text, colour=discord.Colour.orange())
-        if reason:
-            embed.add_field(name="Reason", value=messages.clip(reason, 1000))
-        await self.post_modlog(guild_id, embed=embed)
-
-    async def on_job_event(self, event: str, job: Job) -> None:
-        if event == "low_balance":
-            balance = (await self.services.ledger.balance(job.guild_id)).balance
-            threshold = (await self.services.credit_rules.settings(job.guild_id)).low_balance_below
-            await self.post_modlog(job.guild_id, content=messages.low_balance(balance, threshold))
-            return
-        if event != "posted" or job.spec.hold_for_review:
-            return
-        link = f"https://discord.com/channels/{job.guild_id}/{job.result_channel_id}/{job.result_message_id}"
-        embed = discord.Embed(
-            title=f"Generated · {job.model.display_name}",
-            description=messages.clip(messages.plain(job.spec.prompt), 1000),
-            colour=discord.Colour.green(),
-        )
-        embed.add_field(name="Who", value=f"<@{job.user_id}>")
-        embed.add_field(name="Where", value=f"<#{job.channel_id}>")
-        embed.add_field(name="Cost", value=f"{job.price} credits")
-        embed.add_field(name="Result", value=f"[job {job.id}]({link})")
-        await self.post_modlog(job.guild_id, embed=embed)
-
-    async def on_denied(self, facts: RequestFacts, decision: Decision) -> None:
-        embed = discord.Embed(
-            title="Denied",
-            description=messages.clip(messages.plain(" / ".join(t for t in facts.texts if t)), 1000),
-            colour=discord.Colour.red(),
-        )
-        embed.add_field(name="Who", value=f"<@{facts.user_id}>")
-        embed.add_field(name="Where", value=f"<#{facts.channel_id}>")
-        embed.add_field(name="Reason", value=messages.policy_denial(decision.reason.value, decision.data)[:1000])
-        await self.post_modlog(facts.guild_id, embed=embed)
+    async def log_action(self, guild_id: int, text: str, reason: str | None, by: int | None = None) -> None:
+        await self.services.events.publish(ModeratorAction(guild_id, by, text, reason))
 
     # --- reports ---------------------------------------------------------------------------------
 

@@ -10,7 +10,9 @@ from discord.ext import commands
 
 from cogs import messages
 from cogs.errors import NO_MENTIONS
+from cogs.ui.owner_alerts import account_status
 from core.errors import InvalidRequest
+from core.events import CreditsGranted
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -27,8 +29,6 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
         self.bot = bot
         self.services = services
         super().__init__()
-        if services.generation.account is not None:
-            services.generation.account.listeners.append(self.on_account_low)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         if not await is_bot_owner(self.bot, self.services, interaction.user):
@@ -52,6 +52,14 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
         embed.set_footer(text=f"{len(summaries)} guilds · Segmind spend reported: ${total_usd:.2f}")
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
+    @app_commands.command(name="account", description="Read the Segmind account now (a positive read ends an out-of-credit pause)")
+    async def account(self, interaction: discord.Interaction) -> None:
+        watch = self.services.generation.account
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if watch is not None:
+            await watch.refresh(force=True)
+        await interaction.followup.send(account_status(watch), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
     @app_commands.command(name="grant", description="Add credits to any guild by id")
     async def grant(
         self,
@@ -69,24 +77,6 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
         await interaction.response.send_message(
             messages.granted(amount, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
-
-    async def owners(self) -> set[int]:
-        ids = set(self.services.settings.owner_ids)
-        try:
-            app = await self.bot.application_info()
-        except discord.HTTPException:
-            return ids
-        if app.team:
-            ids |= {member.id for member in app.team.members}
-        elif app.owner:
-            ids.add(app.owner.id)
-        return ids
-
-    async def on_account_low(self, balance_usd: float) -> None:
-        text = messages.account_low(balance_usd, self.services.settings.segmind_low_balance_usd)
-        for user_id in await self.owners():
-            try:
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-                await user.send(text, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException as exc:
-                log.warning("could not DM owner %d about the Segmind balance: %r", user_id, exc)
+        await self.services.events.publish(
+            CreditsGranted(int(guild_id), interaction.user.id, amount, result.balance, reason, by_owner_command=True)
+        )

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # Tell the owners when the Segmind account balance falls below this many US dollars.
     segmind_low_balance_usd: float = Field(default=5.0, ge=0)
     segmind_balance_check_seconds: float = Field(default=600.0, gt=0)
+    # While the account is out of credit (after a 406) new jobs wait on a positive read: read sooner.
+    segmind_outage_check_seconds: float = Field(default=60.0, gt=0)
 
     # Jobs at Segmind at once. Every one has already been admitted by the rate limiter, so this
     # only needs to cover rate x model time (50/min x 26 s for Pro = 22) to use the whole rate.

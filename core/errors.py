@@ -171,3 +171,11 @@ class AccountExhausted(BotError):
         self.balance_usd = balance_usd
         self.needed_usd = needed_usd
         super().__init__(f"${balance_usd:.2f} < ${needed_usd:.2f}")
+
+
+class ProviderAccountEmpty(BotError):
+    """Segmind said the account cannot pay (406); new jobs are refused, uncharged, until it reads positive."""
+
+    def __init__(self, balance_usd: float | None = None) -> None:
+        self.balance_usd = balance_usd
+        super().__init__("Segmind account out of credit" if balance_usd is None else f"${balance_usd:.2f}")

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -29,6 +29,7 @@ from core.errors import (
     ProviderSubmitUncertain,
     QueueFull,
 )
+from core.events import EventBus, GuildBalanceLow, JobFailed, JobPosted
 from core.images import sniff_image_type
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
@@ -86,6 +87,7 @@ class GenerationService:
         follow_delays: tuple[float, ...] = (10, 30, 60, 120, 300, 600),
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.db = db
         self.jobs = jobs
@@ -97,8 +99,8 @@ class GenerationService:
         # Optional collaborators: spending rules (low-balance alerts) and the Segmind account watch.
         self.credit_rules: CreditRules | None = None
         self.account: AccountWatch | None = None
-        # Called with ("posted" | "refunded", job) after the fact, e.g. by the mod log.
-        self.listeners: list[Callable[[str, Job], Awaitable[None]]] = []
+        # What happened to jobs (posted, failed, a guild's balance low), for whoever bot.py subscribed.
+        self.events = events or EventBus()
         self._queue_limit = queue_limit_per_guild
         self._progress_interval = progress_interval
         self._queue_notice_delay = queue_notice_delay
@@ -352,8 +354,9 @@ class GenerationService:
             await self.ledger.capture_in(tx, job.id)
         balance = (await self.ledger.balance(job.guild_id)).balance
         if self.credit_rules is not None and await self.credit_rules.note_balance(job.guild_id, balance):
-            await self._emit("low_balance", job)
+            await self.events.publish(GuildBalanceLow(job.guild_id, balance))
         if self.account is not None:
+            await self.account.note_success()
             await self.account.observe(image.remaining_credits_usd)
         return balance
 
@@ -368,11 +371,15 @@ class GenerationService:
             )
             if moved:
                 await self.ledger.release_in(tx, job.id)
+        if self.account is not None:
+            await self.account.note_failure(error)
         await self._notify_failure(await self.jobs.get(job.id), error)
 
     async def _notify_failure(self, job: Job, error: BotError) -> None:
         await self._end_progress(job.id)
-        await self._emit("refunded", job)
+        await self.events.publish(
+            JobFailed(job, type(error).__name__, getattr(error, "message", "") or str(error), job.price)
+        )
         await self._present("show_failed", job, error)
         await self.jobs.mark_notified(job.id)
 
@@ -397,7 +404,7 @@ class GenerationService:
                 self._spawn(self._retry_delivery(job.id, self._delivery_retry_delays[attempt]))
             return
         await self.jobs.mark_posted(job.id, channel_id=delivery.channel_id, message_id=delivery.message_id)
-        await self._emit("posted", await self.jobs.get(job.id))
+        await self.events.publish(JobPosted(await self.jobs.get(job.id)))
 
     async def _retry_delivery(self, job_id: int, delay: float) -> None:
         await asyncio.sleep(delay)
@@ -415,16 +422,6 @@ class GenerationService:
             raise
         except Exception as exc:
             log.warning("could not show %s for job %d: %r", method, job.id, exc)
-
-    async def _emit(self, event: str, job: Job) -> None:
-        """Tell listeners (the mod log) what happened; a listener's failure never fails the job."""
-        for listener in self.listeners:
-            try:
-                await listener(event, job)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("listener failed on %s of job %d: %r", event, job.id, exc)
 
     def _spawn(self, coro) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)

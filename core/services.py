@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.blobs import BlobStore
 from core.config import Settings
 from core.credit_rules import CreditRules
 from core.db import Database
 from core.downloads import Downloader
+from core.events import EventBus
 from core.gate import Gate
 from core.generation import GenerationService
 from core.jobs import JobStore
@@ -31,3 +32,5 @@ class Services:
     credit_rules: CreditRules
     # Attachments are fetched only through this: Discord's CDN hosts, capped, timed.
     downloads: Downloader | None = None
+    # What happened (jobs, grants, settings, moderator actions); bot.py subscribes the mod log and owner alerts.
+    events: EventBus = field(default_factory=EventBus)

@@ -7,6 +7,7 @@ import pytest
 from core.account import AccountWatch
 from core.credit_rules import CreditRules
 from core.errors import AccountExhausted
+from core.events import EventBus, ProviderBalanceLow
 
 GUILD = 5
 
@@ -34,12 +35,13 @@ async def test_settings_update_only_what_is_given(db):
 
 async def test_account_alert_once_per_crossing_and_refusal():
     calls: list[float] = []
-    watch = AccountWatch(low_threshold_usd=5.0)
+    bus = EventBus()
 
-    async def listener(balance: float) -> None:
-        calls.append(balance)
+    async def listener(event: ProviderBalanceLow) -> None:
+        calls.append(event.balance_usd)
 
-    watch.listeners.append(listener)
+    bus.subscribe(ProviderBalanceLow, listener)
+    watch = AccountWatch(low_threshold_usd=5.0, events=bus)
     for balance in (20.0, 6.0, 4.0, 3.0, None, 2.5):
         await watch.observe(balance)
     assert calls == [4.0]

@@ -1,0 +1,1 @@
+"""The Discord edge the cogs share (services and helpers that are not cogs themselves)."""
