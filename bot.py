@@ -28,6 +28,7 @@ from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
 from core.account import AccountWatch
+from core.admission import Admission
 from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.credit_rules import CreditRules
@@ -217,7 +218,11 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             fetch=client.account_credits,
             refresh_seconds=settings.segmind_balance_check_seconds,
         )
-        services = Services(settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, downloads=downloads)
+        admission = Admission(gate=gate, ledger=ledger, credit_rules=credit_rules, prices=prices)
+        services = Services(
+            settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, admission,
+            downloads=downloads,
+        )
         bot = ImageBot(services, force_sync=force_sync)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

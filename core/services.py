@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.admission import Admission
 from core.blobs import BlobStore
 from core.config import Settings
 from core.credit_rules import CreditRules
@@ -29,5 +30,7 @@ class Services:
     moderation: ModerationStore
     gate: Gate
     credit_rules: CreditRules
+    # Every request goes through this before anything is shown or charged (the gate is its policy step).
+    admission: Admission
     # Attachments are fetched only through this: Discord's CDN hosts, capped, timed.
     downloads: Downloader | None = None

@@ -1,0 +1,1 @@
+"""The Discord edge the cogs share (views, request facts). Not a cog package: bot.py adds cogs by name."""
