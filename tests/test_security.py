@@ -320,6 +320,7 @@ async def test_every_moderator_action_is_refused_to_a_member_without_permission(
         ([{"name": "go_fast", "type": 5, "value": 1}], ["go_fast"]),
         ([{"name": "image", "type": 11, "value": "123"}, {"name": "who", "type": 6, "value": "12a"}], ["who"]),
         ([{"name": "prompt", "type": 3}], ["prompt"]),  # no value at all
+        ([{"name": "image", "type": 11, "value": "²"}, {"name": "who", "type": 6, "value": "١٢"}], ["image", "who"]),
         ([{"name": "x", "type": 99, "value": "?"}], ["x"]),  # a type Discord does not have
         (
             [{"name": "grant", "type": 1, "options": [{"name": "amount", "type": 4, "value": "10"}]}],
