@@ -216,3 +216,88 @@ async def test_non_ascii_digits_are_refused(world, digits):
     )
     assert "server id" in (await world.reply(granted))["content"]
     assert world.jobs() == [] and world.balance() == (10, 0)
+
+
+async def test_a_forum_post_takes_its_forums_age_restriction(world):
+    forum, post = 1_200_000_000_000_000_093, 1_200_000_000_000_000_094
+    await world.start_bot()
+    await world.grant(20)
+    await world.config("safety", {"ordinary": 1, "age_restricted": 4})
+    world.discord.add_channel(GUILD, world.discord.make_channel(forum, "gallery", type=p.GUILD_FORUM, nsfw=True))
+    world.discord.add_thread(GUILD, forum, post, "my cat", owner_id=ALICE)
+    await world.result(await imagine(world, channel=post, model="flux-2-pro"))
+    await world.result(await imagine(world, model="flux-2-pro"))
+    assert [s["safety_tolerance"] for s in world.segmind.submits] == [4, 1]
+    assert [j["channel_id"] for j in world.jobs()] == [post, GENERAL], "answered where it was asked"
+
+
+async def test_an_approved_request_meets_the_requesters_allowance(world):
+    await world.start_bot()
+    await world.grant(20)
+    await world.config("modlog", {"channel": MODLOG})
+    await world.config("review", {"channel": REVIEW, "mode": "requests"})
+    await world.reply(
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"role": GUILD, "daily": 2}, subcommand="allowance")
+    )
+    asked = await imagine(world, channel=REVIEW, prompt="later")
+    await world.reply(asked)
+    await world.result(await imagine(world, prompt="meanwhile"))  # spends the day's allowance
+    request = await world.discord.wait_for(
+        lambda: next((m for m in world.modlog() if "Approve request" in buttons(m)), None)
+    )
+    await world.discord.click(GUILD, MODLOG, MOD, request, buttons(request)["Approve request"])
+    await world.discord.wait_for(
+        lambda: "allowance" in (world.discord.original_response(asked) or {}).get("content", "")
+    )
+    assert len(world.jobs()) == 1 and world.balance() == (18, 0)
+
+
+async def held_in_modlog(world, prompt: str) -> dict:
+    await imagine(world, channel=REVIEW, prompt=prompt)
+    return await world.discord.wait_for(
+        lambda: next((m for m in world.modlog() if "Approve" in buttons(m) and m.get("attachments")), None)
+    )
+
+
+async def test_an_approved_image_whose_channel_is_gone_goes_by_dm(world):
+    await world.start_bot()
+    await world.grant(10)
+    await world.config("modlog", {"channel": MODLOG})
+    await world.config("review", {"channel": REVIEW, "mode": "results"})
+    held = await held_in_modlog(world, "hold me")
+    world.discord.delete_channel(REVIEW)
+    await world.discord.click(GUILD, MODLOG, MOD, held, buttons(held)["Approve"])
+    dm = await world.discord.wait_for(lambda: [m for m in world.discord.dms_to(ALICE) if m.get("attachments")])
+    assert world.discord.attachment_bytes(dm[0]["attachments"][0]).startswith(b"\x89PNG")
+    assert world.query("SELECT status FROM result_reviews")[0]["status"] == "approved"
+
+
+async def test_an_approved_image_with_nowhere_to_go_stays_held_and_the_moderator_is_told(world):
+    await world.start_bot()
+    await world.grant(10)
+    await world.config("modlog", {"channel": MODLOG})
+    await world.config("review", {"channel": REVIEW, "mode": "results"})
+    held = await held_in_modlog(world, "hold me")
+    world.discord.delete_channel(REVIEW)
+    world.discord.block_dms(ALICE)
+    await world.discord.click(GUILD, MODLOG, MOD, held, buttons(held)["Approve"])
+    told = await world.discord.wait_for(lambda: (m := world.discord.message(held["id"])) and "stays held" in m["content"] and m)
+    assert not told["components"]
+    assert world.query("SELECT status FROM result_reviews")[0]["status"] == "held"
+
+
+async def test_a_rejection_reaches_the_requester_by_dm_when_nothing_else_is_left(world):
+    await world.start_bot()
+    await world.grant(10)
+    await world.config("modlog", {"channel": MODLOG})
+    await world.config("review", {"channel": REVIEW, "mode": "requests"})
+    asked = await imagine(world, channel=REVIEW, prompt="reject me")
+    await world.reply(asked)
+    request = await world.discord.wait_for(
+        lambda: next((m for m in world.modlog() if "Reject request" in buttons(m)), None)
+    )
+    world.discord.expire_interaction(asked)
+    world.discord.delete_channel(REVIEW)
+    await world.discord.click(GUILD, MODLOG, MOD, request, buttons(request)["Reject request"])
+    dm = await world.discord.wait_for(lambda: world.discord.dms_to(ALICE))
+    assert "rejected" in dm[0]["content"] and world.jobs() == []
