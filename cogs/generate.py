@@ -385,7 +385,11 @@ class GenerateCog(commands.Cog, name="Generate"):
         summary = f"{spec.model.display_name}: {spec.prompt}"
         if spec.references:
             summary += f" ({len(spec.references)} reference image(s))"
-        await self.bot.get_cog("Moderation").hold_request(interaction, request_id, summary)
+        if not await self.bot.get_cog("Moderation").hold_request(interaction, request_id, summary):
+            # No moderator can see it: closed, not left pending forever (nothing was generated or charged).
+            await self.services.moderation.decide_request(request_id, "rejected", by=self.bot.user.id)
+            await interaction.edit_original_response(content=messages.REQUEST_NO_MODLOG, allowed_mentions=NO_MENTIONS)
+            return
         await interaction.edit_original_response(content=messages.REQUEST_PENDING, allowed_mentions=NO_MENTIONS)
 
 

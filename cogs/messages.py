@@ -177,6 +177,10 @@ HELD_NO_MODLOG = (
     "so it is not posted. Ask a moderator to set one up (`/config modlog`)."
 )
 REQUEST_PENDING = "🕵️ Your request is waiting for a moderator's approval. Nothing is charged unless it is approved."
+REQUEST_NO_MODLOG = (
+    "🕵️ Requests here need a moderator's approval, but this server's mod log cannot take them right now. "
+    "Ask a moderator to set one up (`/config modlog`). You were not charged."
+)
 REQUEST_REJECTED = "🚫 A moderator rejected this request. You were not charged."
 RESULT_APPROVED = "✅ A moderator approved your image; it is posted in the channel."
 RESULT_REJECTED = "🚫 A moderator did not approve this image."

@@ -301,3 +301,15 @@ async def test_a_rejection_reaches_the_requester_by_dm_when_nothing_else_is_left
     await world.discord.click(GUILD, MODLOG, MOD, request, buttons(request)["Reject request"])
     dm = await world.discord.wait_for(lambda: world.discord.dms_to(ALICE))
     assert "rejected" in dm[0]["content"] and world.jobs() == []
+
+
+async def test_a_request_for_review_without_a_usable_modlog_is_closed_not_left_waiting(world):
+    await world.start_bot()
+    await world.grant(10)
+    await world.config("modlog", {"channel": MODLOG})
+    await world.config("review", {"channel": REVIEW, "mode": "requests"})
+    world.discord.delete_channel(MODLOG)
+    asked = await imagine(world, channel=REVIEW, prompt="anyone there?")
+    await world.discord.wait_for(lambda: any("mod log cannot take them" in t for t in texts(world, asked)))
+    assert world.query("SELECT status FROM review_requests")[0]["status"] == "rejected"
+    assert world.jobs() == [] and world.balance() == (10, 0)
