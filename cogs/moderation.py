@@ -284,7 +284,10 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
             text = await self._approve_held(job, mod)
         else:
             text = await self._reject_held(job, mod)
-        await interaction.response.edit_message(view=None, content=text, allowed_mentions=NO_MENTIONS)
+        # An approved image with nowhere to go stays held: its buttons stay for another try.
+        held = action == "approve" and await moderation.result_status(job.id) == "held"
+        view = mod_view(job.id, "approve", "reject") if held else None
+        await interaction.response.edit_message(view=view, content=text, allowed_mentions=NO_MENTIONS)
         await self.log_action(job.guild_id, text, None)
 
     # --- review: results held until approved --------------------------------------------------------
@@ -315,10 +318,14 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         moderation = self.services.moderation
         if not await moderation.set_result_status(job.guild_id, job.id, "approved", by=mod, only_from=("held",)):
             return f"Job {job.id} was already decided."
-        message = await self._release(job)
+        message = None
+        try:
+            message = await self._release(job)
+        finally:
+            if message is None:
+                # Nowhere to put it: keep it held (and its file kept) so a moderator can try again.
+                await moderation.set_result_status(job.guild_id, job.id, "held", by=mod)
         if message is None:
-            # Nowhere to put it: keep it held (and its file kept) so a moderator can try again.
-            await moderation.set_result_status(job.guild_id, job.id, "held", by=mod)
             return f"Job {job.id} could not be delivered (its channel is gone and the requester takes no DMs); it stays held."
         await self.services.jobs.set_result_message(job.id, channel_id=message.channel.id, message_id=message.id)
         await edit_interaction_message(
@@ -331,19 +338,16 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         channel = await channel_or_none(self.bot, job.channel_id)
         if channel is not None:
             file, embed = await self._render(job, limit=channel.guild.filesize_limit)
+            mention, view = only_user(job.user_id), result_view(job)
             try:
-                return await channel.send(
-                    f"<@{job.user_id}>", embed=embed, file=file, view=result_view(job), allowed_mentions=only_user(job.user_id)
-                )
+                return await channel.send(f"<@{job.user_id}>", embed=embed, file=file, view=view, allowed_mentions=mention)
             except (discord.Forbidden, discord.NotFound) as exc:
                 log.info("job %d: cannot post the approved image in its channel (%s); sending it by DM", job.id, exc.code)
         try:
             user = self.bot.get_user(job.user_id) or await self.bot.fetch_user(job.user_id)
             file, embed = await self._render(job, limit=10 << 20)
-            return await user.send(
-                messages.DM_FALLBACK.format(channel=f"<#{job.channel_id}>"), embed=embed, file=file,
-                allowed_mentions=NO_MENTIONS,
-            )
+            text = messages.DM_FALLBACK.format(channel=f"<#{job.channel_id}>")
+            return await user.send(text, embed=embed, file=file, allowed_mentions=NO_MENTIONS)
         except (discord.Forbidden, discord.NotFound):
             return None
 
@@ -396,8 +400,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         await self.log_action(request.guild_id, text, None)
 
     async def _start_approved(self, guild: discord.Guild, request) -> Job:
-        """Create the approved request's job under the same rules as any request: the requester's
-        current roles, their allowance and pace limits, the balance, the queue and the account."""
+        """The approved request's job, under any request's rules (with the requester's current roles)."""
         facts = await request_of_member(self.bot, guild, request.user_id, request.channel_id)
         if facts is None:
             raise NotAllowed("run it: the member has left the server")
@@ -407,7 +410,7 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
             channel_id=request.channel_id,
             user_id=request.user_id,
             kind=request.kind,
-            spec=admitted.spec.model_copy(update={"references": request.spec.references}),
+            spec=admitted.spec,
             interaction=request.interaction,
             limits=admitted.limits.spend,
             pace=admitted.limits.pace,
