@@ -56,7 +56,8 @@ async def request_of_member(
     """The facts of a request made earlier (a review request being approved), with the member's
     current roles and permissions; None if they are no longer in the server."""
     try:
-        member = guild.get_member(user_id) or await guild.fetch_member(user_id)
+        # Fetched, not cached: without the members intent a cached member's roles can be stale.
+        member = await guild.fetch_member(user_id)
     except discord.NotFound:
         return None
     policy_id, nsfw = await policy_channel(client, None, channel_id)

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, MOD, MODLOG, NSFW, REVIEW, png
+from tests.e2e.conftest import ALICE, ARTIST_ROLE, BOB, CAROL, GENERAL, GUILD, MOD, MODLOG, NSFW, REVIEW, png
 from tests.e2e.test_bot_e2e import buttons
 from tests.fakes import discord_payloads as p
 
@@ -133,8 +133,8 @@ async def test_results_review_without_a_usable_modlog_holds_the_image(world, mod
     assert world.query("SELECT status FROM result_reviews WHERE job_id = ?", (job["id"],))[0]["status"] == "held"
 
 
-async def approve_request(world, prompt: str, **options) -> tuple:
-    asked = await imagine(world, channel=REVIEW, prompt=prompt, **options)
+async def approve_request(world, prompt: str, user: int = ALICE, **options) -> tuple:
+    asked = await imagine(world, user=user, channel=REVIEW, prompt=prompt, **options)
     await world.reply(asked)
     request = await world.discord.wait_for(
         lambda: next((m for m in world.modlog() if "Approve request" in buttons(m) and prompt in str(m["embeds"])), None)
@@ -317,3 +317,22 @@ async def test_a_request_for_review_without_a_usable_modlog_is_closed_not_left_w
     await world.discord.wait_for(lambda: any("mod log cannot take them" in t for t in texts(world, asked)))
     assert world.query("SELECT status FROM review_requests")[0]["status"] == "rejected"
     assert world.jobs() == [] and world.balance() == (10, 0)
+
+
+async def test_an_approved_request_is_judged_with_the_requesters_current_roles(world):
+    await world.start_bot()
+    await world.grant(10)
+    await world.config("modlog", {"channel": MODLOG})
+    await world.config("review", {"channel": REVIEW, "mode": "requests"})
+    await world.config("roles", {"action": "add", "role": ARTIST_ROLE})
+    asked = await imagine(world, user=CAROL, channel=REVIEW, prompt="while an artist")
+    await world.reply(asked)
+    request = await world.discord.wait_for(
+        lambda: next((m for m in world.modlog() if "Approve request" in buttons(m)), None)
+    )
+    world.discord.add_member(GUILD, CAROL, roles=[])  # no longer an artist when the moderator decides
+    await world.discord.click(GUILD, MODLOG, MOD, request, buttons(request)["Approve request"])
+    await world.discord.wait_for(
+        lambda: "needs one of these roles" in (world.discord.original_response(asked) or {}).get("content", "")
+    )
+    assert world.jobs() == [] and world.generation_calls() == []
