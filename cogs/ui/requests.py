@@ -6,30 +6,23 @@ import time
 
 import discord
 
+from cogs.ui.notices import channel_or_none
 from core.admission import Request
 
 
-async def policy_channel(client: discord.Client, channel: discord.abc.GuildChannel | discord.Thread | None, channel_id: int) -> tuple[int, bool]:
+async def policy_channel(
+    client: discord.Client, channel: discord.abc.GuildChannel | discord.Thread | None, channel_id: int
+) -> tuple[int, bool]:
     """(channel id, age-restricted?) that channel-scoped policy is looked up with.
 
     A thread or forum post has no policy of its own: the allow-list, review mode and safety of
     its parent apply, and Discord marks only the parent age-restricted.
     """
     if channel is None:
-        channel = client.get_channel(channel_id)
-    if channel is None:
-        try:
-            channel = await client.fetch_channel(channel_id)
-        except discord.HTTPException:
-            channel = None
+        channel = await channel_or_none(client, channel_id)
     if not isinstance(channel, discord.Thread):
         return channel_id, bool(getattr(channel, "nsfw", False))
-    parent = channel.parent
-    if parent is None:
-        try:
-            parent = await client.fetch_channel(channel.parent_id)
-        except discord.HTTPException:
-            parent = None
+    parent = channel.parent or await channel_or_none(client, channel.parent_id)
     return channel.parent_id, bool(getattr(parent, "nsfw", False))
 
 
