@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from core.credit_rules import CreditRules, SpendLimits
-from core.errors import AllowanceExceeded, InsufficientCredits
+from core.errors import AllowanceExceeded, InsufficientCredits, InvalidRequest
 from core.gate import Gate
 from core.ledger import Ledger
 from core.models import GenerationSpec, ModelId, switch_to_klein
-from core.policy import Decision, MemberUsage, PaceLimits, RequestFacts, ReviewMode, decide
+from core.policy import Decision, GuildPolicy, MemberUsage, PaceLimits, RequestFacts, ReviewMode, decide
 from core.pricing import PriceList
 
 
@@ -119,12 +119,24 @@ class Admission:
         spec.validate_for_model()
         return self.prices.price_for(spec)
 
-    def _klein(self, request, spec, usage: MemberUsage, remaining: dict[str, int], limits: Limits, policy) -> Outcome | None:
-        """The cheaper alternative a quote offers for a Pro request, or None when it is not open."""
+    def _klein(
+        self,
+        request: Request,
+        spec: GenerationSpec,
+        usage: MemberUsage,
+        remaining: dict[str, int],
+        limits: Limits,
+        policy: GuildPolicy,
+    ) -> Outcome | None:
+        """The cheaper alternative a quote offers for a Pro request, or None when it is not open.
+        Decided with the pure policy on the usage already read: no second round of queries."""
         if spec.model is not ModelId.PRO:
             return None
         klein = switch_to_klein(spec)
-        price = self.price(klein)
+        try:
+            price = self.price(klein)
+        except InvalidRequest:
+            return None
         decision = decide(policy, self._facts(request, klein, price), usage, self.gate.safety)
         if not decision.allowed or any(price > left for left in remaining.values()):
             return None
