@@ -31,6 +31,7 @@ from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
 from core import events as ev
 from core.account import AccountWatch
+from core.admission import Admission
 from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.credit_rules import CreditRules
@@ -248,8 +249,9 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         credit_rules = CreditRules(db)
         generation.credit_rules = credit_rules
         generation.account = account
+        admission = Admission(gate=gate, ledger=ledger, credit_rules=credit_rules, prices=prices)
         services = Services(
-            settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules,
+            settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, admission,
             downloads=downloads, events=events,
         )
         bot = ImageBot(services, force_sync=force_sync)

@@ -178,6 +178,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX reservations_by_member ON reservations (guild_id, user_id, created_at)",
     ),
+    (
+        # 4: a member's pace (core/jobs.py member_usage_in), read inside the job-creating transaction
+        "CREATE INDEX jobs_by_member ON jobs (guild_id, user_id, created_at, state)",
+        "CREATE INDEX jobs_member_running ON jobs (guild_id, user_id)"
+        " WHERE state IN ('queued', 'submitting', 'submitted', 'succeeded')",
+    ),
 ]
 
 
