@@ -236,3 +236,49 @@ async def test_a_pending_migration_backs_up_the_database_first(tmp_path, monkeyp
     again = await Database.open(path)  # nothing pending: no second copy
     await again.close()
     assert len(list(tmp_path.glob("*.bak"))) == 1
+
+
+async def test_backup_while_a_writer_commits_is_one_consistent_snapshot(tmp_path):
+    """A writer moves credit between two rows in a loop (their sum never changes) while both backup
+    paths copy the database: each copy passes integrity_check, holds the sum, and has every row
+    committed before the backup began."""
+    database = await Database.open(tmp_path / "bot.db")
+    await database.set_meta("a", "1000")
+    await database.set_meta("b", "0")
+    moves = 0
+    stop = asyncio.Event()
+
+    async def move() -> None:
+        nonlocal moves
+        while not stop.is_set():
+            async with database.transaction() as tx:
+                await tx.execute("UPDATE meta SET value = CAST(value AS INTEGER) - 1 WHERE key = 'a'")
+                await tx.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'b'")
+                await tx.execute("INSERT INTO meta (key, value) VALUES (?, 'moved')", (f"m{moves}",))
+            moves += 1
+
+    writer = asyncio.create_task(move())
+    try:
+        copies = []
+        for n, copy_with in enumerate((database.backup, lambda dest: db_module.backup_file(database.path, dest))):
+            while moves < 20 * (n + 1):
+                await asyncio.sleep(0.001)
+            before = moves
+            dest = tmp_path / f"copy-{n}.db"
+            await copy_with(dest)
+            copies.append((dest, before))
+    finally:
+        stop.set()
+        await writer
+        await database.close()
+    assert moves > 40
+    for dest, before in copies:
+        conn = sqlite3.connect(dest)
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            values = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('a', 'b')").fetchall())
+            moved = conn.execute("SELECT COUNT(*) FROM meta WHERE value = 'moved'").fetchone()[0]
+        finally:
+            conn.close()
+        assert int(values["a"]) + int(values["b"]) == 1000 and int(values["b"]) == moved
+        assert moved >= before
