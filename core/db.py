@@ -247,8 +247,11 @@ class Database:
             await db._migrate()
             if not memory:
                 db._reader = await _connect(path, "PRAGMA query_only=ON")
-                # The database and WAL files may have just been created: make their names durable.
-                await asyncio.to_thread(sq.fsync_path, path.parent)
+                # The files may have just been created (make their names durable), and a process that
+                # crashed may have left commits the disk does not have yet: this one acts on them.
+                for synced in (path, Path(f"{path}-wal"), path.parent):
+                    if synced.exists():
+                        await asyncio.to_thread(sq.fsync_path, synced)
         except BaseException:
             await conn.close()
             raise
@@ -293,23 +296,32 @@ class Database:
                 raise
             if not tx._begun:
                 return  # nothing was read or written: no transaction to end
+            seq = self._wal_sync.sending() if self._wal_sync is not None else 0
             try:
                 await asyncio.shield(sq.on_thread(self._conn, sq.finish, "COMMIT"))
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     await asyncio.shield(sq.on_thread(self._conn, sq.finish, "ROLLBACK"))
                 raise
+            finally:
+                if self._wal_sync is not None:
+                    self._wal_sync.committed()
             self._commits += 1
             if self._commits >= CHECKPOINT_EVERY and self._reader is not None:
                 self._start_checkpoint()
-            seq = self._wal_sync.committed() if self._wal_sync is not None else 0
         # Outside the lock: the next transaction runs while this one waits for the disk.
+        await self._durable(seq)
+
+    async def _durable(self, seq: int | None = None) -> None:
+        """Wait until commit `seq` (by default: every commit a read may have seen) is on disk."""
         if self._wal_sync is not None:
-            await self._wal_sync.durable(seq)
+            await self._wal_sync.durable(self._wal_sync.sent if seq is None else seq)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         if self._reader is not None:
-            return await sq.on_thread(self._reader, sq.fetchall, sql, tuple(params))
+            rows = await sq.on_thread(self._reader, sq.fetchall, sql, tuple(params))
+            await self._durable()  # nothing read is acted on before it is on disk
+            return rows
         async with self._lock:
             return await sq.on_thread(self._conn, sq.fetchall, sql, tuple(params))
 
@@ -319,11 +331,15 @@ class Database:
         the last committed state, like `fetchall`."""
         if self._reader is None:  # ":memory:" has no second connection to read through
             return await self.fetchall(sql, params)
-        return await asyncio.to_thread(sq.fetchall_once, self.path, sql, tuple(params))
+        rows = await asyncio.to_thread(sq.fetchall_once, self.path, sql, tuple(params))
+        await self._durable()
+        return rows
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         if self._reader is not None:
-            return await sq.on_thread(self._reader, sq.fetchone, sql, tuple(params))
+            row = await sq.on_thread(self._reader, sq.fetchone, sql, tuple(params))
+            await self._durable()
+            return row
         async with self._lock:
             return await sq.on_thread(self._conn, sq.fetchone, sql, tuple(params))
 
@@ -369,15 +385,20 @@ class _WalSync:
 
     def __init__(self, wal: Path) -> None:
         self._wal = wal
-        self._committed = 0
+        self.sent = 0  # COMMITs sent to the writer (a reader may see one as soon as it is sent)
+        self._committed = 0  # COMMITs the writer finished (an fsync now covers them)
         self._synced = 0
         self._flight: asyncio.Task[None] | None = None
 
-    def committed(self) -> int:
-        self._committed += 1
-        return self._committed
+    def sending(self) -> int:
+        self.sent += 1
+        return self.sent
+
+    def committed(self) -> None:
+        self._committed += 1  # a failed COMMIT counts too: it has nothing left to make durable
 
     async def durable(self, seq: int) -> None:
+        # A COMMIT still on the writer's thread (a reader saw it early) takes another round.
         while self._synced < seq:
             if self._flight is None:
                 self._flight = asyncio.get_running_loop().create_task(self._sync(), name="wal-fsync")

@@ -172,7 +172,8 @@ async def test_durable_settings_on_the_writer(db):
 async def test_a_transaction_returns_only_once_its_commit_is_fsynced(tmp_path, monkeypatch):
     """Each fsync of the WAL records (in its worker thread, just before the real fsync) which commits
     it makes durable: what a fresh connection sees then is in the page cache the fsync writes out.
-    Every transaction must return only after an fsync that covered it, however many run at once."""
+    Every transaction must return only after an fsync that covered it, however many run at once,
+    and a read outside a transaction must not return a commit the disk does not have yet."""
     database = await Database.open(tmp_path / "bot.db")
     durable: list[set[str]] = []
     real_fsync = db_module.sq.fsync_path
@@ -194,10 +195,18 @@ async def test_a_transaction_returns_only_once_its_commit_is_fsynced(tmp_path, m
         async with database.transaction() as tx:
             await tx.execute("INSERT INTO meta (key, value) VALUES (?, '1')", (f"k{n}",))
         if not any(f"k{n}" in snapshot for snapshot in durable):
-            uncovered.append(n)
+            uncovered.append(f"k{n}")
+
+    async def read() -> None:
+        # A read may see other tasks' commits; it must not return one before it is on disk.
+        for _ in range(20):
+            for row in await database.fetchall("SELECT key FROM meta"):
+                if not any(row["key"] in snapshot for snapshot in durable):
+                    uncovered.append(f"read {row['key']}")
+            await asyncio.sleep(0)
 
     try:
-        await asyncio.gather(*(write(n) for n in range(40)))
+        await asyncio.gather(*(write(n) for n in range(40)), read(), read())
     finally:
         await database.close()
     assert uncovered == []
