@@ -30,6 +30,7 @@ from core.models import GenerationSpec
 from core.pricing import PriceList
 from core.ratelimit import SlidingWindowLimiter
 from core.segmind import SegmindClient
+from tests.perf.aged import aged_database
 from tests.perf.fakes import PerfSegmind
 from tests.perf.harness import KEY, Process, make_world, percentile, start_bot, start_process, wait_until
 
@@ -614,4 +615,5 @@ SCENARIOS = {
     "ledger": ledger_throughput,
     "memory": memory,
     "startup": startup,
+    "aged": aged_database,
 }
