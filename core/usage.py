@@ -125,7 +125,8 @@ async def export_ledger(
             rows = await ledger_rows(db, guild_id, since=since, until=until, older_than=cursor, limit=batch)
             if not rows and written:
                 break
-            await asyncio.to_thread(out.write, ledger_csv(rows, header=written == 0))
+            first = written == 0
+            await asyncio.to_thread(lambda rows=rows, first=first: out.write(ledger_csv(rows, header=first)))
             written += len(rows)
             if len(rows) < batch:
                 break
