@@ -51,7 +51,7 @@ def _strace_works() -> bool:
 requires_strace = pytest.mark.skipif(not _strace_works(), reason="needs strace (and ptrace allowed)")
 
 _HEX = re.compile(r"(?:\\x[0-9a-f]{2})+")
-_LINE = re.compile(r"^(\d+) (?:<\.\.\. (\w+) resumed>(.*)|(\w+)\((.*))$")
+_LINE = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>(.*)|(\w+)\((.*))$")
 
 
 def _unhex(text: str) -> bytes:
