@@ -1,15 +1,14 @@
 """What runs on an SQLite connection's own thread (never on the event loop).
 
-core/db.py sends each of these to a connection's aiosqlite thread with `_on_thread` (one hop per
+core/db.py sends each of these to a connection's aiosqlite thread with `on_thread` (one hop per
 call), or to a worker thread with `asyncio.to_thread`. Nothing else in the bot imports sqlite3.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -30,7 +29,7 @@ class Written(NamedTuple):
 # --- what runs on a connection's own thread ------------------------------------------------------
 
 
-def on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+def on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> Coroutine[Any, Any, T]:
     """Run `fn(sqlite3_connection, *args)` on `conn`'s thread: one hop for a whole execute-fetch-close.
     aiosqlite (pinned in requirements.txt) queues work for that thread through `_execute`."""
     return conn._execute(lambda: fn(conn._conn, *args))
