@@ -1,18 +1,23 @@
 """Entry point: read settings, build the services, run the bot, close everything on exit.
 
-    python bot.py            run the bot (settings from the environment / .env)
-    python bot.py --sync     also force a sync of the slash commands with Discord
+    python bot.py               run the bot (settings from the environment / .env)
+    python bot.py --sync        also force a sync of the slash commands with Discord
+    python bot.py backup DIR    copy the database and the stored images into DIR (a new or empty
+                                directory), consistently, while the bot keeps running
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import json
 import logging
 import signal
 import sys
 import time
+from pathlib import Path
+from typing import IO
 
 import aiohttp
 import discord
@@ -35,7 +40,7 @@ from core.admission import Admission
 from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.credit_rules import CreditRules
-from core.db import Database
+from core.db import Database, backup_file
 from core.downloads import DISCORD_ATTACHMENT_HOSTS, Downloader, HostAllowlist
 from core.errors import ConfigError
 from core.gate import Gate
@@ -265,6 +270,43 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             await db.close()
 
 
+class AlreadyRunning(Exception):
+    pass
+
+
+def hold_instance_lock(database_path: Path) -> IO[bytes] | None:
+    """Lock `<database>.lock` for the life of the process (the kernel lets go when it exits, however
+    it exits). Two bots on one database would both resume the same jobs and post results twice."""
+    if str(database_path) == ":memory:":
+        return None
+    lock_path = Path(f"{database_path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "ab")  # noqa: SIM115 - held open until the process ends
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AlreadyRunning(
+            f"Another bot process is already using {database_path} (it holds {lock_path}); stop it first."
+        ) from None
+    return handle
+
+
+async def backup(settings: Settings, target: Path) -> str:
+    """The database through SQLite's online backup (one consistent snapshot, the running bot is not
+    held up), then the stored images: every image the copied rows name was stored before the commit
+    that named it, so it is there when the images are copied afterwards."""
+    if not settings.database_path.is_file():
+        raise ConfigError(["DATABASE_PATH"], f"no database at {settings.database_path}")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ConfigError([], f"backup target {target} exists and is not an empty directory")
+    target.mkdir(parents=True, exist_ok=True)
+    database_copy = target / settings.database_path.name
+    await backup_file(settings.database_path, database_copy)
+    images = await asyncio.to_thread(BlobStore(settings.blobs).copy_to, target / "blobs")
+    return f"Backed up {settings.database_path} to {database_copy} and {images} stored image(s) to {target / 'blobs'}"
+
+
 def main(argv: list[str]) -> int:
     try:
         settings = load_settings()
@@ -276,6 +318,21 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    if argv[:1] == ["backup"]:
+        if len(argv) != 2:
+            print("Usage: python bot.py backup DIR", file=sys.stderr)
+            return 2
+        try:
+            print(asyncio.run(backup(settings, Path(argv[1]))))
+        except (ConfigError, OSError) as exc:
+            print(f"Backup failed: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    try:
+        instance_lock = hold_instance_lock(settings.database_path)
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
     setup_logging(settings)
     point_discord_at(settings)
     try:
@@ -283,6 +340,9 @@ def main(argv: list[str]) -> int:
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN (login failed)")
         return 1
+    finally:
+        if instance_lock is not None:
+            instance_lock.close()
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -84,6 +85,29 @@ class BlobStore:
                     freed += info.st_size
         return removed, freed
 
+    def copy_to(self, target: Path) -> int:
+        """Copy every stored blob into `target` (same layout), hard-linking where the file system
+        allows (a blob never changes once stored); how many. Blocking: run it in a thread."""
+        copied = 0
+        for folder in sorted(self.root.iterdir()) if self.root.is_dir() else ():
+            if folder.name == PARTIAL_DIR or not folder.is_dir():
+                continue
+            (target / folder.name).mkdir(parents=True, exist_ok=True)
+            for entry in os.scandir(folder):
+                if len(entry.name) != 64:
+                    continue
+                destination = target / folder.name / entry.name
+                try:
+                    os.link(entry.path, destination)
+                except OSError:
+                    shutil.copyfile(entry.path, destination)
+                    _fsync(destination)
+                copied += 1
+            _fsync(target / folder.name)
+        if target.is_dir():
+            _fsync(target)
+        return copied
+
     def clear_partial(self) -> int:
         """Remove partial files a crash left behind (none is ever referenced); how many."""
         folder = self.root / PARTIAL_DIR
@@ -146,8 +170,13 @@ class BlobWriter:
         final = self._store.path(blob)
         if _touch(final):
             return blob  # the same bytes are already stored; discard() removes the copy
-        final.parent.mkdir(parents=True, exist_ok=True)
+        if not final.parent.is_dir():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            _fsync(final.parent.parent)  # the new folder's own name
         os.replace(self._partial, final)
+        # The rename lives in the folder's entries: without this a power cut can lose the name of a
+        # blob whose charge the database keeps.
+        _fsync(final.parent)
         return blob
 
     def discard(self) -> None:
@@ -155,6 +184,15 @@ class BlobWriter:
         if not self._file.closed:
             self._file.close()
         self._partial.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """fsync a file or a directory (a directory's fsync makes the names in it durable)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _touch(path: Path) -> bool:

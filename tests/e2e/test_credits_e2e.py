@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 
 import pytest
@@ -93,7 +94,8 @@ async def test_export_round_trips_and_usage_chart_is_a_real_png(world):
     )
     from core.usage import parse_ledger_csv, totals
 
-    rows = parse_ledger_csv(world.discord.attachment_bytes(message["attachments"][0]))
+    assert message["attachments"][0]["filename"].endswith(".csv.gz")
+    rows = parse_ledger_csv(gzip.decompress(world.discord.attachment_bytes(message["attachments"][0])))
     assert totals(rows) == world.totals()
     chart = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {}, subcommand="usage")
     message = await world.discord.wait_for(
