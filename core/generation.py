@@ -29,11 +29,11 @@ from core.errors import (
     ProviderSubmitUncertain,
     QueueFull,
 )
-from core.images import sniff_image_type
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
 from core.pricing import PriceList
+from core.references import ReferenceImages
 from core.safety import DEFAULT_SAFETY_TOLERANCE
 from core.scheduler import FairScheduler
 from core.segmind import SegmindClient
@@ -97,6 +97,7 @@ class GenerationService:
         # Optional collaborators: spending rules (low-balance alerts) and the Segmind account watch.
         self.credit_rules: CreditRules | None = None
         self.account: AccountWatch | None = None
+        self.references = ReferenceImages(blobs)  # bot.py sets one with the configured bounds
         # Called with ("posted" | "refunded", job) after the fact, e.g. by the mod log.
         self.listeners: list[Callable[[str, Job], Awaitable[None]]] = []
         self._queue_limit = queue_limit_per_guild
@@ -258,8 +259,7 @@ class GenerationService:
                 return await self._follow(job.request_id, job.model, result_slot)
             urls: list[str] = []
             if job.spec.references:
-                refs = [await self.blobs.get(ref) for ref in job.spec.references]
-                urls = await self.client.upload_references([(d, sniff_image_type(d) or "image/png") for d in refs])
+                urls = await self.references.upload(self.client, job.spec.references)
             body = request_body(build_request(job.spec, urls, safety_tolerance=_tolerance(job.spec)))
             await self.jobs.mark_submitting(job.id, self._clock())
 
