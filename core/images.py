@@ -218,11 +218,17 @@ def prepare_reference(
             pixels = img.width * img.height
             if pixels <= max_pixels and size <= max_bytes:
                 return path, mime, False
-            scale = min(1.0, (max_pixels / pixels) ** 0.5)
             alpha = img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info)
+            mode = "RGBA" if alpha else "RGB"
+            scale = min(1.0, (max_pixels / pixels) ** 0.5)
             # draft(): a JPEG is decoded at 1/2, 1/4 or 1/8 scale straight away, which is most of the cost.
-            img.draft("RGB", (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
-            image = img.convert("RGBA" if alpha else "RGB")
+            img.draft(mode, (max(1, int(img.width * scale)), max(1, int(img.height * scale))))
+            # Only the decoded image and one smaller copy are ever held (converted only when it must be).
+            image = img.convert(mode) if img.mode != mode else img
+            return _encode_within(image, scratch, alpha, max_pixels, max_bytes)
+
+
+def _encode_within(image: Image.Image, scratch: Path, alpha: bool, max_pixels: int, max_bytes: int) -> tuple[Path, str, bool]:
     fmt, mime = ("PNG", "image/png") if alpha else ("JPEG", "image/jpeg")
     fd, name = tempfile.mkstemp(dir=scratch, suffix="." + EXTENSIONS[mime])
     out = Path(name)
@@ -231,10 +237,13 @@ def prepare_reference(
             scale = min(1.0, (max_pixels / (image.width * image.height)) ** 0.5)  # draft() may have shrunk it
             for _ in range(8):
                 target = (max(1, int(image.width * scale)), max(1, int(image.height * scale)))
-                candidate = image if target == image.size else image.resize(target, Image.Resampling.LANCZOS)
+                candidate = (
+                    image if target == image.size else image.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+                )
                 fh.seek(0)
                 fh.truncate()
                 candidate.save(fh, fmt, **({"quality": 90} if fmt == "JPEG" else {"compress_level": 6}))
+                del candidate
                 if fh.tell() <= max_bytes:
                     return out, mime, True
                 scale *= 0.75
