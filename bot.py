@@ -51,6 +51,7 @@ from core.moderation import ModerationStore
 from core.pricing import PriceList
 from core.prompt_filter import SafetyLists
 from core.ratelimit import SlidingWindowLimiter
+from core.references import ImageWork, ReferenceImages
 from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
@@ -247,6 +248,12 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             queue_limit_per_guild=settings.max_queued_jobs_per_guild,
             progress_interval=settings.progress_interval,
             events=events,
+        )
+        generation.references = ReferenceImages(
+            blobs,
+            work=ImageWork(at_once=settings.image_work_at_once, timeout=settings.image_check_timeout),
+            downloads_at_once=settings.attachment_downloads_at_once,
+            uploads_at_once=settings.reference_uploads_at_once,
         )
         moderation = ModerationStore(db)
         gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))

@@ -67,6 +67,13 @@ class BlobStore:
             self._partial_ready = True
         return BlobWriter(self, folder / uuid.uuid4().hex)
 
+    def scratch(self) -> Path:
+        """A folder for short-lived files (e.g. downscaled copies being uploaded); a crash's
+        leftovers go with clear_partial(). Blocking (it may create the folder)."""
+        folder = self.root / PARTIAL_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def sweep(self, keep: set[str], older_than: float) -> tuple[int, int]:
         """Delete every blob not in `keep` last written before `older_than` (a Unix time); returns
         (files removed, bytes freed). Blocking: run it in a thread. A blob stored again refreshes
@@ -142,6 +149,11 @@ class BlobWriter:
             self.head += chunk[: HEAD_BYTES - len(self.head)]
         self._file.write(chunk)
         self.size += len(chunk)
+
+    def flushed(self) -> Path:
+        """The partial file with every chunk written so far, to be read (checked) before commit."""
+        self._file.flush()
+        return self._partial
 
     async def commit(self, check: Callable[[Path], None] | None = None) -> str:
         """Close, run `check(path)` (it raises to refuse the bytes), hash, fsync and rename the file

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     max_concurrent_jobs_per_guild: int = Field(default=2, ge=1)
     max_queued_jobs_per_guild: int = Field(default=50, ge=1)
     max_input_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Reference images (core/references.py): Pillow calls (checks, downscaling) at once and how
+    # long a check may take before the attachment is refused; attachment downloads and reference
+    # uploads at once. Memory grows with the first only (a decoded image each), never with jobs.
+    image_work_at_once: int = Field(default=2, ge=1)
+    image_check_timeout: float = Field(default=15.0, gt=0)
+    attachment_downloads_at_once: int = Field(default=4, ge=1)
+    reference_uploads_at_once: int = Field(default=4, ge=1)
     # Hosts the bot may download from besides Discord's CDN and Segmind's result storage
     # (comma-separated; "*.example.com" allows subdomains), e.g. a CDN proxy.
     download_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()

@@ -30,12 +30,12 @@ from core.errors import (
     QueueFull,
 )
 from core.events import EventBus, GuildBalanceLow, JobFailed, JobPosted
-from core.images import sniff_image_type
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
 from core.policy import MemberUsage, PaceLimits
 from core.pricing import PriceList
+from core.references import ReferenceImages
 from core.safety import DEFAULT_SAFETY_TOLERANCE
 from core.scheduler import FairScheduler
 from core.segmind import SegmindClient
@@ -102,6 +102,7 @@ class GenerationService:
         self.account: AccountWatch | None = None
         # What happened to jobs (posted, failed, a guild's balance low), for whoever bot.py subscribed.
         self.events = events or EventBus()
+        self.references = ReferenceImages(blobs)  # bot.py sets one with the configured bounds
         self._queue_limit = queue_limit_per_guild
         self._progress_interval = progress_interval
         self._queue_notice_delay = queue_notice_delay
@@ -260,8 +261,7 @@ class GenerationService:
                 return await self._follow(job.request_id, job.model, result_slot)
             urls: list[str] = []
             if job.spec.references:
-                refs = [await self.blobs.get(ref) for ref in job.spec.references]
-                urls = await self.client.upload_references([(d, sniff_image_type(d) or "image/png") for d in refs])
+                urls = await self.references.upload(self.client, job.spec.references)
             body = request_body(build_request(job.spec, urls, safety_tolerance=_tolerance(job.spec)))
             await self.jobs.mark_submitting(job.id, self._clock())
 

@@ -149,8 +149,11 @@ async def test_approving_when_the_queue_is_full_tells_the_requester(world):
     await world.config("modlog", {"channel": MODLOG})
     await world.config("review", {"channel": REVIEW, "mode": "requests"})
     world.segmind.slow("busy", 120)
-    for _ in range(2):  # one running, one waiting: the queue is full
-        await imagine(world, user=BOB, prompt="busy")
+    # One running (Segmind has it), then one waiting: the queue is full. The second is sent only once
+    # the first has left the queue, or it would find the queue full itself.
+    await imagine(world, user=BOB, prompt="busy")
+    await world.discord.wait_for(lambda: len(world.segmind.submits) == 1)
+    await imagine(world, user=BOB, prompt="busy")
     await world.discord.wait_for(lambda: len(world.jobs()) == 2)
     asked, request = await approve_request(world, "approve me")
     await world.discord.wait_for(lambda: "images waiting" in (world.discord.original_response(asked) or {}).get("content", ""))

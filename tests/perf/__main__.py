@@ -3,6 +3,7 @@
     python -m tests.perf                   all eight measurements, at the issue's load and doubled
     python -m tests.perf --smoke           tiny loads, only checks that everything runs (CI)
     python -m tests.perf --only ack,rate   some of them
+    python -m tests.perf --only edit_rss --no-double   peak RSS of 32 /edit jobs × four 20 MiB references
     python -m tests.perf --json out.json   where the JSON goes (default: perf-results.json)
     python -m tests.perf --profile DIR     py-spy profiles of the bot process (needs py-spy)
     python -m tests.perf --loop uvloop     run the bot process under uvloop
@@ -24,7 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.perf.scenarios import SCENARIOS, Options
+from tests.perf.edits import edit_rss
+from tests.perf.scenarios import SCENARIOS as CORE_SCENARIOS
+from tests.perf.scenarios import Options
+
+SCENARIOS = {**CORE_SCENARIOS, "edit_rss": edit_rss}
 
 
 def machine() -> dict[str, Any]:
@@ -105,6 +110,8 @@ ROWS: list[tuple[str, str, str, str, Any, str]] = [
     ("ledger", "5. longest event-loop stall during the ledger run", "max_loop_stall_ms", "ms",
      lambda v, r: v <= 50, "cost"),
     ("memory", "6. peak RSS", "peak_rss_mib", "MiB", lambda v, r: v <= 300, "cost"),
+    ("edit_rss", "6b. peak RSS, 32 /edit × four 20 MiB references", "peak_rss_mib", "MiB",
+     lambda v, r: v <= 300 and r["delivered"] == r["jobs"], "cost"),
     ("startup", "7. start-up to on_ready", "on_ready_s", "s", lambda v, r: v <= 5, "cost"),
     ("startup", "7. start-up to first command acked", "first_command_acked_s", "s", None, "cost"),
     ("aged", "8. aged DB: longest event-loop stall", "max_loop_stall_ms", "ms", lambda v, r: v <= 50, "cost"),
@@ -134,6 +141,7 @@ def table(results: dict[str, dict[str, Any]]) -> tuple[str, list[dict[str, Any]]
         "5. ledger reserve+capture": "≥ 1000/s, each commit fsynced, no overspend",
         "5. longest event-loop stall during the ledger run": "≤ 50 ms",
         "6. peak RSS": "≤ 300 MiB",
+        "6b. peak RSS, 32 /edit × four 20 MiB references": "≤ 300 MiB",
         "7. start-up to on_ready": "≤ 5 s",
         "8. aged DB: longest event-loop stall": "≤ 50 ms",
         "8. aged DB: history page p99": "≤ 100 ms",
@@ -247,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         "scenarios": results,
         **summary(results),
     }
+    if "x1" in results.get("edit_rss", {}):
+        report["edit_rss"] = {k: results["edit_rss"]["x1"].get(k) for k in ("jobs", "refs_per_job", "ref_mib", "peak_rss_mib")}
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     print(text)
     m = report["machine"]
