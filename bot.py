@@ -2,6 +2,7 @@
 
     python bot.py            run the bot (settings from the environment / .env)
     python bot.py --sync     also force a sync of the slash commands with Discord
+    python bot.py --version  print the version and exit
 """
 
 from __future__ import annotations
@@ -27,14 +28,14 @@ from cogs.generate import GenerateCog
 from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
+from cogs.ui import startup
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
 from core import events as ev
+from core import logs
 from core.account import AccountWatch
-from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.credit_rules import CreditRules
-from core.db import Database
 from core.downloads import DISCORD_ATTACHMENT_HOSTS, Downloader, HostAllowlist
 from core.errors import ConfigError
 from core.gate import Gate
@@ -48,35 +49,16 @@ from core.ratelimit import SlidingWindowLimiter
 from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
+from core.version import __version__
 
 log = logging.getLogger("bot")
 
 
-class RedactingFormatter(logging.Formatter):
-    """Formats log lines with every secret replaced, whatever logged it (tracebacks included)."""
-
-    def __init__(self, fmt: str, secrets: list[str]) -> None:
-        super().__init__(fmt)
-        self._secrets = [s for s in secrets if s]
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
-
 def setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s",
-            [settings.discord_token.get_secret_value(), settings.segmind_api_key.get_secret_value()],
-        )
+    logs.setup_logging(
+        settings.log_level,
+        [settings.discord_token.get_secret_value(), settings.segmind_api_key.get_secret_value()],
     )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -188,13 +170,11 @@ def subscribe_listeners(bus: ev.EventBus, mod_log: ModLog, alerts: OwnerAlerts) 
 
 
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
-    db = await Database.open(settings.database_path)
+    db = await startup.open_database(settings.database_path)
     prices = PriceList.load(settings.prices_path)
     limiter = SlidingWindowLimiter(settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds)
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
-    blobs = BlobStore(settings.blobs)
-    if removed := blobs.clear_partial():
-        log.info("removed %d partial result file(s) left by an earlier run", removed)
+    blobs = startup.open_blobs(settings.blobs)
     async with aiohttp.ClientSession(trace_configs=[limiter.trace_config()]) as session:
         client = SegmindClient(
             session,
@@ -258,12 +238,19 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
         try:
             async with bot:
-                await bot.start(settings.discord_token.get_secret_value())
+                await startup.login(
+                    bot, settings.discord_token.get_secret_value(), api_base=settings.discord_api_base,
+                    attempts=settings.startup_attempts, backoff=settings.startup_backoff_seconds,
+                )
+                await bot.connect()
         finally:
             await db.close()
 
 
 def main(argv: list[str]) -> int:
+    if "--version" in argv:
+        print(f"flux-bot {__version__}")
+        return 0
     try:
         settings = load_settings()
         PriceList.load(settings.prices_path)
@@ -276,11 +263,12 @@ def main(argv: list[str]) -> int:
         return 2
     setup_logging(settings)
     point_discord_at(settings)
+    log.info("flux-bot %s starting (database %s)", __version__, settings.database_path)
     try:
         asyncio.run(run(settings, force_sync="--sync" in argv))
-    except discord.LoginFailure:
-        log.error("Discord refused DISCORD_TOKEN (login failed)")
-        return 1
+    except startup.StartupFailure as exc:
+        log.error("%s", exc)
+        return exc.exit_code
     return 0
 
 
