@@ -29,6 +29,7 @@ from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
 from cogs.ui import startup
+from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
 from core import events as ev
@@ -42,6 +43,7 @@ from core.gate import Gate
 from core.generation import GenerationService
 from core.jobs import JobStore
 from core.ledger import Ledger
+from core.metrics import Metrics
 from core.moderation import ModerationStore
 from core.pricing import PriceList
 from core.prompt_filter import SafetyLists
@@ -69,7 +71,9 @@ def point_discord_at(settings: Settings) -> None:
 
 
 class ImageBot(commands.Bot):
-    def __init__(self, services: Services, *, force_sync: bool = False) -> None:
+    def __init__(
+        self, services: Services, *, force_sync: bool = False, http_trace: aiohttp.TraceConfig | None = None
+    ) -> None:
         intents = discord.Intents.default()
         # No message events: the bot reads none, and every edit of its own messages would come back
         # as MESSAGE_UPDATE for discord.py to parse (a tenth of its CPU under load).
@@ -79,6 +83,7 @@ class ImageBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            http_trace=http_trace,
         )
         self.services = services
         self._force_sync = force_sync
@@ -169,13 +174,31 @@ def subscribe_listeners(bus: ev.EventBus, mod_log: ModLog, alerts: OwnerAlerts) 
     bus.subscribe(ev.ProviderCreditRestored, alerts.on_credit_restored)
 
 
+def subscribe_metrics(bus: ev.EventBus, metrics: Metrics) -> None:
+    bus.subscribe(ev.JobPosted, metrics.on_job_posted)
+    bus.subscribe(ev.JobFailed, metrics.on_job_failed)
+    bus.subscribe(ev.CreditsRefunded, metrics.on_credits_refunded)
+    bus.subscribe(ev.JobUndeliverable, metrics.on_job_undeliverable)
+
+
+async def start_health(bot: ImageBot, services: Services, metrics: Metrics) -> HealthServer | None:
+    """/healthz and /metrics on HEALTH_ADDR, up before the login so a prober sees the start too."""
+    if not services.settings.health_addr:
+        return None
+    health = HealthServer(bot, services.db, services.generation.scheduler, metrics, GatewayWatch(bot, metrics))
+    await health.start(services.settings.health_addr)
+    return health
+
+
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
     db = await startup.open_database(settings.database_path)
     prices = PriceList.load(settings.prices_path)
     limiter = SlidingWindowLimiter(settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds)
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
     blobs = startup.open_blobs(settings.blobs)
-    async with aiohttp.ClientSession(trace_configs=[limiter.trace_config()]) as session:
+    metrics = Metrics()
+    segmind_trace = metrics.segmind_trace(settings.segmind_base_url, settings.segmind_upload_url)
+    async with aiohttp.ClientSession(trace_configs=[limiter.trace_config(), segmind_trace]) as session:
         client = SegmindClient(
             session,
             api_key=settings.segmind_api_key.get_secret_value(),
@@ -232,11 +255,14 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules,
             downloads=downloads, events=events,
         )
-        bot = ImageBot(services, force_sync=force_sync)
+        bot = ImageBot(services, force_sync=force_sync, http_trace=metrics.discord_trace())
+        subscribe_metrics(events, metrics)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+        health = None
         try:
+            health = await start_health(bot, services, metrics)
             async with bot:
                 await startup.login(
                     bot, settings.discord_token.get_secret_value(), api_base=settings.discord_api_base,
@@ -244,6 +270,8 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
                 )
                 await bot.connect()
         finally:
+            if health is not None:
+                await health.close()
             await db.close()
 
 
