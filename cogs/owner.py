@@ -14,6 +14,7 @@ from cogs.ui.owner_alerts import account_status
 from core.errors import InvalidRequest
 from core.events import CreditsGranted
 from core.services import Services
+from core.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
             )
         total_usd = sum(usd.values())
         embed = discord.Embed(title="Guilds", description="\n".join(lines) or "No guild has credits yet.")
-        embed.set_footer(text=f"{len(summaries)} guilds · Segmind spend reported: ${total_usd:.2f}")
+        embed.set_footer(
+            text=f"flux-bot {__version__} · {len(summaries)} guilds · Segmind spend reported: ${total_usd:.2f}"
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="account", description="Read the Segmind account now (a positive read ends an out-of-credit pause)")
