@@ -28,6 +28,7 @@ from cogs.generate import GenerateCog
 from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
+from cogs.privacy import PrivacyCog
 from cogs.ui import startup
 from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.modlog import ModLog
@@ -46,6 +47,7 @@ from core.ledger import Ledger
 from core.metrics import Metrics
 from core.moderation import ModerationStore
 from core.pricing import PriceList
+from core.privacy import Privacy
 from core.prompt_filter import SafetyLists
 from core.ratelimit import SlidingWindowLimiter
 from core.retention import DAY, sweep_blobs
@@ -89,6 +91,7 @@ class ImageBot(commands.Bot):
         self._force_sync = force_sync
         self.mod_log = ModLog(self, services.moderation, services.credit_rules)
         self.owner_alerts = OwnerAlerts(self, services.settings.owner_ids)
+        self.privacy = Privacy(services.db, services.blobs)
         subscribe_listeners(services.events, self.mod_log, self.owner_alerts)
 
     async def setup_hook(self) -> None:
@@ -98,6 +101,7 @@ class ImageBot(commands.Bot):
         await self.add_cog(ModerationCog(self, self.services, self.mod_log))
         await self.add_cog(ConfigCog(self, self.services))
         await self.add_cog(OwnerCog(self, self.services))
+        await self.add_cog(PrivacyCog(self, self.services, self.privacy))
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
         self.services.generation.presenter = ReviewingPresenter(presenter, self)
@@ -107,19 +111,26 @@ class ImageBot(commands.Bot):
         self._retention_task = asyncio.create_task(self._sweep_stored_images(), name="blob-retention")
 
     async def _sweep_stored_images(self) -> None:
-        """Remove stored images past RESULT_RETENTION_DAYS that nothing needs, now and once a day."""
+        """Now and once a day: stored images past RESULT_RETENTION_DAYS that nothing needs, prompts and
+        user ids past PROMPT_RETENTION_DAYS, servers left more than GUILD_DATA_GRACE_DAYS ago."""
         services = self.services
-        keep_days = services.settings.result_retention_days
-        if keep_days <= 0:
-            return
+        settings = services.settings
         while True:
             try:
-                await sweep_blobs(
-                    blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
-                    keep_days=keep_days, now=time.time(),
-                )
+                if settings.result_retention_days > 0:
+                    await sweep_blobs(
+                        blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
+                        keep_days=settings.result_retention_days, now=time.time(),
+                    )
             except Exception:  # a failed sweep must not stop the bot; the next one tries again
                 log.exception("removing old stored images failed")
+            try:
+                await self.privacy.sweep(
+                    now=time.time(), prompt_days=settings.prompt_retention_days,
+                    grace_days=settings.guild_data_grace_days,
+                )
+            except Exception:
+                log.exception("the privacy sweep failed")
             await asyncio.sleep(DAY)
 
     async def _watch_account(self) -> None:

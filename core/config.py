@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     # Stored images older than this are removed once a day unless still needed (core/retention.py);
     # 0 keeps every image forever.
     result_retention_days: float = Field(default=90.0, ge=0)
+    # Prompts and requester ids of finished jobs are erased after this many days (core/privacy.py);
+    # the ledger keeps its amounts with the user id erased. 0 keeps them forever.
+    prompt_retention_days: float = Field(default=90.0, ge=0)
+    # After the bot leaves a server its data waits this long (a rejoin cancels it), then is removed.
+    guild_data_grace_days: float = Field(default=30.0, ge=0)
     # Discord invalidates interaction tokens after 15 minutes; stop using one a little earlier.
     interaction_token_seconds: float = Field(default=14 * 60, gt=0)
     sync_commands: Literal["auto", "always", "never"] = "auto"
