@@ -33,6 +33,7 @@ from cogs.ui import startup
 from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
+from cogs.ui.undeliverable import UndeliverableNotices
 from core import events as ev
 from core import logs
 from core.account import AccountWatch
@@ -92,6 +93,7 @@ class ImageBot(commands.Bot):
         self.mod_log = ModLog(self, services.moderation, services.credit_rules)
         self.owner_alerts = OwnerAlerts(self, services.settings.owner_ids)
         self.privacy = Privacy(services.db, services.blobs)
+        self.undeliverable_notices = UndeliverableNotices(self, self.owner_alerts)
         subscribe_listeners(services.events, self.mod_log, self.owner_alerts)
 
     async def setup_hook(self) -> None:
@@ -185,7 +187,9 @@ def subscribe_listeners(bus: ev.EventBus, mod_log: ModLog, alerts: OwnerAlerts) 
     bus.subscribe(ev.ProviderCreditRestored, alerts.on_credit_restored)
 
 
-def subscribe_metrics(bus: ev.EventBus, metrics: Metrics) -> None:
+def subscribe_operations(bus: ev.EventBus, metrics: Metrics, undeliverable: UndeliverableNotices) -> None:
+    """The operator's listeners (metrics, undeliverable images), beside subscribe_listeners."""
+    bus.subscribe(ev.JobUndeliverable, undeliverable.on_job_undeliverable)
     bus.subscribe(ev.JobPosted, metrics.on_job_posted)
     bus.subscribe(ev.JobFailed, metrics.on_job_failed)
     bus.subscribe(ev.CreditsRefunded, metrics.on_credits_refunded)
@@ -267,7 +271,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             downloads=downloads, events=events,
         )
         bot = ImageBot(services, force_sync=force_sync, http_trace=metrics.discord_trace())
-        subscribe_metrics(events, metrics)
+        subscribe_operations(events, metrics, bot.undeliverable_notices)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))

@@ -408,6 +408,13 @@ class GenerationService:
         await self.jobs.mark_posted(job.id, channel_id=delivery.channel_id, message_id=delivery.message_id)
         await self.events.publish(JobPosted(await self.jobs.get(job.id)))
 
+    async def redeliver(self, job_id: int) -> Job:
+        """Deliver a reopened job now, through the same paths as any result (an owner asked)."""
+        job = await self.jobs.get(job_id)
+        if job.state is JobState.SUCCEEDED:
+            await self._deliver(job)
+        return await self.jobs.get(job_id)
+
     async def _retry_delivery(self, job_id: int, delay: float) -> None:
         await asyncio.sleep(delay)
         job = await self.jobs.get(job_id)

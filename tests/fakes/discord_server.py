@@ -418,6 +418,9 @@ class FakeDiscord:
         """Make DMs to this user fail like a user who closed DMs (403, code 50007)."""
         self._dm_blocked.add(user_id)
 
+    def unblock_dms(self, user_id: int) -> None:
+        self._dm_blocked.discard(user_id)
+
     def add_attachment(
         self,
         filename: str,
