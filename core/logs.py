@@ -4,7 +4,8 @@ Redaction replaces a secret only where it stands as a whole token (not inside a 
 characters) and only when it is long enough to be a real secret: a placeholder one letter long
 once turned "PyNaCl" into "P[redacted]NaCl". Interaction tokens travel in webhook URLs
 (`/webhooks/<app>/<token>`, `/interactions/<id>/<token>/callback`) that discord.py logs at DEBUG;
-each grants 15 minutes of posting as the bot in that channel, so they are redacted too.
+each grants 15 minutes of posting as the bot in that channel, so they are redacted too, and so is
+the `"token"` field of the gateway payloads discord.py logs at DEBUG.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ MIN_SECRET_LENGTH = 8
 REDACTED = "[redacted]"
 _TOKEN_CHARS = r"A-Za-z0-9_\-."
 _WEBHOOK_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)([A-Za-z0-9_\-.]{16,})")
+# The same tokens inside gateway payloads (INTERACTION_CREATE), which discord.py logs at DEBUG.
+_TOKEN_FIELD = re.compile(r"""(['"]token['"]\s*:\s*['"])([^'"]{16,})""")
 
 # discord.py warns at start about voice support the bot never uses.
 _INAPPLICABLE = ("PyNaCl is not installed", "davey is not installed", "voice will NOT be supported")
@@ -42,7 +45,8 @@ class RedactingFormatter(logging.Formatter):
     def redact(self, text: str) -> str:
         if self._secrets is not None:
             text = self._secrets.sub(REDACTED, text)
-        return _WEBHOOK_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+        text = _WEBHOOK_TOKEN.sub(lambda m: m.group(1) + REDACTED, text)
+        return _TOKEN_FIELD.sub(lambda m: m.group(1) + REDACTED, text)
 
 
 class DropInapplicable(logging.Filter):

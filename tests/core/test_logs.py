@@ -33,6 +33,12 @@ def test_interaction_tokens_in_webhook_urls_are_redacted():
     assert "/interactions/1200000000000000099/[redacted]/callback" in out
 
 
+def test_token_fields_of_gateway_payloads_are_redacted():
+    text = "WebSocket Event: {'op': 0, 'd': {'token': 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5', 'id': '12'}}"
+    assert fmt([]).redact(text) == "WebSocket Event: {'op': 0, 'd': {'token': '[redacted]', 'id': '12'}}"
+    assert fmt([]).redact('{"token": "aW50ZXJhY3Rpb246MTIzNDU2Nzg5"}') == '{"token": "[redacted]"}'
+
+
 def test_voice_warnings_are_dropped_and_other_warnings_kept():
     def record(msg, level=logging.WARNING):
         return logging.LogRecord("discord.client", level, __file__, 1, msg, None, None)
