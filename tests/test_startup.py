@@ -212,3 +212,19 @@ async def test_started_from_another_directory_reads_the_env_beside_bot_py(tmp_pa
     assert (app / "state" / "bot.db").exists()
     assert not (elsewhere / "state").exists() and not (elsewhere / "data").exists()
     assert b"fake-token-from-dotenv" not in out
+
+
+async def test_health_address_in_use_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, lines = await run_bot(base_env(tmp_path, HEALTH_ADDR=f"127.0.0.1:{port}"), tmp_path)
+    line = one_line(lines)
+    assert code == EXIT_CONFIG and f"cannot serve HEALTH_ADDR 127.0.0.1:{port}" in line
+
+
+async def test_malformed_health_address_is_a_configuration_error(tmp_path):
+    code, lines = await run_bot(base_env(tmp_path, HEALTH_ADDR="8080"), tmp_path)
+    line = one_line(lines)
+    assert code == EXIT_CONFIG and "HEALTH_ADDR" in line and "host:port" in line
