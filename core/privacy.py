@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 DAY = 86_400
 ALLOWANCE_WINDOW_DAYS = 31  # the longest allowance period (monthly) plus a day
 REMOVED = "[removed]"
-CHUNK = 500
+CHUNK = 200
 
 
 @dataclass(frozen=True)
