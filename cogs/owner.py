@@ -104,6 +104,9 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
     @app_commands.command(name="redeliver", description="Try again to deliver an undeliverable image")
     async def redeliver(self, interaction: discord.Interaction, job_id: app_commands.Range[int, 1]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        blob = await self.undeliverable_jobs.image_of(job_id)
+        if blob is not None and not self.services.blobs.exists(blob):
+            raise InvalidRequest("job_id", f"the image of job {job_id} is no longer stored (its requester had it forgotten)")
         if not await self.undeliverable_jobs.reopen(job_id):
             raise InvalidRequest("job_id", f"job {job_id} is not an undeliverable job with a stored image")
         job = await self.services.generation.redeliver(job_id)

@@ -38,6 +38,13 @@ class UndeliverableJobs:
         return [Undeliverable(r["id"], r["guild_id"], r["channel_id"], r["user_id"], r["price"],
                               r["error_detail"], r["finished_at"]) for r in rows]
 
+    async def image_of(self, job_id: int) -> str | None:
+        """The stored image of an undeliverable job (None if the job is not undeliverable)."""
+        row = await self._db.fetchone(
+            "SELECT result_blob FROM jobs WHERE id = ? AND state = 'undeliverable'", (job_id,)
+        )
+        return None if row is None else row["result_blob"]
+
     async def reopen(self, job_id: int) -> bool:
         """Undeliverable → succeeded, with a fresh set of delivery attempts. False if it was not undeliverable."""
         async with self._db.transaction() as tx:

@@ -73,6 +73,34 @@ async def test_the_requester_is_told_by_dm_when_only_the_image_cannot_reach_them
     )
 
 
+async def test_an_image_its_requester_had_forgotten_is_not_redelivered(world):
+    await world.start_bot()
+    await world.grant(10)
+    world.segmind.slow("forgotten", 3.0)
+    interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a forgotten pier"})
+    await world.discord.wait_for(lambda: world.jobs() and world.jobs()[0]["state"] == "submitted", timeout=15)
+    world.discord.expire_interaction(interaction)
+    world.discord.delete_channel(GENERAL)
+    world.discord.block_dms(ALICE)
+    await world.discord.wait_for(lambda: world.jobs()[0]["state"] == "undeliverable", timeout=30)
+    job_id = world.jobs()[0]["id"]
+
+    ask = await world.discord.slash(GUILD, ART, ALICE, "privacy", {}, subcommand="forget")
+    question = await world.reply(ask)
+    confirm = next(
+        c["custom_id"] for row in question["components"] for c in row["components"] if c["label"] == "Forget my data"
+    )
+    await world.discord.click(GUILD, ART, ALICE, question, confirm)
+    await world.discord.wait_for(lambda: (world.discord.original_response(ask) or {}).get("content", "").startswith("Done:"))
+
+    owner = world.discord.owner_id
+    answer = await world.reply(
+        await world.discord.slash(GUILD, ART, owner, "owner", {"job_id": job_id}, subcommand="redeliver")
+    )
+    assert "no longer stored" in answer["content"]
+    assert world.jobs()[0]["state"] == "undeliverable", "nothing changed"
+
+
 async def test_owner_guilds_shows_the_version(world):
     await world.start_bot()
     owner = world.discord.owner_id
