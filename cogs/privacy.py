@@ -80,12 +80,12 @@ class PrivacyCog(commands.GroupCog, name="Privacy", group_name="privacy", group_
 
     @commands.Cog.listener()
     async def on_guild_remove(self, guild: discord.Guild) -> None:
-        grace = self.services.settings.guild_data_grace_days
         await self.privacy.guild_left(guild.id, time.time())
-        log.info("left guild %d: its data will be removed in %g days unless the bot returns", guild.id, grace)
-        task = asyncio.create_task(self._purge_after(grace * DAY), name=f"purge-{guild.id}")
-        self._timers.add(task)
-        task.add_done_callback(self._timers.discard)
+        log.info(
+            "left guild %d: its data will be removed in %g days unless the bot returns",
+            guild.id, self.services.settings.guild_data_grace_days,
+        )
+        self._start_grace_timer()
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
@@ -94,8 +94,18 @@ class PrivacyCog(commands.GroupCog, name="Privacy", group_name="privacy", group_
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        # Rejoined while the bot was offline: the removal is cancelled.
-        await self.privacy.guilds_present([g.id for g in self.bot.guilds])
+        # Invited back, or removed, while the bot was offline.
+        left = await self.privacy.guilds_present([g.id for g in self.bot.guilds], time.time())
+        if left:
+            log.info("%d guild(s) removed the bot while it was offline: their data goes in %g days", left,
+                     self.services.settings.guild_data_grace_days)
+            self._start_grace_timer()
+
+    def _start_grace_timer(self) -> None:
+        seconds = self.services.settings.guild_data_grace_days * DAY
+        task = asyncio.create_task(self._purge_after(seconds), name="purge-departed-guilds")
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
 
     async def _purge_after(self, seconds: float) -> None:
         # The daily sweep catches it too (after a restart); this makes the grace period exact.

@@ -117,13 +117,24 @@ class Privacy:
             cursor = await tx.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
             return cursor.rowcount > 0
 
-    async def guilds_present(self, guild_ids: list[int]) -> None:
-        """The bot is in these guilds (seen at connect): any removal pending for them is cancelled."""
+    async def guilds_present(self, guild_ids: list[int], now: float) -> int:
+        """The bot connected and is in exactly these guilds (READY lists every one, unavailable ones
+        too): removals pending for them are cancelled, and a guild it holds settings or credits for
+        but is no longer in (removed while the bot was offline) starts its grace period now.
+        Returns how many departures were recorded."""
+        present = json.dumps(guild_ids)
         async with self._db.transaction() as tx:
             await tx.execute(
-                "DELETE FROM guild_departures WHERE guild_id IN (SELECT value FROM json_each(?))",
-                (json.dumps(guild_ids),),
+                "DELETE FROM guild_departures WHERE guild_id IN (SELECT value FROM json_each(?))", (present,)
             )
+            cursor = await tx.execute(
+                "INSERT INTO guild_departures (guild_id, left_at)"
+                " SELECT guild_id, ? FROM (SELECT guild_id FROM guild_credits UNION SELECT guild_id FROM guild_policies"
+                " UNION SELECT guild_id FROM credit_settings UNION SELECT guild_id FROM allowances)"
+                " WHERE guild_id NOT IN (SELECT value FROM json_each(?)) ON CONFLICT(guild_id) DO NOTHING",
+                (now, present),
+            )
+            return cursor.rowcount
 
     async def purge_departed(self, now: float, grace_days: float) -> list[int]:
         """Remove the data of every server the bot left more than `grace_days` ago."""

@@ -154,3 +154,17 @@ async def test_a_departed_guild_is_purged_after_the_grace_period_unless_it_retur
     assert (await ledger.balance(GUILD)).balance == 18
     other = await db.fetchall("SELECT user_id FROM ledger_entries WHERE guild_id = ?", (OTHER_GUILD,))
     assert all(e["user_id"] == ALICE for e in other)
+
+
+async def test_guilds_seen_at_connect_cancel_removals_and_missing_ones_start_theirs(world):
+    db, blobs, jobs, ledger, moderation, privacy = world
+    for guild in (GUILD, OTHER_GUILD):
+        await ledger.grant(guild, 5, user_id=None, reason=None)
+    await privacy.guild_left(GUILD, NOW - DAY)
+
+    assert await privacy.guilds_present([GUILD], NOW) == 1
+
+    rows = await db.fetchall("SELECT guild_id, left_at FROM guild_departures")
+    assert [(r["guild_id"], r["left_at"]) for r in rows] == [(OTHER_GUILD, NOW)]
+    assert await privacy.guilds_present([GUILD], NOW + 5) == 0, "an earlier departure keeps its time"
+    assert (await db.fetchone("SELECT left_at FROM guild_departures"))["left_at"] == NOW

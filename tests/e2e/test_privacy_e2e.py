@@ -112,3 +112,20 @@ async def test_a_servers_data_goes_after_the_grace_period_unless_the_bot_returns
     assert books(world, GUILD) == before, "amounts are kept for the books, anonymised"
     assert prompt_of(canal) == "a canal" and canal["user_id"] == BOB and blob_exists(world, canal["result_blob"])
     assert "removed the data of guild" in world.log()
+
+
+async def test_a_server_that_removed_the_bot_while_it_was_offline_is_purged_too(world):
+    await world.start_bot()
+    await world.grant(20, guild_id=OTHER_GUILD)
+    await imagine(world, OTHER_GUILD, OTHER_CHANNEL, BOB, "a windmill")
+    await world.discord.wait_for(lambda: world.jobs() and world.jobs()[0]["state"] == "posted")
+    await world.bot.stop()
+    world.discord.remove_guild(OTHER_GUILD)  # nobody is connected to hear GUILD_DELETE
+
+    await world.start_bot(GUILD_DATA_GRACE_DAYS="0.00005")
+    await world.discord.wait_for(lambda: "removed the bot while it was offline" in world.log(), timeout=15)
+    await world.discord.wait_for(lambda: prompt_of(world.jobs()[0]) == "[removed]", timeout=30)
+    (windmill,) = world.jobs()
+    assert windmill["user_id"] == 0 and not blob_exists(world, windmill["result_blob"])
+    assert world.balance(OTHER_GUILD)[0] == 20 - windmill["price"], "the balance stays for the books"
+    assert world.query("SELECT 1 FROM guild_departures") == []
