@@ -37,6 +37,7 @@ from cogs.ui.undeliverable import UndeliverableNotices
 from core import events as ev
 from core import logs
 from core.account import AccountWatch
+from core.admission import Admission
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.credit_rules import CreditRules
 from core.downloads import DISCORD_ATTACHMENT_HOSTS, Downloader, HostAllowlist
@@ -266,8 +267,9 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         credit_rules = CreditRules(db)
         generation.credit_rules = credit_rules
         generation.account = account
+        admission = Admission(gate=gate, ledger=ledger, credit_rules=credit_rules, prices=prices)
         services = Services(
-            settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules,
+            settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, admission,
             downloads=downloads, events=events,
         )
         bot = ImageBot(services, force_sync=force_sync, http_trace=metrics.discord_trace())

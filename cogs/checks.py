@@ -49,8 +49,14 @@ def _value_fits(kind: Any, value: Any) -> bool:
     if kind == 10:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind in _SNOWFLAKE_TYPES:
-        return isinstance(value, str) and value.isdigit() and len(value) <= 20
+        return isinstance(value, str) and is_ascii_digits(value) and len(value) <= 20
     return False
+
+
+def is_ascii_digits(text: str) -> bool:
+    """Digits as Discord sends ids: 0-9 only. str.isdigit() also takes "²" and "١٢", which int()
+    either rejects (an error no handler expects) or reads as a number nobody typed."""
+    return text.isascii() and text.isdigit()
 
 
 def require_well_typed_options(interaction: discord.Interaction) -> None:

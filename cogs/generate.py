@@ -16,6 +16,9 @@ from discord.ext import commands
 from cogs import messages
 from cogs.checks import require_guild
 from cogs.errors import NO_MENTIONS, report_error
+from cogs.ui.quote import show_quote
+from cogs.ui.requests import request_of
+from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
 from core.downloads import DownloadError, HostNotAllowed, TooLarge
 from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
 from core.events import ResultDeleted
@@ -30,9 +33,7 @@ from core.models import (
     SEED_MAX,
     GenerationSpec,
     ModelId,
-    switch_to_klein,
 )
-from core.policy import Decision, RequestFacts, ReviewMode
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             go_fast=go_fast,
             quality=quality,
         )
-        await self.launch(interaction, spec, JobKind.IMAGINE)
+        await self.submit(interaction, spec, JobKind.IMAGINE)
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
     @app_commands.guild_only()
@@ -204,7 +205,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         )
         for attachment in attachments:
             _precheck(attachment, self.services.settings.max_input_image_bytes)
-        await self.launch(interaction, _draft_with(spec, attachments), JobKind.EDIT, attachments=attachments)
+        await self.submit(interaction, _draft_with(spec, attachments), JobKind.EDIT, attachments=attachments)
 
     async def edit_with_flux(self, interaction: discord.Interaction, message: discord.Message) -> None:
         require_guild(interaction)
@@ -215,7 +216,7 @@ class GenerateCog(commands.Cog, name="Generate"):
 
         async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
             draft = _draft_with(GenerationSpec(prompt=prompt), images)
-            await self.launch(
+            await self.submit(
                 modal_interaction, draft, JobKind.EDIT, attachments=images, reference_authors={message.author.id}
             )
 
@@ -225,6 +226,9 @@ class GenerateCog(commands.Cog, name="Generate"):
 
     async def on_result_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
         job = await self._job_of_guild(interaction, job_id)
+        # A result made from reference images is only as open as those images: someone else's
+        # click follows the context menu's "own images only" rule (core/policy.py).
+        authors = {job.user_id} if job.spec.references else set()
         if action == "delete":
             await self._delete_result(interaction, job)
         elif action == "edit":
@@ -232,14 +236,17 @@ class GenerateCog(commands.Cog, name="Generate"):
             async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
                 ref, size = await self._result_as_reference(job)
                 spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
-                await self.launch(modal_interaction, spec, JobKind.EDIT, parent_job_id=job.id)
+                await self.submit(
+                    modal_interaction, spec, JobKind.EDIT, parent_job_id=job.id, reference_authors=authors
+                )
 
             await interaction.response.send_modal(EditPromptModal(on_prompt))
         elif action == "reroll":
             spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
-            await self.launch(interaction, spec, JobKind.REROLL, parent_job_id=job.id)
+            await self.submit(interaction, spec, JobKind.REROLL, parent_job_id=job.id, reference_authors=authors)
         elif action == "pro":
-            await self.launch(interaction, spec_for_finalize(job.spec), JobKind.FINALIZE, parent_job_id=job.id)
+            spec = spec_for_finalize(job.spec)
+            await self.submit(interaction, spec, JobKind.FINALIZE, parent_job_id=job.id, reference_authors=authors)
         elif action == "report":
             await self.bot.get_cog("Moderation").report(interaction, job)
 
@@ -254,9 +261,12 @@ class GenerateCog(commands.Cog, name="Generate"):
         perms = interaction.permissions
         if interaction.user.id != job.user_id and not perms.manage_messages:
             raise NotAllowed("delete someone else's image (that needs Manage Messages)")
+        # The job id comes from the button's custom_id, which a client can copy onto any message:
+        # act only on the message that holds that job's result.
+        if interaction.message is None or interaction.message.id != job.result_message_id:
+            raise NotAllowed("delete this message with that button (it does not hold that image)")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if interaction.message is not None:
-            await interaction.message.delete()
+        await interaction.message.delete()
         await interaction.followup.send(messages.DELETED, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.services.events.publish(ResultDeleted(job, interaction.user.id))
 
@@ -299,7 +309,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         except DownloadError:
             raise InvalidAttachment(attachment.filename, "could not be downloaded from Discord") from None
 
-    async def launch(
+    async def submit(
         self,
         interaction: discord.Interaction,
         spec: GenerationSpec,
@@ -309,97 +319,33 @@ class GenerateCog(commands.Cog, name="Generate"):
         parent_job_id: int | None = None,
         reference_authors: set[int] = frozenset(),
     ) -> None:
-        """Check, quote if the guild asks for it, acknowledge, then create the job.
+        """Admit the request (core/admission.py), show a quote if the guild asks for one, then start it.
 
-        Everything before the acknowledgement is local and fast, so refusals are private and
-        nothing is reserved until the job (or the quote's Confirm) goes ahead.
+        Admission is local and fast and comes before the acknowledgement, so refusals are private
+        and nothing is reserved until the job (or the quote's Confirm) goes ahead.
         """
-        decision, price = await self.admit(interaction, spec, reference_authors=reference_authors)
-        settings = await self.services.credit_rules.settings(interaction.guild_id)
-        if settings.needs_quote(price):
-            await self._quote(interaction, spec, kind, price, attachments, parent_job_id, reference_authors)
-            return
-        await self._go(interaction, spec, kind, decision, attachments, parent_job_id)
+        outcome = await self.services.admission.evaluate(await request_of(interaction, reference_authors), spec)
 
-    async def _go(self, interaction, spec, kind, decision, attachments, parent_job_id) -> None:
-        message_id = await _defer(interaction)
-        if attachments:
-            references, first_size = await self._store_attachments(attachments)
-            spec = spec.model_copy(update={"references": references, "reference_size": first_size})
-        await self.start_job(interaction, message_id, spec, kind, decision, parent_job_id=parent_job_id)
+        async def start(answer: discord.Interaction, chosen: Outcome) -> None:
+            await self._start(answer, chosen, kind, attachments, parent_job_id)
 
-    async def _quote(self, interaction, spec, kind, price, attachments, parent_job_id, reference_authors) -> None:
-        guild_id, user = interaction.guild_id, interaction.user
-        balance = await self.services.ledger.balance(guild_id)
-        remaining = await self._remaining_allowance(interaction)
-        klein = switch_to_klein(spec) if spec.model is ModelId.PRO else None
-        klein_price = self.services.generation.quote(klein) if klein is not None else None
+        if isinstance(outcome, NeedsQuote):
+            await show_quote(interaction, outcome, start)
+        else:
+            await start(interaction, outcome)
 
-        async def confirm(click: discord.Interaction, use_klein: bool) -> None:
-            chosen = klein if use_klein else spec
-            decision, _ = await self.admit(click, chosen, reference_authors=reference_authors)
-            await interaction.edit_original_response(content=messages.QUOTE_CONFIRMED, embed=None, view=None)
-            await self._go(click, chosen, kind, decision, attachments, parent_job_id)
-
-        async def cancel(click: discord.Interaction) -> None:
-            await click.response.edit_message(content=messages.QUOTE_CANCELLED, embed=None, view=None)
-
-        embed = messages.quote_embed(
-            model=spec.model.display_name,
-            price=price,
-            available=balance.available,
-            remaining=remaining,
-            klein_price=klein_price,
-        )
-        view = QuoteView(user.id, confirm, cancel, offer_klein=klein is not None)
-        await interaction.response.send_message(embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    async def _remaining_allowance(self, interaction: discord.Interaction) -> dict[str, int]:
-        limits = await self._limits(interaction)
-        remaining: dict[str, int] = {}
-        for period, limit, since in (("today", limits.daily, limits.day_start), ("this month", limits.monthly, limits.month_start)):
-            if limit is not None:
-                used = await self.services.ledger.allowance_used(interaction.guild_id, interaction.user.id, since)
-                remaining[period] = max(0, limit - used)
-        return remaining
-
-    async def _limits(self, interaction: discord.Interaction):
-        roles = frozenset(role.id for role in getattr(interaction.user, "roles", []))
-        return await self.services.credit_rules.limits_for(interaction.guild_id, interaction.user.id, roles, time.time())
-
-    async def admit(
-        self, interaction: discord.Interaction, spec: GenerationSpec, *, reference_authors: set[int] = frozenset()
-    ) -> tuple[Decision, int]:
-        """Options, balance and the guild's policy, checked before anything is shown or charged."""
-        price = await self.services.generation.precheck(interaction.guild_id, spec)
-        member = interaction.user
-        facts = RequestFacts(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=member.id,
-            role_ids=frozenset(role.id for role in getattr(member, "roles", [])),
-            is_moderator=interaction.permissions.manage_guild,
-            channel_nsfw=bool(getattr(interaction.channel, "nsfw", False)),
-            model=spec.model,
-            texts=(spec.prompt, spec.negative_prompt or ""),
-            cost=price,
-            reference_authors=frozenset(reference_authors),
-            bot_user_id=self.bot.user.id if self.bot.user else 0,
-            now=time.time(),
-        )
-        return await self.services.gate.check(facts), price
-
-    async def start_job(
+    async def _start(
         self,
         interaction: discord.Interaction,
-        message_id: int | None,
-        spec: GenerationSpec,
+        outcome: Outcome,
         kind: JobKind,
-        decision: Decision,
-        *,
-        parent_job_id: int | None = None,
+        attachments: list[discord.Attachment] | None,
+        parent_job_id: int | None,
     ) -> None:
-        """Create the job (or the review request) for an interaction already deferred."""
+        """Acknowledge, store the attachments, then create the job (or the review request)."""
+        message_id = await _defer(interaction)
+        if attachments:
+            outcome = with_references(outcome, *await self._store_attachments(attachments))
         if message_id is None:
             message_id = (await interaction.original_response()).id
         ref = InteractionRef(
@@ -409,30 +355,24 @@ class GenerateCog(commands.Cog, name="Generate"):
             message_id=message_id,
             upload_limit=interaction.filesize_limit,
         )
-        spec = spec.model_copy(
-            update={
-                "safety_tolerance": decision.safety_tolerance,
-                "hold_for_review": decision.review is ReviewMode.RESULTS,
-            }
-        )
-        if decision.review is ReviewMode.REQUESTS:
-            await self._request_review(interaction, spec, kind, ref)
+        if isinstance(outcome, NeedsReview):
+            await self._hold_for_review(interaction, outcome.spec, kind, ref)
             return
         await self.services.generation.create_job(
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
             user_id=interaction.user.id,
             kind=kind,
-            spec=spec,
+            spec=outcome.spec,
             parent_job_id=parent_job_id,
             interaction=ref,
-            limits=await self._limits(interaction),
+            limits=outcome.limits.spend,
+            pace=outcome.limits.pace,
         )
 
-    async def _request_review(
+    async def _hold_for_review(
         self, interaction: discord.Interaction, spec: GenerationSpec, kind: JobKind, ref: InteractionRef
     ) -> None:
-        spec.validate_for_model()
         request_id = await self.services.moderation.create_request(
             guild_id=interaction.guild_id,
             channel_id=interaction.channel_id,
@@ -444,7 +384,11 @@ class GenerateCog(commands.Cog, name="Generate"):
         summary = f"{spec.model.display_name}: {spec.prompt}"
         if spec.references:
             summary += f" ({len(spec.references)} reference image(s))"
-        await self.bot.get_cog("Moderation").hold_request(interaction, request_id, summary)
+        if not await self.bot.get_cog("Moderation").hold_request(interaction, request_id, summary):
+            # No moderator can see it: closed, not left pending forever (nothing was generated or charged).
+            await self.services.moderation.decide_request(request_id, "rejected", by=self.bot.user.id)
+            await interaction.edit_original_response(content=messages.REQUEST_NO_MODLOG, allowed_mentions=NO_MENTIONS)
+            return
         await interaction.edit_original_response(content=messages.REQUEST_PENDING, allowed_mentions=NO_MENTIONS)
 
 
@@ -470,39 +414,6 @@ def _draft_with(spec: GenerationSpec, attachments: list[discord.Attachment]) -> 
     first = attachments[0] if attachments else None
     size = (first.width, first.height) if first is not None and first.width and first.height else None
     return spec.model_copy(update={"references": ["-"] * len(attachments), "reference_size": size})
-
-
-class QuoteView(discord.ui.View):
-    """Confirm / Use Klein instead / Cancel on an ephemeral quote. Nothing is reserved until Confirm."""
-
-    def __init__(self, user_id: int, on_confirm, on_cancel, *, offer_klein: bool) -> None:
-        super().__init__(timeout=300)
-        self._user_id = user_id
-        self._on_confirm = on_confirm
-        self._on_cancel = on_cancel
-        if not offer_klein:
-            self.remove_item(self.use_klein)
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self._user_id
-
-    @discord.ui.button(label="Confirm", style=discord.ButtonStyle.success)
-    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self.stop()
-        await self._on_confirm(interaction, False)
-
-    @discord.ui.button(label="Use Klein instead", style=discord.ButtonStyle.primary)
-    async def use_klein(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self.stop()
-        await self._on_confirm(interaction, True)
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
-        self.stop()
-        await self._on_cancel(interaction)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
-        await report_error(interaction, error)
 
 
 def _precheck(attachment: discord.Attachment, limit: int) -> None:

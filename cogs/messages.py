@@ -177,7 +177,15 @@ DELETED = "Deleted."
 EDIT_NEEDS_IMAGE = "That message has no PNG, JPEG or WebP image to edit."
 
 HELD_FOR_REVIEW = "🕵️ Your image is waiting for a moderator's approval."
+HELD_NO_MODLOG = (
+    "🕵️ Your image is held for a moderator's approval, but this server's mod log cannot take it right now, "
+    "so it is not posted. Ask a moderator to set one up (`/config modlog`)."
+)
 REQUEST_PENDING = "🕵️ Your request is waiting for a moderator's approval. Nothing is charged unless it is approved."
+REQUEST_NO_MODLOG = (
+    "🕵️ Requests here need a moderator's approval, but this server's mod log cannot take them right now. "
+    "Ask a moderator to set one up (`/config modlog`). You were not charged."
+)
 REQUEST_REJECTED = "🚫 A moderator rejected this request. You were not charged."
 RESULT_APPROVED = "✅ A moderator approved your image; it is posted in the channel."
 RESULT_REJECTED = "🚫 A moderator did not approve this image."
@@ -189,6 +197,7 @@ NO_MODLOG = "This server has no mod log channel yet (`/config modlog`), so moder
 
 QUOTE_CONFIRMED = "Confirmed."
 QUOTE_CANCELLED = "Cancelled. Nothing was charged."
+QUOTE_USED = "This quote has already been answered."
 
 
 def quote_embed(

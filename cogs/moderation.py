@@ -23,9 +23,11 @@ from cogs.checks import require_guild, require_manage_guild
 from cogs.errors import NO_MENTIONS, report_error
 from cogs.render import render_result, result_view
 from cogs.ui.modlog import ModLog
-from core.errors import InsufficientCredits, JobNotFound, NotAllowed
+from cogs.ui.notices import channel_or_none, only_user, tell_requester
+from cogs.ui.requests import request_of_member
+from core.errors import BotError, JobNotFound, NotAllowed
 from core.events import ModeratorAction
-from core.generation import Delivery
+from core.generation import Delivery, DeliveryFailed
 from core.jobs import InteractionRef, Job, JobState
 from core.services import Services
 
@@ -50,10 +52,6 @@ def is_moderator(interaction: discord.Interaction) -> bool:
 def require_moderator(interaction: discord.Interaction) -> None:
     if not is_moderator(interaction):
         raise NotAllowed("do that (it needs Manage Messages or Manage Server)")
-
-
-def only_user(user_id: int) -> discord.AllowedMentions:
-    return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)])
 
 
 class ModButton(
@@ -237,60 +235,79 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
             text = await self._approve_held(job, mod)
         else:
             text = await self._reject_held(job, mod)
-        await interaction.response.edit_message(view=None, content=text, allowed_mentions=NO_MENTIONS)
+        # An approved image with nowhere to go stays held: its buttons stay for another try.
+        held = action == "approve" and await moderation.result_status(job.id) == "held"
+        view = mod_view(job.id, "approve", "reject") if held else None
+        await interaction.response.edit_message(view=view, content=text, allowed_mentions=NO_MENTIONS)
         await self.log_action(job.guild_id, text, None)
 
     # --- review: results held until approved --------------------------------------------------------
 
-    async def hold(self, job: Job) -> Delivery | None:
-        """Post a finished image to the mod log instead of the channel; None if there is no mod log."""
+    async def hold(self, job: Job) -> Delivery:
+        """Post a finished image to the mod log instead of the channel. Fails closed: without a
+        mod log that takes it, the image stays held (never posted publicly) and the requester is told."""
         channel = await self.modlog(job.guild_id)
-        if channel is None:
-            return None
-        file, embed = await self._render(
-            job, limit=getattr(getattr(channel, "guild", None), "filesize_limit", 10 << 20)
-        )
         # Held before the buttons exist, so a moderator's click can never find it undecided-but-unheld.
         await self.services.moderation.set_result_status(job.guild_id, job.id, "held", by=None)
+        try:
+            if channel is None:
+                raise DeliveryFailed("no mod log channel", permanent=True)
+            file, embed = await self._render(job, limit=channel.guild.filesize_limit)
+            text = f"Held for review: requested by <@{job.user_id}> in <#{job.channel_id}>"
+            view = mod_view(job.id, "approve", "reject")
+            message = await channel.send(text, embed=embed, file=file, view=view, allowed_mentions=NO_MENTIONS)
+        except (discord.Forbidden, discord.NotFound, DeliveryFailed) as exc:
+            log.warning("job %d is held for review but the mod log cannot take it: %r", job.id, exc)
+            await self._tell_requester(job.channel_id, job.user_id, job.interaction, messages.HELD_NO_MODLOG)
+            raise DeliveryFailed(f"held for review, mod log unusable: {exc}", permanent=True) from exc
         await edit_interaction_message(
             self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.HELD_FOR_REVIEW
-        )
-        message = await channel.send(
-            f"Held for review: requested by <@{job.user_id}> in <#{job.channel_id}>",
-            embed=embed,
-            file=file,
-            view=mod_view(job.id, "approve", "reject"),
-            allowed_mentions=NO_MENTIONS,
         )
         return Delivery(message.channel.id, message.id)
 
     async def _approve_held(self, job: Job, mod: int) -> str:
-        if not await self.services.moderation.set_result_status(
-            job.guild_id, job.id, "approved", by=mod, only_from=("held",)
-        ):
+        moderation = self.services.moderation
+        if not await moderation.set_result_status(job.guild_id, job.id, "approved", by=mod, only_from=("held",)):
             return f"Job {job.id} was already decided."
-        channel = self.bot.get_channel(job.channel_id)
-        file, embed = await self._render(job, limit=channel.guild.filesize_limit)
-        message = await channel.send(
-            f"<@{job.user_id}>", embed=embed, file=file, view=result_view(job), allowed_mentions=only_user(job.user_id)
-        )
+        message = None
+        try:
+            message = await self._release(job)
+        finally:
+            if message is None:
+                # Nowhere to put it: keep it held (and its file kept) so a moderator can try again.
+                await moderation.set_result_status(job.guild_id, job.id, "held", by=mod)
+        if message is None:
+            return f"Job {job.id} could not be delivered (its channel is gone and the requester takes no DMs); it stays held."
         await self.services.jobs.set_result_message(job.id, channel_id=message.channel.id, message_id=message.id)
         await edit_interaction_message(
             self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.RESULT_APPROVED
         )
         return f"<@{mod}> approved job {job.id}"
 
+    async def _release(self, job: Job) -> discord.Message | None:
+        """Post an approved image in its channel, or by DM when that channel is gone or closed."""
+        channel = await channel_or_none(self.bot, job.channel_id)
+        if channel is not None:
+            file, embed = await self._render(job, limit=channel.guild.filesize_limit)
+            mention, view = only_user(job.user_id), result_view(job)
+            try:
+                return await channel.send(f"<@{job.user_id}>", embed=embed, file=file, view=view, allowed_mentions=mention)
+            except (discord.Forbidden, discord.NotFound) as exc:
+                log.info("job %d: cannot post the approved image in its channel (%s); sending it by DM", job.id, exc.code)
+        try:
+            user = self.bot.get_user(job.user_id) or await self.bot.fetch_user(job.user_id)
+            file, embed = await self._render(job, limit=10 << 20)
+            text = messages.DM_FALLBACK.format(channel=f"<#{job.channel_id}>")
+            return await user.send(text, embed=embed, file=file, allowed_mentions=NO_MENTIONS)
+        except (discord.Forbidden, discord.NotFound):
+            return None
+
     async def _reject_held(self, job: Job, mod: int) -> str:
         if not await self.services.moderation.set_result_status(
             job.guild_id, job.id, "rejected", by=mod, only_from=("held",)
         ):
             return f"Job {job.id} was already decided."
-        if not await edit_interaction_message(
-            self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.RESULT_REJECTED
-        ):
-            channel = self.bot.get_channel(job.channel_id)
-            if channel is not None:
-                await channel.send(f"<@{job.user_id}> {messages.RESULT_REJECTED}", allowed_mentions=only_user(job.user_id))
+        await self._tell_requester(job.channel_id, job.user_id, job.interaction, messages.RESULT_REJECTED)
         return f"<@{mod}> rejected job {job.id}"
 
     # --- review: requests approved before anything is generated ----------------------------------------
@@ -313,39 +330,50 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
         if not await moderation.decide_request(request_id, "approved" if approve else "rejected", by=mod):
             await interaction.response.send_message("Someone already decided this request.", ephemeral=True)
             return
-        token_seconds = self.services.settings.interaction_token_seconds
+        await interaction.response.defer()  # admission and the job's transaction come next
         if approve:
             try:
-                job = await self.services.generation.create_job(
-                    guild_id=request.guild_id,
-                    channel_id=request.channel_id,
-                    user_id=request.user_id,
-                    kind=request.kind,
-                    spec=request.spec,
-                    interaction=request.interaction,
-                )
-            except InsufficientCredits as error:
-                await moderation.decide_request(request_id, "rejected", by=mod)
+                job = await self._start_approved(interaction.guild, request)
+            except BotError as error:
+                # The moderator said yes but the request cannot run (allowance, pace, balance, a full
+                # queue, the image service's account): the requester hears why, nothing is charged.
+                await moderation.fail_request(request_id)
                 text = messages.describe_error(error)
-                if not await edit_interaction_message(self.bot, request.interaction, token_seconds, content=text):
-                    await self._tell_in_channel(request.channel_id, request.user_id, text)
-                await interaction.response.edit_message(content=f"Request {request_id}: {text}", view=None)
-                return
-            await moderation.link_request_job(request_id, job.id)
-            text = f"<@{mod}> approved request {request_id} (job {job.id})"
+                await self._tell_requester(request.channel_id, request.user_id, request.interaction, text)
+                text = f"<@{mod}> approved request {request_id}, but it cannot run: {text}"
+            else:
+                await moderation.link_request_job(request_id, job.id)
+                text = f"<@{mod}> approved request {request_id} (job {job.id})"
         else:
-            if not await edit_interaction_message(
-                self.bot, request.interaction, token_seconds, content=messages.REQUEST_REJECTED
-            ):
-                await self._tell_in_channel(request.channel_id, request.user_id, messages.REQUEST_REJECTED)
+            await self._tell_requester(request.channel_id, request.user_id, request.interaction, messages.REQUEST_REJECTED)
             text = f"<@{mod}> rejected request {request_id}"
-        await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
+        await interaction.edit_original_response(content=text, view=None, allowed_mentions=NO_MENTIONS)
         await self.log_action(request.guild_id, text, None)
 
-    async def _tell_in_channel(self, channel_id: int, user_id: int, text: str) -> None:
-        channel = self.bot.get_channel(channel_id)
-        if channel is not None:
-            await channel.send(f"<@{user_id}> {text}", allowed_mentions=only_user(user_id))
+    async def _start_approved(self, guild: discord.Guild, request) -> Job:
+        """The approved request's job, under any request's rules (with the requester's current roles)."""
+        facts = await request_of_member(self.bot, guild, request.user_id, request.channel_id)
+        if facts is None:
+            raise NotAllowed("run it: the member has left the server")
+        admitted = await self.services.admission.evaluate(facts, request.spec, approved=True)
+        return await self.services.generation.create_job(
+            guild_id=request.guild_id,
+            channel_id=request.channel_id,
+            user_id=request.user_id,
+            kind=request.kind,
+            spec=admitted.spec,
+            interaction=request.interaction,
+            limits=admitted.limits.spend,
+            pace=admitted.limits.pace,
+        )
+
+    async def _tell_requester(self, channel_id: int, user_id: int, ref: InteractionRef | None, text: str) -> bool:
+        token_seconds = self.services.settings.interaction_token_seconds
+
+        async def edit(ref: InteractionRef | None, **fields) -> bool:
+            return await edit_interaction_message(self.bot, ref, token_seconds, **fields)
+
+        return await tell_requester(self.bot, edit, channel_id, user_id, ref, text)
 
 
 class ReviewingPresenter:
@@ -367,9 +395,7 @@ class ReviewingPresenter:
     async def deliver(self, job: Job, image: Path, mime: str, balance_after: int) -> Delivery:
         if job.spec.hold_for_review and job.state is JobState.SUCCEEDED:
             cog: ModerationCog | None = self._bot.get_cog("Moderation")
-            if cog is not None:
-                held = await cog.hold(job)
-                if held is not None:
-                    return held
-            log.warning("job %d should be held for review but the guild has no mod log; posting it", job.id)
+            if cog is None:  # never fail open: an image held for review is not posted without it
+                raise DeliveryFailed("held for review, moderation not loaded")
+            return await cog.hold(job)
         return await self._inner.deliver(job, image, mime, balance_after)

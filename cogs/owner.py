@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import messages
+from cogs.checks import is_ascii_digits
 from cogs.errors import NO_MENTIONS
 from cogs.ui.owner_alerts import account_status
 from core.errors import InvalidRequest
@@ -73,7 +74,7 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
         amount: app_commands.Range[int, 1, 1_000_000],
         reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
-        if not guild_id.isdigit():
+        if not is_ascii_digits(guild_id):
             raise InvalidRequest("guild_id", "must be a server id (digits)")
         result = await self.services.ledger.grant(
             int(guild_id), amount, user_id=interaction.user.id, reason=reason

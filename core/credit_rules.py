@@ -48,6 +48,11 @@ class CreditSettings:
         return self.confirm_all or (self.quote_above is not None and price > self.quote_above)
 
 
+def start_of_day(now: float) -> float:
+    """Midnight UTC of `now`: daily allowances and pace limits reset then."""
+    return period_starts(now)[0]
+
+
 def period_starts(now: float) -> tuple[float, float]:
     day = dt.datetime.fromtimestamp(now, dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return day.timestamp(), day.replace(day=1).timestamp()

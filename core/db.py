@@ -179,7 +179,13 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX reservations_by_member ON reservations (guild_id, user_id, created_at)",
     ),
     (
-        # 4: privacy (owned by core/privacy.py): departures, forget requests, an anonymisable ledger
+        # 4: a member's pace (core/jobs.py member_usage_in), read inside the job-creating transaction
+        "CREATE INDEX jobs_by_member ON jobs (guild_id, user_id, created_at, state)",
+        "CREATE INDEX jobs_member_running ON jobs (guild_id, user_id)"
+        " WHERE state IN ('queued', 'submitting', 'submitted', 'succeeded')",
+    ),
+    (
+        # 5: privacy (owned by core/privacy.py): departures, forget requests, an anonymisable ledger
         "CREATE TABLE guild_departures (guild_id INTEGER PRIMARY KEY, left_at REAL NOT NULL)",
         "CREATE TABLE forget_requests (user_id INTEGER PRIMARY KEY, requested_at REAL NOT NULL)",
         "DROP TRIGGER ledger_no_update",

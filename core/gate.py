@@ -1,4 +1,4 @@
-"""The gate every request passes before anything is charged: policy facts in, decision out.
+"""The policy step of admission (core/admission.py): policy facts in, decision out.
 
 It gathers the member's usage (jobs.py, ledger.py, moderation.py own the data), runs the pure
 `core.policy.decide`, tells listeners (the mod log) about denials, and raises PolicyDenied.
@@ -6,10 +6,10 @@ It gathers the member's usage (jobs.py, ledger.py, moderation.py own the data), 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
+from core.credit_rules import start_of_day
 from core.errors import PolicyDenied
 from core.jobs import JobStore
 from core.ledger import Ledger
@@ -18,10 +18,6 @@ from core.policy import Decision, MemberUsage, RequestFacts, decide
 from core.prompt_filter import SafetyLists
 
 log = logging.getLogger(__name__)
-
-
-def start_of_day(now: float) -> float:
-    return dt.datetime.fromtimestamp(now, dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
 
 class Gate:
@@ -36,13 +32,16 @@ class Gate:
     async def usage(self, guild_id: int, user_id: int, now: float) -> MemberUsage:
         since = start_of_day(now)
         running, last_at, jobs_today = await self.jobs.member_usage(guild_id, user_id, since)
-        credits_today = await self.ledger.spent_since(guild_id, user_id, since)
+        # Held as well as charged: a member's jobs still generating count against the day.
+        credits_today = await self.ledger.allowance_used(guild_id, user_id, since)
         blocked, reason = await self.moderation.block_of(guild_id, user_id)
         return MemberUsage(running, last_at, jobs_today, credits_today, blocked, reason)
 
-    async def check(self, facts: RequestFacts) -> Decision:
+    async def check(self, facts: RequestFacts, usage: MemberUsage | None = None) -> Decision:
         policy = await self.moderation.policy(facts.guild_id)
-        decision = decide(policy, facts, await self.usage(facts.guild_id, facts.user_id, facts.now), self.safety)
+        if usage is None:
+            usage = await self.usage(facts.guild_id, facts.user_id, facts.now)
+        decision = decide(policy, facts, usage, self.safety)
         if not decision.allowed:
             for listener in self.listeners:
                 try:

@@ -19,12 +19,12 @@ from typing import Protocol
 
 from core.account import AccountWatch
 from core.blobs import BlobStore
-from core.credit_rules import CreditRules, SpendLimits
+from core.credit_rules import CreditRules, SpendLimits, start_of_day
 from core.db import Database
 from core.errors import (
     BotError,
-    InsufficientCredits,
     InvalidRequest,
+    PolicyDenied,
     ProviderError,
     ProviderSubmitUncertain,
     QueueFull,
@@ -34,6 +34,7 @@ from core.images import sniff_image_type
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
+from core.policy import MemberUsage, PaceLimits
 from core.pricing import PriceList
 from core.safety import DEFAULT_SAFETY_TOLERANCE
 from core.scheduler import FairScheduler
@@ -128,22 +129,6 @@ class GenerationService:
 
     # --- creating jobs ------------------------------------------------------------------------
 
-    def quote(self, spec: GenerationSpec) -> int:
-        spec.validate_for_model()
-        return self.prices.price_for(spec)
-
-    async def precheck(self, guild_id: int, spec: GenerationSpec) -> int:
-        """Fast refusals before the requester sees anything: bad options, a balance too small.
-
-        Returns the price. `create_job` checks again atomically; this only makes the common
-        refusals private and instant.
-        """
-        price = self.quote(spec)
-        available = (await self.ledger.balance(guild_id)).available
-        if available < price:
-            raise InsufficientCredits(available, price)
-        return price
-
     def new_seed(self) -> int:
         return self._rng.randint(0, SEED_MAX)
 
@@ -158,10 +143,14 @@ class GenerationService:
         parent_job_id: int | None = None,
         interaction: InteractionRef | None = None,
         limits: SpendLimits | None = None,
+        pace: PaceLimits | None = None,
     ) -> Job:
         """Validate, write the job and reserve its price in one transaction, then queue it.
 
-        Raises InvalidRequest / InsufficientCredits / QueueFull before anything is charged.
+        The member's pace limits and allowance are checked in that same transaction, so requests
+        racing each other cannot slip past them (core/admission.py checks them earlier only to
+        refuse privately and at once). Raises InvalidRequest / InsufficientCredits /
+        AllowanceExceeded / PolicyDenied / QueueFull before anything is charged.
         """
         spec.validate_for_model()
         if spec.seed is None:
@@ -179,6 +168,8 @@ class GenerationService:
         if self.scheduler.queued(guild_id) >= self._queue_limit:
             raise QueueFull(self._queue_limit)
         async with self.db.transaction() as tx:
+            if pace is not None:
+                await self._check_pace_in(tx, guild_id, user_id, pace, price)
             job_id = await self.jobs.insert_in(
                 tx,
                 guild_id=guild_id,
@@ -199,6 +190,15 @@ class GenerationService:
         if self.scheduler.position(job.id) is not None:
             self._spawn(self._announce_queue(job, position))
         return job
+
+    async def _check_pace_in(self, tx, guild_id: int, user_id: int, pace: PaceLimits, price: int) -> None:
+        since = start_of_day(tx.now)
+        running, last_at, jobs_today = await self.jobs.member_usage_in(tx, guild_id, user_id, since)
+        credits_today = await self.ledger.member_spend_in(tx, guild_id, user_id, since) if pace.daily_credits else 0
+        usage = MemberUsage(running, last_at, jobs_today, credits_today)
+        over = pace.denial(usage, price, tx.now)
+        if over is not None:
+            raise PolicyDenied(over.reason.value, over.data)
 
     async def _announce_queue(self, job: Job, position: int) -> None:
         """Say "queued" only to a job that is still waiting after `queue_notice_delay`: most jobs

@@ -314,17 +314,34 @@ class JobStore:
         return {ModelId(r["model"]): int(r["n"]) for r in rows}
 
     async def member_usage(self, guild_id: int, user_id: int, since: float) -> tuple[int, float | None, int]:
-        """(jobs not finished yet, time of the latest job, jobs created since `since`) of one member."""
-        row = await self._db.fetchone(
-            "SELECT SUM(state IN ('queued', 'submitting', 'submitted', 'succeeded')) AS running,"
-            " MAX(created_at) AS last_at, SUM(created_at >= ? AND state != 'refunded') AS recent"
-            " FROM jobs WHERE guild_id = ? AND user_id = ?",
-            (since, guild_id, user_id),
-        )
-        if row is None:
-            return 0, None, 0
-        return int(row["running"] or 0), row["last_at"], int(row["recent"] or 0)
+        return _member_usage(await self._db.fetchone(_MEMBER_USAGE, _member_usage_params(guild_id, user_id, since)))
+
+    @staticmethod
+    async def member_usage_in(tx: Transaction, guild_id: int, user_id: int, since: float) -> tuple[int, float | None, int]:
+        """(jobs not finished yet, time of the latest job, jobs created since `since` and not
+        refunded) of one member, inside the transaction that creates their next job."""
+        return _member_usage(await tx.fetchone(_MEMBER_USAGE, _member_usage_params(guild_id, user_id, since)))
 
     async def by_result_message(self, message_id: int) -> Job | None:
         row = await self._db.fetchone("SELECT * FROM jobs WHERE result_message_id = ?", (message_id,))
         return None if row is None else Job.from_row(row)
+
+
+# Each part reads an index (migration 4), so the cost does not grow with the member's history: the
+# running count reads only the member's unfinished jobs (the planner, without statistics, would
+# otherwise walk all of the member's jobs), the latest job is one index probe, today's jobs a range.
+_MEMBER_USAGE = (
+    "SELECT (SELECT COUNT(*) FROM jobs INDEXED BY jobs_member_running WHERE guild_id = ? AND user_id = ?"
+    " AND state IN ('queued', 'submitting', 'submitted', 'succeeded')) AS running,"
+    " (SELECT MAX(created_at) FROM jobs WHERE guild_id = ? AND user_id = ?) AS last_at,"
+    " (SELECT COUNT(*) FROM jobs WHERE guild_id = ? AND user_id = ? AND created_at >= ?"
+    " AND state != 'refunded') AS recent"
+)
+
+
+def _member_usage_params(guild_id: int, user_id: int, since: float) -> tuple:
+    return (guild_id, user_id, guild_id, user_id, guild_id, user_id, since)
+
+
+def _member_usage(row) -> tuple[int, float | None, int]:
+    return int(row["running"] or 0), row["last_at"], int(row["recent"] or 0)

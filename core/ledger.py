@@ -115,12 +115,12 @@ class Ledger:
         ):
             if limit is None:
                 continue
-            used = await self._member_spend(tx, guild_id, user_id, since)
+            used = await self.member_spend_in(tx, guild_id, user_id, since)
             if used + amount > limit:
                 raise AllowanceExceeded(period, limit, used, amount)
 
     @staticmethod
-    async def _member_spend(tx, guild_id: int, user_id: int, since: float) -> int:
+    async def member_spend_in(tx: Transaction, guild_id: int, user_id: int, since: float) -> int:
         """Credits held or charged for the member's jobs since `since`, less what was refunded."""
         row = await tx.fetchone(
             "SELECT COALESCE(SUM(r.amount), 0) AS total FROM reservations r"
@@ -132,7 +132,7 @@ class Ledger:
 
     async def allowance_used(self, guild_id: int, user_id: int, since: float) -> int:
         async with self._db.transaction() as tx:
-            return await self._member_spend(tx, guild_id, user_id, since)
+            return await self.member_spend_in(tx, guild_id, user_id, since)
 
     async def refund(self, job_id: int, *, guild_id: int, by: int | None, reason: str | None) -> GuildBalance:
         """Give back what a job was charged. Once per job; only for a charged job of this guild."""

@@ -191,6 +191,14 @@ class ModerationStore:
             )
             return cursor.rowcount == 1
 
+    async def fail_request(self, request_id: int) -> None:
+        """An approved request that could not run ends rejected (its requester was told why)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE review_requests SET status = 'rejected', updated_at = ? WHERE id = ? AND status = 'approved'",
+                (tx.now, request_id),
+            )
+
     async def link_request_job(self, request_id: int, job_id: int) -> None:
         async with self._db.transaction() as tx:
             await tx.execute("UPDATE review_requests SET job_id = ? WHERE id = ?", (job_id, request_id))

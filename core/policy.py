@@ -73,6 +73,9 @@ class RequestFacts:
 
 @dataclass(frozen=True)
 class MemberUsage:
+    """What a member has going: unfinished jobs, their latest job, today's jobs and the credits
+    held or charged for them today (net of refunds)."""
+
     running: int = 0
     last_job_at: float | None = None
     jobs_today: int = 0
@@ -93,6 +96,45 @@ class DenyReason(enum.StrEnum):
     RUNNING = "running"
     DAILY_JOBS = "daily_jobs"
     DAILY_CREDITS = "daily_credits"
+
+
+@dataclass(frozen=True)
+class PaceLimits:
+    """A member's pace limits (0 = no limit). Checked once before the acknowledgement, for an
+    instant private refusal, and again inside the transaction that creates the job and reserves
+    its credits (core/generation.py), which is the check concurrent requests cannot slip past."""
+
+    cooldown_seconds: int = 0
+    max_running: int = 0
+    daily_jobs: int = 0
+    daily_credits: int = 0
+
+    @classmethod
+    def of(cls, policy: GuildPolicy, request: RequestFacts) -> PaceLimits | None:
+        """The limits for this member; None when they are exempt or the guild sets none."""
+        if request.is_moderator or request.role_ids & set(policy.exempt_roles):
+            return None
+        pace = cls(
+            policy.cooldown_seconds,
+            policy.max_running_per_member,
+            policy.daily_jobs_per_member,
+            policy.daily_credits_per_member,
+        )
+        return pace if pace != cls() else None
+
+    def denial(self, usage: MemberUsage, cost: int, now: float) -> Decision | None:
+        """The first limit `usage` plus one more job of `cost` would break, or None."""
+        if self.cooldown_seconds and usage.last_job_at is not None:
+            left = usage.last_job_at + self.cooldown_seconds - now
+            if left > 0:
+                return Decision.deny(DenyReason.COOLDOWN, seconds=int(left) + 1)
+        if self.max_running and usage.running >= self.max_running:
+            return Decision.deny(DenyReason.RUNNING, limit=self.max_running)
+        if self.daily_jobs and usage.jobs_today >= self.daily_jobs:
+            return Decision.deny(DenyReason.DAILY_JOBS, limit=self.daily_jobs)
+        if self.daily_credits and usage.credits_today + cost > self.daily_credits:
+            return Decision.deny(DenyReason.DAILY_CREDITS, limit=self.daily_credits, used=usage.credits_today)
+        return None
 
 
 @dataclass(frozen=True)
@@ -131,20 +173,9 @@ def decide(policy: GuildPolicy, request: RequestFacts, usage: MemberUsage, safet
     foreign = request.reference_authors - {request.user_id, request.bot_user_id}
     if foreign and not policy.edit_others_images and not request.is_moderator:
         return Decision.deny(DenyReason.FOREIGN_REFERENCE)
-    exempt = request.is_moderator or bool(roles & set(policy.exempt_roles))
-    if not exempt:
-        if policy.cooldown_seconds and usage.last_job_at is not None:
-            left = usage.last_job_at + policy.cooldown_seconds - request.now
-            if left > 0:
-                return Decision.deny(DenyReason.COOLDOWN, seconds=int(left) + 1)
-        if policy.max_running_per_member and usage.running >= policy.max_running_per_member:
-            return Decision.deny(DenyReason.RUNNING, limit=policy.max_running_per_member)
-        if policy.daily_jobs_per_member and usage.jobs_today >= policy.daily_jobs_per_member:
-            return Decision.deny(DenyReason.DAILY_JOBS, limit=policy.daily_jobs_per_member)
-        if policy.daily_credits_per_member and usage.credits_today + request.cost > policy.daily_credits_per_member:
-            return Decision.deny(
-                DenyReason.DAILY_CREDITS, limit=policy.daily_credits_per_member, used=usage.credits_today
-            )
+    pace = PaceLimits.of(policy, request)
+    if pace is not None and (over := pace.denial(usage, request.cost, request.now)) is not None:
+        return over
     trusted = request.is_moderator or bool(roles & set(policy.trusted_roles))
     mode = policy.review_mode(request.channel_id)
     return Decision(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.admission import Admission
 from core.blobs import BlobStore
 from core.config import Settings
 from core.credit_rules import CreditRules
@@ -30,6 +31,8 @@ class Services:
     moderation: ModerationStore
     gate: Gate
     credit_rules: CreditRules
+    # Every request goes through this before anything is shown or charged (the gate is its policy step).
+    admission: Admission
     # Attachments are fetched only through this: Discord's CDN hosts, capped, timed.
     downloads: Downloader | None = None
     # What happened (jobs, grants, settings, moderator actions); bot.py subscribes the mod log and owner alerts.

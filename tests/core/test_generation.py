@@ -13,6 +13,7 @@ from core.blobs import BlobStore
 from core.errors import (
     InsufficientCredits,
     InvalidRequest,
+    PolicyDenied,
     ProviderModerated,
     ProviderRejected,
     ProviderSubmitUncertain,
@@ -21,6 +22,7 @@ from core.generation import Delivery, DeliveryFailed, GenerationService
 from core.jobs import JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import GenerationSpec, ModelId, build_request, request_body
+from core.policy import PaceLimits
 from core.pricing import PriceList
 from core.ratelimit import SlidingWindowLimiter
 from core.segmind import SegmindClient
@@ -384,3 +386,31 @@ async def test_progress_edits_waiting_behind_a_slow_one_collapse_to_the_latest(w
     gate.set()
     await settle(service, job.id, JobState.POSTED)
     assert sent[:2] == [1, 4] and 2 not in sent and 3 not in sent
+
+
+@pytest.mark.parametrize(
+    ("pace", "allowed"),
+    [
+        (PaceLimits(max_running=1), 1),
+        (PaceLimits(cooldown_seconds=600), 1),
+        (PaceLimits(daily_jobs=2), 2),
+        (PaceLimits(daily_credits=5), 2),  # held credits count: 2 + 2 fit, a third does not
+    ],
+)
+async def test_pace_limits_hold_for_requests_created_at_once(world, segmind, pace, allowed):
+    service, _ = world()
+    segmind.slow("race", 5)
+    await service.ledger.grant(GUILD, 100, user_id=1, reason=None)
+    made = await asyncio.gather(
+        *(
+            service.create_job(
+                guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE,
+                spec=GenerationSpec(prompt="race"), pace=pace,
+            )
+            for _ in range(6)
+        ),
+        return_exceptions=True,
+    )
+    refused = [m for m in made if isinstance(m, PolicyDenied)]
+    assert len(made) - len(refused) == allowed and len(refused) == 6 - allowed, made
+    assert (await service.ledger.balance(GUILD)).reserved == 2 * allowed

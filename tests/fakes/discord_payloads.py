@@ -29,6 +29,11 @@ SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
+SEND_MESSAGES_IN_THREADS = 1 << 38
+
+# Channel types (https://discord.com/developers/docs/resources/channel#channel-object-channel-types).
+PUBLIC_THREAD, PRIVATE_THREAD, GUILD_FORUM = 11, 12, 15
+THREAD_TYPES = (10, PUBLIC_THREAD, PRIVATE_THREAD)
 # The default @everyone permissions Discord gives a new guild.
 DEFAULT_EVERYONE_PERMISSIONS = 2_248_473_465_835_073
 # discord.Permissions.all().value in discord.py 2.7.1: what Discord reports for administrators/owners.
@@ -259,6 +264,42 @@ def channel_object(channel_id: int, name: str, channel_type: int = 0, *, nsfw: b
         "parent_id": None,
         "flags": 0,
     }
+
+
+def thread_object(
+    thread_id: int, name: str, parent_id: int, guild_id: int, owner_id: int, channel_type: int = PUBLIC_THREAD
+) -> JSON:
+    """A thread (11 public, 12 private), or a forum post (a public thread in a forum channel).
+
+    As on Discord it has no ``nsfw`` flag and no permission overwrites of its own: its parent's
+    apply. The fields are the OpenAPI spec's ThreadResponse (required ones all present).
+    """
+    created = iso_now()
+    metadata: JSON = {
+        "archived": False,
+        "archive_timestamp": created,
+        "auto_archive_duration": 4320,
+        "locked": False,
+        "create_timestamp": created,
+    }
+    if channel_type == PRIVATE_THREAD:
+        metadata["invitable"] = True
+    thread: JSON = {
+        "id": str(thread_id),
+        "type": channel_type,
+        "guild_id": str(guild_id),
+        "parent_id": str(parent_id),
+        "owner_id": str(owner_id),
+        "name": name,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "flags": 0,
+        "message_count": 0,
+        "member_count": 1,
+        "total_message_sent": 0,
+        "thread_metadata": metadata,
+    }
+    return thread
 
 
 def dm_channel_object(channel_id: int, recipient: JSON) -> JSON:

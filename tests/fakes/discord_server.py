@@ -131,6 +131,7 @@ class _Guild:
     roles: dict[int, JSON]
     channel_ids: list[int]
     members: dict[int, list[int]]  # user id -> role ids (without @everyone)
+    thread_ids: list[int] = field(default_factory=list)  # active threads and forum posts
 
 
 @dataclass
@@ -408,11 +409,13 @@ class FakeDiscord:
         guild_id = self._channel_guild.pop(channel_id)
         del self.channels[channel_id]
         if guild_id is not None:
-            self.guilds[guild_id].channel_ids.remove(channel_id)
+            guild = self.guilds[guild_id]
+            (guild.thread_ids if channel_id in guild.thread_ids else guild.channel_ids).remove(channel_id)
         self.dm_channels = {u: c for u, c in self.dm_channels.items() if c != channel_id}
         for mid in self._channel_messages.pop(channel_id, []):
             self._messages[mid].deleted = True
-        self._dispatch_if_connected("CHANNEL_DELETE", lambda s: channel)
+        deleted = "THREAD_DELETE" if int(channel["type"]) in p.THREAD_TYPES else "CHANNEL_DELETE"
+        self._dispatch_if_connected(deleted, lambda s: channel)
 
     def block_dms(self, user_id: int) -> None:
         """Make DMs to this user fail like a user who closed DMs (403, code 50007)."""
@@ -515,6 +518,26 @@ class FakeDiscord:
         guild.channel_ids.append(int(channel["id"]))
         self._dispatch_if_connected("CHANNEL_CREATE", lambda s: copy.deepcopy(channel))
 
+    def add_thread(
+        self, guild_id: int, parent_id: int, thread_id: int, name: str, *, owner_id: int | None = None,
+        type: int = p.PUBLIC_THREAD,  # noqa: A002
+    ) -> JSON:
+        """Start a thread in a text channel, or a post in a forum channel (THREAD_CREATE is dispatched).
+
+        Interactions from it carry the thread as their ``channel`` (with ``parent_id``), as on Discord.
+        """
+        guild = self._guild(guild_id)
+        if parent_id not in guild.channel_ids:
+            raise LookupError(f"guild {guild_id} has no channel {parent_id} to start a thread in")
+        parent_type = int(self.channels[parent_id]["type"])
+        if parent_type not in (0, 5, p.GUILD_FORUM) or (parent_type == p.GUILD_FORUM and type != p.PUBLIC_THREAD):
+            raise ValueError(f"Discord has no type-{type} thread in a type-{parent_type} channel")
+        thread = p.thread_object(thread_id, name, parent_id, guild_id, owner_id or self.owner_id, type)
+        self._add_channel(thread, guild_id)
+        guild.thread_ids.append(thread_id)
+        self._dispatch_if_connected("THREAD_CREATE", lambda s: {**copy.deepcopy(thread), "newly_created": True})
+        return copy.deepcopy(thread)
+
     def set_permission_overwrite(
         self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0, member: bool = True
     ) -> None:
@@ -535,7 +558,10 @@ class FakeDiscord:
         base = self._permissions(guild, user_id)
         if base & p.ADMINISTRATOR:
             return p.ALL_PERMISSIONS
-        overwrites = {int(o["id"]): o for o in self.channels[channel_id].get("permission_overwrites", [])}
+        channel = self.channels[channel_id]
+        if int(channel["type"]) in p.THREAD_TYPES:  # a thread has no overwrites: its parent's apply
+            channel = self.channels[int(channel["parent_id"])]
+        overwrites = {int(o["id"]): o for o in channel.get("permission_overwrites", [])}
         everyone = overwrites.get(guild_id)
         if everyone:
             base = (base & ~int(everyone["deny"])) | int(everyone["allow"])
@@ -1068,7 +1094,7 @@ class FakeDiscord:
             )
             return payload, channel_id
         guild = self._guild(guild_id)
-        if channel_id is None or channel_id not in guild.channel_ids:
+        if channel_id is None or channel_id not in (*guild.channel_ids, *guild.thread_ids):
             raise LookupError(f"guild {guild_id} has no channel {channel_id}")
         if user_id not in guild.members:
             raise LookupError(f"user {user_id} is not a member of guild {guild_id}; use add_member first")
@@ -1207,7 +1233,7 @@ class FakeDiscord:
                 channels=[
                     {k: v for k, v in self.channels[c].items() if k != "guild_id"} for c in guild.channel_ids
                 ],
-                threads=[],
+                threads=[copy.deepcopy(self.channels[t]) for t in guild.thread_ids],
                 presences=[],
                 voice_states=[],
                 stage_instances=[],
@@ -1983,7 +2009,9 @@ class FakeDiscord:
         if recipient in self._dm_blocked:
             raise ApiError(403, 50007, "Cannot send messages to this user")
         body = request[BODY_KEY] or {}
-        self._require(cid, p.SEND_MESSAGES | (p.ATTACH_FILES if request[UPLOADS_KEY] else 0))
+        in_thread = int(self.channels[cid].get("type", 0)) in p.THREAD_TYPES
+        send = p.SEND_MESSAGES_IN_THREADS if in_thread else p.SEND_MESSAGES
+        self._require(cid, send | (p.ATTACH_FILES if request[UPLOADS_KEY] else 0))
         nonce = body.get("nonce") if isinstance(body, dict) else None
         if nonce is not None and body.get("enforce_nonce"):
             # Discord: with enforce_nonce, a nonce seen in the past few minutes returns that

@@ -225,6 +225,30 @@ async def test_dm_slash_command_and_gateway_resume(fake: FakeDiscord, bot: DemoB
     assert fake.identify_count == 1
 
 
+async def test_threads_and_forum_posts_reach_discord_py_with_their_parent(fake: FakeDiscord, bot: DemoBot) -> None:
+    thread_id, forum_id, post_id = CHANNEL + 100, CHANNEL + 101, CHANNEL + 102
+    fake.add_thread(GUILD, CHANNEL, thread_id, "side", owner_id=USER)
+    thread = await fake.wait_for(lambda: bot.get_channel(thread_id))
+    assert isinstance(thread, discord.Thread) and thread.parent_id == CHANNEL and thread.parent.id == CHANNEL
+    inter = await fake.slash(GUILD, thread_id, USER, "ping")
+    assert (inter.payload["channel"]["type"], inter.payload["channel"]["parent_id"]) == (11, str(CHANNEL))
+    answer = await fake.wait_for(lambda: fake.interaction_messages(inter))
+    assert answer[0]["content"] == "pong" and answer[0]["channel_id"] == str(thread_id)
+
+    fake.add_channel(GUILD, fake.make_channel(forum_id, "gallery", type=15, nsfw=True))
+    fake.add_thread(GUILD, forum_id, post_id, "a post", owner_id=USER)
+    post = await fake.wait_for(lambda: bot.get_channel(post_id))
+    assert post.parent.id == forum_id and post.is_nsfw(), "a forum post takes its forum's flag"
+    with pytest.raises(ValueError, match="no type-12 thread"):
+        fake.add_thread(GUILD, forum_id, CHANNEL + 103, "private post", type=12)
+    with pytest.raises(LookupError):
+        fake.add_thread(GUILD, thread_id, CHANNEL + 104, "a thread in a thread")
+    created = fake._guild_payload(fake.guilds[GUILD], gateway=True)
+    assert {t["id"] for t in created["threads"]} == {str(thread_id), str(post_id)}
+    assert all(str(t) not in {c["id"] for c in created["channels"]} for t in (thread_id, post_id))
+    assert_spec_clean(fake)
+
+
 async def test_second_callback_is_already_acknowledged(fake: FakeDiscord, bot: DemoBot) -> None:
     inter = await fake.slash(GUILD, CHANNEL, USER, "render", {"prompt": "x"})
     await fake.wait_for(lambda: fake.followups(inter))
