@@ -28,7 +28,13 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UNFINISHED_STATES = ("queued", "submitting", "submitted", "succeeded")
 _ID = re.compile(r"/\d{5,}")
 _CALLBACK = re.compile(r"/interactions/(\d+)/[^/]+/callback$")
-_WEBHOOK_TOKEN = re.compile(r"(/webhooks/:id)/[^/]+")
+# Interaction tokens sit in the path: never in a label (a secret, and a new series per interaction).
+_WEBHOOK_TOKEN = re.compile(r"(/(?:webhooks|interactions)/:id)/[^/]+")
+
+
+def discord_route(url) -> str:
+    """A Discord REST path as a label: ids and interaction tokens replaced."""
+    return _WEBHOOK_TOKEN.sub(r"\1/:token", _ID.sub("/:id", url.path))
 
 
 class Metrics:
@@ -126,10 +132,7 @@ class Metrics:
     def discord_trace(self) -> aiohttp.TraceConfig:
         """discord.py's REST calls: errors and 429s by route; acknowledgement latency of interactions."""
 
-        def route(url) -> str:
-            return _WEBHOOK_TOKEN.sub(r"\1/:token", _ID.sub("/:id", url.path))
-
-        return self._trace(route, self._discord_answer)
+        return self._trace(discord_route, self._discord_answer)
 
     def _segmind_answer(self, endpoint: str, status: int | None, seconds: float, url) -> None:
         self.segmind_latency.labels(endpoint).observe(seconds)
