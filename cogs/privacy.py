@@ -50,7 +50,7 @@ class PrivacyCog(commands.GroupCog, name="Privacy", group_name="privacy", group_
         )
 
     async def _do_forget(self, interaction: discord.Interaction) -> None:
-        await interaction.response.edit_message(content="Forgetting…", view=None)
+        await interaction.response.edit_message(content="Forgetting…", view=None, allowed_mentions=NO_MENTIONS)
         result = await self.privacy.forget_member(interaction.user.id, time.time())
         held = (
             f" {result.kept_for_review} result(s) held for moderator review are kept until a moderator decides."
@@ -133,7 +133,7 @@ class ForgetView(discord.ui.View):
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
-        await interaction.response.edit_message(content="Nothing was removed.", view=None)
+        await interaction.response.edit_message(content="Nothing was removed.", view=None, allowed_mentions=NO_MENTIONS)
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
         await report_error(interaction, error)
