@@ -18,7 +18,9 @@ from collections.abc import Iterable
 # placeholder, and redacting it would mangle ordinary words.
 MIN_SECRET_LENGTH = 8
 REDACTED = "[redacted]"
-_TOKEN_CHARS = r"A-Za-z0-9_\-."
+# A secret counts as whole when no token character touches it; a dot may end a sentence, so it does not
+# count (the secret itself may contain dots: Discord tokens do).
+_TOKEN_CHARS = r"A-Za-z0-9_\-"
 _WEBHOOK_TOKEN = re.compile(r"(/(?:webhooks|interactions)/\d+/)([A-Za-z0-9_\-.]{16,})")
 # The same tokens inside gateway payloads (INTERACTION_CREATE), which discord.py logs at DEBUG.
 _TOKEN_FIELD = re.compile(r"""(['"]token['"]\s*:\s*['"])([^'"]{16,})""")

@@ -14,6 +14,11 @@ def test_a_secret_is_redacted_as_a_whole_token():
     assert fmt([TOKEN]).redact(f"Authorization: Bot {TOKEN}") == "Authorization: Bot [redacted]"
 
 
+def test_a_secret_at_the_end_of_a_sentence_is_redacted():
+    assert fmt([TOKEN]).redact(f"the token was {TOKEN}.") == "the token was [redacted]."
+    assert fmt([TOKEN]).redact(f"'{TOKEN}'") == "'[redacted]'"
+
+
 def test_a_secret_inside_a_longer_token_is_left_alone():
     assert fmt(["abcdefgh12"]).redact("xabcdefgh12y abcdefgh12") == "xabcdefgh12y [redacted]"
 
