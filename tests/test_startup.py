@@ -228,3 +228,20 @@ async def test_malformed_health_address_is_a_configuration_error(tmp_path):
     code, lines = await run_bot(base_env(tmp_path, HEALTH_ADDR="8080"), tmp_path)
     line = one_line(lines)
     assert code == EXIT_CONFIG and "HEALTH_ADDR" in line and "host:port" in line
+
+
+async def test_a_stop_while_waiting_to_retry_ends_the_bot_cleanly(tmp_path):
+    env = base_env(
+        tmp_path, DISCORD_API_BASE=f"http://127.0.0.1:{closed_port()}/api/v10",
+        STARTUP_ATTEMPTS="0", STARTUP_BACKOFF_SECONDS="3600",  # until stopped; waits capped at 60 s
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bot.py"), cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    first = await asyncio.wait_for(proc.stdout.readline(), 60)
+    assert b"retrying in 60 s (attempt 1)" in first, first
+    proc.terminate()
+    rest, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 0, rest.decode()
+    assert b"Traceback" not in rest

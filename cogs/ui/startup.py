@@ -99,7 +99,20 @@ async def login(bot: commands.Bot, token: str, *, api_base: str, attempts: int, 
             of = f" of {attempts}" if attempts else ""
             log.warning("%s; retrying in %g s (attempt %d%s)", cause, wait, attempt, of)
             await _reset_http(bot)
-            await asyncio.sleep(wait)
+            if await _stopped_within(bot, wait):
+                return  # SIGTERM/SIGINT while waiting: bot.connect() then returns at once
+
+
+async def _stopped_within(bot: commands.Bot, seconds: float) -> bool:
+    """Wait `seconds` unless the bot is closed (a stop request) first; True if it was."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not bot.is_closed():
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return False
+        await asyncio.sleep(min(remaining, 0.25))
+    return True
 
 
 def unreachable(exc: BaseException, api_base: str) -> str:
