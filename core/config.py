@@ -162,6 +162,8 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Build the settings or raise ConfigError naming every missing or invalid setting."""
     source = env_file()
+    if source is not None and os.environ.get("ENV_FILE") and not source.is_file():
+        raise ConfigError(["ENV_FILE"], f"{source} is not a readable file (or set ENV_FILE= to read none)")
     try:
         return Settings(_env_file=source if source is not None and source.is_file() else None, **overrides)
     except ValidationError as exc:

@@ -245,3 +245,9 @@ async def test_a_stop_while_waiting_to_retry_ends_the_bot_cleanly(tmp_path):
     rest, _ = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, rest.decode()
     assert b"Traceback" not in rest
+
+
+async def test_a_missing_env_file_named_by_env_file_is_a_configuration_error(tmp_path):
+    code, lines = await run_bot(base_env(tmp_path, ENV_FILE=str(tmp_path / "nope.env")), tmp_path)
+    line = one_line(lines)
+    assert code == EXIT_CONFIG and "ENV_FILE" in line and "nope.env" in line
