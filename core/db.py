@@ -200,11 +200,29 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX jobs_member_running ON jobs (guild_id, user_id)"
         " WHERE state IN ('queued', 'submitting', 'submitted', 'succeeded')",
     ),
+    (
+        # 5: privacy (owned by core/privacy.py): departures, forget requests, an anonymisable ledger
+        "CREATE TABLE guild_departures (guild_id INTEGER PRIMARY KEY, left_at REAL NOT NULL)",
+        "CREATE TABLE forget_requests (user_id INTEGER PRIMARY KEY, requested_at REAL NOT NULL)",
+        "DROP TRIGGER ledger_no_update",
+        # Still append-only for the books: an update may only erase who (user_id) and why (reason).
+        """CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger_entries
+           WHEN NEW.id IS NOT OLD.id OR NEW.guild_id IS NOT OLD.guild_id OR NEW.kind IS NOT OLD.kind
+             OR NEW.amount IS NOT OLD.amount OR NEW.balance_after IS NOT OLD.balance_after
+             OR NEW.job_id IS NOT OLD.job_id OR NEW.created_at IS NOT OLD.created_at
+             OR (NEW.user_id IS NOT OLD.user_id AND NEW.user_id IS NOT NULL)
+             OR (NEW.reason IS NOT OLD.reason AND NEW.reason IS NOT NULL)
+           BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only (only user_id and reason may be erased)'); END""",
+    ),
 ]
 
 
 class DatabaseTooNew(RuntimeError):
     pass
+
+
+# What the backend raises when the file cannot be used (start-up names it without importing sqlite3).
+StorageError = sqlite3.Error
 
 
 # Checkpoint (off the writer) after this many commits; SQLite's own default is every 1000 pages.

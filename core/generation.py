@@ -29,7 +29,7 @@ from core.errors import (
     ProviderSubmitUncertain,
     QueueFull,
 )
-from core.events import EventBus, GuildBalanceLow, JobFailed, JobPosted
+from core.events import EventBus, GuildBalanceLow, JobFailed, JobPosted, JobUndeliverable
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
@@ -402,9 +402,18 @@ class GenerationService:
             await self.jobs.mark_delivery_failed(job.id, give_up=give_up, detail=repr(exc))
             if not give_up:
                 self._spawn(self._retry_delivery(job.id, self._delivery_retry_delays[attempt]))
+            else:
+                await self.events.publish(JobUndeliverable(await self.jobs.get(job.id), repr(exc)))
             return
         await self.jobs.mark_posted(job.id, channel_id=delivery.channel_id, message_id=delivery.message_id)
         await self.events.publish(JobPosted(await self.jobs.get(job.id)))
+
+    async def redeliver(self, job_id: int) -> Job:
+        """Deliver a reopened job now, through the same paths as any result (an owner asked)."""
+        job = await self.jobs.get(job_id)
+        if job.state is JobState.SUCCEEDED:
+            await self._deliver(job)
+        return await self.jobs.get(job_id)
 
     async def _retry_delivery(self, job_id: int, delay: float) -> None:
         await asyncio.sleep(delay)

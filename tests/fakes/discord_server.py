@@ -239,6 +239,8 @@ class FakeDiscord:
         # Knobs tests may change.
         self.callback_deadline = 3.0
         self.token_lifetime = 900.0
+        # While True the gateway answers 503 to new connections (an outage the bot must wait out).
+        self.gateway_refusing = False
 
         # Observations.
         self.requests: list[RecordedRequest] = []
@@ -393,6 +395,14 @@ class FakeDiscord:
             payload = {**self._member_payload(guild, user_id), "guild_id": str(guild_id)}
             self._dispatch_if_connected("GUILD_MEMBER_ADD", lambda s: payload, intent=p.INTENT_GUILD_MEMBERS)
 
+    def remove_guild(self, guild_id: int) -> None:
+        """The bot is kicked from (or leaves) a guild: it is gone, and a connected bot gets GUILD_DELETE."""
+        guild = self.guilds.pop(guild_id)
+        for channel_id in guild.channel_ids:
+            self._channel_guild.pop(channel_id, None)
+            self.channels.pop(channel_id, None)
+        self._dispatch_if_connected("GUILD_DELETE", lambda s: {"id": str(guild_id)})
+
     def delete_channel(self, channel_id: int) -> None:
         """Delete a channel (its messages go too) and tell a connected bot with CHANNEL_DELETE."""
         channel = self._channel(channel_id)
@@ -410,6 +420,9 @@ class FakeDiscord:
     def block_dms(self, user_id: int) -> None:
         """Make DMs to this user fail like a user who closed DMs (403, code 50007)."""
         self._dm_blocked.add(user_id)
+
+    def unblock_dms(self, user_id: int) -> None:
+        self._dm_blocked.discard(user_id)
 
     def add_attachment(
         self,
@@ -708,7 +721,9 @@ class FakeDiscord:
         if session is not None and session.valid and (not intent or session.intents & intent):
             self._dispatch(event, build(session), session)
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_refusing:
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         conn = _Connection(ws)
