@@ -1,0 +1,133 @@
+"""A guild's own blocked terms (/config filter), matched in time linear in the prompt.
+
+Terms are words or phrases; `*` stands for any letters inside one word (`gore*`, `*blood*`).
+They go through the same normalisation as prompts and match whole words, with the common
+endings (plurals, -ing, -ed...), in the prompt as written and with split-up words re-joined.
+
+Matching uses RE2, an automaton-based engine without backtracking: a search costs time linear in
+the prompt however the terms are written (`a*a*a*a*a*a*a*a*b` included). Compiling thousands of
+terms takes tens of milliseconds, so matchers are cached by term list and `prepare` builds them
+in a worker thread (RE2 releases the GIL) before the event loop needs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import re2
+
+from core.screening.matching import SUFFIXES
+from core.screening.normalise import Views, key, latin
+
+MAX_TERM_LENGTH = 100
+CHUNK = 500  # terms per compiled expression: small automata compile and search fastest
+CACHE_SIZE = 64
+_ENDINGS = "(?:" + "|".join(sorted(SUFFIXES, key=len, reverse=True)) + ")?"
+_NOT_TERM_CHAR = re.compile(r"[^\w*]|_")
+
+
+def clean_term(term: str) -> str | None:
+    """A guild term in its stored form: folded words separated by one space, `*` kept."""
+    cleaned = []
+    for part in latin(term).split():
+        part = re.sub(r"\*+", "*", _NOT_TERM_CHAR.sub("", part))
+        if part and part != "*":
+            cleaned.append(part)
+    return " ".join(cleaned) or None
+
+
+def _options() -> re2.Options:
+    options = re2.Options()
+    options.max_mem = 64 << 20
+    options.never_capture = True
+    options.log_errors = False
+    return options
+
+
+def _word_pattern(word: str) -> str:
+    if "*" in word:
+        return "[^ ]*".join(re2.escape(piece) for piece in word.split("*"))
+    return re2.escape(word) + _ENDINGS
+
+
+def term_pattern(term: str) -> str:
+    """RE2 source for one stored term, over space-joined words in key form."""
+    return " ".join(_word_pattern(word) for word in key(term).split())
+
+
+@dataclass(frozen=True)
+class GuildMatcher:
+    terms: tuple[str, ...]  # stored form, as shown to moderators
+    exact: frozenset[str]  # the terms without wildcards
+    patterns: tuple[re2._Regexp, ...]
+
+    @classmethod
+    def build(cls, terms: Iterable[str]) -> GuildMatcher:
+        kept: dict[str, str] = {}
+        for raw in terms:
+            term = clean_term(raw)
+            if term and len(term) <= MAX_TERM_LENGTH:
+                kept.setdefault(term, term_pattern(term))
+        sources = list(kept.values())
+        options = _options()
+        patterns = tuple(
+            re2.compile(" (?:" + "|".join(sources[i : i + CHUNK]) + ") ", options)
+            for i in range(0, len(sources), CHUNK)
+        )
+        return cls(tuple(kept), frozenset(t for t in kept if "*" not in t), patterns)
+
+    def first_match(self, seen: Sequence[Views]) -> str | None:
+        """The first term found in any of the texts, or None."""
+        for view in seen:
+            for text in (view.words, view.merged):
+                padded = f" {text} "
+                for pattern in self.patterns:
+                    found = pattern.search(padded)
+                    if found:
+                        return self._which(found.group(0).strip())
+        return None
+
+    def _which(self, matched: str) -> str:
+        """Which term matched (only on a refusal, so a scan of the list is fine)."""
+        options = _options()
+        for term in self.terms:
+            source = term_pattern(term)
+            pieces = [p for p in re.split(r"[* ]", key(term)) if p]
+            if all(p in matched for p in pieces) and re2.fullmatch(source, matched, options=options):
+                return term
+        return matched
+
+
+_cache: OrderedDict[tuple[str, ...], GuildMatcher] = OrderedDict()
+_lock = threading.Lock()
+
+
+def guild_matcher(terms: tuple[str, ...]) -> GuildMatcher:
+    """The compiled matcher for a term list (cached: each list is compiled once)."""
+    with _lock:
+        hit = _cache.get(terms)
+        if hit is not None:
+            _cache.move_to_end(terms)
+            return hit
+    matcher = GuildMatcher.build(terms)
+    with _lock:
+        _cache[terms] = matcher
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return matcher
+
+
+def is_prepared(terms: Sequence[str]) -> bool:
+    with _lock:
+        return not terms or tuple(terms) in _cache
+
+
+async def prepare(terms: Sequence[str]) -> None:
+    """Compile a term list off the event loop, so the request that needs it finds it ready."""
+    if not is_prepared(terms):
+        await asyncio.to_thread(guild_matcher, tuple(terms))

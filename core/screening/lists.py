@@ -1,0 +1,83 @@
+"""The built-in lists (data/safety_terms.json) and what a prompt's tags mean."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.screening.ages import AgeReader
+from core.screening.matching import ADULT, ALWAYS, BENIGN, GLUE, MINOR, SEXUAL, TermIndex
+from core.screening.normalise import fold, views
+
+_TAGS = {"always": ALWAYS, "minor": MINOR, "sexual": SEXUAL, "adult": ADULT | SEXUAL}
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the built-in lists found in a request's texts."""
+
+    tags: int = 0
+    terms: tuple[str, ...] = field(default=())
+
+    @property
+    def involves_minors(self) -> bool:
+        return bool(self.tags & ALWAYS) or (bool(self.tags & MINOR) and bool(self.tags & SEXUAL))
+
+    @property
+    def adult(self) -> bool:
+        return bool(self.tags & ADULT)
+
+
+@dataclass(frozen=True)
+class SafetyLists:
+    """The always-on lists against sexual content involving minors, and the adult-content list."""
+
+    index: TermIndex
+    ages: AgeReader
+    emoji: tuple[tuple[str, int], ...]
+
+    @classmethod
+    def load(cls, path: Path) -> SafetyLists:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        index = TermIndex()
+        emoji: dict[str, int] = {}
+        for name, tag in _TAGS.items():
+            for language, terms in raw[name].items():
+                for term in terms:
+                    if language == "emoji":
+                        emoji[fold(term)] = emoji.get(fold(term), 0) | tag
+                    else:
+                        index.add(term, tag)
+        for terms in raw.get("benign", {}).values():
+            for term in terms:
+                index.add(term, 0, kind=BENIGN)
+        for word in raw.get("glue", ()):
+            index.add(word, 0, kind=GLUE)
+        return cls(index.finish(), AgeReader(raw["ages"]), tuple(emoji.items()))
+
+    def scan(self, texts: list[str] | tuple[str, ...]) -> Findings:
+        tags, terms = 0, []
+        for text in texts:
+            if not text:
+                continue
+            seen = views(text)
+            for view in (seen.words, seen.merged):
+                found = self.index.scan(view)
+                tags |= found.tags
+                terms.extend(found.terms)
+            age = self.ages.minor_age(seen.latin)
+            if age:
+                tags |= MINOR
+                terms.append(age)
+            native = fold(text)
+            for symbol, tag in self.emoji:
+                if symbol in native:
+                    tags |= tag
+                    terms.append(symbol)
+        return Findings(tags, tuple(dict.fromkeys(terms)))
+
+    def violation(self, texts: list[str] | tuple[str, ...]) -> str | None:
+        if self.scan(texts).involves_minors:
+            return "sexual content involving minors"
+        return None

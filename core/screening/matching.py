@@ -1,0 +1,185 @@
+"""Matching list terms in every form a prompt gives them, with one Aho-Corasick pass per view.
+
+A term is written in the lists as:
+- `word`: the whole word, or the word with a common ending (plural, -ing, -ed, -er, -ist, -ism,
+  -y, -ies, -ography...; Romance/Germanic endings -a/-o/-e/-en for longer words);
+- `stem*`: any word starting with the stem (inflected languages: Russian девочк*, Polish nag*);
+- `*part*`: anywhere inside a word; `*ending`: a word ending so (Arabic adjectives);
+- `two words`: consecutive words, the last one with the common endings;
+- anything in a script written without spaces (Chinese, Japanese, Korean with its attached
+  particles) or Arabic (attached articles and prepositions): anywhere.
+
+Words run together ("nakedchild", "littlegirlsnude") match when the whole word splits into two or
+more list words or stems, optionally joined by a few short glue words; a benign word that merely
+contains a list word ("Scunthorpe", "therapist", "sextant") does not split so. Benign phrases
+("naked mole rat", "sexism") hide the list words inside them.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import ahocorasick
+
+from core.screening.normalise import is_cjk, term_key
+
+ALWAYS, MINOR, SEXUAL, ADULT = 1, 2, 4, 8
+WORD, STEM, SUFFIX, INFIX, PHRASE, GLUE, BENIGN = range(7)
+
+SUFFIXES = ("s", "es", "ing", "ed", "er", "ers", "ist", "ists", "ism", "y", "ie", "ies", "ness", "ography", "ographic")
+LONG_WORD_SUFFIXES = ("a", "as", "o", "os", "e", "en", "n", "ita", "itas", "ito", "itos", "chen", "tje", "tjes")
+_VOWEL_SUFFIXES = tuple(s for s in SUFFIXES if s[0] in "aeiouy")
+_DOUBLING = ("ing", "ed", "er", "ers", "y", "ie", "ies")
+
+
+def word_forms(word: str) -> set[str]:
+    """A Latin-script word with its common endings (in key form: "l" is already "i")."""
+    forms = {word} | {word + s for s in SUFFIXES}
+    if len(word) >= 4:
+        forms |= {word + s for s in LONG_WORD_SUFFIXES}
+    if word.endswith("e"):
+        forms |= {word[:-1] + s for s in _VOWEL_SUFFIXES}
+    if word.endswith("y"):
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if len(word) <= 5 and word[-1] not in "aeiouy":
+        forms |= {word + word[-1] + s for s in _DOUBLING}
+    return forms
+
+
+def _kind(term: str) -> tuple[int, str]:
+    if term.startswith("*") and term.endswith("*"):
+        return INFIX, term.strip("*")
+    if term.endswith("*"):
+        return STEM, term.rstrip("*")
+    if term.startswith("*"):
+        return SUFFIX, term.lstrip("*")
+    if is_cjk(term) or any("\u0600" <= c <= "\u06ff" for c in term):
+        return INFIX, term
+    if " " in term:
+        return PHRASE, term
+    return WORD, term
+
+
+@dataclass
+class Scan:
+    tags: int = 0
+    terms: tuple[str, ...] = ()
+
+
+class TermIndex:
+    def __init__(self) -> None:
+        # key → kind → (tags, term, written as such in the list rather than derived as a form)
+        self._entries: dict[str, dict[int, tuple[int, str, bool]]] = {}
+        self._automaton: ahocorasick.Automaton | None = None
+
+    def _put(self, key: str, kind: int, tags: int, term: str, base: bool = False) -> None:
+        if not key or (kind not in (PHRASE, BENIGN) and " " in key):
+            return
+        slot = self._entries.setdefault(key, {})
+        old = slot.get(kind)
+        # A word listed as such keeps its own tags: "sexy" (suggestive) is not "sex" + "y" (explicit).
+        if old is None or (base and not old[2]):
+            slot[kind] = (tags, term, base)
+        elif base or not old[2]:
+            slot[kind] = (old[0] | tags, old[1], old[2])
+
+    def add(self, term: str, tags: int, *, kind: int | None = None) -> None:
+        """Add a list term (written as in data/safety_terms.json)."""
+        term = " ".join(term_key(term).split())
+        guessed, core = _kind(term)
+        kind = guessed if kind is None else kind
+        latin = core.replace(" ", "").isascii()
+        if kind == WORD and latin:
+            for form in word_forms(core):
+                self._put(form, WORD, tags, term, base=form == core)
+        elif kind in (PHRASE, BENIGN) and " " in core:
+            head, last = core.rsplit(" ", 1)
+            lasts = word_forms(last) if latin else {last}
+            for form in lasts:
+                self._put(f"{head} {form}", kind, tags, term)
+                if kind == PHRASE:  # written together: "littlegirls"
+                    self._put(head.replace(" ", "") + form, WORD, tags, term)
+        elif kind == BENIGN:
+            for form in word_forms(core) if latin else {core}:
+                self._put(form, BENIGN, tags, term)
+        else:
+            self._put(core, kind, tags, term)
+        self._automaton = None
+
+    def _built(self) -> ahocorasick.Automaton:
+        if self._automaton is None:
+            automaton = ahocorasick.Automaton()
+            for key, slot in self._entries.items():
+                automaton.add_word(key, (len(key), tuple((k, t, term) for k, (t, term, _) in slot.items())))
+            automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+    def finish(self) -> TermIndex:
+        self._built()
+        return self
+
+    def scan(self, text: str) -> Scan:
+        """Tags of the list terms in `text` (space-joined words in key form, see normalise.Views)."""
+        if not text.strip():
+            return Scan()
+        starts, ends = [], []
+        pos = 0
+        for word in text.split(" "):
+            starts.append(pos)
+            ends.append(pos + len(word))
+            pos += len(word) + 1
+        start_set, end_set = set(starts), set(ends)
+        hits = []
+        benign: list[tuple[int, int]] = []
+        for last, (length, entries) in self._built().iter(text):
+            span = (last + 1 - length, last + 1)
+            for kind, tags, term in entries:
+                if kind == BENIGN:
+                    benign.append(span)
+                else:
+                    hits.append((span, kind, tags, term))
+        found, terms = 0, []
+        by_start: dict[int, list[tuple[int, int, int, str]]] = {}
+        for (s, e), kind, tags, term in hits:
+            if any(bs <= s and e <= be for bs, be in benign):
+                continue
+            whole = s in start_set and e in end_set
+            if (
+                kind == INFIX
+                or (kind == SUFFIX and e in end_set)
+                or (kind in (WORD, PHRASE) and whole)
+                or (kind == STEM and s in start_set)
+            ):
+                found |= tags
+                terms.append(term)
+            if kind in (WORD, STEM, GLUE):
+                by_start.setdefault(s, []).append((e, kind, tags, term))
+        compound, pieces = self._compounds(by_start, start_set, starts, ends)
+        if compound:
+            found |= compound
+            terms.extend(pieces)
+        return Scan(found, tuple(terms))
+
+    @staticmethod
+    def _compounds(by_start, start_set, starts, ends) -> tuple[int, list[str]]:
+        """Words that split wholly into ≥ 2 list words (a stem may end the word), glue allowed."""
+        reach: dict[int, tuple[int, int, tuple[str, ...]]] = {}
+        found, terms = 0, []
+        for pos in sorted(by_start):
+            state = reach.get(pos) or ((0, 0, ()) if pos in start_set else None)
+            if state is None:
+                continue
+            count, tags, names = state
+            word_end = ends[bisect.bisect_right(starts, pos) - 1]
+            for e, kind, piece_tags, term in by_start[pos]:
+                new = (count, tags, names) if kind == GLUE else (count + 1, tags | piece_tags, (*names, term))
+                if kind == STEM or e == word_end:
+                    if new[0] >= 2:
+                        found |= new[1]
+                        terms.extend(new[2])
+                elif kind != STEM:
+                    old = reach.get(e)
+                    reach[e] = new if old is None or new[0] > old[0] else (old[0], old[1] | new[1], old[2])
+        return found, terms

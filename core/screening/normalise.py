@@ -1,0 +1,203 @@
+"""Text → the forms the screen matches on, built on Unicode's own data.
+
+`fold` is the native form: compatibility forms (NFKC: full-width, math letters, ligatures), case,
+every format/invisible character (category Cf: zero-width joiners, bidi controls, tag characters),
+combining marks (accents, U+034F, variation selectors), Hangul fillers, emoji skin tones; any
+decimal digit becomes ASCII. Real Cyrillic, CJK, Arabic... text stays as written.
+
+`latin` maps what still only *looks* Latin onto Latin: letters of the Latin script in odd forms
+(small capitals, ɑ, ł, ı) through `anyascii`, and look-alikes from other scripts (Cyrillic а,
+Greek ϲ, Armenian ս, Lisu ꓚ, Cherokee Ꮯ...) through Unicode's confusables table. Letters that
+are not confusable stay native, and the lists go through the same mapping, so a Russian list term
+still meets Russian text (and a Russian word spelt with a Latin "o" too).
+
+`key` adds leetspeak (0→o, 3→e, 4→a, 5→s, 7→t, 8→b, @→a, $→s) and folds the ambiguous strokes
+1, |, !, l, I, ı into one letter, so every reading of "chi1d" / "ch|ld" / "cħıld" is tried at once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import confusable_homoglyphs
+from anyascii import anyascii
+
+# Kana voicing marks are combining but change the letter (か/が): they stay, NFC recomposes them.
+_KEEP_MARKS = frozenset({0x3099, 0x309A})
+# Characters that render as nothing but are not category Cf or a mark.
+_BLANK = frozenset({0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800, 0x17B4, 0x17B5}) | frozenset(range(0x1F3FB, 0x1F400))
+
+
+# Scripts written without spaces: a script change is a word boundary ("nude幼女" is two words).
+_CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_CHAR = re.compile(f"[{_CJK}]")
+_SCRIPT_EDGE = re.compile(rf"(?<=[{_CJK}])(?=[^\W{_CJK}])|(?<=[^\W{_CJK}])(?=[{_CJK}])")
+
+class _FoldTable(dict):
+    """str.translate table computed per code point on first sight (the Unicode range is too big to
+    tabulate up front)."""
+
+    def __missing__(self, cp: int) -> str | None:
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        value: str | None = ch
+        if cp in _BLANK or cat == "Cf" or (cat in ("Mn", "Me") and cp not in _KEEP_MARKS):
+            value = None
+        elif cat == "Nd":
+            value = str(unicodedata.decimal(ch))
+        elif cat in ("Zs", "Zl", "Zp", "Cc") or ch == "_":
+            value = " "
+        self[cp] = value
+        return value
+
+
+_FOLD = _FoldTable()
+
+
+def fold(text: str) -> str:
+    """The native form: compatibility-folded, without invisibles or combining marks (case kept:
+    some look-alikes are only listed in one case)."""
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text)).translate(_FOLD)
+    return unicodedata.normalize("NFC", text)
+
+
+def _is_latin(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("LATIN")
+
+
+def _load_confusables() -> dict[str, list[str]]:
+    path = Path(confusable_homoglyphs.__file__).with_name("confusables.json")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {ch: [h["c"] for h in entries] for ch, entries in raw.items()}
+
+
+class _LatinTable(dict):
+    def __init__(self) -> None:
+        super().__init__()
+        self._confusables: dict[str, list[str]] | None = None
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        value = ch
+        if cp >= 128 and ch.isalnum():
+            value = self._map(ch)
+        self[cp] = value
+        return value
+
+    def _map(self, ch: str) -> str:
+        if _CJK_CHAR.match(ch):  # the table pairs some kana and ideographs with Latin strokes (ー ↔ l)
+            return ch
+        if _is_latin(ch):
+            return anyascii(ch).lower() or ch
+        if self._confusables is None:
+            self._confusables = _load_confusables()
+        # The table lists some pairs in one case only (Cyrillic К ↔ K but к ↔ ĸ): try all three.
+        cases = dict.fromkeys((ch, ch.upper(), ch.lower()))
+        for c in cases:
+            for glyph in self._confusables.get(c, ()):
+                if glyph.isascii() and glyph.isalnum():
+                    return glyph.lower()
+        for c in cases:
+            for glyph in self._confusables.get(c, ()):
+                if all(_is_latin(g) for g in glyph) and anyascii(glyph).isalnum():
+                    return anyascii(glyph).lower()
+        return ch
+
+
+_LATIN = _LatinTable()
+
+
+def latin(text: str) -> str:
+    """`fold`, with look-alike letters mapped onto Latin and case folded. Digits are kept.
+
+    Mapped once before NFKC too: it turns some look-alikes into letters that are not (ϲ → ς)."""
+    text = fold(text.translate(_LATIN)).translate(_LATIN).casefold()
+    return unicodedata.normalize("NFC", text)
+
+
+_LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "l": "i"})
+_LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "i", "€": "e"}
+# A symbol reads as a letter only when it touches a letter on its right ("$ex", "ch!ld"), so a
+# sentence's "!" or a separator run "n|u|d|e" between single letters keeps its meaning.
+_SYMBOL_AS_LETTER = re.compile(r"[@$!|€](?=[^\W_])")
+
+
+def key(text_latin: str, *, symbols: bool = True) -> str:
+    """Leetspeak and the ambiguous strokes folded (input: `latin` output)."""
+    if symbols:
+        text_latin = _SYMBOL_AS_LETTER.sub(lambda m: _LEET_SYMBOLS[m.group(0)], text_latin)
+    return text_latin.translate(_LEET_DIGITS)
+
+
+def term_key(term: str) -> str:
+    """A list term in the form it is matched in (the same steps as a prompt)."""
+    return key(latin(term))
+
+
+_TOKEN = re.compile(r"[^\W_]+")
+# Characters people put between letters to split a word ("n.u.d.e", "c-h-i-l-d", "n*u*d*e").
+_SPLITTERS = frozenset(".-*/\\|·•~+'`^=#_")
+
+
+def is_cjk(text: str) -> bool:
+    return _CJK_CHAR.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Views:
+    """One text in the forms the matchers read. `words` and `merged` are space-joined tokens."""
+
+    latin: str  # digits intact: ages and grades are read here
+    words: str  # key form, one space between words
+    merged: str  # the same, with words split into fragments re-joined ("c hi l d" → "child")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(_SCRIPT_EDGE.sub(" ", text))
+
+
+def _merged(text: str) -> str:
+    """Re-join fragments: two neighbours merge across a short gap without a line break when one is
+    a single letter, both are at most two letters, or the gap holds a splitting character. A plain
+    space between two real words ("pen is") is left alone."""
+    text = _SCRIPT_EDGE.sub(" ", text)
+    out: list[str] = []
+    last_end = -1
+    for match in _TOKEN.finditer(text):
+        token = match.group(0)
+        if out:
+            gap = text[last_end : match.start()]
+            prev = out[-1].rsplit(" ", 1)[-1]
+            short = min(len(prev), len(token)) == 1 or max(len(prev), len(token)) <= 2
+            splitter = any(c in _SPLITTERS for c in gap)
+            if len(gap) <= 3 and "\n" not in gap and (short or splitter):
+                out[-1] += token
+                last_end = match.end()
+                continue
+        out.append(token)
+        last_end = match.end()
+    return " ".join(out)
+
+
+def views(text: str) -> Views:
+    lat = latin(text)
+    return Views(lat, " ".join(_tokens(key(lat))), _merged(key(lat, symbols=False)))
+
+
+def normalize(text: str) -> str:
+    """Readable normal form (folded, look-alikes and leetspeak mapped, "l" kept)."""
+    lat = latin(text)
+    lat = _SYMBOL_AS_LETTER.sub(lambda m: _LEET_SYMBOLS[m.group(0)], lat)
+    return lat.translate({ord(k): v for k, v in _LEET_DIGITS_READABLE.items()})
+
+
+_LEET_DIGITS_READABLE = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` in readable normal form, with split-up words re-joined."""
+    return _merged(normalize(text)).split()
