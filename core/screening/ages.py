@@ -47,6 +47,9 @@ class AgeReader:
             re.compile(start + number + _GAP + after),
             re.compile(r"(?<!\w)" + before + r"\s*[:=#]?\s*" + number + r"(?!\d)"),
         ]
+        if data.get("person_before"):  # "girl, 12" / "boy (9)": a comma or bracket says it is an age
+            person = joined(data["person_before"])
+            self._ages.append(re.compile(r"(?<!\w)" + person + r"\s*[,(]\s*" + number + r"(?!\d)"))
         self._grades = [
             re.compile(start + number + _ORDINAL + _GAP + grade_after),
             re.compile(r"(?<!\w)" + grade_before + r"\s*[:#]?\s*" + number + r"(?!\d)"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.screening.ages import AgeReader
-from core.screening.matching import ADULT, ALWAYS, BENIGN, GLUE, MINOR, SEXUAL, TermIndex
+from core.screening.matching import ADULT, ALWAYS, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, TermIndex
 from core.screening.normalise import fold, views
 
 _TAGS = {"always": ALWAYS, "minor": MINOR, "sexual": SEXUAL, "adult": ADULT | SEXUAL}
@@ -54,6 +54,9 @@ class SafetyLists:
                 index.add(term, 0, kind=BENIGN)
         for word in raw.get("glue", ()):
             index.add(word, 0, kind=GLUE)
+        for words in raw.get("companions", {}).values():
+            for word in words:
+                index.add(word, 0, kind=COMPANION)
         return cls(index.finish(), AgeReader(raw["ages"]), tuple(emoji.items()))
 
     def scan(self, texts: list[str] | tuple[str, ...]) -> Findings:
@@ -65,6 +68,16 @@ class SafetyLists:
             for view in (seen.words, seen.merged):
                 found = self.index.scan(view)
                 tags |= found.tags
+                terms.extend(found.terms)
+            # Short words run together ("na ked chi ld") count towards the child-safety combination
+            # only: on its own "where the pen is" must not read as explicit.
+            for word in seen.masked:
+                found = self.index.unmask(word)
+                tags |= found.tags
+                terms.extend(found.terms)
+            found = self.index.scan(seen.pairs)
+            if found.tags & ~ADULT:
+                tags |= found.tags & ~ADULT
                 terms.extend(found.terms)
             age = self.ages.minor_age(seen.latin)
             if age:

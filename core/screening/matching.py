@@ -18,14 +18,15 @@ contains a list word ("Scunthorpe", "therapist", "sextant") does not split so. B
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 import ahocorasick
 
-from core.screening.normalise import is_cjk, term_key
+from core.screening.normalise import MASKS, is_cjk, term_key
 
 ALWAYS, MINOR, SEXUAL, ADULT = 1, 2, 4, 8
-WORD, STEM, SUFFIX, INFIX, PHRASE, GLUE, BENIGN = range(7)
+WORD, STEM, SUFFIX, INFIX, PHRASE, GLUE, BENIGN, COMPANION = range(8)
 
 SUFFIXES = ("s", "es", "ing", "ed", "er", "ers", "ist", "ists", "ism", "y", "ie", "ies", "ness", "ography", "ographic")
 LONG_WORD_SUFFIXES = ("a", "as", "o", "os", "e", "en", "n", "ita", "itas", "ito", "itos", "chen", "tje", "tjes")
@@ -72,9 +73,11 @@ class TermIndex:
         # key → kind → (tags, term, written as such in the list rather than derived as a form)
         self._entries: dict[str, dict[int, tuple[int, str, bool]]] = {}
         self._automaton: ahocorasick.Automaton | None = None
+        self._by_length: dict[int, str] = {}
+        self._stems: list[tuple[str, tuple[int, str, bool]]] = []
 
     def _put(self, key: str, kind: int, tags: int, term: str, base: bool = False) -> None:
-        if not key or (kind not in (PHRASE, BENIGN) and " " in key):
+        if not key or (kind not in (PHRASE, BENIGN, INFIX) and " " in key):
             return
         slot = self._entries.setdefault(key, {})
         old = slot.get(kind)
@@ -100,9 +103,9 @@ class TermIndex:
                 self._put(f"{head} {form}", kind, tags, term)
                 if kind == PHRASE:  # written together: "littlegirls"
                     self._put(head.replace(" ", "") + form, WORD, tags, term)
-        elif kind == BENIGN:
+        elif kind in (BENIGN, COMPANION):
             for form in word_forms(core) if latin else {core}:
-                self._put(form, BENIGN, tags, term)
+                self._put(form, kind, tags, term)
         else:
             self._put(core, kind, tags, term)
         self._automaton = None
@@ -118,7 +121,25 @@ class TermIndex:
 
     def finish(self) -> TermIndex:
         self._built()
+        by_length: dict[int, list[str]] = {}
+        for key, slot in self._entries.items():
+            if WORD in slot and key.isascii():
+                by_length.setdefault(len(key), []).append(key)
+        self._by_length = {n: "\n".join(keys) for n, keys in by_length.items()}
+        self._stems = [(k, slot[STEM]) for k, slot in self._entries.items() if STEM in slot and k.isascii()]
         return self
+
+    def unmask(self, word: str) -> Scan:
+        """A word with letters hidden behind * # ? ("p*rn", "n#de"), read as the list word it hides."""
+        pattern = re.compile("^" + "".join("[^\\n]" if c in MASKS else re.escape(c) for c in word) + "$", re.M)
+        found = pattern.search(self._by_length.get(len(word), ""))
+        if found:
+            tags, term, _ = self._entries[found.group(0)][WORD]
+            return Scan(tags, (term,))
+        for core, (tags, term, _) in self._stems:
+            if len(core) <= len(word) and all(c == w or w in MASKS for c, w in zip(core, word, strict=False)):
+                return Scan(tags, (term,))
+        return Scan()
 
     def scan(self, text: str) -> Scan:
         """Tags of the list terms in `text` (space-joined words in key form, see normalise.Views)."""
@@ -154,7 +175,7 @@ class TermIndex:
             ):
                 found |= tags
                 terms.append(term)
-            if kind in (WORD, STEM, GLUE):
+            if kind in (WORD, STEM, GLUE, COMPANION):
                 by_start.setdefault(s, []).append((e, kind, tags, term))
         compound, pieces = self._compounds(by_start, start_set, starts, ends)
         if compound:
@@ -164,7 +185,8 @@ class TermIndex:
 
     @staticmethod
     def _compounds(by_start, start_set, starts, ends) -> tuple[int, list[str]]:
-        """Words that split wholly into ≥ 2 list words (a stem may end the word), glue allowed."""
+        """Words that split wholly into ≥ 2 words, list words or common companions ("woman"), at
+        least one a list word (a stem may end the word); short glue words may join them."""
         reach: dict[int, tuple[int, int, tuple[str, ...]]] = {}
         found, terms = 0, []
         for pos in sorted(by_start):
@@ -176,7 +198,7 @@ class TermIndex:
             for e, kind, piece_tags, term in by_start[pos]:
                 new = (count, tags, names) if kind == GLUE else (count + 1, tags | piece_tags, (*names, term))
                 if kind == STEM or e == word_end:
-                    if new[0] >= 2:
+                    if new[0] >= 2 and new[1]:
                         found |= new[1]
                         terms.extend(new[2])
                 elif kind != STEM:

@@ -75,6 +75,9 @@ def _load_confusables() -> dict[str, list[str]]:
     return {ch: [h["c"] for h in entries] for ch, entries in raw.items()}
 
 
+_LETTER_NAME = re.compile(r"(?:LATIN (?:CAPITAL|SMALL) LETTER|REGIONAL INDICATOR SYMBOL LETTER) ([A-Z])$")
+
+
 class _LatinTable(dict):
     def __init__(self) -> None:
         super().__init__()
@@ -83,8 +86,12 @@ class _LatinTable(dict):
     def __missing__(self, cp: int) -> str:
         ch = chr(cp)
         value = ch
-        if cp >= 128 and ch.isalnum():
-            value = self._map(ch)
+        if cp >= 128:
+            named = _LETTER_NAME.search(unicodedata.name(ch, ""))
+            if named:  # 🅽, 🇳: symbols that are letters by name
+                value = named.group(1).lower()
+            elif ch.isalnum():
+                value = self._map(ch)
         self[cp] = value
         return value
 
@@ -105,6 +112,12 @@ class _LatinTable(dict):
             for glyph in self._confusables.get(c, ()):
                 if all(_is_latin(g) for g in glyph) and anyascii(glyph).isalnum():
                     return anyascii(glyph).lower()
+        # One more hop through a look-alike's own look-alikes (Canadian ᑎ → Armenian Ո → n).
+        for c in cases:
+            for glyph in self._confusables.get(c, ()):
+                for second in self._confusables.get(glyph, ()) if len(glyph) == 1 else ():
+                    if second.isascii() and second.isalnum():
+                        return second.lower()
         return ch
 
 
@@ -154,6 +167,8 @@ class Views:
     latin: str  # digits intact: ages and grades are read here
     words: str  # key form, one space between words
     merged: str  # the same, with words split into fragments re-joined ("c hi l d" → "child")
+    pairs: str  # each two or three neighbouring short words run together ("na ked" → "naked")
+    masked: tuple[str, ...] = ()  # words with letters hidden behind * # ? ("p*rn", "n#de")
 
 
 def _tokens(text: str) -> list[str]:
@@ -183,9 +198,38 @@ def _merged(text: str) -> str:
     return " ".join(out)
 
 
+def _pairs(tokens: list[str], longest: int = 4) -> str:
+    out = []
+    for i, first in enumerate(tokens):
+        if len(first) > longest:
+            continue
+        run = first
+        for following in tokens[i + 1 : i + 3]:
+            if len(following) > longest:
+                break
+            run += following
+            out.append(run)
+    return " ".join(out)
+
+
+_MASKED = re.compile(r"(?<!\S)(?:[^\W_]|[*#?])+(?!\S)")
+MASKS = "*#?"
+
+
+def _masked(text: str) -> tuple[str, ...]:
+    found = []
+    for match in _MASKED.finditer(text):
+        word = match.group(0)
+        hidden = sum(word.count(m) for m in MASKS)
+        if len(word) >= 3 and 0 < hidden <= len(word) // 2 and word[0] not in MASKS:
+            found.append(word)
+    return tuple(found[:8])
+
+
 def views(text: str) -> Views:
     lat = latin(text)
-    return Views(lat, " ".join(_tokens(key(lat))), _merged(key(lat, symbols=False)))
+    tokens = _tokens(key(lat))
+    return Views(lat, " ".join(tokens), _merged(key(lat, symbols=False)), _pairs(tokens), _masked(key(lat)))
 
 
 def normalize(text: str) -> str:
