@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 import re2
 
 from core.screening.matching import SUFFIXES
-from core.screening.normalise import Views, key, latin
+from core.screening.normalise import Views, fold, key, latin
 
 MAX_TERM_LENGTH = 100
 CHUNK = 500  # terms per compiled expression: small automata compile and search fastest
@@ -32,9 +33,10 @@ _NOT_TERM_CHAR = re.compile(r"[^\w*]|_")
 
 
 def clean_term(term: str) -> str | None:
-    """A guild term in its stored form: folded words separated by one space, `*` kept."""
+    """A guild term in its stored form, readable as typed: folded words separated by one space,
+    `*` kept (look-alikes are mapped when matching, so Cyrillic stays Cyrillic here)."""
     cleaned = []
-    for part in latin(term).split():
+    for part in unicodedata.normalize("NFC", fold(term).casefold()).split():
         part = re.sub(r"\*+", "*", _NOT_TERM_CHAR.sub("", part))
         if part and part != "*":
             cleaned.append(part)
@@ -57,7 +59,7 @@ def _word_pattern(word: str) -> str:
 
 def term_pattern(term: str) -> str:
     """RE2 source for one stored term, over space-joined words in key form."""
-    return " ".join(_word_pattern(word) for word in key(term).split())
+    return " ".join(_word_pattern(word) for word in key(latin(term)).split())
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class GuildMatcher:
         options = _options()
         for term in self.terms:
             source = term_pattern(term)
-            pieces = [p for p in re.split(r"[* ]", key(term)) if p]
+            pieces = [p for p in re.split(r"[* ]", key(latin(term))) if p]
             if all(p in matched for p in pieces) and re2.fullmatch(source, matched, options=options):
                 return term
         return matched

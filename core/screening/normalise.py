@@ -86,7 +86,7 @@ class _LatinTable(dict):
     def __missing__(self, cp: int) -> str:
         ch = chr(cp)
         value = ch
-        if cp >= 128:
+        if cp >= 128 and unicodedata.category(ch) != "Cf":  # tag letters are invisible: fold drops them
             named = _LETTER_NAME.search(unicodedata.name(ch, ""))
             if named:  # 🅽, 🇳: symbols that are letters by name
                 value = named.group(1).lower()
