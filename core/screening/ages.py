@@ -29,47 +29,61 @@ def _unit_pattern(units: Iterable[str]) -> str:
     return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
 
 
+_DIGITS = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
 class AgeReader:
+    """Finds the numbers in a prompt first (digits, number words), then looks for an age or grade
+    word right after or right before each one: the cost follows the numbers, not the vocabulary."""
+
     def __init__(self, data: dict) -> None:
         numbers: dict[str, int] = {}
         for table in data.get("numbers", {}).values():
             numbers.update({latin(word): value for word, value in table.items()})
         self._numbers = numbers
-        number = r"(\d{1,2}(?!\d)|" + "|".join(re.escape(w) for w in sorted(numbers, key=len, reverse=True)) + ")"
+        self._cjk_numbers = re.compile("|".join(sorted((re.escape(w) for w in numbers if is_cjk(w)), key=len, reverse=True)) or "(?!)")
 
         def joined(groups: dict[str, list[str]]) -> str:
             return _unit_pattern(u for units in groups.values() for u in units)
 
-        after, before = joined(data["units_after"]), joined(data["units_before"])
-        grade_after, grade_before = joined(data["grade_after"]), joined(data["grade_before"])
-        start = r"(?<![\w.,])"
-        self._ages = [
-            re.compile(start + number + _GAP + after),
-            re.compile(r"(?<!\w)" + before + r"\s*[:=#]?\s*" + number + r"(?!\d)"),
-        ]
+        self._age_after = re.compile(_GAP + joined(data["units_after"]))
+        self._grade_after = re.compile(_ORDINAL + _GAP + joined(data["grade_after"]))
+        before = [joined(data["units_before"]) + r"\s*[:=#]?\s*$"]
         if data.get("person_before"):  # "girl, 12" / "boy (9)": a comma or bracket says it is an age
-            person = joined(data["person_before"])
-            self._ages.append(re.compile(r"(?<!\w)" + person + r"\s*[,(]\s*" + number + r"(?!\d)"))
-        self._grades = [
-            re.compile(start + number + _ORDINAL + _GAP + grade_after),
-            re.compile(r"(?<!\w)" + grade_before + r"\s*[:#]?\s*" + number + r"(?!\d)"),
-        ]
+            before.append(joined(data["person_before"]) + r"\s*[,(]\s*$")
+        self._age_before = [re.compile(r"(?<!\w)" + b) for b in before]
+        self._grade_before = re.compile(r"(?<!\w)" + joined(data["grade_before"]) + r"\s*[:#]?\s*$")
 
-    def _value(self, text: str) -> int | None:
-        if text.isdigit():
-            return int(text)
-        return self._numbers.get(text)
+    def _numbers_in(self, text: str):
+        for match in _DIGITS.finditer(text):
+            yield match.start(), match.end(), int(match.group(0))
+        for match in _LETTERS.finditer(text):
+            word = match.group(0)
+            value = self._numbers.get(word)
+            if value is not None:
+                yield match.start(), match.end(), value
+            elif is_cjk(word):
+                for cjk in self._cjk_numbers.finditer(word):
+                    yield match.start() + cjk.start(), match.start() + cjk.end(), self._numbers[cjk.group(0)]
 
     def minor_age(self, text_latin: str) -> str | None:
         """The first age under 18 or school grade in `text_latin`, as written."""
-        for pattern, limit in ((p, 17) for p in self._ages):
-            for match in pattern.finditer(text_latin):
-                value = self._value(match.group(1))
-                if value is not None and value <= limit:
-                    return match.group(0)
-        for pattern in self._grades:
-            for match in pattern.finditer(text_latin):
-                value = self._value(match.group(1))
-                if value is not None and 1 <= value <= 12:
-                    return match.group(0)
+        text = text_latin
+        for start, end, value in self._numbers_in(text):
+            if start and (text[start - 1].isalnum() or text[start - 1] in ".,") and not is_cjk(text[start - 1]):
+                continue  # part of a longer number or word ("3.12", "x12")
+            before = text[max(0, start - 40) : start]
+            if value <= 17:
+                after = self._age_after.match(text, end)
+                if after:
+                    return text[start : after.end()]
+                if any(p.search(before) for p in self._age_before):
+                    return before.strip()[-20:] + text[start:end]
+            if 1 <= value <= 12:
+                after = self._grade_after.match(text, end)
+                if after:
+                    return text[start : after.end()]
+                if self._grade_before.search(before):
+                    return before.strip()[-20:] + text[start:end]
         return None

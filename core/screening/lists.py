@@ -65,7 +65,7 @@ class SafetyLists:
             if not text:
                 continue
             seen = views(text)
-            for view in (seen.words, seen.merged):
+            for view in (seen.words,) if seen.merged == seen.words else (seen.words, seen.merged):
                 found = self.index.scan(view)
                 tags |= found.tags
                 terms.extend(found.terms)

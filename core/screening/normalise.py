@@ -176,29 +176,27 @@ def _tokens(text: str) -> list[str]:
 
 
 def _merged(text: str) -> str:
-    """Re-join fragments: two neighbours merge across a short gap without a line break when one is
-    a single letter, both are at most two letters, or the gap holds a splitting character. A plain
-    space between two real words ("pen is") is left alone."""
+    """Re-join fragments: two neighbours merge across a short gap without a line break when both
+    are at most two letters ("c hi l d") or the gap holds a splitting character ("n.u.d.e"). A
+    plain space between real words ("pen is", "a knight") is left alone."""
     text = _SCRIPT_EDGE.sub(" ", text)
     out: list[str] = []
-    last_end = -1
+    last_end, prev = -1, ""
     for match in _TOKEN.finditer(text):
         token = match.group(0)
         if out:
             gap = text[last_end : match.start()]
-            prev = out[-1].rsplit(" ", 1)[-1]
-            short = min(len(prev), len(token)) == 1 or max(len(prev), len(token)) <= 2
-            splitter = any(c in _SPLITTERS for c in gap)
-            if len(gap) <= 3 and "\n" not in gap and (short or splitter):
+            short = max(len(prev), len(token)) <= 2
+            if len(gap) <= 3 and "\n" not in gap and (short or any(c in _SPLITTERS for c in gap)):
                 out[-1] += token
-                last_end = match.end()
+                last_end, prev = match.end(), token
                 continue
         out.append(token)
-        last_end = match.end()
+        last_end, prev = match.end(), token
     return " ".join(out)
 
 
-def _pairs(tokens: list[str], longest: int = 4) -> str:
+def _pairs(tokens: list[str], longest: int = 3) -> str:
     out = []
     for i, first in enumerate(tokens):
         if len(first) > longest:
@@ -217,6 +215,8 @@ MASKS = "*#?"
 
 
 def _masked(text: str) -> tuple[str, ...]:
+    if "*" not in text and "#" not in text and "?" not in text:
+        return ()
     found = []
     for match in _MASKED.finditer(text):
         word = match.group(0)

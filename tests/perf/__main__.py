@@ -1,6 +1,6 @@
 """Run the benchmark: `python -m tests.perf` (see tests/perf/__init__.py and RESULTS.md).
 
-    python -m tests.perf                   all seven measurements, at the issue's load and doubled
+    python -m tests.perf                   all eight measurements, at the issue's load and doubled
     python -m tests.perf --smoke           tiny loads, only checks that everything runs (CI)
     python -m tests.perf --only ack,rate   some of them
     python -m tests.perf --json out.json   where the JSON goes (default: perf-results.json)
@@ -105,6 +105,10 @@ ROWS: list[tuple[str, str, str, str, Any, str]] = [
     ("memory", "6. peak RSS", "peak_rss_mib", "MiB", lambda v, r: v <= 300, "cost"),
     ("startup", "7. start-up to on_ready", "on_ready_s", "s", lambda v, r: v <= 5, "cost"),
     ("startup", "7. start-up to first command acked", "first_command_acked_s", "s", None, "cost"),
+    ("screening", "8. screening p99, 2,000 chars × 5,000 terms", "p99_ms", "ms", lambda v, r: v <= 5, "cost"),
+    ("screening", "8. screening CPU p99 (own cost, without preemption)", "cpu_p99_ms", "ms", None, "cost"),
+    ("screening", "8. screening max (event-loop stall)", "max_ms", "ms", lambda v, r: v <= 20, "cost"),
+    ("screening", "8. loop gap while 5,000 terms compile", "prepare_longest_loop_gap_ms", "ms", None, "cost"),
 ]
 
 
@@ -127,6 +131,8 @@ def table(results: dict[str, dict[str, Any]]) -> tuple[str, list[dict[str, Any]]
         "5. ledger reserve+capture": "≥ 2000/s, no overspend",
         "6. peak RSS": "≤ 300 MiB",
         "7. start-up to on_ready": "≤ 5 s",
+        "8. screening p99, 2,000 chars × 5,000 terms": "≤ 5 ms",
+        "8. screening max (event-loop stall)": "≤ 20 ms",
     }
     for scenario, label, path, unit, check, _kind in ROWS:
         if scenario not in results:

@@ -32,6 +32,7 @@ from core.ratelimit import SlidingWindowLimiter
 from core.segmind import SegmindClient
 from tests.perf.fakes import PerfSegmind
 from tests.perf.harness import KEY, Process, make_world, percentile, start_bot, start_process, wait_until
+from tests.perf.screening import screening
 
 MIB = 1 << 20
 
@@ -597,4 +598,5 @@ SCENARIOS = {
     "ledger": ledger_throughput,
     "memory": memory,
     "startup": startup,
+    "screening": screening,
 }
