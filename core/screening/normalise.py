@@ -178,21 +178,32 @@ def _tokens(text: str) -> list[str]:
 def _merged(text: str) -> str:
     """Re-join fragments: two neighbours merge across a short gap without a line break when both
     are at most two letters ("c hi l d") or the gap holds a splitting character ("n.u.d.e"). A
-    plain space between real words ("pen is", "a knight") is left alone."""
+    plain space between real words ("pen is", "a knight") is left alone. A two-letter word at the
+    edge of a run of single letters is also given on its own ("g o r e in" → "gorein gore in")."""
     text = _SCRIPT_EDGE.sub(" ", text)
-    out: list[str] = []
-    last_end, prev = -1, ""
+    runs: list[list[str]] = []
+    last_end = -1
     for match in _TOKEN.finditer(text):
         token = match.group(0)
-        if out:
+        if runs:
             gap = text[last_end : match.start()]
-            short = max(len(prev), len(token)) <= 2
+            short = max(len(runs[-1][-1]), len(token)) <= 2
             if len(gap) <= 3 and "\n" not in gap and (short or any(c in _SPLITTERS for c in gap)):
-                out[-1] += token
-                last_end, prev = match.end(), token
+                runs[-1].append(token)
+                last_end = match.end()
                 continue
-        out.append(token)
-        last_end, prev = match.end(), token
+        runs.append([token])
+        last_end = match.end()
+    out = []
+    for run in runs:
+        out.append("".join(run))
+        first, last = 0, len(run)
+        if len(run) >= 3 and len(run[0]) == 2 and len(run[1]) == 1:
+            first = 1
+        if len(run) >= 3 and len(run[-1]) == 2 and len(run[-2]) == 1:
+            last -= 1
+        if (first, last) != (0, len(run)):
+            out.extend([*run[:first], "".join(run[first:last]), *run[last:]])
     return " ".join(out)
 
 

@@ -104,9 +104,9 @@ def test_the_ambiguous_strokes_all_read_alike(raw):
 
 
 @pytest.mark.parametrize(("raw", "merged"), [("c hi l d", "child"), ("n.u.d.e", "nude"), ("n|u|d|e", "nude"),
-                                             ("k-i-d-s", "kids"), ("n _ u _ d _ e", "nude")])
+                                             ("k-i-d-s", "kids"), ("n _ u _ d _ e", "nude"), ("g o r e in", "gore")])
 def test_split_words_are_rejoined(raw, merged):
-    assert views(raw).merged == views(merged).words
+    assert views(merged).words in views(raw).merged.split()
 
 
 def test_real_words_stay_apart():
