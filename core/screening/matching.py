@@ -43,6 +43,8 @@ def word_forms(word: str) -> set[str]:
         forms |= {word[:-1] + s for s in _VOWEL_SUFFIXES}
     if word.endswith("y"):
         forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    if len(word) >= 5 and word[-1] in "aeio":  # Romance gender and number: nuda/nudo/nudi/nude/nudas
+        forms |= {word[:-1] + v for v in ("a", "e", "i", "o", "as", "es", "os")}
     if len(word) <= 5 and word[-1] not in "aeiouy":
         forms |= {word + word[-1] + s for s in _DOUBLING}
     return forms
