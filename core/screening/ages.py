@@ -50,8 +50,10 @@ class AgeReader:
         self._age_after = re.compile(_GAP + joined(data["units_after"]))
         self._grade_after = re.compile(_ORDINAL + _GAP + joined(data["grade_after"]))
         before = [joined(data["units_before"]) + r"\s*[:=#]?\s*$"]
-        if data.get("person_before"):  # "girl, 12" / "boy (9)": a comma or bracket says it is an age
-            before.append(joined(data["person_before"]) + r"\s*[,(]\s*$")
+        if data.get("person_before"):  # "girl, 12" / "boy (9)" / "niña de 12": the number is an age
+            person = joined(data["person_before"])
+            before.append(person + r"\s*[,(]\s*$")
+            before.append(person + r"\s+(?:of|de|di|da|von|van)\s+$")
         self._age_before = [re.compile(r"(?<!\w)" + b) for b in before]
         self._grade_before = re.compile(r"(?<!\w)" + joined(data["grade_before"]) + r"\s*[:#]?\s*$")
 

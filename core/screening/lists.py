@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.screening.ages import AgeReader
 from core.screening.matching import ADULT, ALWAYS, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, TermIndex
-from core.screening.normalise import fold, views
+from core.screening.normalise import fold, tokens, views
 
 _TAGS = {"always": ALWAYS, "minor": MINOR, "sexual": SEXUAL, "adult": ADULT | SEXUAL}
 
@@ -71,8 +71,11 @@ class SafetyLists:
                 terms.extend(found.terms)
             # Short words run together ("na ked chi ld") count towards the child-safety combination
             # only: on its own "where the pen is" must not read as explicit.
-            for word in seen.masked:
-                found = self.index.unmask(word)
+            if seen.masked:  # read again with the hidden letters filled in ("l?ttle girl")
+                unmasked = seen.keyed
+                for word in seen.masked:
+                    unmasked = unmasked.replace(word, self.index.unmask(word) or word)
+                found = self.index.scan(" ".join(tokens(unmasked)))
                 tags |= found.tags
                 terms.extend(found.terms)
             found = self.index.scan(seen.pairs)

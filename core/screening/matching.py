@@ -26,6 +26,7 @@ import ahocorasick
 from core.screening.normalise import MASKS, is_cjk, term_key
 
 ALWAYS, MINOR, SEXUAL, ADULT = 1, 2, 4, 8
+_UNMASK = str.maketrans(dict.fromkeys(MASKS, "x"))
 WORD, STEM, SUFFIX, INFIX, PHRASE, GLUE, BENIGN, COMPANION = range(8)
 
 SUFFIXES = ("s", "es", "ing", "ed", "er", "ers", "ist", "ists", "ism", "y", "ie", "ies", "ness", "ography", "ographic")
@@ -123,25 +124,27 @@ class TermIndex:
 
     def finish(self) -> TermIndex:
         self._built()
-        by_length: dict[int, list[str]] = {}
+        vocabulary: set[str] = set()  # every word of the lists, to fill in hidden letters with
         for key, slot in self._entries.items():
-            if WORD in slot and key.isascii():
-                by_length.setdefault(len(key), []).append(key)
-        self._by_length = {n: "\n".join(keys) for n, keys in by_length.items()}
+            if key.isascii() and (WORD in slot or COMPANION in slot or PHRASE in slot):
+                vocabulary.update(key.split())
+        by_length: dict[int, list[str]] = {}
+        for word in sorted(vocabulary):
+            by_length.setdefault(len(word), []).append(word)
+        self._by_length = {n: "\n".join(words) for n, words in by_length.items()}
         self._stems = [(k, slot[STEM]) for k, slot in self._entries.items() if STEM in slot and k.isascii()]
         return self
 
-    def unmask(self, word: str) -> Scan:
-        """A word with letters hidden behind * # ? ("p*rn", "n#de"), read as the list word it hides."""
+    def unmask(self, word: str) -> str | None:
+        """The list word hidden behind * # ? in `word` ("p*rn", "n#de"), if any."""
         pattern = re.compile("^" + "".join("[^\\n]" if c in MASKS else re.escape(c) for c in word) + "$", re.M)
         found = pattern.search(self._by_length.get(len(word), ""))
         if found:
-            tags, term, _ = self._entries[found.group(0)][WORD]
-            return Scan(tags, (term,))
-        for core, (tags, term, _) in self._stems:
+            return found.group(0)
+        for core, _ in self._stems:
             if len(core) <= len(word) and all(c == w or w in MASKS for c, w in zip(core, word, strict=False)):
-                return Scan(tags, (term,))
-        return Scan()
+                return core + word[len(core) :].translate(_UNMASK)
+        return None
 
     def scan(self, text: str) -> Scan:
         """Tags of the list terms in `text` (space-joined words in key form, see normalise.Views)."""

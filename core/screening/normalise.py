@@ -169,9 +169,10 @@ class Views:
     merged: str  # the same, with words split into fragments re-joined ("c hi l d" → "child")
     pairs: str  # each two or three neighbouring short words run together ("na ked" → "naked")
     masked: tuple[str, ...] = ()  # words with letters hidden behind * # ? ("p*rn", "n#de")
+    keyed: str = ""  # the key form as written, masks included
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
     return _TOKEN.findall(_SCRIPT_EDGE.sub(" ", text))
 
 
@@ -239,8 +240,9 @@ def _masked(text: str) -> tuple[str, ...]:
 
 def views(text: str) -> Views:
     lat = latin(text)
-    tokens = _tokens(key(lat))
-    return Views(lat, " ".join(tokens), _merged(key(lat, symbols=False)), _pairs(tokens), _masked(key(lat)))
+    keyed = key(lat)
+    words = tokens(keyed)
+    return Views(lat, " ".join(words), _merged(key(lat, symbols=False)), _pairs(words), _masked(keyed), keyed)
 
 
 def normalize(text: str) -> str:

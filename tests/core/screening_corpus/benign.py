@@ -14,6 +14,11 @@ BENIGN: list[tuple[str, str]] = [
     ("en", "a mother bathing her baby, watercolor"),
     ("en", "school bus in the snow"),
     ("en", "children's book illustration of a fox"),
+    ("en", "children in swimsuits at a water park"),
+    ("en", "a toddler taking a bath with bubbles"),
+    ("en", "a girl with 2 cats"),
+    ("en", "12 angry men movie poster"),
+    ("en", "girl scouts selling cookies"),
     # words that contain list words
     ("en", "a naked mole rat in a burrow"),
     ("en", "stars visible to the naked eye"),
@@ -47,6 +52,10 @@ BENIGN: list[tuple[str, str]] = [
     ("en", "mankind's first steps on the moon"),
     ("en", "a pedometer on a wrist"),
     ("en", "Nagasaki harbour at dawn"),
+    ("en", "a naked tree in winter"),
+    ("en", "Moby Dick and the whale"),
+    ("en", "a rooster and a cockatoo"),
+    ("en", "where the pen is, the ink is"),
     # other languages
     ("es", "niños jugando al fútbol en el parque"),
     ("es", "una niña de 8 años con su perro"),
