@@ -37,6 +37,7 @@ _CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _SCRIPT_EDGE = re.compile(rf"(?<=[{_CJK}])(?=[^\W{_CJK}])|(?<=[^\W{_CJK}])(?=[{_CJK}])")
 
+
 class _FoldTable(dict):
     """str.translate table computed per code point on first sight (the Unicode range is too big to
     tabulate up front)."""
@@ -112,12 +113,6 @@ class _LatinTable(dict):
             for glyph in self._confusables.get(c, ()):
                 if all(_is_latin(g) for g in glyph) and anyascii(glyph).isalnum():
                     return anyascii(glyph).lower()
-        # One more hop through a look-alike's own look-alikes (Canadian ᑎ → Armenian Ո → n).
-        for c in cases:
-            for glyph in self._confusables.get(c, ()):
-                for second in self._confusables.get(glyph, ()) if len(glyph) == 1 else ():
-                    if second.isascii() and second.isalnum():
-                        return second.lower()
         return ch
 
 
@@ -133,6 +128,7 @@ def latin(text: str) -> str:
 
 
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "l": "i"})
+_LEET_READABLE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"})
 _LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "i", "€": "e"}
 # A symbol reads as a letter only when it touches a letter on its right ("$ex", "ch!ld"), so a
 # sentence's "!" or a separator run "n|u|d|e" between single letters keeps its meaning.
@@ -222,7 +218,7 @@ def _pairs(tokens: list[str], longest: int = 3) -> str:
     return " ".join(out)
 
 
-_MASKED = re.compile(r"(?<!\S)(?:[^\W_]|[*#?])+(?!\S)")
+_MASKED = re.compile(r"(?<![\w*#?])(?:[^\W_]|[*#?])+(?![\w*#?])")
 MASKS = "*#?"
 
 
@@ -231,7 +227,7 @@ def _masked(text: str) -> tuple[str, ...]:
         return ()
     found = []
     for match in _MASKED.finditer(text):
-        word = match.group(0)
+        word = match.group(0).rstrip("?")  # "kid?" is a question, "k?d" a hidden letter
         hidden = sum(word.count(m) for m in MASKS)
         if len(word) >= 3 and 0 < hidden <= len(word) // 2 and word[0] not in MASKS:
             found.append(word)
@@ -249,10 +245,7 @@ def normalize(text: str) -> str:
     """Readable normal form (folded, look-alikes and leetspeak mapped, "l" kept)."""
     lat = latin(text)
     lat = _SYMBOL_AS_LETTER.sub(lambda m: _LEET_SYMBOLS[m.group(0)], lat)
-    return lat.translate({ord(k): v for k, v in _LEET_DIGITS_READABLE.items()})
-
-
-_LEET_DIGITS_READABLE = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
+    return lat.translate(_LEET_READABLE)
 
 
 def words(text: str) -> list[str]:
