@@ -130,9 +130,10 @@ def latin(text: str) -> str:
 _LEET_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "l": "i"})
 _LEET_READABLE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"})
 _LEET_SYMBOLS = {"@": "a", "$": "s", "!": "i", "|": "i", "€": "e"}
-# A symbol reads as a letter only when it touches a letter on its right ("$ex", "ch!ld"), so a
-# sentence's "!" or a separator run "n|u|d|e" between single letters keeps its meaning.
-_SYMBOL_AS_LETTER = re.compile(r"[@$!|€](?=[^\W_])")
+# A symbol reads as a letter only when a letter follows it ("$ex", "ch!ld"), so a sentence's "!"
+# or a separator run "n|u|d|e" between single letters keeps its meaning; "@" also ends words
+# ("niñ@s", "desnud@").
+_SYMBOL_AS_LETTER = re.compile(r"[@$!|€](?=[^\W_])|(?<=[^\W_])@")
 
 
 def key(text_latin: str, *, symbols: bool = True) -> str:
