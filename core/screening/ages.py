@@ -30,6 +30,9 @@ def _unit_pattern(units: Iterable[str]) -> str:
 
 
 _DIGITS = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
+# Letters standing in for digits next to a digit ("1O yo", "l2 yo").
+_DIGIT_LOOKALIKES = re.compile(r"(?<=\d)[oli|](?![^\W\d_])|(?<![^\W\d_])[oli|](?=\d)")
+_AS_DIGIT = {"o": "0", "l": "1", "i": "1", "|": "1"}
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -71,7 +74,7 @@ class AgeReader:
 
     def minor_age(self, text_latin: str) -> str | None:
         """The first age under 18 or school grade in `text_latin`, as written."""
-        text = text_latin
+        text = _DIGIT_LOOKALIKES.sub(lambda m: _AS_DIGIT[m.group(0)], text_latin)
         for start, end, value in self._numbers_in(text):
             if start and (text[start - 1].isalnum() or text[start - 1] in ".,") and not is_cjk(text[start - 1]):
                 continue  # part of a longer number or word ("3.12", "x12")
