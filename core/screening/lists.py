@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.screening.ages import AgeReader
 from core.screening.matching import ADULT, ALWAYS, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, TermIndex
-from core.screening.normalise import fold, tokens, views
+from core.screening.normalise import fold, tokens, views, warm
 
 _TAGS = {"always": ALWAYS, "minor": MINOR, "sexual": SEXUAL, "adult": ADULT | SEXUAL}
 
@@ -40,6 +40,7 @@ class SafetyLists:
     @classmethod
     def load(cls, path: Path) -> SafetyLists:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        warm()
         index = TermIndex()
         emoji: dict[str, int] = {}
         for name, tag in _TAGS.items():

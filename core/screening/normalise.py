@@ -119,6 +119,12 @@ class _LatinTable(dict):
 _LATIN = _LatinTable()
 
 
+def warm() -> None:
+    """Load the confusables table now (at start-up) rather than on the first prompt that needs it."""
+    if _LATIN._confusables is None:
+        _LATIN._confusables = _load_confusables()
+
+
 def latin(text: str) -> str:
     """`fold`, with look-alike letters mapped onto Latin and case folded. Digits are kept.
 

@@ -19,6 +19,8 @@ async def test_adversarial_wildcard_terms_do_not_hold_up_other_members(world):
     # its kind and a few hundred ordinary wildcard terms around it.
     terms = [ADVERSARIAL, "a*b*a*b*a*b*a*b*c", "*a*a*a*a*a*a*a*a*a*a*"[:-1] + "z"]
     terms += [f"q{i}*x*y*z" for i in range(300)]
+    too_long = await world.config("filter", {"action": "add", "terms": "x" * 101})
+    assert "at most 100 characters" in too_long["content"], too_long
     added = await world.config("filter", {"action": "add", "terms": ", ".join(terms)[:4000]})
     assert "filter: add" in added["content"], added
 
