@@ -63,14 +63,14 @@ def check_prompt(
 
     The texts are screened together: a negative prompt can carry half of a combination
     ("a child at the beach" / negative "clothes")."""
-    texts = [t for t in texts if t]
-    findings = safety.scan(texts)
+    seen = [views(t) for t in texts if t]
+    findings = safety.scan_views(seen)
     if findings.involves_minors:
         return FilterVerdict(True, SAFETY, "sexual content involving minors")
     if adult and findings.adult:
         return FilterVerdict(True, ADULT, "adult content")
-    if guild_terms and texts:
-        hit = guild_matcher(tuple(guild_terms)).first_match([views(t) for t in texts])
+    if guild_terms and seen:
+        hit = guild_matcher(tuple(guild_terms)).first_match(seen)
         if hit:
             return FilterVerdict(True, GUILD_TERM, hit)
     return FilterVerdict(False)

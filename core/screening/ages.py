@@ -61,8 +61,12 @@ class AgeReader:
         self._grade_before = re.compile(r"(?<!\w)" + joined(data["grade_before"]) + r"\s*[:#]?\s*$")
 
     def _numbers_in(self, text: str):
+        words = set(_LETTERS.findall(text))
+        has_words = not words.isdisjoint(self._numbers) or (is_cjk(text) and self._cjk_numbers.search(text))
         for match in _DIGITS.finditer(text):
             yield match.start(), match.end(), int(match.group(0))
+        if not has_words:
+            return
         for match in _LETTERS.finditer(text):
             word = match.group(0)
             value = self._numbers.get(word)

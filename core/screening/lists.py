@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.screening.ages import AgeReader
 from core.screening.matching import ADULT, ALWAYS, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, TermIndex
-from core.screening.normalise import fold, tokens, views, warm
+from core.screening.normalise import Views, fold, tokens, views, warm
 
 _TAGS = {"always": ALWAYS, "minor": MINOR, "sexual": SEXUAL, "adult": ADULT | SEXUAL}
 
@@ -61,11 +61,11 @@ class SafetyLists:
         return cls(index.finish(), AgeReader(raw["ages"]), tuple(emoji.items()))
 
     def scan(self, texts: list[str] | tuple[str, ...]) -> Findings:
+        return self.scan_views([views(t) for t in texts if t])
+
+    def scan_views(self, seen_texts: list[Views]) -> Findings:
         tags, terms = 0, []
-        for text in texts:
-            if not text:
-                continue
-            seen = views(text)
+        for seen in seen_texts:
             for view in (seen.words,) if seen.merged == seen.words else (seen.words, seen.merged):
                 found = self.index.scan(view)
                 tags |= found.tags
@@ -87,9 +87,8 @@ class SafetyLists:
             if age:
                 tags |= MINOR
                 terms.append(age)
-            native = fold(text)
             for symbol, tag in self.emoji:
-                if symbol in native:
+                if symbol in seen.latin:
                     tags |= tag
                     terms.append(symbol)
         return Findings(tags, tuple(dict.fromkeys(terms)))

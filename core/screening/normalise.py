@@ -175,8 +175,12 @@ class Views:
     keyed: str = ""  # the key form as written, masks included
 
 
+def _split_scripts(text: str) -> str:
+    return _SCRIPT_EDGE.sub(" ", text) if _CJK_CHAR.search(text) else text
+
+
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(_SCRIPT_EDGE.sub(" ", text))
+    return _TOKEN.findall(_split_scripts(text))
 
 
 def _merged(text: str) -> str:
@@ -184,7 +188,7 @@ def _merged(text: str) -> str:
     are at most two letters ("c hi l d") or the gap holds a splitting character ("n.u.d.e"). A
     plain space between real words ("pen is", "a knight") is left alone. A two-letter word at the
     edge of a run of single letters is also given on its own ("g o r e in" → "gorein gore in")."""
-    text = _SCRIPT_EDGE.sub(" ", text)
+    text = _split_scripts(text)
     runs: list[list[str]] = []
     last_end = -1
     for match in _TOKEN.finditer(text):
