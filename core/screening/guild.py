@@ -18,7 +18,6 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 import re2
 
@@ -26,7 +25,7 @@ from core.screening.matching import SUFFIXES
 from core.screening.normalise import Views, fold, key, latin
 
 MAX_TERM_LENGTH = 100
-CHUNK = 250  # terms per expression: each compile holds the GIL only ~10 ms, a search takes µs
+CHUNK = 100  # terms per expression: RE2 holds the GIL while compiling one (~3 ms); a search takes µs
 CACHE_SIZE = 64
 _ENDINGS = "(?:" + "|".join(sorted(SUFFIXES, key=len, reverse=True)) + ")?"
 _NOT_TERM_CHAR = re.compile(r"[^\w*]|_")
@@ -62,12 +61,18 @@ def term_pattern(term: str) -> str:
     return " ".join(_word_pattern(word) for word in key(latin(term)).split())
 
 
-@dataclass(frozen=True)
 class GuildMatcher:
-    terms: tuple[str, ...]  # stored form, as shown to moderators
-    exact: frozenset[str]  # the terms without wildcards
-    patterns: tuple[re2._Regexp, ...]
-    sets: tuple[re2.Set, ...]  # the same terms, one pattern each, to tell which one matched
+    def __init__(self, terms: dict[str, str]) -> None:
+        self.terms = tuple(terms)  # stored form, as shown to moderators
+        self.exact = frozenset(t for t in terms if "*" not in t)
+        self._sources = list(terms.values())
+        options = _options()
+        self.patterns = tuple(
+            re2.compile(" (?:" + "|".join(self._sources[i : i + CHUNK]) + ") ", options)
+            for i in range(0, len(self._sources), CHUNK)
+        )
+        # One pattern per term, to tell which one matched: built for a chunk on its first refusal.
+        self._sets: dict[int, re2.Set] = {}
 
     @classmethod
     def build(cls, terms: Iterable[str]) -> GuildMatcher:
@@ -76,18 +81,7 @@ class GuildMatcher:
             term = clean_term(raw)
             if term and len(term) <= MAX_TERM_LENGTH:
                 kept.setdefault(term, term_pattern(term))
-        sources = list(kept.values())
-        options = _options()
-        patterns, sets = [], []
-        for i in range(0, len(sources), CHUNK):
-            chunk = sources[i : i + CHUNK]
-            patterns.append(re2.compile(" (?:" + "|".join(chunk) + ") ", options))
-            which = re2.Set.FullMatchSet(options)
-            for source in chunk:
-                which.Add(source)
-            which.Compile()
-            sets.append(which)
-        return cls(tuple(kept), frozenset(t for t in kept if "*" not in t), tuple(patterns), tuple(sets))
+        return cls(kept)
 
     def first_match(self, seen: Sequence[Views]) -> str | None:
         """The first term found in any of the texts, or None."""
@@ -97,10 +91,19 @@ class GuildMatcher:
                 for chunk, pattern in enumerate(self.patterns):
                     found = pattern.search(padded)
                     if found:
-                        matched = found.group(0).strip()
-                        indices = self.sets[chunk].Match(matched) or ()
-                        return self.terms[chunk * CHUNK + min(indices)] if indices else matched
+                        return self._which(chunk, found.group(0).strip())
         return None
+
+    def _which(self, chunk: int, matched: str) -> str:
+        which = self._sets.get(chunk)
+        if which is None:
+            which = re2.Set.FullMatchSet(_options())
+            for source in self._sources[chunk * CHUNK : (chunk + 1) * CHUNK]:
+                which.Add(source)
+            which.Compile()
+            self._sets[chunk] = which
+        indices = which.Match(matched)
+        return self.terms[chunk * CHUNK + min(indices)] if indices else matched
 
 
 _cache: OrderedDict[tuple[str, ...], GuildMatcher] = OrderedDict()
