@@ -50,7 +50,7 @@ class _FoldTable(dict):
             value = None
         elif cat == "Nd":
             value = str(unicodedata.decimal(ch))
-        elif cat in ("Zs", "Zl", "Zp", "Cc") or ch == "_":
+        elif cat in ("Zs", "Zl", "Zp", "Cc"):
             value = " "
         self[cp] = value
         return value
@@ -195,7 +195,7 @@ def _merged(text: str) -> str:
         token = match.group(0)
         if runs:
             gap = text[last_end : match.start()]
-            short = max(len(runs[-1][-1]), len(token)) <= 2
+            short = max(len(runs[-1][-1]), len(token)) <= 2 and len(gap) == 1  # a wider space ends a word
             if len(gap) <= 3 and "\n" not in gap and (short or any(c in _SPLITTERS for c in gap)):
                 runs[-1].append(token)
                 last_end = match.end()
