@@ -109,10 +109,6 @@ class _LatinTable(dict):
             for glyph in self._confusables.get(c, ()):
                 if glyph.isascii() and glyph.isalnum():
                     return glyph.lower()
-        for c in cases:
-            for glyph in self._confusables.get(c, ()):
-                if all(_is_latin(g) for g in glyph) and anyascii(glyph).isalnum():
-                    return anyascii(glyph).lower()
         return ch
 
 
