@@ -3,14 +3,15 @@
 A term is written in the lists as:
 - `word`: the whole word, or the word with a common ending (plural, -ing, -ed, -er, -ist, -ism,
   -y, -ies, -ography...; Romance/Germanic endings -a/-o/-e/-en for longer words);
-- `stem*`: any word starting with the stem (inflected languages: Russian девочк*, Polish nag*);
+- `stem*`: any word starting with the stem (inflected languages: Russian девочк*, Polish dziewczynk*);
 - `*part*`: anywhere inside a word; `*ending`: a word ending so (Arabic adjectives);
 - `two words`: consecutive words, the last one with the common endings;
 - anything in a script written without spaces (Chinese, Japanese, Korean with its attached
   particles) or Arabic (attached articles and prepositions): anywhere.
 
-Words run together ("nakedchild", "littlegirlsnude") match when the whole word splits into two or
-more list words or stems, optionally joined by a few short glue words; a benign word that merely
+Words run together ("nakedchild", "littlegirlsnude", "nakedwoman") match when the whole word splits
+into two or more list words, stems or common companions ("woman", "photo"), at least one of them a
+list word, optionally joined by a few short glue words ("with", "and"); a benign word that merely
 contains a list word ("Scunthorpe", "therapist", "sextant") does not split so. Benign phrases
 ("naked mole rat", "sexism") hide the list words inside them.
 """
