@@ -33,6 +33,8 @@ _DIGITS = re.compile(r"(?<!\d)\d{1,2}(?!\d)")
 # Letters standing in for digits next to a digit ("1O yo", "l2 yo").
 _DIGIT_LOOKALIKES = re.compile(r"(?<=\d)[oli|](?![^\W\d_])|(?<![^\W\d_])[oli|](?=\d)")
 _AS_DIGIT = {"o": "0", "l": "1", "i": "1", "|": "1"}
+# And the reverse after a number: the age word in leetspeak ("10 y0", "12 y34r 0ld").
+_AS_LETTER = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "|": "l"})
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
@@ -79,18 +81,19 @@ class AgeReader:
     def minor_age(self, text_latin: str) -> str | None:
         """The first age under 18 or school grade in `text_latin`, as written."""
         text = _DIGIT_LOOKALIKES.sub(lambda m: _AS_DIGIT[m.group(0)], text_latin)
+        lettered = text.translate(_AS_LETTER)  # same length: positions still line up
         for start, end, value in self._numbers_in(text):
-            if start and (text[start - 1].isalnum() or text[start - 1] in ".,") and not is_cjk(text[start - 1]):
-                continue  # part of a longer number or word ("3.12", "x12")
+            if start and (text[start - 1].isdigit() or text[start - 1] in ".,"):
+                continue  # part of a longer or decimal number ("3.12")
             before = text[max(0, start - 40) : start]
             if value <= 17:
-                after = self._age_after.match(text, end)
+                after = self._age_after.match(lettered, end)
                 if after:
                     return text[start : after.end()]
                 if any(p.search(before) for p in self._age_before):
                     return before.strip()[-20:] + text[start:end]
             if 1 <= value <= 12:
-                after = self._grade_after.match(text, end)
+                after = self._grade_after.match(lettered, end)
                 if after:
                     return text[start : after.end()]
                 if self._grade_before.search(before):

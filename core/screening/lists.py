@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.screening.ages import AgeReader
 from core.screening.matching import ADULT, ALWAYS, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, TermIndex
-from core.screening.normalise import Views, fold, tokens, views, warm
+from core.screening.normalise import Views, fold, merged_latin, tokens, views, warm
 
 _TAGS = {"always": ALWAYS, "minor": MINOR, "sexual": SEXUAL, "adult": ADULT | SEXUAL}
 
@@ -65,32 +65,40 @@ class SafetyLists:
 
     def scan_views(self, seen_texts: list[Views]) -> Findings:
         tags, terms = 0, []
+
+        def add(found_tags: int, found_terms) -> None:
+            nonlocal tags
+            tags |= found_tags
+            terms.extend(found_terms)
+
         for seen in seen_texts:
             for view in (seen.words,) if seen.merged == seen.words else (seen.words, seen.merged):
                 found = self.index.scan(view)
-                tags |= found.tags
-                terms.extend(found.terms)
-            # Short words run together ("na ked chi ld") count towards the child-safety combination
-            # only: on its own "where the pen is" must not read as explicit.
+                add(found.tags, found.terms)
             if seen.masked:  # read again with the hidden letters filled in ("l?ttle girl")
                 unmasked = seen.keyed
                 for word in seen.masked:
                     unmasked = unmasked.replace(word, self.index.unmask(word) or word)
                 found = self.index.scan(" ".join(tokens(unmasked)))
-                tags |= found.tags
-                terms.extend(found.terms)
+                add(found.tags, found.terms)
+            # Short words run together ("na ked chi ld") count towards the child-safety combination
+            # only: on its own "where the pen is" must not read as explicit.
             found = self.index.scan(seen.pairs)
-            if found.tags & ~ADULT:
-                tags |= found.tags & ~ADULT
-                terms.extend(found.terms)
+            add(found.tags & ~ADULT, found.terms if found.tags & ~ADULT else ())
             age = self.ages.minor_age(seen.latin)
+            if age is None and any(c.isdigit() for c in seen.latin):
+                age = self.ages.minor_age(merged_latin(seen.latin))
             if age:
-                tags |= MINOR
-                terms.append(age)
+                add(MINOR, (age,))
+                # An age glued to a word ("nude10yo", "n.u.d.e 1.0.y.o"): read the rest on its own.
+                for source in (seen.latin, merged_latin(seen.latin)):
+                    if age in source:
+                        rest = views(source.replace(age, " "))
+                        add(self.index.scan(rest.words).tags | self.index.scan(rest.merged).tags, ())
+                        break
             for symbol, tag in self.emoji:
                 if symbol in seen.latin:
-                    tags |= tag
-                    terms.append(symbol)
+                    add(tag, (symbol,))
         return Findings(tags, tuple(dict.fromkeys(terms)))
 
     def violation(self, texts: list[str] | tuple[str, ...]) -> str | None:

@@ -203,11 +203,14 @@ class TermIndex:
             word_end = ends[bisect.bisect_right(starts, pos) - 1]
             for e, kind, piece_tags, term in by_start[pos]:
                 new = (count, tags, names) if kind == GLUE else (count + 1, tags | piece_tags, (*names, term))
-                if kind == STEM or e == word_end:
-                    if new[0] >= 2 and new[1]:
-                        found |= new[1]
-                        terms.extend(new[2])
-                elif kind != STEM:
-                    old = reach.get(e)
-                    reach[e] = new if old is None or new[0] > old[0] else (old[0], old[1] | new[1], old[2])
+                if (kind == STEM or e == word_end) and new[0] >= 2 and new[1]:
+                    found |= new[1]
+                    terms.extend(new[2])
+                if e == word_end:
+                    continue
+                # After a list word, up to three unknown letters may join it to the next one
+                # ("childinlingerie"); the word must still end on a list word.
+                for nxt in range(e, min(e + 4, word_end)) if new[0] else (e,):
+                    old = reach.get(nxt)
+                    reach[nxt] = new if old is None or new[0] > old[0] else (old[0], old[1] | new[1], old[2])
         return found, terms

@@ -182,32 +182,48 @@ def tokens(text: str) -> list[str]:
 def _merged(text: str) -> str:
     """Re-join fragments: two neighbours merge across a short gap without a line break when both
     are at most two letters ("c hi l d") or the gap holds a splitting character ("n.u.d.e"). A
-    plain space between real words ("pen is", "a knight") is left alone. A two-letter word at the
-    edge of a run of single letters is also given on its own ("g o r e in" → "gorein gore in")."""
+    plain space between real words ("pen is", "a knight") is left alone. Where a run also holds a
+    likely word break — a wider space, or a plain space among splitting characters ("n*u*d*e
+    l-i-t-t-l-e") — its parts are given too; so is a two-letter word at its edge ("g o r e in" →
+    "gorein gore in")."""
     text = _split_scripts(text)
-    runs: list[list[str]] = []
+    runs: list[list[tuple[str, str]]] = []  # (fragment, the gap before it)
     last_end = -1
     for match in _TOKEN.finditer(text):
         token = match.group(0)
         if runs:
             gap = text[last_end : match.start()]
-            short = max(len(runs[-1][-1]), len(token)) <= 2 and len(gap) == 1  # a wider space ends a word
-            if len(gap) <= 3 and "\n" not in gap and (short or any(c in _SPLITTERS for c in gap)):
-                runs[-1].append(token)
+            short = max(len(runs[-1][-1][0]), len(token)) <= 2
+            splitter = any(c in _SPLITTERS for c in gap)
+            if len(gap) <= (6 if splitter else 3) and "\n" not in gap and (short or splitter):
+                runs[-1].append((token, gap))
                 last_end = match.end()
                 continue
-        runs.append([token])
+        runs.append([(token, "")])
         last_end = match.end()
     out = []
     for run in runs:
-        out.append("".join(run))
-        first, last = 0, len(run)
-        if len(run) >= 3 and len(run[0]) == 2 and len(run[1]) == 1:
+        words = [w for w, _ in run]
+        out.append("".join(words))
+        if len(run) < 3:
+            continue
+        splits = any(not gap.isspace() for _, gap in run[1:])
+        breaks = [bool(gap) and gap.isspace() and (splits or len(gap) > 1) for _, gap in run]
+        if any(breaks):
+            parts: list[str] = []
+            for (w, _), brk in zip(run, breaks, strict=True):
+                if brk or not parts:
+                    parts.append(w)
+                else:
+                    parts[-1] += w
+            out.extend(parts)
+        first, last = 0, len(words)
+        if len(words[0]) == 2 and len(words[1]) == 1:
             first = 1
-        if len(run) >= 3 and len(run[-1]) == 2 and len(run[-2]) == 1:
+        if len(words[-1]) == 2 and len(words[-2]) == 1:
             last -= 1
-        if (first, last) != (0, len(run)):
-            out.extend([*run[:first], "".join(run[first:last]), *run[last:]])
+        if (first, last) != (0, len(words)):
+            out.extend([*words[:first], "".join(words[first:last]), *words[last:]])
     return " ".join(out)
 
 
@@ -241,11 +257,22 @@ def _masked(text: str) -> tuple[str, ...]:
     return tuple(found[:8])
 
 
+_SYMBOLS_AS_LETTERS = str.maketrans({"|": "i", "!": "i", "$": "s", "@": "a"})
+
+
 def views(text: str) -> Views:
     lat = latin(text)
     keyed = key(lat)
     words = tokens(keyed)
-    return Views(lat, " ".join(words), _merged(key(lat, symbols=False)), _pairs(words), _masked(keyed), keyed)
+    merged = _merged(key(lat, symbols=False))
+    if any(c in lat for c in "|!$@"):  # "c_h_i_|_d": a symbol among split letters is a letter too
+        merged += " " + _merged(key(lat.translate(_SYMBOLS_AS_LETTERS), symbols=False))
+    return Views(lat, " ".join(words), merged, _pairs(words), _masked(keyed), keyed)
+
+
+def merged_latin(text_latin: str) -> str:
+    """The `latin` view with split-up words re-joined, digits intact ("1 2 y-e-a-r" → "12 year")."""
+    return _merged(text_latin)
 
 
 def normalize(text: str) -> str:
