@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -67,10 +68,11 @@ class GuildMatcher:
         self.exact = frozenset(t for t in terms if "*" not in t)
         self._sources = list(terms.values())
         options = _options()
-        self.patterns = tuple(
-            re2.compile(" (?:" + "|".join(self._sources[i : i + CHUNK]) + ") ", options)
-            for i in range(0, len(self._sources), CHUNK)
-        )
+        patterns = []
+        for i in range(0, len(self._sources), CHUNK):
+            patterns.append(re2.compile(" (?:" + "|".join(self._sources[i : i + CHUNK]) + ") ", options))
+            time.sleep(0)  # RE2 compiles holding the GIL: let the event loop's thread in between
+        self.patterns = tuple(patterns)
         # One pattern per term, to tell which one matched: built for a chunk on its first refusal.
         self._sets: dict[int, re2.Set] = {}
 
