@@ -192,25 +192,35 @@ class TermIndex:
     @staticmethod
     def _compounds(by_start, start_set, starts, ends) -> tuple[int, list[str]]:
         """Words that split wholly into ≥ 2 words, list words or common companions ("woman"), at
-        least one a list word (a stem may end the word); short glue words may join them."""
-        reach: dict[int, tuple[int, int, tuple[str, ...]]] = {}
+        least one a list word (a stem may end the word); short glue words may join them, and up to
+        three unknown letters may stand between two words of four letters or more
+        ("childinlingerie", "nacktekinder") — not between short ones ("men-t-ion")."""
+        # position → (pieces, tags, terms, reached across unknown letters)
+        reach: dict[int, tuple[int, int, tuple[str, ...], bool]] = {}
         found, terms = 0, []
         for pos in sorted(by_start):
-            state = reach.get(pos) or ((0, 0, ()) if pos in start_set else None)
+            state = reach.get(pos) or ((0, 0, (), False) if pos in start_set else None)
             if state is None:
                 continue
-            count, tags, names = state
+            count, tags, names, gapped = state
             word_end = ends[bisect.bisect_right(starts, pos) - 1]
             for e, kind, piece_tags, term in by_start[pos]:
-                new = (count, tags, names) if kind == GLUE else (count + 1, tags | piece_tags, (*names, term))
+                long_piece = (word_end if kind == STEM else e) - pos >= 4
+                if gapped and not long_piece:
+                    continue
+                if kind == GLUE:
+                    new = (count, tags, names, False)
+                else:
+                    new = (count + 1, tags | piece_tags, (*names, term), False)
                 if (kind == STEM or e == word_end) and new[0] >= 2 and new[1]:
                     found |= new[1]
                     terms.extend(new[2])
                 if e == word_end:
                     continue
-                # After a list word, up to three unknown letters may join it to the next one
-                # ("childinlingerie"); the word must still end on a list word.
-                for nxt in range(e, min(e + 4, word_end)) if new[0] else (e,):
+                gaps = range(e, min(e + 4, word_end)) if new[0] and long_piece and kind != GLUE else (e,)
+                for nxt in gaps:
+                    candidate = new if nxt == e else (*new[:3], True)
                     old = reach.get(nxt)
-                    reach[nxt] = new if old is None or new[0] > old[0] else (old[0], old[1] | new[1], old[2])
+                    if old is None or candidate[0] > old[0] or (candidate[0] == old[0] and old[3] and not candidate[3]):
+                        reach[nxt] = candidate
         return found, terms
