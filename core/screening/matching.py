@@ -30,7 +30,7 @@ ALWAYS, MINOR, SEXUAL, ADULT = 1, 2, 4, 8
 _UNMASK = str.maketrans(dict.fromkeys(MASKS, "x"))
 WORD, STEM, SUFFIX, INFIX, PHRASE, GLUE, BENIGN, COMPANION = range(8)
 
-SUFFIXES = ("s", "es", "ing", "ed", "er", "ers", "ist", "ists", "ism", "y", "ie", "ies", "ness", "ography", "ographic")
+SUFFIXES = ("s", "z", "es", "ing", "ed", "er", "ers", "ist", "ists", "ism", "y", "ie", "ies", "ness", "ography", "ographic")
 LONG_WORD_SUFFIXES = ("a", "as", "o", "os", "e", "en", "n", "ita", "itas", "ito", "itos", "chen", "tje", "tjes")
 _VOWEL_SUFFIXES = tuple(s for s in SUFFIXES if s[0] in "aeiouy")
 _DOUBLING = ("ing", "ed", "er", "ers", "y", "ie", "ies")

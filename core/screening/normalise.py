@@ -153,6 +153,8 @@ def term_key(term: str) -> str:
 _TOKEN = re.compile(r"[^\W_]+")
 # Characters people put between letters to split a word ("n.u.d.e", "c-h-i-l-d", "n*u*d*e").
 _SPLITTERS = frozenset(".-*/\\|·•~+'`^=#_")
+# Sentence punctuation between words is not a splitter; any other symbol (❤, 🍑, ★) is.
+_PUNCTUATION = frozenset(',;:?!"()[]{}')
 
 
 def is_cjk(text: str) -> bool:
@@ -194,7 +196,7 @@ def _merged(text: str) -> str:
         if runs:
             gap = text[last_end : match.start()]
             short = max(len(runs[-1][-1][0]), len(token)) <= 2
-            splitter = any(c in _SPLITTERS for c in gap)
+            splitter = any(c in _SPLITTERS or not (c.isspace() or c in _PUNCTUATION) for c in gap)
             if len(gap) <= (6 if splitter else 3) and "\n" not in gap and (short or splitter):
                 runs[-1].append((token, gap))
                 last_end = match.end()
