@@ -52,6 +52,11 @@ def word_forms(word: str) -> set[str]:
     return forms
 
 
+def _plurals(word: str) -> set[str]:
+    """Only the plural: a benign word's other forms may be list words ("tango" → "tanga")."""
+    return {word, word + "s", word + "es"} | ({word[:-1] + "ies"} if word.endswith("y") else set())
+
+
 def _kind(term: str) -> tuple[int, str]:
     if term.startswith("*") and term.endswith("*"):
         return INFIX, term.strip("*")
@@ -102,13 +107,13 @@ class TermIndex:
                 self._put(form, WORD, tags, term, base=form == core)
         elif kind in (PHRASE, BENIGN) and " " in core:
             head, last = core.rsplit(" ", 1)
-            lasts = word_forms(last) if latin else {last}
+            lasts = (word_forms(last) if kind == PHRASE else _plurals(last)) if latin else {last}
             for form in lasts:
                 self._put(f"{head} {form}", kind, tags, term)
                 if kind == PHRASE:  # written together: "littlegirls"
                     self._put(head.replace(" ", "") + form, WORD, tags, term)
         elif kind in (BENIGN, COMPANION):
-            for form in word_forms(core) if latin else {core}:
+            for form in _plurals(core) if latin else {core}:
                 self._put(form, kind, tags, term)
         else:
             self._put(core, kind, tags, term)
