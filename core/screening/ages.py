@@ -42,7 +42,7 @@ class AgeReader:
     """Finds the numbers in a prompt first (digits, number words), then looks for an age or grade
     word right after or right before each one: the cost follows the numbers, not the vocabulary."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict, sexual_before: list[str] = ()) -> None:
         numbers: dict[str, int] = {}
         for table in data.get("numbers", {}).values():
             numbers.update({latin(word): value for word, value in table.items()})
@@ -60,6 +60,8 @@ class AgeReader:
             before.append(person + r"\s*[,(]\s*$")
             before.append(person + r"\s+(?:of|de|di|da|von|van)\s+$")
         self._age_before = [re.compile(r"(?<!\w)" + b) for b in before]
+        words = "|".join(re.escape(w) for w in sorted(sexual_before, key=len, reverse=True))
+        self._sexual_before = re.compile(rf"(?<!\w)(?:{words})(?:\W+\w{{1,3}})?\W*$") if words else None
         self._grade_before = re.compile(r"(?<!\w)" + joined(data["grade_before"]) + r"\s*[:#]?\s*$")
 
     def _numbers_in(self, text: str):
@@ -77,6 +79,11 @@ class AgeReader:
             elif is_cjk(word):
                 for cjk in self._cjk_numbers.finditer(word):
                     yield match.start() + cjk.start(), match.start() + cjk.end(), self._numbers[cjk.group(0)]
+
+    def sexual_before(self, text_latin: str, age: str) -> bool:
+        """Whether a word that is sexual next to a minor stands right before `age` ("hot 10 yo")."""
+        at = text_latin.find(age)
+        return self._sexual_before is not None and at > 0 and bool(self._sexual_before.search(text_latin[max(0, at - 20) : at]))
 
     def minor_age(self, text_latin: str) -> str | None:
         """The first age under 18 or school grade in `text_latin`, as written."""

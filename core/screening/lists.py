@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.screening.ages import AgeReader
 from core.screening.matching import ADULT, ALWAYS, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, TermIndex
-from core.screening.normalise import Views, fold, merged_latin, tokens, views, warm
+from core.screening.normalise import Views, fold, latin, merged_latin, tokens, views, warm
 
 _TAGS = {"always": ALWAYS, "minor": MINOR, "sexual": SEXUAL, "adult": ADULT | SEXUAL}
 
@@ -58,7 +58,18 @@ class SafetyLists:
         for words in raw.get("companions", {}).values():
             for word in words:
                 index.add(word, 0, kind=COMPANION)
-        return cls(index.finish(), AgeReader(raw["ages"]), tuple(emoji.items()))
+        # Words that are only sexual right before a minor ("hot kid", "busty schoolgirl", "hot 10 yo"):
+        # "hot chocolate with the kids" stays innocent.
+        modifiers = raw.get("sexual_before_minor", {})
+        for language, words in modifiers.items():
+            minors = [t for t in raw["minor"].get(language, ()) if "*" not in t]
+            for word in words:
+                for minor in minors:
+                    index.add(f"{word} {minor}", SEXUAL)
+                    if language != "en":  # adjectives may follow the noun ("nena caliente")
+                        index.add(f"{minor} {word}", SEXUAL)
+        before_age = [latin(w) for words in modifiers.values() for w in words]
+        return cls(index.finish(), AgeReader(raw["ages"], before_age), tuple(emoji.items()))
 
     def scan(self, texts: list[str] | tuple[str, ...]) -> Findings:
         return self.scan_views([views(t) for t in texts if t])
@@ -89,7 +100,7 @@ class SafetyLists:
             if age is None and any(c.isdigit() for c in seen.latin):
                 age = self.ages.minor_age(merged_latin(seen.latin))
             if age:
-                add(MINOR, (age,))
+                add(MINOR | (SEXUAL if self.ages.sexual_before(seen.latin, age) else 0), (age,))
                 # An age glued to a word ("nude10yo", "n.u.d.e 1.0.y.o"): read the rest on its own.
                 for source in (seen.latin, merged_latin(seen.latin)):
                     if age in source:

@@ -91,6 +91,10 @@ CHILD_SAFETY: list[tuple[str, str]] = [
     ("lookalike", "🅽🆄🅳🅴 🅲🅷🅸🅻🅳"),
     ("lookalike", "ɴᴀᴋᴇᴅ ᴄʜɪʟᴅ"),
     ("split", "na ked chi ld"),
+    # words sexual only right before a minor
+    ("modifier", "hot 10 year old girl"),
+    ("modifier", "busty schoolgirl"),
+    ("modifier", "hot teens"),
     # terms refused on their own
     ("alone", "loli"),
     ("alone", "shotacon art"),
@@ -103,6 +107,7 @@ CHILD_SAFETY: list[tuple[str, str]] = [
     ("es", "chica de 12 años desnuda"),
     ("es", "colegiala sexy en lencería"),
     ("es", "chica de 12 sin ropa"),
+    ("es", "nena caliente"),
     ("pt", "menina nua"),
     ("pt", "criança pelada"),
     ("pt", "novinha de 13 anos sem roupa"),
