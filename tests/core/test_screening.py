@@ -63,9 +63,10 @@ def test_corpus_rates(capsys):
             f"\nscreening corpus: child-safety blocked {child}/{len(CHILD_SAFETY)}, "
             f"adult blocked in ordinary channels {adult}/{len(ADULT)}, benign passed {benign}/{len(BENIGN)}"
         )
+    evasions = {"forms", "age", "grade", "lookalike", "leet", "joined", "split", "invisible", "emoji", "masked"}
     classes = {c for c, _ in CHILD_SAFETY}
-    assert {"forms", "age", "grade", "lookalike", "leet", "joined", "split", "invisible", "emoji"} <= classes
-    assert len(classes - {"forms", "age", "grade", "lookalike", "leet", "joined", "split", "invisible", "emoji", "alone"}) >= 15
+    assert evasions <= classes
+    assert len(classes - evasions - {"alone", "modifier"}) >= 15, "languages other than English"
     assert (child, adult, benign) == (len(CHILD_SAFETY), len(ADULT), len(BENIGN))
 
 
