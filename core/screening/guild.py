@@ -6,8 +6,8 @@ endings (plurals, -ing, -ed...), in the prompt as written and with split-up word
 
 Matching uses RE2, an automaton-based engine without backtracking: a search costs time linear in
 the prompt however the terms are written (`a*a*a*a*a*a*a*a*b` included). Compiling thousands of
-terms takes tens of milliseconds, so matchers are cached by term list and `prepare` builds them
-in a worker thread (RE2 releases the GIL) before the event loop needs them.
+terms takes ~100 ms, so matchers are cached by term list and `prepare` builds them in a worker
+thread before the event loop needs them, in chunks (RE2 holds the GIL while it compiles one).
 """
 
 from __future__ import annotations
