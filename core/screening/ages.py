@@ -23,8 +23,8 @@ def _unit_pattern(units: Iterable[str]) -> str:
         body = _GAP.join(re.escape(w) for w in unit.rstrip("*").split())
         if stem:
             body += r"\w*"
-        elif not is_cjk(unit[-1]):
-            body += r"(?!\w)"  # "12 yo" but not "12 yoga"
+        elif not is_cjk(unit[-1]) and len(unit) < 4:
+            body += r"(?!\w)"  # "12 yo" but not "12 yoga"; longer words may be glued on ("12yearsold")
         parts.append(body)
     return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
 
