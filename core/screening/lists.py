@@ -10,6 +10,7 @@ from core.screening.ages import AgeReader
 from core.screening.matching import ADULT, ALWAYS, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, TermIndex
 from core.screening.normalise import Views, fold, latin, merged_latin, tokens, views, warm
 
+_HOT_THINGS = frozenset({"baby", "babies", "infant", "newborn", "bebé", "bebê", "bébé", "bebe"})
 _TAGS = {"always": ALWAYS, "minor": MINOR, "sexual": SEXUAL, "adult": ADULT | SEXUAL}
 
 
@@ -62,7 +63,8 @@ class SafetyLists:
         # "hot chocolate with the kids" stays innocent.
         modifiers = raw.get("sexual_before_minor", {})
         for language, words in modifiers.items():
-            minors = [t for t in raw["minor"].get(language, ()) if "*" not in t]
+            # Not babies: "a hot baby bottle", "hot baby food".
+            minors = [t for t in raw["minor"].get(language, ()) if "*" not in t and t not in _HOT_THINGS]
             for word in words:
                 for minor in minors:
                     index.add(f"{word} {minor}", SEXUAL)

@@ -61,6 +61,7 @@ BENIGN: list[tuple[str, str]] = [
     ("en", "an animation about adoption, as mentioned"),
     ("en", "a hot day at the kids' summer camp"),
     ("en", "hot chocolate for an 8 year old boy"),
+    ("en", "warming a hot baby bottle"),
     ("en", "a hot dog stand, 10 year old selling lemonade"),
     ("en", "kids dancing the tango, lying prone on the floor"),
     ("en", "a kid not wearing a helmet on a bike"),
