@@ -174,8 +174,17 @@ class TermIndex:
                     hits.append((span, kind, tags, term))
         found, terms = 0, []
         by_start: dict[int, list[tuple[int, int, int, str]]] = {}
+        # A hit inside a benign span is dropped: furthest benign end among spans starting at or
+        # before each position, so the test is a bisection whatever the number of spans.
+        benign.sort()
+        benign_starts = [bs for bs, _ in benign]
+        furthest, reach_end = [], -1
+        for _, be in benign:
+            reach_end = max(reach_end, be)
+            furthest.append(reach_end)
         for (s, e), kind, tags, term in hits:
-            if any(bs <= s and e <= be for bs, be in benign):
+            i = bisect.bisect_right(benign_starts, s) - 1
+            if i >= 0 and furthest[i] >= e:
                 continue
             whole = s in start_set and e in end_set
             if (
@@ -216,7 +225,7 @@ class TermIndex:
                 if kind == GLUE:
                     new = (count, tags, names, False)
                 else:
-                    new = (count + 1, tags | piece_tags, (*names, term), False)
+                    new = (count + 1, tags | piece_tags, (*names[-3:], term), False)  # names: for reports only
                 if (kind == STEM or e == word_end) and new[0] >= 2 and new[1]:
                     found |= new[1]
                     terms.extend(new[2])
