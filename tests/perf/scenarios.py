@@ -33,6 +33,7 @@ from core.segmind import SegmindClient
 from tests.perf.aged import aged_database
 from tests.perf.fakes import PerfSegmind
 from tests.perf.harness import KEY, Process, make_world, percentile, start_bot, start_process, wait_until
+from tests.perf.screening import screening
 
 MIB = 1 << 20
 
@@ -616,4 +617,5 @@ SCENARIOS = {
     "memory": memory,
     "startup": startup,
     "aged": aged_database,
+    "screening": screening,
 }
