@@ -33,6 +33,7 @@ from tests.e2e.conftest import (
 )
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openapi_check import default_spec_path
+from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind, Fault
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +96,7 @@ def test_the_reviewed_sql_fragments_are_literals_at_every_call_site():
 
 @pytest.fixture
 async def world(tmp_path):
-    discord = FakeDiscord(token=SECRET_TOKEN, spec_path=default_spec_path())
+    discord = FakeDiscord(token=SECRET_TOKEN, spec_path=default_spec_path("security tests"))
     segmind = FakeSegmind(api_key=SECRET_KEY, latency=0.02, image_size=(16, 16))
     await discord.start()
     await segmind.start()
@@ -117,6 +118,8 @@ async def world(tmp_path):
     await segmind.close()
     await discord.close()
     assert discord.unknown_routes == [] and discord.spec_violations == []
+    assert mention_problems(discord.requests, w.requesters()) == []
+    assert fake_problems(discord, segmind) == []
 
 
 def _everything_visible(world: World) -> dict[str, str]:

@@ -139,6 +139,8 @@ CATALOG: list[FaultKind] = [
     FaultKind("dc_followup_5xx", "discord", 1.5, "none", discord="followup_5xx", command="edit_broken"),
 ]
 BY_NAME = {kind.name: kind for kind in CATALOG}
+# Faults that can make Segmind bill a request whose id the bot never gets (the operator's cost).
+LOSES_BILL = {"seg_submit_reply_lost", "seg_submit_hangs"}
 # Where a victim job is when the bot is SIGKILLed; "random": at a random moment, wherever it is.
 KILL_POINTS = ("queued", "submitting", "submitted", "succeeded", "posting", "posting_channel", "random")
 # Sync (v1) mode: one billed call brings the image, so a job goes submitting → succeeded directly.
@@ -170,6 +172,8 @@ class Plan:
     lost_in_crash: bool = False  # dispatched to a bot process that died before it made a job row
     affected: set[str] = field(default_factory=set)  # "kill", "gateway": things beyond the fault
     timed_out: bool = False
+    acted: bool = False  # the harness changed the world as the fault says (expired, deleted, denied...)
+    killed_submitting: bool = False  # its job was `submitting` when the bot died: a bill it may never see
 
     @property
     def marker(self) -> str:
