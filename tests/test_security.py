@@ -163,7 +163,9 @@ async def test_secrets_echoed_back_by_segmind_and_discord_never_leak(world):
     ]
     assert leaks == []
     assert all(r.had_api_key for r in segmind.calls("submit"))
-    assert not any(r.had_api_key for r in segmind.calls("download")) or segmind.base_url in segmind.upload_url
+    downloads = segmind.calls("download")
+    assert downloads, "the scenario downloads result files"
+    assert not any(r.had_api_key for r in downloads), "the API key went to a result file host"
 
 
 # --- downloads only from allowed hosts -----------------------------------------------------------
