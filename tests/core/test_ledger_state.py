@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from core.db import Database
 from core.errors import InsufficientCredits, NotRefundable
-from core.ledger import Ledger
+from core.ledger import GuildBalance, Ledger
 
 GUILDS = (101, 202)
 JOBS = st.integers(1, 4)  # few ids, so every operation keeps landing on jobs it already touched
@@ -64,13 +64,26 @@ class LedgerMachine(RuleBasedStateMachine):
     def count(self, job: int, kind: str) -> None:
         self.entries[(job, kind)] = self.entries.get((job, kind), 0) + 1
 
+    def now(self, guild: int) -> GuildBalance:
+        return GuildBalance(guild, self.balance[guild], self.reserved(guild))
+
+    def newest_entry_is(self, **expected) -> None:
+        """The entry the operation just appended, field by field (who, why, the balance after)."""
+        row = self.run(self.db.fetchone("SELECT * FROM ledger_entries ORDER BY id DESC LIMIT 1"))
+        got = {key: row[key] for key in expected}
+        assert got == expected, f"ledger entry {dict(row)}"
+
     # --- the operations ------------------------------------------------------------------------
 
     @rule(guild=st.sampled_from(GUILDS), amount=st.integers(1, 20))
     def grant(self, guild: int, amount: int) -> None:
-        result = self.run(self.ledger.grant(guild, amount, user_id=1, reason=None))
+        result = self.run(self.ledger.grant(guild, amount, user_id=1, reason=f"top-up {amount}"))
         self.balance[guild] += amount
-        assert result.balance == self.balance[guild]
+        assert result == self.now(guild)
+        self.newest_entry_is(
+            guild_id=guild, kind="grant", amount=amount, balance_after=self.balance[guild], job_id=None,
+            user_id=1, reason=f"top-up {amount}",
+        )
 
     @rule(job=JOBS, guild=st.sampled_from(GUILDS), amount=st.integers(0, 12))
     def reserve(self, job: int, guild: int, amount: int) -> None:
@@ -81,14 +94,20 @@ class LedgerMachine(RuleBasedStateMachine):
         known = job in self.reservations
         available = self.balance[guild] - self.reserved(guild)
         try:
-            self.run(go())
-        except InsufficientCredits:
+            result = self.run(go())
+        except InsufficientCredits as refused:
             assert not known and available < amount, f"job {job}: refused with {available} available for {amount}"
+            assert (refused.balance, refused.cost) == (available, amount)
             return
         assert known or available >= amount, f"job {job}: held {amount} with only {available} available"
         if not known:  # a second reserve of the same job is a no-op, whatever guild or amount it names
             self.reservations[job] = Held(guild, amount)
             self.count(job, "reserve")
+            self.newest_entry_is(
+                guild_id=guild, kind="reserve", amount=amount, balance_after=self.balance[guild], job_id=job,
+                user_id=5, reason=None,
+            )
+        assert result == self.now(guild)
 
     @rule(job=JOBS)
     def capture(self, job: int) -> None:
@@ -104,6 +123,10 @@ class LedgerMachine(RuleBasedStateMachine):
             held.state = "captured"
             self.balance[held.guild] -= held.amount
             self.count(job, "capture")
+            self.newest_entry_is(
+                guild_id=held.guild, kind="capture", amount=held.amount, balance_after=self.balance[held.guild],
+                job_id=job, user_id=5, reason=None,
+            )
 
     @rule(job=JOBS)
     def release(self, job: int) -> None:
@@ -118,6 +141,10 @@ class LedgerMachine(RuleBasedStateMachine):
         if expected:
             held.state = "released"
             self.count(job, "release")
+            self.newest_entry_is(
+                guild_id=held.guild, kind="release", amount=held.amount, balance_after=self.balance[held.guild],
+                job_id=job, user_id=5, reason=None,
+            )
 
     @precondition(lambda self: self.reservations)
     @rule(job=JOBS, other_guild=st.booleans())
@@ -128,15 +155,21 @@ class LedgerMachine(RuleBasedStateMachine):
             guild = GUILDS[1] if guild == GUILDS[0] else GUILDS[0]
         refundable = held is not None and held.state == "captured" and not held.refunded and guild == held.guild
         try:
-            result = self.run(self.ledger.refund(job, guild_id=guild, by=1, reason=None))
-        except NotRefundable:
+            result = self.run(self.ledger.refund(job, guild_id=guild, by=9, reason="blurry"))
+        except NotRefundable as refused:
             assert not refundable, f"refund of job {job} ({held}) in guild {guild} was refused"
+            why = "already_refunded" if held and held.refunded and guild == held.guild else "not_charged"
+            assert (refused.job_id, refused.why) == (job, why)
             return
         assert refundable, f"refund of job {job} ({held}) in guild {guild} paid out"
         held.refunded = True
         self.balance[guild] += held.amount
         self.count(job, "refund")
-        assert result.balance == self.balance[guild]
+        assert result == self.now(guild)
+        self.newest_entry_is(
+            guild_id=guild, kind="refund", amount=held.amount, balance_after=self.balance[guild], job_id=job,
+            user_id=9, reason="blurry",
+        )
 
     # --- what must hold after every step -------------------------------------------------------
 
@@ -144,7 +177,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def balances_match_the_model(self) -> None:
         for guild in GUILDS:
             got = self.run(self.ledger.balance(guild))
-            assert (got.balance, got.reserved) == (self.balance[guild], self.reserved(guild)), (
+            assert got == self.now(guild), (
                 f"guild {guild}: ledger says balance {got.balance} reserved {got.reserved}, model says "
                 f"{self.balance[guild]} and {self.reserved(guild)}"
             )

@@ -126,7 +126,8 @@ CATALOG: list[FaultKind] = [
     FaultKind("dc_result_5xx_after_done", "discord", 2, "posted", discord="result_5xx_after_done", slow=0.5),
     FaultKind("dc_result_5xx_exhausted", "discord", 0.4, "posted", discord="result_5xx_exhausted", slow=0.5),
     FaultKind("dc_result_429", "discord", 2, "posted", discord="result_429", slow=0.5),
-    FaultKind("dc_progress_5xx", "discord", 1.5, "posted", discord="progress_5xx", slow=1.0),
+    # Slower than the first progress edit (PROGRESS_INTERVAL is 2 s in a fault run), or nothing is edited to fail.
+    FaultKind("dc_progress_5xx", "discord", 1.5, "posted", discord="progress_5xx", slow=3.0),
     FaultKind("dc_token_expired_50027", "discord", 3, "posted", where="channel", discord="expire", slow=0.8),
     FaultKind("dc_channel_5xx", "discord", 2, "posted", where="channel", discord="channel_5xx", slow=0.8),
     FaultKind(
