@@ -222,6 +222,8 @@ def make_plans(
             options["seed"] = rng.randint(0, 2**31 - 1)
         if rng.random() < 0.2 and options.get("model") != "flux-2-pro":
             options["aspect_ratio"] = rng.choice(["1:1", "16:9", "3:4"])
+        if rng.random() < 0.3:  # the exact-image check must see every format, not only PNG
+            options["image_format"] = "jpeg" if options.get("model") == "flux-2-pro" else rng.choice(["jpeg", "webp"])
         plan = Plan(n, guild, rng.choice(channels[guild]), rng.choice(users), command, options, fault)
         plan.kill_point = victims.get(n)
         plans.append(plan)

@@ -124,6 +124,8 @@ class RunResult:
             ),
             f"billed but unknown to the bot, released (the operator's cost): {self.report.counts.get('operator_cost', 0)}",
             f"lost in a crash before a job existed: {sum(p.lost_in_crash for p in self.plans)}",
+            "posted images checked byte for byte: "
+            + ", ".join(f"{k[7:]} {v}" for k, v in sorted(self.report.counts.items()) if k.startswith("posted_")),
             "faults fired, by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())),
             f"bot answered /credits balance at the end: {self.answered_at_end}",
         ]

@@ -275,6 +275,8 @@ def _posting(snap: Snapshot, jobs: dict[int, dict], report: Report) -> None:
         if job["state"] == "undeliverable" and not snap.blobs_present.get(job_id):
             report.fail("posting", f"job {job_id} is undeliverable and its paid image is not kept on disk")
     report.counts["results_in_dm"] = sum(1 for m in snap.results if m.is_dm)
+    formats = Counter(job["result_mime"] for job in snap.jobs if job["state"] == "posted")
+    report.counts.update({f"posted_{mime.split('/')[-1]}": n for mime, n in formats.items() if mime})
 
 
 def _balances(snap: Snapshot, report: Report) -> None:
