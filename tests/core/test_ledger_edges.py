@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from core.credit_rules import SpendLimits
-from core.errors import AllowanceExceeded, InvalidAmount
+from core.errors import AllowanceExceeded, InvalidAmount, NotRefundable
 from core.ledger import MAX_GRANT, GuildBalance, Ledger
 
 GUILD = 111
@@ -105,3 +105,24 @@ async def test_guild_summaries_are_richest_first_with_spending_net_of_refunds(db
     await ledger.refund(2, guild_id=GUILD, by=1, reason=None)
     await charge(db, ledger, 3, 30, user=7, guild=222)
     assert await ledger.guild_summaries() == [(222, 50, 30), (333, 50, 0), (GUILD, 40, 10)]  # ties by id
+
+
+async def test_a_second_refund_names_the_job(db):
+    ledger = Ledger(db)
+    await ledger.grant(GUILD, 10, user_id=1, reason=None)
+    await charge(db, ledger, 4, 3, user=7)
+    await ledger.refund(4, guild_id=GUILD, by=1, reason=None)
+    with pytest.raises(NotRefundable) as info:
+        await ledger.refund(4, guild_id=GUILD, by=1, reason=None)
+    assert (info.value.job_id, info.value.why) == (4, "already_refunded")
+
+
+async def test_the_day_starts_at_midnight_utc(db, monkeypatch):
+    midnight = 19_676 * 86_400.0  # 2023-11-15 00:00:00 UTC
+    ledger = Ledger(db)
+    await ledger.grant(GUILD, 10, user_id=1, reason=None)
+    monkeypatch.setattr("core.db.time.time", lambda: midnight)  # the capture lands on the day's first instant
+    await charge(db, ledger, 1, 3, user=7)
+    monkeypatch.undo()
+    assert await ledger.spent_today(GUILD, 7, midnight + 5 * 3600) == 3
+    assert await ledger.spent_today(GUILD, 7, midnight + 86_400) == 0, "the next day starts afresh"
