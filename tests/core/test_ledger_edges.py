@@ -124,5 +124,6 @@ async def test_the_day_starts_at_midnight_utc(db, monkeypatch):
     monkeypatch.setattr("core.db.time.time", lambda: midnight)  # the capture lands on the day's first instant
     await charge(db, ledger, 1, 3, user=7)
     monkeypatch.undo()
-    assert await ledger.spent_today(GUILD, 7, midnight + 5 * 3600) == 3
+    later = midnight + 5 * 3600 + 7 * 60 + 9.000011  # 05:07:09.000011: every field of the time is set
+    assert await ledger.spent_today(GUILD, 7, later) == 3
     assert await ledger.spent_today(GUILD, 7, midnight + 86_400) == 0, "the next day starts afresh"
