@@ -154,6 +154,12 @@ class _Fault:
     when: Callable[[RecordedRequest], bool] | None = None
     process: bool = False  # handle the request first (Discord did it), then answer with the fault
     delay: float = 0.0
+    label: str | None = None  # who armed it (e.g. a fault run's job marker), for fired/pending reports
+    fired: int = 0
+
+    def describe(self) -> str:
+        what = f"{self.method} {self.pattern.pattern} -> {self.status}"
+        return f"{self.label}: {what}" if self.label else what
 
 
 @dataclass
@@ -247,6 +253,7 @@ class FakeDiscord:
         self.unknown_routes: list[tuple[str, str]] = []
         self.spec_violations: list[str] = []
         self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself
+        self.fired_faults: list[str] = []  # one entry per request a fault of fail_next() answered
         self.pings: list[tuple[int, str, int | None]] = []
         self.interactions: list[Interaction] = []
         self.commands: list[JSON] = []
@@ -487,6 +494,7 @@ class FakeDiscord:
         when: Callable[[RecordedRequest], bool] | None = None,
         process: bool = False,
         delay: float = 0.0,
+        label: str | None = None,
     ) -> None:
         """Answer the next ``times`` matching requests with ``status``/``body`` instead of handling them.
 
@@ -494,6 +502,7 @@ class FakeDiscord:
         ``when`` (given the recorded request, body parsed) narrows the match further.
         ``process=True``: the request is handled first (Discord did it) and the answer is then
         replaced, i.e. "done, but the answer was lost", what a 502 from an edge proxy can mean.
+        ``label`` names the fault in :attr:`fired_faults` and :meth:`pending_faults`.
         ``delay`` waits before answering; with ``status=None`` the normal answer comes after it.
         For a 429 without explicit ``headers`` a ``Via`` header is added, because discord.py only
         treats a 429 as a rate limit when ``Via`` is present (else it is a "Cloudflare ban").
@@ -504,9 +513,14 @@ class FakeDiscord:
             body = {"code": 0, "message": f"{status}: fault injected by the test"}
         self._faults.append(
             _Fault(
-                method.upper(), re.compile(path_regex), status, body, dict(headers), times, when, process, delay
+                method.upper(), re.compile(path_regex), status, body, dict(headers), times, when, process, delay,
+                label,
             )
         )
+
+    def pending_faults(self) -> list[str]:
+        """Armed faults no request ever matched (a fault that never fired proves nothing)."""
+        return [f"{fault.describe()} (never fired)" for fault in self._faults if not fault.fired]
 
     def add_channel(self, guild_id: int, channel: JSON) -> None:
         """Create a channel in a guild the bot is in (CHANNEL_CREATE is dispatched)."""
@@ -1637,6 +1651,8 @@ class FakeDiscord:
                 and (fault.when is None or fault.when(record))
             ):
                 fault.remaining -= 1
+                fault.fired += 1
+                self.fired_faults.append(fault.describe())
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
                 return fault
