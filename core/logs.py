@@ -66,3 +66,6 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # aiosqlite logs every statement's thread hop at DEBUG: two lines per statement drown what DEBUG
+    # is for (the HTTP requests) and cost more than the statements themselves.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.getEffectiveLevel()))
