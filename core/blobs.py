@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from core.files import fsync_path
+
 HEAD_BYTES = 32  # enough for every magic number core.images knows
 PARTIAL_DIR = "partial"
 _READ_CHUNK = 1024 * 1024
@@ -108,11 +110,11 @@ class BlobStore:
                     os.link(entry.path, destination)
                 except OSError:
                     shutil.copyfile(entry.path, destination)
-                    _fsync(destination)
+                    fsync_path(destination)
                 copied += 1
-            _fsync(target / folder.name)
+            fsync_path(target / folder.name)
         if target.is_dir():
-            _fsync(target)
+            fsync_path(target)
         return copied
 
     def clear_partial(self) -> int:
@@ -184,11 +186,11 @@ class BlobWriter:
             return blob  # the same bytes are already stored; discard() removes the copy
         if not final.parent.is_dir():
             final.parent.mkdir(parents=True, exist_ok=True)
-            _fsync(final.parent.parent)  # the new folder's own name
+            fsync_path(final.parent.parent)  # the new folder's own name
         os.replace(self._partial, final)
         # The rename lives in the folder's entries: without this a power cut can lose the name of a
         # blob whose charge the database keeps.
-        _fsync(final.parent)
+        fsync_path(final.parent)
         return blob
 
     def discard(self) -> None:
@@ -196,15 +198,6 @@ class BlobWriter:
         if not self._file.closed:
             self._file.close()
         self._partial.unlink(missing_ok=True)
-
-
-def _fsync(path: Path) -> None:
-    """fsync a file or a directory (a directory's fsync makes the names in it durable)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _touch(path: Path) -> bool:

@@ -6,13 +6,14 @@ call), or to a worker thread with `asyncio.to_thread`. Nothing else in the bot i
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import aiosqlite
+
+from core.files import fsync_path
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -107,14 +108,6 @@ def backup_into(conn: sqlite3.Connection, dest: Path) -> None:
     fsync_path(partial)
     partial.replace(dest)
     fsync_path(dest.parent)
-
-
-def fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def fetchall_once(path: Path, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
