@@ -24,7 +24,7 @@ from core.db import Database
 from core.errors import (
     BotError,
     InvalidRequest,
-    PolicyDenied,
+    PaceExceeded,
     ProviderError,
     ProviderSubmitUncertain,
     QueueFull,
@@ -199,7 +199,7 @@ class GenerationService:
         usage = MemberUsage(running, last_at, jobs_today, credits_today)
         over = pace.denial(usage, price, tx.now)
         if over is not None:
-            raise PolicyDenied(over.reason.value, over.data)
+            raise PaceExceeded(over.reason.value, over.data)
 
     async def _announce_queue(self, job: Job, position: int) -> None:
         """Say "queued" only to a job that is still waiting after `queue_notice_delay`: most jobs
