@@ -214,6 +214,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
              OR (NEW.reason IS NOT OLD.reason AND NEW.reason IS NOT NULL)
            BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only (only user_id and reason may be erased)'); END""",
     ),
+    (
+        # 6: the jobs Segmind still owes an answer (core/jobs.py count_waiting, in_flight_by_model, read
+        # by every /imagine before its acknowledgement): a small partial index instead of a scan of
+        # every job ever made. Its WHERE is the queries' own, so the planner can prove it applies.
+        "CREATE INDEX jobs_in_flight ON jobs (guild_id, model) WHERE state IN ('queued', 'submitting', 'submitted')",
+    ),
 ]
 
 

@@ -193,7 +193,10 @@ class JobStore:
 
     async def count_waiting(self, guild_id: int) -> int:
         row = await self._db.fetchone(
-            "SELECT COUNT(*) AS n FROM jobs WHERE guild_id = ? AND state IN ('queued', 'submitting', 'submitted')",
+            # Without statistics the planner prefers the covering member index, which walks every job
+            # the guild ever had; the partial index holds only the unanswered ones (migration 6).
+            "SELECT COUNT(*) AS n FROM jobs INDEXED BY jobs_in_flight"
+            " WHERE guild_id = ? AND state IN ('queued', 'submitting', 'submitted')",
             (guild_id,),
         )
         return int(row["n"]) if row else 0

@@ -56,6 +56,10 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 # --- the ledger as rows ------------------------------------------------------------------------
 
 
+# Above every entry id (SQLite rowids are signed 64-bit): "no cursor" as a plain range bound.
+_NO_CURSOR = 2**63 - 1
+
+
 async def ledger_rows(
     db: Database,
     guild_id: int,
@@ -89,9 +93,11 @@ async def ledger_rows(
             " AND (? IS NULL OR j.model = ?)"
             " AND (? IS NULL OR l.created_at >= ?)"
             " AND (? IS NULL OR l.created_at < ?)"
-            " AND (? IS NULL OR l.id < ?)"
+            # A plain range (no "? IS NULL OR"), so the (guild_id, id) index starts at the cursor
+            # instead of walking down to it from the newest entry.
+            " AND l.id < ?"
             " ORDER BY l.id DESC LIMIT ?",
-            (*params, older_than, older_than, limit),
+            (*params, older_than if older_than is not None else _NO_CURSOR, limit),
         )
         return [dict(r) for r in rows]
     rows = await db.fetchall(
