@@ -1,0 +1,219 @@
+"""The PostgreSQL backend (asyncpg): the same interface as core/db.py's `Database`, for a bot
+that runs as several processes on one database. Selected by DATABASE_URL=postgresql://...
+
+Transactions. SQLite serialises every write transaction (`BEGIN IMMEDIATE` takes the one write
+lock), and the stores are written for that: a transaction reads a balance, a member's pace or a
+job's state and writes from what it read. PostgreSQL's default READ COMMITTED does not serialise
+such a read-then-write. Two ways keep the stores' code as it is:
+- SERIALIZABLE with a retry on serialization failures: a retry must run the transaction's body
+  again, and `async with db.transaction() as tx:` cannot re-run its body (the callers would have to
+  become retryable callables, and effects between statements, such as a log line, would repeat);
+- one transaction-level advisory lock, taken with the BEGIN, so every write transaction of every
+  process runs one at a time, as on SQLite. Reads outside transactions do not take it (they see
+  the committed state, as SQLite's reader connection does).
+This backend does the second: correct for every store as written, at one lock per transaction (in
+the same round trip as the BEGIN). Within one process an asyncio lock queues transactions before
+they take a connection, so a process holds at most one connection waiting on the advisory lock.
+Finer locks (the guild's credit row `FOR UPDATE`, `SKIP LOCKED` job claims) are the next step
+when one lock is the bottleneck; they too belong here, not in the stores' callers.
+
+Migrations (core/pg_migrations.py, numbered like core/db.py's) run under a session advisory lock:
+processes starting together apply them once, one at a time; the version is in `schema_version`.
+Both locks are keyed by the schema (search_path), so databases in separate schemas (the tests
+give each test its own) do not wait on each other.
+
+Statements are the stores' SQLite dialect, translated once each by core/pg_sql.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import decimal
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from core.db_thread import Written
+from core.pg_migrations import MIGRATIONS
+from core.pg_sql import translate
+
+log = logging.getLogger(__name__)
+
+# Advisory lock keys: (namespace, hashtext(current_schema())); the namespaces are "flux" in ASCII
+# (0x666C7578) and the next number. The BEGIN and the lock travel in one message (simple protocol).
+_BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(1718384248, hashtext(current_schema()))"
+_MIGRATE_LOCK = 1718384249
+
+# What start-up reports as "the database cannot be used".
+StorageError = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+IntegrityError = asyncpg.IntegrityConstraintViolationError
+
+POOL_SIZE = 8
+
+
+class DatabaseTooNew(RuntimeError):
+    pass
+
+
+def is_postgres_url(value: str | None) -> bool:
+    return bool(value) and str(value).split("://", 1)[0] in {"postgres", "postgresql"}
+
+
+def redacted(url: str) -> str:
+    """The URL without its password (for logs and messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc[-1]}"))
+
+
+def _numeric(text: str) -> int | float:
+    # SUM over BIGINT is NUMERIC in PostgreSQL; SQLite gives an int. The stores expect SQLite's types.
+    value = decimal.Decimal(text)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+async def _setup(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("numeric", encoder=str, decoder=_numeric, schema="pg_catalog", format="text")
+
+
+def _written(status: str) -> Written:
+    # "INSERT 0 1", "UPDATE 3", "DELETE 0": the count is the last word.
+    last = status.rsplit(" ", 1)[-1]
+    return Written(int(last) if last.isdigit() else -1, None)
+
+
+class PgDatabase:
+    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+        self._pool = pool
+        self._lock = asyncio.Lock()
+        self.url = url
+        # Shown where the SQLite backend shows its file (start-up, health): never the password.
+        self.path = redacted(url)
+
+    @classmethod
+    async def open(cls, url: str) -> PgDatabase:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, init=_setup)
+        db = cls(pool, url)
+        try:
+            await db._migrate()
+        except BaseException:
+            await pool.close()
+            raise
+        return db
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def _migrate(self) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1, hashtext(current_schema()))", _MIGRATE_LOCK)
+            try:
+                await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+                version = await conn.fetchval("SELECT version FROM schema_version")
+                if version is None:
+                    await conn.execute("INSERT INTO schema_version (version) VALUES (0)")
+                    version = 0
+                if version > len(MIGRATIONS):
+                    raise DatabaseTooNew(
+                        f"{self.path} has schema version {version}, newer than this code ({len(MIGRATIONS)})"
+                    )
+                for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+                    async with conn.transaction():
+                        for statement in statements:
+                            await conn.execute(statement)
+                        await conn.execute("UPDATE schema_version SET version = $1", number)
+                    log.info("database migrated to schema version %d", number)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1, hashtext(current_schema()))", _MIGRATE_LOCK)
+
+    async def schema_version(self) -> int:
+        return int(await self._pool.fetchval("SELECT version FROM schema_version"))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PgTransaction]:
+        """One transaction under the database-wide advisory lock; rolled back on any exception."""
+        async with self._lock, self._pool.acquire() as conn:
+            tx = PgTransaction(conn)
+            try:
+                yield tx
+            except BaseException:
+                if tx._begun:
+                    await asyncio.shield(_end(conn, "ROLLBACK"))
+                raise
+            if tx._begun:
+                try:
+                    await asyncio.shield(conn.execute("COMMIT"))
+                except BaseException:
+                    await asyncio.shield(_end(conn, "ROLLBACK"))
+                    raise
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
+        return await self._pool.fetch(translate(sql), *params)
+
+    async def fetchall_in_thread(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
+        """The SQLite backend moves long scans off its reader's thread; here a scan is one more
+        pooled connection, and the loop only decodes the rows."""
+        return await self.fetchall(sql, params)
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
+        return await self._pool.fetchrow(translate(sql), *params)
+
+    async def get_meta(self, key: str) -> str | None:
+        row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else row["value"]
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    async def backup(self, dest: Path) -> None:
+        raise NotImplementedError(
+            "a PostgreSQL database is backed up with PostgreSQL's own tools (pg_dump), not `bot.py backup`"
+        )
+
+
+async def _end(conn: asyncpg.Connection, statement: str) -> None:
+    try:
+        await conn.execute(statement)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        # A connection that cannot even roll back must not go back to the pool mid-transaction.
+        conn.terminate()
+
+
+class PgTransaction:
+    """The handle a unit of work writes through; only valid inside `PgDatabase.transaction()`.
+    The BEGIN and the advisory lock go with the first statement, as on SQLite."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+        self._begun = False
+        self.now = time.time()
+
+    async def _begin(self) -> None:
+        if not self._begun:
+            self._begun = True
+            await self._conn.execute(_BEGIN_LOCKED)
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> Written:
+        await self._begin()
+        return _written(await self._conn.execute(translate(sql), *params))
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
+        await self._begin()
+        return await self._conn.fetchrow(translate(sql), *params)
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
+        await self._begin()
+        return await self._conn.fetch(translate(sql), *params)
+
