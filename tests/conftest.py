@@ -42,7 +42,7 @@ def pg_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     problem = None
     if not url:
-        problem = "TEST_DATABASE_URL is not set (start a cluster: `eval $(.ci/postgres.sh env)`)"
+        problem = "TEST_DATABASE_URL is not set (start a cluster: export TEST_DATABASE_URL=$(.ci/postgres.sh start))"
     elif (error := reachable(url)) is not None:
         problem = f"PostgreSQL at TEST_DATABASE_URL cannot be reached: {error}"
     if problem is not None:

@@ -5,6 +5,10 @@ interleave across processes). Each "process" here is a PgDatabase with a pool of
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +17,8 @@ from core import pg_migrations
 from core.db_postgres import DatabaseTooNew, PgDatabase, redacted
 from core.pg_sql import translate
 from tests.pg import fresh_schema
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_both_backends_have_the_same_migrations():
@@ -76,7 +82,9 @@ async def test_read_then_write_transactions_never_interleave_across_processes(sc
             async with database.transaction() as tx:
                 row = await tx.fetchone("SELECT value FROM meta WHERE key = ?", ("counter",))
                 await asyncio.sleep(0)
-                await tx.execute("UPDATE meta SET value = ? WHERE key = ?", (str(int(row["value"]) + 1), "counter"))
+                await tx.execute(
+                    "UPDATE meta SET value = ? WHERE key = ?", (str(int(row["value"]) + 1), "counter")
+                )
 
         await asyncio.gather(*(bump(processes[i % 2]) for i in range(80)))
         assert await processes[1].get_meta("counter") == "80"
@@ -129,3 +137,50 @@ async def test_sums_and_counts_come_back_as_sqlite_types(schema_url):
         assert (row["total"], row["n"]) == (7, 2) and type(row["total"]) is int
     finally:
         await database.close()
+
+
+def test_in_ci_a_missing_postgresql_fails_the_run(tmp_path):
+    """CI must never pass by skipping the PostgreSQL half: with CI=true and no cluster, the run fails."""
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"} | {"CI": "true"}
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "postgres and once",
+            "tests/core/test_ledger.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode != 0 and "TEST_DATABASE_URL is not set" in ran.stdout, ran.stdout[-2000:]
+    env.pop("CI")
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+            "-k",
+            "postgres and once",
+            "tests/core/test_ledger.py",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0 and "skipped" in ran.stdout and "TEST_DATABASE_URL" in ran.stdout, ran.stdout[
+        -2000:
+    ]
