@@ -39,6 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from core.db import DatabaseTooNew
 from core.db_thread import Written
 from core.pg_migrations import MIGRATIONS
 from core.pg_sql import translate
@@ -49,16 +50,13 @@ log = logging.getLogger(__name__)
 # (0x666C7578) and the next number. The BEGIN and the lock travel in one message (simple protocol).
 _BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(1718384248, hashtext(current_schema()))"
 _MIGRATE_LOCK = 1718384249
+_INSTANCE_LOCK = 1718384250
 
 # What start-up reports as "the database cannot be used".
 StorageError = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 IntegrityError = asyncpg.IntegrityConstraintViolationError
 
 POOL_SIZE = 8
-
-
-class DatabaseTooNew(RuntimeError):
-    pass
 
 
 def is_postgres_url(value: str | None) -> bool:
@@ -97,6 +95,7 @@ class PgDatabase:
         self.url = url
         # Shown where the SQLite backend shows its file (start-up, health): never the password.
         self.path = redacted(url)
+        self._instance: asyncpg.Connection | None = None
 
     @classmethod
     async def open(cls, url: str) -> PgDatabase:
@@ -110,7 +109,21 @@ class PgDatabase:
         return db
 
     async def close(self) -> None:
+        if self._instance is not None:
+            await self._instance.close()
         await self._pool.close()
+
+    async def hold_instance_lock(self) -> bool:
+        """Take the database's one-process lock for the life of this process (or of `close`); False
+        if another process holds it. A session lock on a connection of its own: the server lets go
+        when the connection ends, however the process ends, as the kernel does with SQLite's lock
+        file. Until jobs are claimed with leases, two processes would resume the same jobs."""
+        conn = await asyncpg.connect(self.url)
+        if not await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", _INSTANCE_LOCK):
+            await conn.close()
+            return False
+        self._instance = conn
+        return True
 
     async def _migrate(self) -> None:
         async with self._pool.acquire() as conn:

@@ -184,3 +184,29 @@ def test_in_ci_a_missing_postgresql_fails_the_run(tmp_path):
     assert ran.returncode == 0 and "skipped" in ran.stdout and "TEST_DATABASE_URL" in ran.stdout, ran.stdout[
         -2000:
     ]
+
+
+async def test_an_unreachable_postgresql_is_one_line_naming_the_setting(tmp_path):
+    from cogs.ui import startup
+
+    with pytest.raises(startup.StartupFailure) as failure:
+        await startup.open_database(tmp_path / "unused.db", "postgresql://bot:hunter2@127.0.0.1:1/flux")
+    line = str(failure.value)
+    assert failure.value.exit_code == startup.EXIT_CONFIG and "DATABASE_URL" in line and "hunter2" not in line
+    assert not (tmp_path / "unused.db").exists()
+
+
+def test_database_url_must_be_postgresql(monkeypatch):
+    from core.config import load_settings
+    from core.errors import ConfigError
+
+    monkeypatch.setenv("ENV_FILE", "")
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    monkeypatch.setenv("SEGMIND_API_KEY", "k")
+    monkeypatch.setenv("DATABASE_URL", "mysql://bot@db/flux")
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        load_settings()
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:pw@db/flux")
+    settings = load_settings()
+    assert settings.database_url.get_secret_value() == "postgresql://bot:pw@db/flux"
+    assert "pw" not in repr(settings.database_url)
