@@ -20,6 +20,7 @@ BOTH_BACKENDS = {
     "tests.core.test_credit_alerts",
     "tests.core.test_generation",
     "tests.core.test_account",
+    "tests.core.test_stores",
 }
 
 
