@@ -76,3 +76,29 @@ async def test_the_bot_generates_charges_and_posts_on_postgresql(world, pg_url):
         finally:
             await world.bot.stop()
         assert not world.db_path.exists(), "with DATABASE_URL the SQLite file is never created"
+
+
+async def test_killed_while_submitted_resumes_on_postgresql_and_charges_once(world, pg_url):
+    """SIGKILL mid-job: the database's lock goes with the dead process's connection, the next process
+    starts at once, resumes the job from PostgreSQL without a second submit, and charges it once."""
+    async with fresh_schema(pg_url) as url:
+        world.env["DATABASE_URL"] = url  # every start of the bot in this test, restarts included
+        await world.start_bot()
+        await world.grant(10)
+        world.segmind.latency = 3.0
+        interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a castle"})
+
+        async def submitted() -> None:
+            while (await books(url))["states"] != ["submitted"]:
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(submitted(), 15)
+        await world.bot.kill()
+        assert (await books(url))["credits"] == (10, 2), "the price is held while the job is in flight"
+        await world.start_bot()
+        await world.result(interaction)
+        assert len(world.segmind.submits) == 1, "the submit is never sent twice"
+        assert world.segmind.billed == 1
+        seen = await books(url)
+        assert seen["totals"]["capture"] == 2 and seen["credits"] == (8, 0) and seen["held"] == 0, seen
+        await world.bot.stop()
