@@ -17,6 +17,13 @@ they take a connection, so a process holds at most one connection waiting on the
 Finer locks (the guild's credit row `FOR UPDATE`, `SKIP LOCKED` job claims) are the next step
 when one lock is the bottleneck; they too belong here, not in the stores' callers.
 
+Durability (group commit). Holding the lock through a COMMIT's WAL flush would allow one flush at
+a time, whatever the number of processes. So a transaction commits with synchronous_commit off
+(PostgreSQL keeps the commit order in its WAL; a crash can lose only a tail of commits, never a
+middle one) and `transaction()` returns once a flush that began after its COMMIT has finished: one
+flush, outside the lock, serves every transaction that committed before it began (`_WalFlush`).
+That is what synchronous_commit=on promises for each caller, with the flushes shared.
+
 Migrations (core/pg_migrations.py, numbered like core/db.py's) run under a session advisory lock:
 processes starting together apply them once, one at a time; the version is in `schema_version`.
 Both locks are keyed by the schema (search_path), so databases in separate schemas (the tests
@@ -48,7 +55,19 @@ log = logging.getLogger(__name__)
 
 # Advisory lock keys: (namespace, hashtext(current_schema())); the namespaces are "flux" in ASCII
 # (0x666C7578) and the next number. The BEGIN and the lock travel in one message (simple protocol).
-_BEGIN_LOCKED = "BEGIN; SELECT pg_advisory_xact_lock(1718384248, hashtext(current_schema()))"
+# synchronous_commit is off for the transaction so its COMMIT does not wait for the disk while
+# holding the lock; `transaction()` waits for the disk afterwards (group commit, see _WalFlush).
+_BEGIN_LOCKED = (
+    "BEGIN; SET LOCAL synchronous_commit = off;"
+    " SELECT pg_advisory_xact_lock(1718384248, hashtext(current_schema()))"
+)
+# A commit that wrote WAL, with synchronous_commit on, flushes the WAL up to its own record, so every
+# commit made before it is on disk once it returns. (A transaction that only took an id writes no
+# WAL before its commit and is not flushed; a transactional logical message is a write that needs
+# no table and no privilege.)
+_FLUSH = (
+    "BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'flux-bot', ''); COMMIT"
+)
 _MIGRATE_LOCK = 1718384249
 _INSTANCE_LOCK = 1718384250
 
@@ -57,10 +76,6 @@ StorageError = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 IntegrityError = asyncpg.IntegrityConstraintViolationError
 
 POOL_SIZE = 8
-
-
-def is_postgres_url(value: str | None) -> bool:
-    return bool(value) and str(value).split("://", 1)[0] in {"postgres", "postgresql"}
 
 
 def redacted(url: str) -> str:
@@ -96,6 +111,7 @@ class PgDatabase:
         # Shown where the SQLite backend shows its file (start-up, health): never the password.
         self.path = redacted(url)
         self._instance: asyncpg.Connection | None = None
+        self._flush = _WalFlush(pool)
 
     @classmethod
     async def open(cls, url: str) -> PgDatabase:
@@ -161,15 +177,23 @@ class PgDatabase:
                 if tx._begun:
                     await asyncio.shield(_end(conn, "ROLLBACK"))
                 raise
-            if tx._begun:
-                try:
-                    await asyncio.shield(conn.execute("COMMIT"))
-                except BaseException:
-                    await asyncio.shield(_end(conn, "ROLLBACK"))
-                    raise
+            if not tx._begun:
+                return
+            seq = self._flush.sending()
+            try:
+                await asyncio.shield(conn.execute("COMMIT"))
+            except BaseException:
+                await asyncio.shield(_end(conn, "ROLLBACK"))
+                raise
+            finally:
+                self._flush.committed()
+        # Outside the locks: the next transaction runs while this one waits for the disk.
+        await self._flush.durable(seq)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
-        return await self._pool.fetch(translate(sql), *params)
+        rows = await self._pool.fetch(translate(sql), *params)
+        await self._flush.durable()  # nothing read is acted on before it is on disk
+        return rows
 
     async def fetchall_in_thread(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
         """The SQLite backend moves long scans off its reader's thread; here a scan is one more
@@ -177,7 +201,9 @@ class PgDatabase:
         return await self.fetchall(sql, params)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
-        return await self._pool.fetchrow(translate(sql), *params)
+        row = await self._pool.fetchrow(translate(sql), *params)
+        await self._flush.durable()
+        return row
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
@@ -194,6 +220,44 @@ class PgDatabase:
         raise NotImplementedError(
             "a PostgreSQL database is backed up with PostgreSQL's own tools (pg_dump), not `bot.py backup`"
         )
+
+
+class _WalFlush:
+    """Group commit, as core/db.py's _WalSync does for SQLite: `durable(seq)` returns once a WAL
+    flush that began after commit number `seq` finished; one flush serves every commit before it.
+    It covers this process's commits: reads wait for it too, so nothing this process read is acted
+    on before it is on disk. (Another process's reads do not wait for this one's flush; today one
+    process holds a database, see `hold_instance_lock`.)"""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.sent = 0
+        self._committed = 0
+        self._flushed = 0
+        self._flight: asyncio.Task[None] | None = None
+
+    def sending(self) -> int:
+        self.sent += 1
+        return self.sent
+
+    def committed(self) -> None:
+        self._committed += 1  # a failed COMMIT counts too: it has nothing left to make durable
+
+    async def durable(self, seq: int | None = None) -> None:
+        seq = self.sent if seq is None else seq
+        while self._flushed < seq:
+            if self._flight is None:
+                self._flight = asyncio.get_running_loop().create_task(self._run(), name="pg-wal-flush")
+            # Shielded: a waiter's cancellation must not cancel a flush others wait for.
+            await asyncio.shield(self._flight)
+
+    async def _run(self) -> None:
+        covers = self._committed
+        try:
+            await self._pool.execute(_FLUSH)
+            self._flushed = max(self._flushed, covers)
+        finally:
+            self._flight = None
 
 
 async def _end(conn: asyncpg.Connection, statement: str) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from core import db as sqlite_db
@@ -210,3 +211,20 @@ def test_database_url_must_be_postgresql(monkeypatch):
     settings = load_settings()
     assert settings.database_url.get_secret_value() == "postgresql://bot:pw@db/flux"
     assert "pw" not in repr(settings.database_url)
+
+
+async def test_a_transaction_returns_only_once_its_commit_is_flushed(schema_url):
+    """The COMMIT itself does not wait for the disk (synchronous_commit off under the lock): the
+    backend's own flush must have covered it before `transaction()` returns."""
+    database = await PgDatabase.open(schema_url)
+    probe = await asyncpg.connect(schema_url)
+    try:
+        for n in range(20):
+            async with database.transaction() as tx:
+                await tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (f"k{n}", "v"))
+                row = await tx.fetchone("SELECT pg_current_wal_insert_lsn() - CAST('0/0' AS pg_lsn) AS lsn")
+            flushed = await probe.fetchval("SELECT pg_current_wal_flush_lsn() - CAST('0/0' AS pg_lsn)")
+            assert flushed >= row["lsn"], f"commit {n} returned before the WAL up to it was flushed"
+    finally:
+        await probe.close()
+        await database.close()
