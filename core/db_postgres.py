@@ -180,10 +180,16 @@ class PgDatabase:
             if not tx._begun:
                 return
             seq = self._flush.sending()
+            commit = asyncio.ensure_future(conn.execute("COMMIT"))
             try:
-                await asyncio.shield(conn.execute("COMMIT"))
+                await asyncio.shield(commit)
             except BaseException:
-                await asyncio.shield(_end(conn, "ROLLBACK"))
+                # Cancelled while the COMMIT is on its way: its outcome stands, and the connection
+                # must be idle before it goes back to the pool (a ROLLBACK now would race it).
+                if not commit.done():
+                    await asyncio.wait([commit])
+                if commit.cancelled() or commit.exception() is not None:
+                    await asyncio.shield(_end(conn, "ROLLBACK"))
                 raise
             finally:
                 self._flush.committed()

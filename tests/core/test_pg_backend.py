@@ -15,7 +15,7 @@ import pytest
 
 from core import db as sqlite_db
 from core import pg_migrations
-from core.db_postgres import DatabaseTooNew, PgDatabase, redacted
+from core.db_postgres import POOL_SIZE, DatabaseTooNew, PgDatabase, redacted
 from core.pg_sql import translate
 from tests.pg import fresh_schema
 
@@ -226,5 +226,47 @@ async def test_a_transaction_returns_only_once_its_commit_is_flushed(schema_url)
             flushed = await probe.fetchval("SELECT pg_current_wal_flush_lsn() - CAST('0/0' AS pg_lsn)")
             assert flushed >= row["lsn"], f"commit {n} returned before the WAL up to it was flushed"
     finally:
+        await probe.close()
+        await database.close()
+
+
+async def test_cancelled_during_its_commit_the_commit_stands_and_the_connection_stays_sound(schema_url):
+    """A task cancelled while its COMMIT runs (made slow by a deferred trigger) must let the COMMIT
+    finish rather than race a ROLLBACK on the same connection."""
+    import gc
+
+    database = await PgDatabase.open(schema_url)
+    probe = await asyncpg.connect(schema_url)
+    problems: list[dict] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: problems.append(context))
+    try:
+        await probe.execute(
+            "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$;"
+            " CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON meta DEFERRABLE INITIALLY DEFERRED"
+            " FOR EACH ROW EXECUTE FUNCTION slow_commit()"
+        )
+
+        async def write() -> None:
+            async with database.transaction() as tx:
+                await tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", ("slow", "1"))
+
+        task = asyncio.create_task(write())
+        while not await probe.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active'"
+        ):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await probe.fetchval("SELECT value FROM meta WHERE key = 'slow'") == "1", "the COMMIT stands"
+        await probe.execute("DROP TRIGGER slow ON meta")
+        for n in range(POOL_SIZE + 1):  # every pooled connection still works
+            await database.set_meta(f"after{n}", "ok")
+        gc.collect()
+        assert problems == []
+    finally:
+        loop.set_exception_handler(None)
         await probe.close()
         await database.close()
