@@ -270,3 +270,41 @@ async def test_cancelled_during_its_commit_the_commit_stands_and_the_connection_
         loop.set_exception_handler(None)
         await probe.close()
         await database.close()
+
+
+async def test_cancelled_during_a_statement_the_transaction_rolls_back_and_the_connection_stays_sound(
+    schema_url,
+):
+    import gc
+
+    database = await PgDatabase.open(schema_url)
+    probe = await asyncpg.connect(schema_url)
+    problems: list[dict] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: problems.append(context))
+    try:
+
+        async def write() -> None:
+            async with database.transaction() as tx:
+                await tx.execute("INSERT INTO meta (key, value) VALUES (?, ?)", ("slow", "1"))
+                await tx.execute("SELECT pg_sleep(5)")
+
+        task = asyncio.create_task(write())
+        active = (
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'"
+        )
+        while not await probe.fetchval(active):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await probe.fetchval("SELECT value FROM meta WHERE key = 'slow'") is None
+        for n in range(POOL_SIZE + 1):
+            await database.set_meta(f"after{n}", "ok")
+        assert await probe.fetchval(active) == 0, "the sleeping statement was cancelled at the server too"
+        gc.collect()
+        assert problems == []
+    finally:
+        loop.set_exception_handler(None)
+        await probe.close()
+        await database.close()
