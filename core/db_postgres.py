@@ -76,6 +76,7 @@ StorageError = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 IntegrityError = asyncpg.IntegrityConstraintViolationError
 
 POOL_SIZE = 8
+CONNECT_TIMEOUT = 10.0  # seconds; asyncpg's default (60) would hold start-up that long on a dead host
 
 
 def redacted(url: str) -> str:
@@ -115,7 +116,7 @@ class PgDatabase:
 
     @classmethod
     async def open(cls, url: str) -> PgDatabase:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, init=_setup)
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, init=_setup, timeout=CONNECT_TIMEOUT)
         db = cls(pool, url)
         try:
             await db._migrate()
@@ -134,7 +135,7 @@ class PgDatabase:
         if another process holds it. A session lock on a connection of its own: the server lets go
         when the connection ends, however the process ends, as the kernel does with SQLite's lock
         file. Until jobs are claimed with leases, two processes would resume the same jobs."""
-        conn = await asyncpg.connect(self.url)
+        conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
         if not await conn.fetchval("SELECT pg_try_advisory_lock($1, hashtext(current_schema()))", _INSTANCE_LOCK):
             await conn.close()
             return False

@@ -4,7 +4,8 @@ Exit codes (also in deploy/flux-bot.service, which does not restart on 2 or 3):
   0  stopped cleanly           2  a setting, file or the database needs fixing
   1  unexpected error (a bug; the traceback is logged), or another bot process uses the database
   3  Discord refused DISCORD_TOKEN
-  4  Discord could not be reached after STARTUP_ATTEMPTS tries (network, DNS, TLS)
+  4  Discord could not be reached after STARTUP_ATTEMPTS tries (network, DNS, TLS), or the
+     PostgreSQL server of DATABASE_URL could not be reached (systemd restarts the bot for both)
 A network failure while logging in is retried with a growing wait (2, 4, 8 … at most 60 s), one
 warning line per attempt; STARTUP_ATTEMPTS=0 keeps trying until stopped. Once connected,
 discord.py itself reconnects the gateway for as long as the bot runs.
@@ -86,6 +87,12 @@ async def _open_postgres(url: str) -> Database:
             f"{exc}: this is an older version of the bot than the one that last used the database; "
             "run the newer version",
             EXIT_CONFIG,
+        ) from None
+    except OSError as exc:  # refused, unresolvable, timed out: the server may just not be up yet
+        raise StartupFailure(
+            f"cannot reach the database {shown} ({_reason(exc)}): is PostgreSQL running, and are "
+            "DATABASE_URL's host and port right?",
+            EXIT_UNREACHABLE,
         ) from None
     except db_postgres.StorageError as exc:
         raise StartupFailure(

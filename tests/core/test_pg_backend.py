@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -187,14 +188,20 @@ def test_in_ci_a_missing_postgresql_fails_the_run(tmp_path):
     ]
 
 
-async def test_an_unreachable_postgresql_is_one_line_naming_the_setting(tmp_path):
+async def test_an_unreachable_postgresql_is_one_line_naming_the_setting(tmp_path, pg_url):
     from cogs.ui import startup
 
     with pytest.raises(startup.StartupFailure) as failure:
         await startup.open_database(tmp_path / "unused.db", "postgresql://bot:hunter2@127.0.0.1:1/flux")
     line = str(failure.value)
-    assert failure.value.exit_code == startup.EXIT_CONFIG and "DATABASE_URL" in line and "hunter2" not in line
+    # Not a setting to fix but a server not up (yet): the exit code systemd restarts on.
+    assert failure.value.exit_code == startup.EXIT_UNREACHABLE and "DATABASE_URL" in line and "hunter2" not in line
     assert not (tmp_path / "unused.db").exists()
+    # A server that answers but has no such database: a setting to fix (not restarted).
+    missing = urlunsplit(urlsplit(pg_url)._replace(path="/no_such_database", query=""))
+    with pytest.raises(startup.StartupFailure) as failure:
+        await startup.open_database(tmp_path / "unused.db", missing)
+    assert failure.value.exit_code == startup.EXIT_CONFIG and "no_such_database" in str(failure.value)
 
 
 def test_database_url_must_be_postgresql(monkeypatch):
