@@ -215,7 +215,8 @@ async def start_health(bot: ImageBot, services: Services, metrics: Metrics) -> H
 
 
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
-    db = await startup.open_database(settings.database_path)
+    url = settings.database_url.get_secret_value() if settings.database_url is not None else None
+    db = await startup.open_database(settings.database_path, url)
     prices = PriceList.load(settings.prices_path)
     limiter = SlidingWindowLimiter(settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds)
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
@@ -328,10 +329,19 @@ def hold_instance_lock(database_path: Path) -> IO[bytes] | None:
     return handle
 
 
+def database_shown(settings: Settings) -> str:
+    if settings.database_url is None:
+        return str(settings.database_path)
+    url = settings.database_url.get_secret_value()
+    return url.split("://", 1)[0] + "://" + url.rsplit("@", 1)[-1]  # never the user's password
+
+
 async def backup(settings: Settings, target: Path) -> str:
     """The database through SQLite's online backup (one consistent snapshot, the running bot is not
     held up), then the stored images: every image the copied rows name was stored before the commit
     that named it, so it is there when the images are copied afterwards."""
+    if settings.database_url is not None:
+        raise ConfigError(["DATABASE_URL"], "a PostgreSQL database is backed up with pg_dump, not by the bot")
     if not settings.database_path.is_file():
         raise ConfigError(["DATABASE_PATH"], f"no database at {settings.database_path}")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -368,7 +378,8 @@ def main(argv: list[str]) -> int:
             return 1
         return 0
     try:
-        instance_lock = hold_instance_lock(settings.database_path)
+        # On PostgreSQL the lock is an advisory lock the database holds (cogs/ui/startup.py).
+        instance_lock = hold_instance_lock(settings.database_path) if settings.database_url is None else None
     except AlreadyRunning as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -382,7 +393,7 @@ def main(argv: list[str]) -> int:
         return startup.EXIT_CONFIG
     setup_logging(settings)
     point_discord_at(settings)
-    log.info("flux-bot %s starting (database %s)", __version__, settings.database_path)
+    log.info("flux-bot %s starting (database %s)", __version__, database_shown(settings))
     try:
         asyncio.run(run(settings, force_sync="--sync" in argv))
     except startup.StartupFailure as exc:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     segmind_api_key: SecretStr = Field(min_length=1)
 
     database_path: Path = Path("data/bot.db")
+    # PostgreSQL instead of the SQLite file (postgresql://user:password@host/db): for a bot that
+    # outgrows one process. A secret: it may carry the password.
+    database_url: SecretStr | None = None
     # Where paid results and reference images are kept until they are no longer needed.
     blob_dir: Path | None = None
     prices_path: Path = DEFAULT_PRICES_PATH
@@ -107,6 +110,15 @@ class Settings(BaseSettings):
     startup_backoff_seconds: float = Field(default=2.0, ge=0)
     # host:port for /healthz and /metrics (e.g. 127.0.0.1:8080); empty serves nothing.
     health_addr: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (leave it unset to use DATABASE_PATH's SQLite file)")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -152,10 +152,10 @@ class JobStore:
         parent_job_id: int | None,
         interaction: InteractionRef | None,
     ) -> int:
-        cursor = await tx.execute(
+        row = await tx.fetchone(
             "INSERT INTO jobs (guild_id, channel_id, user_id, kind, parent_job_id, model, spec, price, state,"
             " application_id, interaction_token, interaction_at, progress_message_id, upload_limit, created_at,"
-            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)",
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 guild_id,
                 channel_id,
@@ -170,7 +170,7 @@ class JobStore:
                 tx.now,
             ),
         )
-        return int(cursor.lastrowid)
+        return int(row["id"])
 
     async def get(self, job_id: int) -> Job:
         row = await self._db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))

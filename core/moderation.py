@@ -94,7 +94,8 @@ class ModerationStore:
         """Record a report; returns the job's report count, or None if this member already reported it."""
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
-                "INSERT OR IGNORE INTO reports (guild_id, job_id, reporter_id, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO reports (guild_id, job_id, reporter_id, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (job_id, reporter_id) DO NOTHING",
                 (guild_id, job_id, reporter_id, tx.now),
             )
             if cursor.rowcount == 0:
@@ -152,10 +153,10 @@ class ModerationStore:
         interaction: InteractionRef | None,
     ) -> int:
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            row = await tx.fetchone(
                 "INSERT INTO review_requests (guild_id, channel_id, user_id, kind, spec, application_id,"
                 " interaction_token, interaction_at, progress_message_id, upload_limit, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
                 (
                     guild_id,
                     channel_id,
@@ -167,7 +168,7 @@ class ModerationStore:
                     tx.now,
                 ),
             )
-            return int(cursor.lastrowid)
+            return int(row["id"])
 
     async def request(self, request_id: int) -> ReviewRequest | None:
         row = await self._db.fetchone("SELECT * FROM review_requests WHERE id = ?", (request_id,))

@@ -130,7 +130,7 @@ class Privacy:
             cursor = await tx.execute(
                 "INSERT INTO guild_departures (guild_id, left_at)"
                 " SELECT guild_id, ? FROM (SELECT guild_id FROM guild_credits UNION SELECT guild_id FROM guild_policies"
-                " UNION SELECT guild_id FROM credit_settings UNION SELECT guild_id FROM allowances)"
+                " UNION SELECT guild_id FROM credit_settings UNION SELECT guild_id FROM allowances) AS known"
                 " WHERE guild_id NOT IN (SELECT value FROM json_each(?)) ON CONFLICT(guild_id) DO NOTHING",
                 (now, present),
             )
@@ -220,7 +220,7 @@ class Privacy:
             return 0
         rows = await self._db.fetchall_in_thread(
             "WITH live AS (SELECT result_blob, spec FROM jobs WHERE"
-            " (? IS NOT NULL AND guild_id != ?) OR (? IS NOT NULL AND user_id != ?)"
+            " (CAST(? AS BIGINT) IS NOT NULL AND guild_id != ?) OR (CAST(? AS BIGINT) IS NOT NULL AND user_id != ?)"
             " OR state NOT IN ('posted', 'refunded', 'undeliverable')"
             " OR id IN (SELECT job_id FROM result_reviews WHERE status IN ('held', 'hidden'))"
             " UNION ALL SELECT NULL, spec FROM review_requests WHERE status = 'pending')"

@@ -82,6 +82,8 @@ async def ledger_rows(
     (-1: all), read in id order through the (guild_id, id) index from the cursor on.
     """
     # Static statements: an unused filter is switched off by its NULL parameter.
+    if limit < 0:
+        limit = 2**62  # "all": PostgreSQL refuses a negative LIMIT, SQLite reads it as none
     params = (guild_id, user_id, user_id, model, model, since, since, until, until)
     if newer_than is None:
         rows = await db.fetchall(
@@ -89,10 +91,10 @@ async def ledger_rows(
             " l.created_at, j.model AS model"
             " FROM ledger_entries l LEFT JOIN jobs j ON j.id = l.job_id AND j.guild_id = l.guild_id"
             " WHERE l.guild_id = ?"
-            " AND (? IS NULL OR COALESCE(j.user_id, l.user_id) = ?)"
-            " AND (? IS NULL OR j.model = ?)"
-            " AND (? IS NULL OR l.created_at >= ?)"
-            " AND (? IS NULL OR l.created_at < ?)"
+            " AND (CAST(? AS BIGINT) IS NULL OR COALESCE(j.user_id, l.user_id) = ?)"
+            " AND (CAST(? AS TEXT) IS NULL OR j.model = ?)"
+            " AND (CAST(? AS DOUBLE PRECISION) IS NULL OR l.created_at >= ?)"
+            " AND (CAST(? AS DOUBLE PRECISION) IS NULL OR l.created_at < ?)"
             # A plain range (no "? IS NULL OR"), so the (guild_id, id) index starts at the cursor
             # instead of walking down to it from the newest entry.
             " AND l.id < ?"
@@ -105,10 +107,10 @@ async def ledger_rows(
         " l.created_at, j.model AS model"
         " FROM ledger_entries l LEFT JOIN jobs j ON j.id = l.job_id AND j.guild_id = l.guild_id"
         " WHERE l.guild_id = ?"
-        " AND (? IS NULL OR COALESCE(j.user_id, l.user_id) = ?)"
-        " AND (? IS NULL OR j.model = ?)"
-        " AND (? IS NULL OR l.created_at >= ?)"
-        " AND (? IS NULL OR l.created_at < ?)"
+        " AND (CAST(? AS BIGINT) IS NULL OR COALESCE(j.user_id, l.user_id) = ?)"
+        " AND (CAST(? AS TEXT) IS NULL OR j.model = ?)"
+        " AND (CAST(? AS DOUBLE PRECISION) IS NULL OR l.created_at >= ?)"
+        " AND (CAST(? AS DOUBLE PRECISION) IS NULL OR l.created_at < ?)"
         " AND l.id > ?"
         " ORDER BY l.id ASC LIMIT ?",
         (*params, newer_than, limit),

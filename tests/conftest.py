@@ -1,20 +1,86 @@
-"""Shared fixtures: a real SQLite database in a temporary directory (never a mock); the run summary
-names the e2e property seed and says loudly when the OpenAPI spec check did not run."""
+"""Shared fixtures: a real database, never a mock. `db` is SQLite in a temporary directory; in the
+store modules below it is also PostgreSQL (each test in a fresh schema of the cluster that
+TEST_DATABASE_URL names: .ci/postgres.sh starts one). The run summary names the e2e property seed
+and says loudly when the OpenAPI spec check did not run."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
 
 from core.db import Database
 
+# The store-level modules: every test in them runs on both backends.
+BOTH_BACKENDS = {
+    "tests.core.test_ledger",
+    "tests.core.test_usage",
+    "tests.core.test_privacy",
+    "tests.core.test_retention",
+    "tests.core.test_admission",
+    "tests.core.test_credit_alerts",
+    "tests.core.test_generation",
+    "tests.core.test_account",
+    "tests.core.test_stores",
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_BACKENDS:
+        metafunc.parametrize("backend", ["sqlite", "postgres"])
+
 
 @pytest.fixture
-async def db(tmp_path):
+def backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The PostgreSQL cluster for the tests. In CI (CI=true) a missing or unreachable one fails the
+    run: the backend must never pass by being skipped. Elsewhere it is skipped, visibly."""
+    from tests.pg import reachable
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    problem = None
+    if not url:
+        problem = "TEST_DATABASE_URL is not set (start a cluster: export TEST_DATABASE_URL=$(.ci/postgres.sh start))"
+    elif (error := reachable(url)) is not None:
+        problem = f"PostgreSQL at TEST_DATABASE_URL cannot be reached: {error}"
+    if problem is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+    return url
+
+
+@pytest.fixture
+async def db(tmp_path, backend, request):
+    if backend == "postgres":
+        from core.db_postgres import PgDatabase
+        from tests.pg import fresh_schema
+
+        async with fresh_schema(request.getfixturevalue("pg_url")) as url:
+            database = await PgDatabase.open(url)
+            yield database
+            await database.close()
+        return
     database = await Database.open(tmp_path / "test.db")
     yield database
     await database.close()
+
+
+@pytest.fixture
+def integrity_error(backend) -> type[Exception]:
+    """What the backend raises when a constraint or the ledger's append-only guard refuses a write."""
+    if backend == "postgres":
+        from core.db_postgres import IntegrityError
+
+        return IntegrityError
+    import sqlite3
+
+    return sqlite3.IntegrityError
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -2,9 +2,10 @@
 
 Exit codes (also in deploy/flux-bot.service, which does not restart on 2 or 3):
   0  stopped cleanly           2  a setting, file or the database needs fixing
-  1  unexpected error (a bug; the traceback is logged)
+  1  unexpected error (a bug; the traceback is logged), or another bot process uses the database
   3  Discord refused DISCORD_TOKEN
-  4  Discord could not be reached after STARTUP_ATTEMPTS tries (network, DNS, TLS)
+  4  Discord could not be reached after STARTUP_ATTEMPTS tries (network, DNS, TLS), or the
+     PostgreSQL server of DATABASE_URL could not be reached (systemd restarts the bot for both)
 A network failure while logging in is retried with a growing wait (2, 4, 8 … at most 60 s), one
 warning line per attempt; STARTUP_ATTEMPTS=0 keeps trying until stopped. Once connected,
 discord.py itself reconnects the gateway for as long as the bot runs.
@@ -27,6 +28,7 @@ from core.db import Database, DatabaseTooNew, StorageError
 
 log = logging.getLogger("bot")
 
+EXIT_ALREADY_RUNNING = 1
 EXIT_CONFIG = 2
 EXIT_TOKEN_REFUSED = 3
 EXIT_UNREACHABLE = 4
@@ -41,7 +43,10 @@ class StartupFailure(Exception):
         self.exit_code = exit_code
 
 
-async def open_database(path: Path) -> Database:
+async def open_database(path: Path, url: str | None = None) -> Database:
+    """The SQLite file at `path`, or with `url` (DATABASE_URL) the PostgreSQL database."""
+    if url:
+        return await _open_postgres(url)
     try:
         return await Database.open(path)
     except DatabaseTooNew as exc:
@@ -54,6 +59,45 @@ async def open_database(path: Path) -> Database:
         raise StartupFailure(
             f"cannot open the database {path} ({_reason(exc)}): make DATABASE_PATH point to a file "
             "in a directory the bot's user can write",
+            EXIT_CONFIG,
+        ) from None
+
+
+async def _open_postgres(url: str) -> Database:
+    from core import db_postgres  # only a bot configured for PostgreSQL loads its driver
+
+    shown = db_postgres.redacted(url)
+    try:
+        db = await db_postgres.PgDatabase.open(url)
+        try:
+            held = await db.hold_instance_lock()
+        except BaseException:
+            await db.close()
+            raise
+        if not held:
+            await db.close()
+            raise StartupFailure(
+                f"Another bot process is already using {shown}; stop it first (several processes on one "
+                "database need shard ranges and job leases, which this version does not have yet)",
+                EXIT_ALREADY_RUNNING,
+            )
+        return db  # type: ignore[return-value]
+    except DatabaseTooNew as exc:
+        raise StartupFailure(
+            f"{exc}: this is an older version of the bot than the one that last used the database; "
+            "run the newer version",
+            EXIT_CONFIG,
+        ) from None
+    except OSError as exc:  # refused, unresolvable, timed out: the server may just not be up yet
+        raise StartupFailure(
+            f"cannot reach the database {shown} ({_reason(exc)}): is PostgreSQL running, and are "
+            "DATABASE_URL's host and port right?",
+            EXIT_UNREACHABLE,
+        ) from None
+    except db_postgres.StorageError as exc:
+        raise StartupFailure(
+            f"cannot open the database {shown} ({_reason(exc)}): make DATABASE_URL point to a PostgreSQL "
+            "database the bot's role can create tables in",
             EXIT_CONFIG,
         ) from None
 

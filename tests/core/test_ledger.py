@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -91,13 +90,13 @@ async def test_grant_rejects_bad_amounts(db, amount):
     assert (await ledger.balance(GUILD)).balance == 0
 
 
-async def test_ledger_entries_are_append_only(db):
+async def test_ledger_entries_are_append_only(db, integrity_error):
     ledger = Ledger(db)
     await ledger.grant(GUILD, 5, user_id=1, reason=None)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_error):
         async with db.transaction() as tx:
             await tx.execute("UPDATE ledger_entries SET amount = 500")
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(integrity_error):
         async with db.transaction() as tx:
             await tx.execute("DELETE FROM ledger_entries")
 

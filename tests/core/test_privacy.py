@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 
 import pytest
@@ -38,13 +37,9 @@ async def paid_job(db, jobs, ledger, *, user, guild=GUILD, state="posted", resul
     return job_id
 
 
-def job_row(db, job_id):
-    conn = sqlite3.connect(db.path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-    finally:
-        conn.close()
+async def job_row(db, job_id):
+    # The committed state, as another connection reads it.
+    return await db.fetchone("SELECT * FROM jobs WHERE id = ?", (job_id,))
 
 
 async def test_forget_removes_prompts_and_images_but_keeps_the_books(world):
@@ -62,11 +57,11 @@ async def test_forget_removes_prompts_and_images_but_keeps_the_books(world):
     assert not blobs.exists(mine) and not blobs.exists(ref)
     assert blobs.exists(shared), "Bob's job still uses it"
     assert blobs.exists(held_img), "a moderator has not decided yet"
-    spec = json.loads(job_row(db, alice_job)["spec"])
+    spec = json.loads((await job_row(db, alice_job))["spec"])
     assert spec["prompt"] == REMOVED and "negative_prompt" not in spec
     assert (await jobs.get(alice_job)).spec.prompt == REMOVED  # still a readable job
-    assert json.loads(job_row(db, held)["spec"])["prompt"] == "a fox"
-    assert json.loads(job_row(db, bob_job)["spec"])["prompt"] == "bob's own"
+    assert json.loads((await job_row(db, held))["spec"])["prompt"] == "a fox"
+    assert json.loads((await job_row(db, bob_job))["spec"])["prompt"] == "bob's own"
     assert (await ledger.balance(GUILD)).balance == 14
 
 
@@ -76,7 +71,7 @@ async def test_forget_erases_the_id_once_the_allowance_window_has_passed(world):
     job = await paid_job(db, jobs, ledger, user=ALICE)
     await privacy.forget_member(ALICE, NOW)
     # Still counted against her allowance this month:
-    assert job_row(db, job)["user_id"] == ALICE
+    assert (await job_row(db, job))["user_id"] == ALICE
     assert await db.fetchone("SELECT 1 FROM ledger_entries WHERE user_id = ?", (ALICE,)) is not None
 
     books = "SELECT kind, SUM(amount) AS s, COUNT(*) AS n FROM ledger_entries GROUP BY kind ORDER BY kind"
@@ -84,7 +79,7 @@ async def test_forget_erases_the_id_once_the_allowance_window_has_passed(world):
     later = NOW + (ALLOWANCE_WINDOW_DAYS + 1) * DAY
     await privacy.sweep(now=later, prompt_days=0, grace_days=30)
 
-    assert job_row(db, job)["user_id"] == 0
+    assert (await job_row(db, job))["user_id"] == 0
     assert await db.fetchone("SELECT 1 FROM ledger_entries WHERE user_id = ?", (ALICE,)) is None
     assert await db.fetchone("SELECT 1 FROM reservations WHERE user_id = ?", (ALICE,)) is None
     assert await db.fetchone("SELECT 1 FROM forget_requests") is None
@@ -97,9 +92,9 @@ async def test_prompt_retention_anonymises_old_finished_jobs_only(world):
     old = await paid_job(db, jobs, ledger, user=ALICE)
     undeliverable = await paid_job(db, jobs, ledger, user=ALICE, state="undeliverable")
     await privacy.sweep(now=NOW + 91 * DAY, prompt_days=90, grace_days=30)
-    row = job_row(db, old)
+    row = (await job_row(db, old))
     assert (json.loads(row["spec"])["prompt"], row["user_id"]) == (REMOVED, 0)
-    assert job_row(db, undeliverable)["user_id"] == ALICE, "kept until the image is fetched"
+    assert (await job_row(db, undeliverable))["user_id"] == ALICE, "kept until the image is fetched"
     assert await db.fetchone("SELECT 1 FROM ledger_entries WHERE user_id = ? AND job_id = ?", (ALICE, old)) is None
 
 
@@ -108,10 +103,10 @@ async def test_prompt_retention_leaves_recent_jobs(world):
     await ledger.grant(GUILD, 20, user_id=None, reason=None)
     job = await paid_job(db, jobs, ledger, user=ALICE)
     await privacy.sweep(now=NOW + 89 * DAY, prompt_days=90, grace_days=30)
-    assert json.loads(job_row(db, job)["spec"])["prompt"] == "a fox" and job_row(db, job)["user_id"] == ALICE
+    assert json.loads((await job_row(db, job))["spec"])["prompt"] == "a fox" and (await job_row(db, job))["user_id"] == ALICE
 
 
-async def test_ledger_still_refuses_every_other_update_and_deletes(world):
+async def test_ledger_still_refuses_every_other_update_and_deletes(world, integrity_error):
     db, *_ = world
     await world[3].grant(GUILD, 5, user_id=ALICE, reason="thanks")
     for sql in (
@@ -120,7 +115,7 @@ async def test_ledger_still_refuses_every_other_update_and_deletes(world):
         "UPDATE ledger_entries SET reason = 'rewritten'",
         "DELETE FROM ledger_entries",
     ):
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(integrity_error, match="append-only"):
             async with db.transaction() as tx:
                 await tx.execute(sql)
     async with db.transaction() as tx:
@@ -145,7 +140,7 @@ async def test_a_departed_guild_is_purged_after_the_grace_period_unless_it_retur
     assert await privacy.purge_departed(NOW + 31 * DAY, grace_days=30) == [GUILD]
 
     assert not blobs.exists(img) and blobs.exists(other_img)
-    row = job_row(db, job)
+    row = (await job_row(db, job))
     assert (json.loads(row["spec"])["prompt"], row["user_id"], row["price"]) == (REMOVED, 0, 2)
     assert await db.fetchone("SELECT 1 FROM member_blocks WHERE guild_id = ?", (GUILD,)) is None
     entries = await db.fetchall("SELECT kind, user_id, reason, amount FROM ledger_entries WHERE guild_id = ?", (GUILD,))

@@ -203,7 +203,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="perf-") as tmp:
         opts = Options(tmp=Path(tmp), loop=args.loop, smoke=args.smoke,
-                       profile=Path(args.profile) if args.profile else None)
+                       profile=Path(args.profile) if args.profile else None, database_url=args.database_url)
         for name in names:
             results[name] = {}
             for scale in scales:
@@ -245,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default="perf-results.json", help="where to write the JSON results")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop of the bot")
     parser.add_argument("--profile", help="directory for py-spy profiles of the bot process")
+    parser.add_argument("--database-url", help="run the ledger scenario on this PostgreSQL (a fresh schema in it)")
     args = parser.parse_args(argv)
     # A bot stopped at the end of a scenario leaves uploads half sent: the fakes' server says so.
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)

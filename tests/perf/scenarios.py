@@ -44,6 +44,7 @@ class Options:
     loop: str = "asyncio"  # event loop of the bot process: "asyncio" or "uvloop"
     smoke: bool = False  # tiny loads, only to show that everything still runs
     profile: Path | None = None  # directory for py-spy profiles of the bot process
+    database_url: str | None = None  # the ledger run on this PostgreSQL (a fresh schema) instead of SQLite
 
 
 def own_cpu() -> float:
@@ -478,63 +479,74 @@ async def _ledger_round(opts: Options, scale: int, round_no: int) -> dict[str, A
     price = 2
     tmp = opts.tmp / f"ledger-{scale}-{round_no}"
     tmp.mkdir(parents=True, exist_ok=True)
-    db = await Database.open(tmp / "ledger.db")
-    try:
-        ledger = Ledger(db)
-        for g in range(guilds):
-            await ledger.grant(g, allowed_per_guild * price, user_id=1, reason="benchmark")
-        next_job = iter(range(1, 10**9))
-        ok = refused = 0
+    async with contextlib.AsyncExitStack() as stack:
+        if opts.database_url:
+            from core.db_postgres import PgDatabase
+            from tests.pg import fresh_schema
 
-        async def worker(w: int) -> None:
-            nonlocal ok, refused
-            guild = w % guilds
-            for _ in range(attempts_per_task):
-                job = next(next_job)
-                try:
-                    async with db.transaction() as tx:
-                        await ledger.reserve_in(tx, job_id=job, guild_id=guild, user_id=w, amount=price)
-                except InsufficientCredits:
-                    refused += 1
-                    continue
+            db = await PgDatabase.open(await stack.enter_async_context(fresh_schema(opts.database_url)))
+        else:
+            db = await Database.open(tmp / "ledger.db")
+        stack.push_async_callback(db.close)
+        return await _ledger_pairs(db, tasks, guilds, allowed_per_guild, attempts_per_task, price)
+
+
+async def _ledger_pairs(
+    db: Any, tasks: int, guilds: int, allowed_per_guild: int, attempts_per_task: int, price: int
+) -> dict[str, Any]:
+    ledger = Ledger(db)
+    for g in range(guilds):
+        await ledger.grant(g, allowed_per_guild * price, user_id=1, reason="benchmark")
+    next_job = iter(range(1, 10**9))
+    ok = refused = 0
+
+    async def worker(w: int) -> None:
+        nonlocal ok, refused
+        guild = w % guilds
+        for _ in range(attempts_per_task):
+            job = next(next_job)
+            try:
                 async with db.transaction() as tx:
-                    await ledger.capture_in(tx, job)
-                ok += 1
+                    await ledger.reserve_in(tx, job_id=job, guild_id=guild, user_id=w, amount=price)
+            except InsufficientCredits:
+                refused += 1
+                continue
+            async with db.transaction() as tx:
+                await ledger.capture_in(tx, job)
+            ok += 1
 
-        stalls: list[float] = []
-        done = asyncio.Event()
+    stalls: list[float] = []
+    done = asyncio.Event()
 
-        async def watch_loop() -> None:
-            # How late a 1 ms sleep wakes up is how long something held the event loop.
-            while not done.is_set():
-                before = time.perf_counter()
-                await asyncio.sleep(0.001)
-                stalls.append(time.perf_counter() - before - 0.001)
+    async def watch_loop() -> None:
+        # How late a 1 ms sleep wakes up is how long something held the event loop.
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            stalls.append(time.perf_counter() - before - 0.001)
 
-        watcher = asyncio.create_task(watch_loop())
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(w) for w in range(tasks)))
-        elapsed = time.perf_counter() - started
-        done.set()
-        await watcher
-        overspent = []
-        for g in range(guilds):
-            balance = await ledger.balance(g)
-            totals = await ledger.totals(g)
-            granted, captured = totals.get("grant", 0), totals.get("capture", 0)
-            if balance.balance < 0 or balance.reserved != 0 or captured > granted or balance.balance != granted - captured:
-                overspent.append({"guild": g, "balance": balance.balance, "granted": granted, "captured": captured})
-        return {
-            "concurrent_tasks": tasks,
-            "pairs": ok,
-            "refused": refused,
-            "expected_pairs": allowed_per_guild * guilds,
-            "pairs_per_s": round(ok / elapsed),
-            "max_loop_stall_ms": round(1000 * max(stalls, default=0.0), 1),
-            "overspend": overspent,
-        }
-    finally:
-        await db.close()
+    watcher = asyncio.create_task(watch_loop())
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(tasks)))
+    elapsed = time.perf_counter() - started
+    done.set()
+    await watcher
+    overspent = []
+    for g in range(guilds):
+        balance = await ledger.balance(g)
+        totals = await ledger.totals(g)
+        granted, captured = totals.get("grant", 0), totals.get("capture", 0)
+        if balance.balance < 0 or balance.reserved != 0 or captured > granted or balance.balance != granted - captured:
+            overspent.append({"guild": g, "balance": balance.balance, "granted": granted, "captured": captured})
+    return {
+        "concurrent_tasks": tasks,
+        "pairs": ok,
+        "refused": refused,
+        "expected_pairs": allowed_per_guild * guilds,
+        "pairs_per_s": round(ok / elapsed),
+        "max_loop_stall_ms": round(1000 * max(stalls, default=0.0), 1),
+        "overspend": overspent,
+    }
 
 
 # --- 6. memory ------------------------------------------------------------------------------------
