@@ -226,7 +226,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         client = SegmindClient(
             session,
             api_key=settings.segmind_api_key.get_secret_value(),
-            blobs=blobs,
+            sink=blobs,
             base_url=settings.segmind_base_url,
             upload_url=settings.segmind_upload_url,
             mode=settings.segmind_mode,
