@@ -22,8 +22,7 @@ from typing import IO
 
 import aiohttp
 import discord
-import yarl
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from cogs import errors as error_handler
 from cogs.buttons import ResultButton
@@ -34,7 +33,7 @@ from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
 from cogs.privacy import PrivacyCog
-from cogs.ui import startup
+from cogs.ui import patches, startup
 from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
@@ -75,13 +74,6 @@ def setup_logging(settings: Settings) -> None:
     )
 
 
-def point_discord_at(settings: Settings) -> None:
-    """Use a REST proxy / gateway proxy (or a local fake) instead of discord.com when configured."""
-    discord.http.Route.BASE = settings.discord_api_base
-    if settings.discord_gateway_url != DEFAULT_GATEWAY_URL:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
-
-
 class ImageBot(commands.Bot):
     def __init__(
         self, services: Services, *, force_sync: bool = False, http_trace: aiohttp.TraceConfig | None = None
@@ -99,6 +91,7 @@ class ImageBot(commands.Bot):
         )
         self.services = services
         self._force_sync = force_sync
+        self.stopped = asyncio.Event()  # set by close(): a login retry stops waiting
         self.mod_log = ModLog(self, services.moderation, services.credit_rules)
         self.owner_alerts = OwnerAlerts(self, services.settings.owner_ids)
         self.privacy = Privacy(services.db, services.blobs)
@@ -119,30 +112,30 @@ class ImageBot(commands.Bot):
         await self.sync_commands_if_changed()
         await self.services.generation.resume()
         self._account_task = asyncio.create_task(self._watch_account(), name="segmind-account")
-        self._retention_task = asyncio.create_task(self._sweep_stored_images(), name="blob-retention")
+        self._retention = tasks.loop(seconds=DAY)(self._sweep_stored_images)
+        self._retention.start()
 
     async def _sweep_stored_images(self) -> None:
-        """Now and once a day: stored images past RESULT_RETENTION_DAYS that nothing needs, prompts and
-        user ids past PROMPT_RETENTION_DAYS, servers left more than GUILD_DATA_GRACE_DAYS ago."""
+        """Now and once a day (discord.ext.tasks): stored images past RESULT_RETENTION_DAYS that nothing
+        needs, prompts and user ids past PROMPT_RETENTION_DAYS, servers left more than
+        GUILD_DATA_GRACE_DAYS ago."""
         services = self.services
         settings = services.settings
-        while True:
-            try:
-                if settings.result_retention_days > 0:
-                    await sweep_blobs(
-                        blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
-                        keep_days=settings.result_retention_days, now=time.time(),
-                    )
-            except Exception:  # a failed sweep must not stop the bot; the next one tries again
-                log.exception("removing old stored images failed")
-            try:
-                await self.privacy.sweep(
-                    now=time.time(), prompt_days=settings.prompt_retention_days,
-                    grace_days=settings.guild_data_grace_days,
+        try:
+            if settings.result_retention_days > 0:
+                await sweep_blobs(
+                    blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
+                    keep_days=settings.result_retention_days, now=time.time(),
                 )
-            except Exception:
-                log.exception("the privacy sweep failed")
-            await asyncio.sleep(DAY)
+        except Exception:  # a failed sweep must not stop the loop; the next one tries again
+            log.exception("removing old stored images failed")
+        try:
+            await self.privacy.sweep(
+                now=time.time(), prompt_days=settings.prompt_retention_days,
+                grace_days=settings.guild_data_grace_days,
+            )
+        except Exception:
+            log.exception("the privacy sweep failed")
 
     async def _watch_account(self) -> None:
         """Read the Segmind account balance now and then (it also arrives with v1 answers)."""
@@ -167,10 +160,13 @@ class ImageBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        for name in ("_account_task", "_retention_task"):
-            task = getattr(self, name, None)
-            if task is not None:
-                task.cancel()
+        self.stopped.set()
+        task = getattr(self, "_account_task", None)
+        if task is not None:
+            task.cancel()
+        retention = getattr(self, "_retention", None)
+        if retention is not None:
+            retention.cancel()
         await self.services.generation.close()
         await self.services.events.drain()
         await super().close()
@@ -298,6 +294,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
                 await startup.login(
                     bot, settings.discord_token.get_secret_value(), api_base=settings.discord_api_base,
                     attempts=settings.startup_attempts, backoff=settings.startup_backoff_seconds,
+                    stopped=bot.stopped,
                 )
                 await bot.connect()
         finally:
@@ -381,7 +378,9 @@ def main(argv: list[str]) -> int:
         )
         return startup.EXIT_CONFIG
     setup_logging(settings)
-    point_discord_at(settings)
+    # A REST / gateway proxy (or a local fake) instead of discord.com when configured.
+    gateway = None if settings.discord_gateway_url == DEFAULT_GATEWAY_URL else settings.discord_gateway_url
+    patches.apply(api_base=settings.discord_api_base, gateway_url=gateway)
     log.info("flux-bot %s starting (database %s)", __version__, settings.database_path)
     try:
         asyncio.run(run(settings, force_sync="--sync" in argv))

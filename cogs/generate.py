@@ -16,6 +16,7 @@ from discord.ext import commands
 from cogs import messages
 from cogs.checks import require_guild
 from cogs.errors import NO_MENTIONS, report_error
+from cogs.ui import patches
 from cogs.ui.quote import show_quote
 from cogs.ui.requests import request_of
 from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
@@ -407,7 +408,7 @@ async def _defer(interaction: discord.Interaction) -> int | None:
         # to record an acknowledgement it did not see; without it, errors would be answered with a
         # second callback (40060 again) instead of a followup.
         log.info("interaction %s was already acknowledged; carrying on", interaction.id)
-        interaction.response._response_type = discord.InteractionResponseType.deferred_channel_message
+        patches.mark_deferred(interaction)
         return None
     return callback.message_id if callback is not None else None
 

@@ -9,7 +9,13 @@ import discord
 import pytest
 from aiohttp import web
 
+from cogs.ui import patches
 from cogs.uploads import CHUNK, StoredImageFile
+
+
+@pytest.fixture(autouse=True)
+def stored_image_payload():
+    patches.register_stored_image_payload()  # bot.py does it at start-up (patches.apply)
 
 
 @pytest.fixture
