@@ -22,8 +22,9 @@ from cogs import messages
 from cogs.checks import require_guild, require_manage_guild
 from cogs.errors import NO_MENTIONS, report_error
 from cogs.render import render_result, result_view
+from cogs.ui.mentions import only_user
 from cogs.ui.modlog import ModLog
-from cogs.ui.notices import channel_or_none, only_user, tell_requester
+from cogs.ui.notices import channel_or_none, edit_interaction_message, tell_requester
 from cogs.ui.requests import request_of_member
 from core.errors import BotError, JobNotFound, NotAllowed
 from core.events import ModeratorAction
@@ -81,19 +82,6 @@ def mod_view(target_id: int, *actions: str) -> discord.ui.View:
     for action in actions:
         view.add_item(ModButton(action, target_id))
     return view
-
-
-async def edit_interaction_message(bot: discord.Client, ref: InteractionRef | None, token_seconds: float, **fields) -> bool:
-    """Edit the message of a still-valid interaction; False when the token is gone."""
-    if ref is None or ref.message_id is None or time.time() - ref.created_at > token_seconds:
-        return False
-    webhook = discord.Webhook.partial(ref.application_id, ref.token, client=bot)
-    try:
-        await webhook.edit_message(ref.message_id, allowed_mentions=NO_MENTIONS, **fields)
-    except discord.HTTPException as exc:
-        log.info("could not edit interaction message: %r", exc)
-        return False
-    return True
 
 
 @app_commands.guild_only()
