@@ -29,7 +29,7 @@ from cogs.buttons import ResultButton
 from cogs.config import ConfigCog
 from cogs.credits import CreditsCog, HistoryButton
 from cogs.generate import GenerateCog
-from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
+from cogs.moderation import ModerationCog
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
 from cogs.privacy import PrivacyCog
@@ -37,6 +37,7 @@ from cogs.ui import patches, startup
 from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
+from cogs.ui.review import ModButton, Review, ReviewingPresenter
 from cogs.ui.undeliverable import UndeliverableNotices
 from core import events as ev
 from core import logs
@@ -100,15 +101,21 @@ class ImageBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         error_handler.install(self.tree)
-        await self.add_cog(GenerateCog(self, self.services))
-        await self.add_cog(CreditsCog(self, self.services))
-        await self.add_cog(ModerationCog(self, self.services, self.mod_log))
+        review = Review(self, self.services, self.mod_log)
+        generate = GenerateCog(self, self.services, review)
+        credits = CreditsCog(self, self.services)
+        await self.add_cog(generate)
+        await self.add_cog(credits)
+        await self.add_cog(ModerationCog(self, self.services, review))
         await self.add_cog(ConfigCog(self, self.services))
         await self.add_cog(OwnerCog(self, self.services))
         await self.add_cog(PrivacyCog(self, self.services, self.privacy))
+        ResultButton.on_click = generate.on_result_button
+        HistoryButton.pages = credits.history_page
+        ModButton.review = review
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
-        self.services.generation.presenter = ReviewingPresenter(presenter, self)
+        self.services.generation.presenter = ReviewingPresenter(presenter, review)
         await self.sync_commands_if_changed()
         await self.services.generation.resume()
         self._account_task = asyncio.create_task(self._watch_account(), name="segmind-account")
