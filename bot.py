@@ -24,19 +24,19 @@ import aiohttp
 import discord
 from discord.ext import commands, tasks
 
-from cogs import errors as error_handler
-from cogs.buttons import ResultButton
 from cogs.config import ConfigCog
 from cogs.credits import CreditsCog, HistoryButton
 from cogs.generate import GenerateCog
 from cogs.moderation import ModerationCog
 from cogs.owner import OwnerCog
-from cogs.presenter import DiscordPresenter
 from cogs.privacy import PrivacyCog
+from cogs.ui import errors as error_handler
 from cogs.ui import patches, startup
+from cogs.ui.buttons import ResultButton
 from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
+from cogs.ui.presenter import DiscordPresenter
 from cogs.ui.review import ModButton, Review, ReviewingPresenter
 from cogs.ui.undeliverable import UndeliverableNotices
 from core import events as ev

@@ -1,7 +1,7 @@
 """/imagine, /edit, the "Edit with FLUX" context menu and the result buttons.
 
 Thin glue: acknowledge at once, turn options and attachments into a `GenerationSpec`, hand it to
-`GenerationService`, and let the presenter show what happens. Every error goes to cogs/errors.py.
+`GenerationService`, and let the presenter show what happens. Every error goes to cogs/ui/errors.py.
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import messages
-from cogs.checks import require_guild
-from cogs.errors import NO_MENTIONS, report_error
-from cogs.ui import patches
+from cogs.ui import messages, patches
+from cogs.ui.checks import require_guild
+from cogs.ui.errors import NO_MENTIONS, report_error
 from cogs.ui.quote import show_quote
 from cogs.ui.requests import request_of
 from cogs.ui.review import Review

@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import messages
-from cogs.checks import is_ascii_digits
-from cogs.errors import NO_MENTIONS
+from cogs.ui import messages
+from cogs.ui.checks import is_ascii_digits
+from cogs.ui.errors import NO_MENTIONS
 from cogs.ui.owner_alerts import account_status
 from core.errors import InvalidRequest
 from core.events import CreditsGranted

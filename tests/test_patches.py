@@ -16,7 +16,7 @@ import discord
 import yarl
 
 from cogs.ui import patches
-from cogs.uploads import StoredImageFile, StoredImagePayload
+from cogs.ui.uploads import StoredImageFile, StoredImagePayload
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Uploading a stored result from its file (cogs/uploads.py), through aiohttp's multipart, for real."""
+"""Uploading a stored result from its file (cogs/ui/uploads.py), through aiohttp's multipart, for real."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 
 from cogs.ui import patches
-from cogs.uploads import CHUNK, StoredImageFile
+from cogs.ui.uploads import CHUNK, StoredImageFile
 
 
 @pytest.fixture(autouse=True)

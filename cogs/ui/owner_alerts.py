@@ -11,7 +11,7 @@ import logging
 
 import discord
 
-from cogs import messages
+from cogs.ui import messages
 from cogs.ui.mentions import NO_MENTIONS
 from core import events as ev
 from core.account import AccountWatch

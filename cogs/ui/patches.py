@@ -17,7 +17,7 @@ import discord
 import yarl
 from discord.ext import commands
 
-from cogs.uploads import StoredImageFile, StoredImagePayload
+from cogs.ui.uploads import StoredImageFile, StoredImagePayload
 
 DISCORD_PY = "2.7.1"
 AIOHTTP = "3.14.5"
@@ -56,7 +56,7 @@ PATCHES = (
     Patch(
         "register_stored_image_payload",
         "aiohttp reads an ordinary file object in a worker thread chunk by chunk; a stored result is "
-        "uploaded from its file on the loop instead (cogs/uploads.py), through aiohttp's payload "
+        "uploaded from its file on the loop instead (cogs/ui/uploads.py), through aiohttp's payload "
         "registry and the Payload internals the subclass uses (`_value`, `write_with_length`).",
         (
             "aiohttp.payload.PayloadRegistry.get",

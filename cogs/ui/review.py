@@ -17,13 +17,13 @@ from typing import Any, ClassVar
 import discord
 from discord.ext import commands
 
-from cogs import messages
-from cogs.checks import require_guild
-from cogs.errors import NO_MENTIONS, report_error
-from cogs.render import render_result, result_view
+from cogs.ui import messages
+from cogs.ui.checks import require_guild
+from cogs.ui.errors import NO_MENTIONS, report_error
 from cogs.ui.mentions import only_user
 from cogs.ui.modlog import ModLog
 from cogs.ui.notices import channel_or_none, edit_interaction_message, tell_requester
+from cogs.ui.render import render_result, result_view
 from cogs.ui.requests import request_of_member
 from cogs.ui.wiring import wired
 from core.errors import BotError, JobNotFound, NotAllowed

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import discord
 
-from cogs import messages
-from cogs.render import render_result, result_view
+from cogs.ui import messages
 from cogs.ui.mentions import NO_MENTIONS, only_user
 from cogs.ui.notices import interaction_webhook
+from cogs.ui.render import render_result, result_view
 from core.errors import BotError
 from core.generation import Delivery, DeliveryFailed
 from core.jobs import Job

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import discord
 
-from cogs.errors import report_error
+from cogs.ui.errors import report_error
 from cogs.ui.wiring import wired
 
 RESULT_ACTIONS = {
