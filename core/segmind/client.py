@@ -250,17 +250,7 @@ class SegmindClient:
             stored = await self._fetch_image(ref)
         else:
             stored = await store_inline(self._sink, data)
-        return GeneratedImage(
-            blob=stored.blob,
-            path=stored.path,
-            size=stored.size,
-            mime=stored.mime,
-            request_id=request_id,
-            seed=parse_int(header_value(headers, "x-seed-value") or metadata_value(payload, ("seed",))),
-            cost_usd=parse_float(header_value(headers, "x-cost")),
-            remaining_credits_usd=parse_float(header_value(headers, "x-remaining-credits")),
-            generation_seconds=parse_float(header_value(headers, "x-generation-time")),
-        )
+        return self._image(stored, request_id, payload, headers)
 
     async def _submit(self, slug: str, body: dict) -> str:
         status, _, data = await self._http.send(
@@ -363,10 +353,16 @@ class SegmindClient:
         return self._image(await self._fetch_image(ref), request_id, payload, headers)
 
     @staticmethod
-    def _image(stored: StoredResult, request_id: str, payload: Any, headers: Mapping[str, str]) -> GeneratedImage:
-        cost = metadata_value(payload, ("cost", "cost_usd", "price"))
-        if cost is None:
-            cost = header_value(headers, "x-cost")
+    def _image(
+        stored: StoredResult, request_id: str | None, payload: Any, headers: Mapping[str, str]
+    ) -> GeneratedImage:
+        """The stored image and what Segmind said about it: in the v2 result's metadata, else in the
+        headers (a v1 answer carries them only there)."""
+
+        def fact(keys: tuple[str, ...], header: str) -> Any:
+            value = metadata_value(payload, keys)
+            return header_value(headers, header) if value is None else value
+
         log.info("segmind: request %s done (%s, %d bytes)", request_id, stored.mime, stored.size)
         return GeneratedImage(
             blob=stored.blob,
@@ -374,13 +370,11 @@ class SegmindClient:
             size=stored.size,
             mime=stored.mime,
             request_id=request_id,
-            seed=parse_int(metadata_value(payload, ("seed", "seed_value"))),
-            cost_usd=parse_float(cost),
+            seed=parse_int(fact(("seed", "seed_value"), "x-seed-value")),
+            cost_usd=parse_float(fact(("cost", "cost_usd", "price"), "x-cost")),
             remaining_credits_usd=parse_float(header_value(headers, "x-remaining-credits")),
             generation_seconds=parse_float(
-                metadata_value(
-                    payload, ("predict_time", "inference_time", "generation_time", "execution_time")
-                )
+                fact(("predict_time", "inference_time", "generation_time", "execution_time"), "x-generation-time")
             ),
         )
 

@@ -60,6 +60,17 @@ SAFE = RetryPolicy(billed=False)
 BILLED_RESULT = RetryPolicy(billed=False, retry_unusable=True)
 
 
+@dataclass(frozen=True)
+class _Call:
+    method: str
+    url: str
+    timeout: float
+    read_limit: int
+    what: str  # names the request in logs and errors
+    json_body: Any
+    body: Callable[[], aiohttp.payload.Payload] | None  # a new payload per attempt: one is sent once
+
+
 class SegmindTransport:
     """The session, the API key's scope, the rate limiter and the backoff, shared by every call."""
 
@@ -116,14 +127,12 @@ class SegmindTransport:
         """(status, headers, body) of a success, or of a safe request's non-transient answer (the
         caller reads those: a 404 poll is an expired request). Everything else raises, after the
         retries `policy` allows."""
+        call = _Call(method, url, timeout, read_limit, what, json_body, body)
 
         async def once() -> tuple[int, Mapping[str, str], bytes]:
             if policy.billed and self.limiter is not None:
                 await self.limiter.acquire()
-            status, headers, data = await self._exchange(
-                policy, method, url, timeout=timeout, read_limit=read_limit, what=what,
-                json_body=json_body, body=body,
-            )
+            status, headers, data = await self._exchange(policy, call)
             if policy.succeeded(status):
                 return status, headers, data
             transient = status == 408 or status == 429 or status >= 500
@@ -135,51 +144,40 @@ class SegmindTransport:
 
         return await self.retrying(policy, what, once)
 
-    async def _exchange(
-        self,
-        policy: RetryPolicy,
-        method: str,
-        url: str,
-        *,
-        timeout: float,
-        read_limit: int,
-        what: str,
-        json_body: Any,
-        body: Callable[[], aiohttp.payload.Payload] | None,
-    ) -> tuple[int, Mapping[str, str], bytes]:
+    async def _exchange(self, policy: RetryPolicy, call: _Call) -> tuple[int, Mapping[str, str], bytes]:
         """One request: the whole body of a success (capped), the start of any other answer."""
         try:
             async with self.session.request(
-                method,
-                url,
-                json=json_body,
-                data=None if body is None else body(),  # a payload is sent once: a new one per attempt
-                headers=self._headers(url, json_body=json_body is not None or body is not None),
-                timeout=_client_timeout(timeout),
+                call.method,
+                call.url,
+                json=call.json_body,
+                data=None if call.body is None else call.body(),
+                headers=self._headers(call.url, json_body=call.json_body is not None or call.body is not None),
+                timeout=_client_timeout(call.timeout),
                 allow_redirects=not policy.billed,
             ) as resp:
                 if not policy.succeeded(resp.status):
                     return resp.status, resp.headers, await _read_error_body(resp)
                 try:
-                    data = await _read_capped(resp, read_limit)
+                    data = await _read_capped(resp, call.read_limit)
                 except AnswerTooLarge:
                     raise ProviderBadOutput(
-                        f"{what}: answer larger than {read_limit} bytes", status=resp.status
+                        f"{call.what}: answer larger than {call.read_limit} bytes", status=resp.status
                     ) from None
-                log.debug("segmind: %s answered %s (%d bytes)", what, resp.status, len(data))
+                log.debug("segmind: %s answered %s (%d bytes)", call.what, resp.status, len(data))
                 return resp.status, resp.headers, data
         except aiohttp.InvalidURL:
             # A billed URL is the model's; a safe one was built from configuration or an answer.
-            raise (ProviderModelUnavailable if policy.billed else ProviderBadOutput)(f"{what}: invalid URL") from None
+            raise (ProviderModelUnavailable if policy.billed else ProviderBadOutput)(f"{call.what}: invalid URL") from None
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise ProviderUnavailable(f"{what}: could not connect ({type(exc).__name__})") from None
+            raise ProviderUnavailable(f"{call.what}: could not connect ({type(exc).__name__})") from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             if policy.billed:
-                log.warning("segmind: %s sent but unanswered (%s): not re-posting", what, type(exc).__name__)
+                log.warning("segmind: %s sent but unanswered (%s): not re-posting", call.what, type(exc).__name__)
                 raise ProviderSubmitUncertain(
-                    f"{what}: sent, but no complete answer ({type(exc).__name__})"
+                    f"{call.what}: sent, but no complete answer ({type(exc).__name__})"
                 ) from exc
-            raise ProviderUnavailable(f"{what}: {type(exc).__name__}") from None
+            raise ProviderUnavailable(f"{call.what}: {type(exc).__name__}") from None
 
     async def _wait_before_retry(self, error: ProviderError, attempt: int, what: str) -> None:
         delay = None
