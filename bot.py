@@ -22,22 +22,22 @@ from typing import IO
 
 import aiohttp
 import discord
-import yarl
-from discord.ext import commands
+from discord.ext import commands, tasks
 
-from cogs import errors as error_handler
-from cogs.buttons import ResultButton
 from cogs.config import ConfigCog
 from cogs.credits import CreditsCog, HistoryButton
 from cogs.generate import GenerateCog
-from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
+from cogs.moderation import ModerationCog
 from cogs.owner import OwnerCog
-from cogs.presenter import DiscordPresenter
 from cogs.privacy import PrivacyCog
-from cogs.ui import startup
+from cogs.ui import errors as error_handler
+from cogs.ui import patches, startup
+from cogs.ui.buttons import ResultButton
 from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
+from cogs.ui.presenter import DiscordPresenter
+from cogs.ui.review import ModButton, Review, ReviewingPresenter
 from cogs.ui.undeliverable import UndeliverableNotices
 from core import events as ev
 from core import logs
@@ -75,13 +75,6 @@ def setup_logging(settings: Settings) -> None:
     )
 
 
-def point_discord_at(settings: Settings) -> None:
-    """Use a REST proxy / gateway proxy (or a local fake) instead of discord.com when configured."""
-    discord.http.Route.BASE = settings.discord_api_base
-    if settings.discord_gateway_url != DEFAULT_GATEWAY_URL:
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
-
-
 class ImageBot(commands.Bot):
     def __init__(
         self, services: Services, *, force_sync: bool = False, http_trace: aiohttp.TraceConfig | None = None
@@ -99,6 +92,7 @@ class ImageBot(commands.Bot):
         )
         self.services = services
         self._force_sync = force_sync
+        self.stopped = asyncio.Event()  # set by close(): a login retry stops waiting
         self.mod_log = ModLog(self, services.moderation, services.credit_rules)
         self.owner_alerts = OwnerAlerts(self, services.settings.owner_ids)
         self.privacy = Privacy(services.db, services.blobs)
@@ -107,42 +101,48 @@ class ImageBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         error_handler.install(self.tree)
-        await self.add_cog(GenerateCog(self, self.services))
-        await self.add_cog(CreditsCog(self, self.services))
-        await self.add_cog(ModerationCog(self, self.services, self.mod_log))
+        review = Review(self, self.services, self.mod_log)
+        generate = GenerateCog(self, self.services, review)
+        credits = CreditsCog(self, self.services)
+        await self.add_cog(generate)
+        await self.add_cog(credits)
+        await self.add_cog(ModerationCog(self, self.services, review))
         await self.add_cog(ConfigCog(self, self.services))
         await self.add_cog(OwnerCog(self, self.services))
         await self.add_cog(PrivacyCog(self, self.services, self.privacy))
+        ResultButton.on_click = generate.on_result_button
+        HistoryButton.pages = credits.history_page
+        ModButton.review = review
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
-        self.services.generation.presenter = ReviewingPresenter(presenter, self)
+        self.services.generation.presenter = ReviewingPresenter(presenter, review)
         await self.sync_commands_if_changed()
         await self.services.generation.resume()
         self._account_task = asyncio.create_task(self._watch_account(), name="segmind-account")
-        self._retention_task = asyncio.create_task(self._sweep_stored_images(), name="blob-retention")
+        self._retention = tasks.loop(seconds=DAY)(self._sweep_stored_images)
+        self._retention.start()
 
     async def _sweep_stored_images(self) -> None:
-        """Now and once a day: stored images past RESULT_RETENTION_DAYS that nothing needs, prompts and
-        user ids past PROMPT_RETENTION_DAYS, servers left more than GUILD_DATA_GRACE_DAYS ago."""
+        """Now and once a day (discord.ext.tasks): stored images past RESULT_RETENTION_DAYS that nothing
+        needs, prompts and user ids past PROMPT_RETENTION_DAYS, servers left more than
+        GUILD_DATA_GRACE_DAYS ago."""
         services = self.services
         settings = services.settings
-        while True:
-            try:
-                if settings.result_retention_days > 0:
-                    await sweep_blobs(
-                        blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
-                        keep_days=settings.result_retention_days, now=time.time(),
-                    )
-            except Exception:  # a failed sweep must not stop the bot; the next one tries again
-                log.exception("removing old stored images failed")
-            try:
-                await self.privacy.sweep(
-                    now=time.time(), prompt_days=settings.prompt_retention_days,
-                    grace_days=settings.guild_data_grace_days,
+        try:
+            if settings.result_retention_days > 0:
+                await sweep_blobs(
+                    blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
+                    keep_days=settings.result_retention_days, now=time.time(),
                 )
-            except Exception:
-                log.exception("the privacy sweep failed")
-            await asyncio.sleep(DAY)
+        except Exception:  # a failed sweep must not stop the loop; the next one tries again
+            log.exception("removing old stored images failed")
+        try:
+            await self.privacy.sweep(
+                now=time.time(), prompt_days=settings.prompt_retention_days,
+                grace_days=settings.guild_data_grace_days,
+            )
+        except Exception:
+            log.exception("the privacy sweep failed")
 
     async def _watch_account(self) -> None:
         """Read the Segmind account balance now and then (it also arrives with v1 answers)."""
@@ -167,10 +167,13 @@ class ImageBot(commands.Bot):
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        for name in ("_account_task", "_retention_task"):
-            task = getattr(self, name, None)
-            if task is not None:
-                task.cancel()
+        self.stopped.set()
+        task = getattr(self, "_account_task", None)
+        if task is not None:
+            task.cancel()
+        retention = getattr(self, "_retention", None)
+        if retention is not None:
+            retention.cancel()
         await self.services.generation.close()
         await self.services.events.drain()
         await super().close()
@@ -227,7 +230,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         client = SegmindClient(
             session,
             api_key=settings.segmind_api_key.get_secret_value(),
-            blobs=blobs,
+            sink=blobs,
             base_url=settings.segmind_base_url,
             upload_url=settings.segmind_upload_url,
             mode=settings.segmind_mode,
@@ -299,6 +302,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
                 await startup.login(
                     bot, settings.discord_token.get_secret_value(), api_base=settings.discord_api_base,
                     attempts=settings.startup_attempts, backoff=settings.startup_backoff_seconds,
+                    stopped=bot.stopped,
                 )
                 await bot.connect()
         finally:
@@ -392,7 +396,9 @@ def main(argv: list[str]) -> int:
         )
         return startup.EXIT_CONFIG
     setup_logging(settings)
-    point_discord_at(settings)
+    # A REST / gateway proxy (or a local fake) instead of discord.com when configured.
+    gateway = None if settings.discord_gateway_url == DEFAULT_GATEWAY_URL else settings.discord_gateway_url
+    patches.apply(api_base=settings.discord_api_base, gateway_url=gateway)
     log.info("flux-bot %s starting (database %s)", __version__, database_shown(settings))
     try:
         asyncio.run(run(settings, force_sync="--sync" in argv))

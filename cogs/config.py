@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.checks import require_manage_guild
-from cogs.errors import NO_MENTIONS
+from cogs.ui.checks import require_manage_guild
+from cogs.ui.errors import NO_MENTIONS
 from core.errors import InvalidRequest
 from core.events import ModeratorAction
 from core.policy import MAX_GUILD_TERMS, GuildPolicy, ReviewMode

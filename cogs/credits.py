@@ -9,18 +9,21 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import messages
-from cogs.checks import require_guild, require_manage_guild
-from cogs.errors import NO_MENTIONS, report_error
 from cogs.generate import MODEL_CHOICES
 from cogs.owner import is_bot_owner
+from cogs.ui import messages
+from cogs.ui.checks import require_guild, require_manage_guild
+from cogs.ui.errors import NO_MENTIONS, report_error
+from cogs.ui.wiring import wired
 from core import usage
 from core.credit_rules import Allowance
 from core.errors import InvalidRequest, NotAllowed
@@ -390,6 +393,12 @@ class HistoryButton(
         r":(?P<since>[0-9]{0,6}):(?P<until>[0-9]{0,6})"
     ),
 ):
+    # discord.py builds the item from the custom_id of each click, so the page source cannot reach an
+    # instance: bot.py hands the credits cog's to the class once.
+    pages: ClassVar[
+        Callable[[int, HistoryCursor, HistoryFilter], Awaitable[tuple[discord.Embed, discord.ui.View]]] | None
+    ] = None
+
     def __init__(
         self, cursor: HistoryCursor, filters: HistoryFilter, label: str = "Page", *, disabled: bool = False
     ) -> None:
@@ -408,8 +417,8 @@ class HistoryButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             require_manage_guild(interaction)
-            cog: CreditsCog = interaction.client.get_cog("CreditsCog")
-            embed, view = await cog.history_page(interaction.guild_id, self.cursor, self.filters)
+            pages = wired(type(self).pages, "HistoryButton.pages")
+            embed, view = await pages(interaction.guild_id, self.cursor, self.filters)
             await interaction.response.edit_message(embed=embed, view=view)
         except Exception as error:
             await report_error(interaction, error)

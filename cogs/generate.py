@@ -1,7 +1,7 @@
 """/imagine, /edit, the "Edit with FLUX" context menu and the result buttons.
 
 Thin glue: acknowledge at once, turn options and attachments into a `GenerationSpec`, hand it to
-`GenerationService`, and let the presenter show what happens. Every error goes to cogs/errors.py.
+`GenerationService`, and let the presenter show what happens. Every error goes to cogs/ui/errors.py.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import messages
-from cogs.checks import require_guild
-from cogs.errors import NO_MENTIONS, report_error
+from cogs.ui import messages, patches
+from cogs.ui.checks import require_guild
+from cogs.ui.errors import NO_MENTIONS, report_error
 from cogs.ui.quote import show_quote
 from cogs.ui.requests import request_of
+from cogs.ui.review import Review
 from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
 from core.downloads import DownloadError, HostNotAllowed, TooLarge
 from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
@@ -93,9 +94,10 @@ class EditPromptModal(discord.ui.Modal):
 
 
 class GenerateCog(commands.Cog, name="Generate"):
-    def __init__(self, bot: commands.Bot, services: Services) -> None:
+    def __init__(self, bot: commands.Bot, services: Services, review: Review) -> None:
         self.bot = bot
         self.services = services
+        self.review = review  # reports and held requests go to the review service
         self.context_menu = app_commands.ContextMenu(
             name="Edit with FLUX",
             callback=self.edit_with_flux,
@@ -248,7 +250,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             spec = spec_for_finalize(job.spec)
             await self.submit(interaction, spec, JobKind.FINALIZE, parent_job_id=job.id, reference_authors=authors)
         elif action == "report":
-            await self.bot.get_cog("Moderation").report(interaction, job)
+            await self.review.report(interaction, job)
 
     async def _job_of_guild(self, interaction: discord.Interaction, job_id: int) -> Job:
         require_guild(interaction)
@@ -387,7 +389,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         summary = f"{spec.model.display_name}: {spec.prompt}"
         if spec.references:
             summary += f" ({len(spec.references)} reference image(s))"
-        if not await self.bot.get_cog("Moderation").hold_request(interaction, request_id, summary):
+        if not await self.review.hold_request(interaction, request_id, summary):
             # No moderator can see it: closed, not left pending forever (nothing was generated or charged).
             await self.services.moderation.decide_request(request_id, "rejected", by=self.bot.user.id)
             await interaction.edit_original_response(content=messages.REQUEST_NO_MODLOG, allowed_mentions=NO_MENTIONS)
@@ -407,7 +409,7 @@ async def _defer(interaction: discord.Interaction) -> int | None:
         # to record an acknowledgement it did not see; without it, errors would be answered with a
         # second callback (40060 again) instead of a followup.
         log.info("interaction %s was already acknowledged; carrying on", interaction.id)
-        interaction.response._response_type = discord.InteractionResponseType.deferred_channel_message
+        patches.mark_deferred(interaction)
         return None
     return callback.message_id if callback is not None else None
 

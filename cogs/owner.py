@@ -8,14 +8,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import messages
-from cogs.checks import is_ascii_digits
-from cogs.errors import NO_MENTIONS
+from cogs.ui import messages
+from cogs.ui.checks import is_ascii_digits
+from cogs.ui.errors import NO_MENTIONS
 from cogs.ui.owner_alerts import account_status
 from core.errors import InvalidRequest
 from core.events import CreditsGranted
 from core.services import Services
-from core.undeliverable import UndeliverableJobs
 from core.version import __version__
 
 log = logging.getLogger(__name__)
@@ -31,7 +30,6 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
     def __init__(self, bot: commands.Bot, services: Services) -> None:
         self.bot = bot
         self.services = services
-        self.undeliverable_jobs = UndeliverableJobs(services.db)
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -89,7 +87,7 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
 
     @app_commands.command(name="undeliverable", description="Paid images that reached no one (newest first)")
     async def undeliverable(self, interaction: discord.Interaction) -> None:
-        jobs = await self.undeliverable_jobs.latest()
+        jobs = await self.services.jobs.undeliverable()
         lines = [
             f"#{j.job_id} · server `{j.guild_id}` · <@{j.user_id}> in <#{j.channel_id}> · {j.price} credits"
             + (f" · <t:{int(j.finished_at)}:R>" if j.finished_at else "")
@@ -105,10 +103,10 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
     @app_commands.command(name="redeliver", description="Try again to deliver an undeliverable image")
     async def redeliver(self, interaction: discord.Interaction, job_id: app_commands.Range[int, 1]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        blob = await self.undeliverable_jobs.image_of(job_id)
+        blob = await self.services.jobs.undeliverable_image(job_id)
         if blob is not None and not self.services.blobs.exists(blob):
             raise InvalidRequest("job_id", f"the image of job {job_id} is no longer stored (its requester had it forgotten)")
-        if not await self.undeliverable_jobs.reopen(job_id):
+        if not await self.services.jobs.reopen_undeliverable(job_id):
             raise InvalidRequest("job_id", f"job {job_id} is not an undeliverable job with a stored image")
         job = await self.services.generation.redeliver(job_id)
         where = f"<#{job.result_channel_id}>" if job.result_channel_id else "nowhere"

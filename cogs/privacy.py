@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.errors import NO_MENTIONS, report_error
+from cogs.ui.errors import NO_MENTIONS, report_error
 from core.privacy import ALLOWANCE_WINDOW_DAYS, DAY, Privacy
 from core.services import Services
 

@@ -135,6 +135,20 @@ class Job:
         )
 
 
+@dataclass(frozen=True)
+class Undeliverable:
+    """A paid image that reached no one: the interaction, the channel and a DM all refused it (or
+    Discord failed for ~43 minutes of retries). The image stays stored (core/retention.py keeps it)."""
+
+    job_id: int
+    guild_id: int
+    channel_id: int
+    user_id: int
+    price: int
+    detail: str | None
+    finished_at: float | None
+
+
 class JobStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -328,6 +342,44 @@ class JobStore:
     async def by_result_message(self, message_id: int) -> Job | None:
         row = await self._db.fetchone("SELECT * FROM jobs WHERE result_message_id = ?", (message_id,))
         return None if row is None else Job.from_row(row)
+
+    async def unfinished_by_state(self) -> dict[str, int]:
+        """How many jobs are in each state that is not final (for the metrics)."""
+        rows = await self._db.fetchall(
+            "SELECT state, COUNT(*) AS n FROM jobs"
+            " WHERE state NOT IN ('posted', 'refunded', 'undeliverable') GROUP BY state"
+        )
+        return {row["state"]: row["n"] for row in rows}
+
+    # --- paid images that reached no one (/owner undeliverable, /owner redeliver) -------------------
+
+    async def undeliverable(self, limit: int = 25) -> list[Undeliverable]:
+        # jobs_unfinished is a partial index that leaves undeliverable out; these are few, by design.
+        rows = await self._db.fetchall_in_thread(
+            "SELECT id, guild_id, channel_id, user_id, price, error_detail, finished_at FROM jobs"
+            " WHERE state = 'undeliverable' ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [Undeliverable(r["id"], r["guild_id"], r["channel_id"], r["user_id"], r["price"],
+                              r["error_detail"], r["finished_at"]) for r in rows]
+
+    async def undeliverable_image(self, job_id: int) -> str | None:
+        """The stored image of an undeliverable job (None if the job is not undeliverable)."""
+        row = await self._db.fetchone(
+            "SELECT result_blob FROM jobs WHERE id = ? AND state = 'undeliverable'", (job_id,)
+        )
+        return None if row is None else row["result_blob"]
+
+    async def reopen_undeliverable(self, job_id: int) -> bool:
+        """Undeliverable → succeeded, with a fresh set of delivery attempts (the ordinary delivery
+        path then tries again). False if it was not undeliverable."""
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE jobs SET state = 'succeeded', delivery_attempts = 0, updated_at = ?"
+                " WHERE id = ? AND state = 'undeliverable' AND result_blob IS NOT NULL",
+                (tx.now, job_id),
+            )
+            return cursor.rowcount == 1
 
 
 # Each part reads an index (migration 4), so the cost does not grow with the member's history: the

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from core import events as ev
 from core.db import Database
+from core.jobs import JobStore
 from core.snowflake import snowflake_time
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -95,11 +96,7 @@ class Metrics:
     # --- scraping ----------------------------------------------------------------------------------
 
     async def render(self, db: Database, *, queued: int, in_flight: int, gateway_latency: float) -> bytes:
-        rows = await db.fetchall(
-            "SELECT state, COUNT(*) AS n FROM jobs"
-            " WHERE state NOT IN ('posted', 'refunded', 'undeliverable') GROUP BY state"
-        )
-        counts = {row["state"]: row["n"] for row in rows}
+        counts = await JobStore(db).unfinished_by_state()  # the jobs table is core/jobs.py's
         for state in UNFINISHED_STATES:
             self.jobs.labels(state).set(counts.get(state, 0))
         self.queue_depth.set(queued)

@@ -9,7 +9,7 @@
   whole in memory. A bounded number are downloaded at once.
 - Before an upload, each reference larger than what the models use (core.images.
   MAX_REFERENCE_PIXELS / MAX_REFERENCE_BYTES) is downscaled into a scratch file; the upload body is
-  streamed from the files (core.upload_body). A bounded number of uploads run at once.
+  streamed from the files (core.segmind.upload_body). A bounded number of uploads run at once.
 So the memory an /edit job takes is a few pieces of 64-192 KiB, plus at most `at_once` decoded
 images across the whole bot.
 """

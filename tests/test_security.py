@@ -337,7 +337,7 @@ async def test_every_moderator_action_is_refused_to_a_member_without_permission(
     assert problems == [], "\n".join(problems)
 
 
-# --- option types (pure: cogs/checks.py) ------------------------------------------------------------
+# --- option types (pure: cogs/ui/checks.py) ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -367,6 +367,6 @@ async def test_every_moderator_action_is_refused_to_a_member_without_permission(
     ],
 )
 def test_option_values_must_have_their_types_json_type(options, wrong):
-    from cogs.checks import option_type_errors
+    from cogs.ui.checks import option_type_errors
 
     assert option_type_errors(options) == wrong

@@ -1,4 +1,4 @@
-"""Uploading a stored result from its file (cogs/uploads.py), through aiohttp's multipart, for real."""
+"""Uploading a stored result from its file (cogs/ui/uploads.py), through aiohttp's multipart, for real."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ import discord
 import pytest
 from aiohttp import web
 
-from cogs.uploads import CHUNK, StoredImageFile
+from cogs.ui import patches
+from cogs.ui.uploads import CHUNK, StoredImageFile
+
+
+@pytest.fixture(autouse=True)
+def stored_image_payload():
+    patches.register_stored_image_payload()  # bot.py does it at start-up (patches.apply)
 
 
 @pytest.fixture

@@ -11,14 +11,13 @@ import logging
 
 import discord
 
-from cogs import messages
+from cogs.ui import messages
+from cogs.ui.mentions import NO_MENTIONS
 from core import events as ev
 from core.credit_rules import CreditRules
 from core.moderation import ModerationStore
 
 log = logging.getLogger(__name__)
-
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class ModLog:

@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import discord
 
-from cogs.errors import NO_MENTIONS
+from cogs.ui.mentions import NO_MENTIONS, only_user
 from core.jobs import InteractionRef
 
 log = logging.getLogger(__name__)
 
 
-def only_user(user_id: int) -> discord.AllowedMentions:
-    return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)])
+def interaction_webhook(
+    client: discord.Client, ref: InteractionRef | None, token_seconds: float, *, now: float
+) -> discord.Webhook | None:
+    """The webhook that edits an interaction's message, while its token is still valid; else None."""
+    if ref is None or ref.message_id is None or now - ref.created_at > token_seconds:
+        return None
+    return discord.Webhook.partial(ref.application_id, ref.token, client=client)
+
+
+async def edit_interaction_message(
+    client: discord.Client, ref: InteractionRef | None, token_seconds: float, **fields
+) -> bool:
+    """Edit the message of a still-valid interaction; False when the token is gone or Discord refuses."""
+    webhook = interaction_webhook(client, ref, token_seconds, now=time.time())
+    if webhook is None:
+        return False
+    try:
+        await webhook.edit_message(ref.message_id, allowed_mentions=NO_MENTIONS, **fields)
+    except discord.HTTPException as exc:
+        log.info("could not edit interaction message: %r", exc)
+        return False
+    return True
 
 
 async def channel_or_none(client: discord.Client, channel_id: int) -> discord.abc.Messageable | None:

@@ -11,13 +11,12 @@ import logging
 
 import discord
 
-from cogs import messages
+from cogs.ui import messages
+from cogs.ui.mentions import NO_MENTIONS
 from core import events as ev
 from core.account import AccountWatch
 
 log = logging.getLogger(__name__)
-
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class OwnerAlerts:

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from cogs import messages
-from cogs.errors import NO_MENTIONS, report_error
+from cogs.ui import messages
+from cogs.ui.errors import NO_MENTIONS, report_error
 from core.admission import NeedsQuote, Outcome
 
 Start = Callable[[discord.Interaction, Outcome], Awaitable[None]]

@@ -23,6 +23,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from cogs.ui import patches
 from core.blobs import BlobStore
 from core.db import Database, DatabaseTooNew, StorageError
 
@@ -116,8 +117,11 @@ def open_blobs(path: Path) -> BlobStore:
     return blobs
 
 
-async def login(bot: commands.Bot, token: str, *, api_base: str, attempts: int, backoff: float) -> None:
-    """`bot.login` with bounded retries of network failures; raises StartupFailure when it gives up."""
+async def login(
+    bot: commands.Bot, token: str, *, api_base: str, attempts: int, backoff: float, stopped: asyncio.Event
+) -> None:
+    """`bot.login` with bounded retries of network failures; raises StartupFailure when it gives up.
+    `stopped` is set when the bot is asked to stop (SIGTERM/SIGINT): the wait between tries ends."""
     attempt = 0
     while True:
         attempt += 1
@@ -141,20 +145,17 @@ async def login(bot: commands.Bot, token: str, *, api_base: str, attempts: int, 
             wait = min(backoff * 2 ** (attempt - 1), MAX_BACKOFF)
             of = f" of {attempts}" if attempts else ""
             log.warning("%s; retrying in %g s (attempt %d%s)", cause, wait, attempt, of)
-            await _reset_http(bot)
-            if await _stopped_within(bot, wait):
+            await patches.reset_http(bot)
+            if await _stopped_within(stopped, wait):
                 return  # SIGTERM/SIGINT while waiting: bot.connect() then returns at once
 
 
-async def _stopped_within(bot: commands.Bot, seconds: float) -> bool:
-    """Wait `seconds` unless the bot is closed (a stop request) first; True if it was."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while not bot.is_closed():
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            return False
-        await asyncio.sleep(min(remaining, 0.25))
+async def _stopped_within(stopped: asyncio.Event, seconds: float) -> bool:
+    """Wait `seconds` unless a stop is requested first; True if it was."""
+    try:
+        await asyncio.wait_for(stopped.wait(), seconds)
+    except TimeoutError:
+        return False
     return True
 
 
@@ -172,13 +173,6 @@ def unreachable(exc: BaseException, api_base: str) -> str:
     if isinstance(exc, discord.DiscordServerError):
         return f"Discord is failing ({exc.status} from {host})"
     return f"cannot reach Discord at {host}: {_reason(exc)}"
-
-
-async def _reset_http(bot: commands.Bot) -> None:
-    # A failed login leaves discord.py's session (and the connector it owns) open; close both so the
-    # next attempt starts clean and nothing is reported unclosed at exit.
-    await bot.http.close()
-    bot.http.connector = discord.utils.MISSING
 
 
 def _reason(exc: BaseException) -> str:

@@ -12,6 +12,7 @@ import logging
 
 import discord
 
+from cogs.ui.mentions import NO_MENTIONS, only_user
 from cogs.ui.owner_alerts import OwnerAlerts
 from core import events as ev
 
@@ -42,7 +43,7 @@ class UndeliverableNotices:
         )
         try:
             user = self._bot.get_user(user_id) or await self._bot.fetch_user(user_id)
-            await user.send(text, allowed_mentions=discord.AllowedMentions.none())
+            await user.send(text, allowed_mentions=NO_MENTIONS)
             return True
         except discord.HTTPException as exc:
             log.info("job %d: could not DM the requester about the undeliverable image (%r)", job_id, exc)
@@ -50,7 +51,7 @@ class UndeliverableNotices:
             channel = self._bot.get_channel(channel_id) or await self._bot.fetch_channel(channel_id)
             await channel.send(  # type: ignore[union-attr]
                 f"<@{user_id}> {text.replace('nor sent to you here', 'nor sent to you by DM')}",
-                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)]),
+                allowed_mentions=only_user(user_id),
             )
             return True
         except (discord.HTTPException, AttributeError) as exc:

@@ -78,7 +78,7 @@ async def world(db, tmp_path, segmind):
             session,
             limiter=limiter,
             api_key="test-key",
-            blobs=BlobStore(tmp_path / "blobs"),
+            sink=BlobStore(tmp_path / "blobs"),
             base_url=segmind.base_url,
             upload_url=segmind.upload_url,
             mode=mode,

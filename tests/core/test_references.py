@@ -21,7 +21,7 @@ from core.downloads import Downloader, HostAllowlist, TooLarge
 from core.errors import InvalidAttachment
 from core.references import ImageWork, ReferenceImages, TooSlow
 from core.segmind import SegmindClient
-from core.upload_body import PIECE, DataUrlsBody
+from core.segmind.upload_body import PIECE, DataUrlsBody
 from tests.core.test_images import png_chunk_bomb
 
 
@@ -193,7 +193,7 @@ async def test_references_are_downscaled_and_sent_with_a_content_length(blobs, u
     small = await blobs.put(encode("WEBP", size=(300, 200)))
     refs = ReferenceImages(blobs, max_pixels=1_000_000, max_bytes=5 << 20)
     async with aiohttp.ClientSession() as session:
-        client = SegmindClient(session, api_key="k", blobs=blobs, base_url=base, upload_url=f"{base}/upload-asset")
+        client = SegmindClient(session, api_key="k", sink=blobs, base_url=base, upload_url=f"{base}/upload-asset")
         urls = await refs.upload(client, [big, small])
     assert len(urls) == 2
     [request] = seen

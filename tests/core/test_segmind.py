@@ -31,7 +31,7 @@ from core.images import sniff_image_type
 from core.models import ModelId
 from core.ratelimit import SlidingWindowLimiter
 from core.segmind import SegmindClient, SegmindTimeouts
-from core.segmind_protocol import error_from_response, extract_output, parse_reset_at
+from core.segmind.protocol import error_from_response, extract_output, parse_reset_at
 from tests.fakes.segmind_server import FakeSegmind, Fault, render_image
 
 API_KEY = "sk-test-0123456789abcdef"
@@ -84,7 +84,7 @@ def make_client(fake, session, sleeps, blobs):
     def make(**overrides) -> SegmindClient:
         options = dict(
             api_key=API_KEY,
-            blobs=blobs,
+            sink=blobs,
             base_url=fake.base_url,
             upload_url=fake.upload_url,
             timeouts=FAST,
@@ -842,7 +842,7 @@ async def test_api_key_is_not_sent_to_other_hosts(fake, session, sleeps, blobs):
     client = SegmindClient(
         session,
         api_key=API_KEY,
-        blobs=blobs,
+        sink=blobs,
         base_url=f"http://localhost:{port}",
         timeouts=FAST,
         poll_interval=0.01,

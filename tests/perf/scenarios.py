@@ -291,7 +291,7 @@ async def rate_fairness(opts: Options, scale: int, *, period: float = 4.0) -> di
         # arrived, which is after Segmind counted them (robust to any delay on the way).
         async with aiohttp.ClientSession(trace_configs=[limiter.trace_config()]) as session:
             client = SegmindClient(
-                session, api_key=KEY, blobs=BlobStore(tmp / "blobs"), base_url=segmind.base_url,
+                session, api_key=KEY, sink=BlobStore(tmp / "blobs"), base_url=segmind.base_url,
                 upload_url=segmind.upload_url,
                 limiter=limiter, poll_interval=1.0 / speed, poll_interval_max=5.0 / speed,
                 backoff_base=1.0 / speed,

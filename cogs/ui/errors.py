@@ -12,15 +12,14 @@ import logging
 import discord
 from discord import app_commands
 
-from cogs import messages
-from cogs.checks import require_well_typed_options
+from cogs.ui import messages
+from cogs.ui.checks import require_well_typed_options
+from cogs.ui.mentions import NO_MENTIONS
 from core import errors as e
 from core.errors import BotError, InvalidRequest
 from core.events import RequestRefused
 
 log = logging.getLogger(__name__)
-
-NO_MENTIONS = discord.AllowedMentions.none()
 
 # Refusals the mod log shows (bad options and permission slips are the requester's business).
 LOGGED_REFUSALS = (

@@ -2,7 +2,7 @@
 
 Status codes and error bodies become typed errors (`error_from_response`, `terminal_error`), the
 many plausible shapes of a v2 result become one image reference (`extract_output`), headers and
-metadata become numbers. core/segmind.py does the HTTP and relies on these; the unit tests table-
+metadata become numbers. core/segmind/client.py and transport.py do the HTTP and rely on these; the unit tests table-
 test them directly.
 """
 
@@ -304,6 +304,3 @@ class AnswerTooLarge(Exception):
 
 class Garbage(Exception):
     """A 200 from a status/result URL whose body is neither JSON nor an image (a proxy's page)."""
-
-
-# --- the client ------------------------------------------------------------------------------

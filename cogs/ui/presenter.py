@@ -24,15 +24,15 @@ from pathlib import Path
 
 import discord
 
-from cogs import messages
-from cogs.render import render_result, result_view
+from cogs.ui import messages
+from cogs.ui.mentions import NO_MENTIONS, only_user
+from cogs.ui.notices import interaction_webhook
+from cogs.ui.render import render_result, result_view
 from core.errors import BotError
 from core.generation import Delivery, DeliveryFailed
 from core.jobs import Job
 
 log = logging.getLogger(__name__)
-
-NO_MENTIONS = discord.AllowedMentions.none()
 # Error codes meaning the interaction webhook cannot be used any more.
 TOKEN_GONE_CODES = {10015, 50027, 10008, 10062}
 # Codes meaning the channel cannot take the message: gone, no access, no permission.
@@ -52,15 +52,9 @@ class DiscordPresenter:
         self._dead_interactions: set[int] = set()
 
     def _webhook(self, job: Job) -> discord.Webhook | None:
-        ref = job.interaction
-        if (
-            ref is None
-            or ref.message_id is None
-            or job.id in self._dead_interactions
-            or self._clock() - ref.created_at > self._token_seconds
-        ):
+        if job.id in self._dead_interactions:
             return None
-        return discord.Webhook.partial(ref.application_id, ref.token, client=self._bot)
+        return interaction_webhook(self._bot, job.interaction, self._token_seconds, now=self._clock())
 
     def _interaction_refused(self, job: Job, exc: discord.HTTPException) -> bool:
         """True (and remembered) when `exc` means the interaction's message can no longer be used."""
@@ -104,7 +98,7 @@ class DiscordPresenter:
         channel = await self._channel(job.channel_id)
         if channel is not None:
             try:
-                await channel.send(f"<@{job.user_id}> {text}", allowed_mentions=_only_user(job.user_id))
+                await channel.send(f"<@{job.user_id}> {text}", allowed_mentions=only_user(job.user_id))
                 return
             except (discord.Forbidden, discord.NotFound):
                 pass
@@ -175,7 +169,7 @@ class DiscordPresenter:
             content,
             embed=embed,
             file=file,
-            allowed_mentions=_only_user(job.user_id) if guild is not None else NO_MENTIONS,
+            allowed_mentions=only_user(job.user_id) if guild is not None else NO_MENTIONS,
             nonce=job_nonce(job.id),
             **kwargs,
         )
@@ -232,7 +226,3 @@ def _is_result_of(message: discord.Message, job_id: int, bot_user: discord.abc.U
         return False
     match = FOOTER.match(message.embeds[0].footer.text or "")
     return match is not None and int(match.group(1)) == job_id
-
-
-def _only_user(user_id: int) -> discord.AllowedMentions:
-    return discord.AllowedMentions(everyone=False, roles=False, users=[discord.Object(user_id)], replied_user=False)

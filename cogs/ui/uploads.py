@@ -6,7 +6,8 @@ behind whatever else the default executor is doing). Reading the whole image int
 would cost a copy of every result in flight and, measured, 5x the peak memory. `StoredImageFile`
 is a file object for which aiohttp uses `StoredImagePayload`: it reads the file on the loop in
 256 KiB pieces (a read from the page cache, tens of microseconds) and writes each piece as the
-socket takes it, so an upload holds one piece in memory and costs no thread.
+socket takes it, so an upload holds one piece in memory and costs no thread. cogs/ui/patches.py
+registers the payload with aiohttp (`apply()`, at start-up).
 """
 
 from __future__ import annotations
@@ -87,5 +88,3 @@ class StoredImagePayload(payload.Payload):
             if remaining is not None:
                 remaining -= len(chunk)
 
-
-payload.register_payload(StoredImagePayload, StoredImageFile, order=payload.Order.try_first)

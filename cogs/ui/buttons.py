@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 import discord
 
-from cogs.errors import report_error
+from cogs.ui.errors import report_error
+from cogs.ui.wiring import wired
 
 RESULT_ACTIONS = {
     "reroll": ("Reroll", discord.ButtonStyle.secondary, "🎲"),
@@ -22,6 +24,10 @@ class ResultButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=r"flux:(?P<action>reroll|edit|pro|delete|report):(?P<job>[1-9][0-9]{0,18})",
 ):
+    # discord.py builds the item from the custom_id of each click, so the handler cannot reach an
+    # instance: bot.py hands the generate cog's to the class once.
+    on_click: ClassVar[Callable[[discord.Interaction, str, int], Awaitable[None]] | None] = None
+
     def __init__(self, action: str, job_id: int) -> None:
         label, style, emoji = RESULT_ACTIONS[action]
         super().__init__(discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=f"flux:{action}:{job_id}"))
@@ -35,8 +41,7 @@ class ResultButton(
         return cls(match["action"], int(match["job"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        cog = interaction.client.get_cog("Generate")
         try:
-            await cog.on_result_button(interaction, self.action, self.job_id)
+            await wired(type(self).on_click, "ResultButton.on_click")(interaction, self.action, self.job_id)
         except Exception as error:
             await report_error(interaction, error)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import discord
 
-from cogs.buttons import ResultButton
-from cogs.messages import clip, plain
-from cogs.uploads import StoredImageFile
+from cogs.ui.buttons import ResultButton
+from cogs.ui.messages import clip, plain
+from cogs.ui.uploads import StoredImageFile
 from core.images import PreparedUpload, prepare_upload
 from core.jobs import Job
 from core.models import ModelId
