@@ -10,7 +10,6 @@ from core.credit_rules import Allowance, CreditRules
 from core.jobs import JobKind, JobNotFound, JobState, JobStore
 from core.models import GenerationSpec, ModelId
 from core.moderation import ModerationStore
-from core.undeliverable import UndeliverableJobs
 
 GUILD, OTHER, CHANNEL, ALICE, BOB, MOD = 1_200_000_000_000_000_001, 2, 3, 1_200_000_000_000_000_021, 5, 6
 
@@ -50,18 +49,18 @@ async def test_a_job_through_its_life(db):
 
 
 async def test_undeliverable_results_can_be_reopened_once(db):
-    jobs, undeliverable = JobStore(db), UndeliverableJobs(db)
+    jobs = JobStore(db)
     job = await new_job(db, jobs)
     async with db.transaction() as tx:
         await jobs.succeed_in(tx, job, blob="cd" * 32, mime="image/png", seed=None, cost_usd=None, request_id="r")
     await jobs.mark_delivery_failed(job, give_up=False, detail="503")
     assert (await jobs.get(job)).state == JobState.SUCCEEDED
     await jobs.mark_delivery_failed(job, give_up=True, detail="gone")
-    [item] = await undeliverable.latest()
+    [item] = await jobs.undeliverable()
     assert (item.job_id, item.user_id, item.detail) == (job, ALICE, "gone")
-    assert await undeliverable.image_of(job) == "cd" * 32
-    assert await undeliverable.reopen(job) and not await undeliverable.reopen(job)
-    assert await undeliverable.latest() == [] and await undeliverable.image_of(job) is None
+    assert await jobs.undeliverable_image(job) == "cd" * 32
+    assert await jobs.reopen_undeliverable(job) and not await jobs.reopen_undeliverable(job)
+    assert await jobs.undeliverable() == [] and await jobs.undeliverable_image(job) is None
 
 
 async def test_moderation_policy_blocks_reports_and_reviews(db):
