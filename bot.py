@@ -24,6 +24,7 @@ from cogs.buttons import ResultButton
 from cogs.config import ConfigCog
 from cogs.credits import CreditsCog, HistoryButton
 from cogs.generate import GenerateCog
+from cogs.members import MembersCog
 from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
@@ -43,12 +44,14 @@ from core.generation import GenerationService
 from core.jobs import JobStore
 from core.ledger import Ledger
 from core.moderation import ModerationStore
+from core.preferences import PreferenceStore
 from core.pricing import PriceList
 from core.prompt_filter import SafetyLists
 from core.ratelimit import SlidingWindowLimiter
 from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
+from core.styles import StyleStore
 
 log = logging.getLogger("bot")
 
@@ -112,6 +115,7 @@ class ImageBot(commands.Bot):
         await self.add_cog(ModerationCog(self, self.services, self.mod_log))
         await self.add_cog(ConfigCog(self, self.services))
         await self.add_cog(OwnerCog(self, self.services))
+        await self.add_cog(MembersCog(self, self.services))
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
         self.services.generation.presenter = ReviewingPresenter(presenter, self)
@@ -252,7 +256,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         admission = Admission(gate=gate, ledger=ledger, credit_rules=credit_rules, prices=prices)
         services = Services(
             settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, admission,
-            downloads=downloads, events=events,
+            downloads=downloads, events=events, styles=StyleStore(db), preferences=PreferenceStore(db),
         )
         bot = ImageBot(services, force_sync=force_sync)
         loop = asyncio.get_running_loop()

@@ -15,7 +15,22 @@ from discord.ext import commands
 
 from cogs import messages
 from cogs.checks import require_guild
-from cogs.errors import NO_MENTIONS, report_error
+from cogs.errors import NO_MENTIONS
+from cogs.ui.batch import create_jobs
+from cogs.ui.defaults import choose, style_choices
+from cogs.ui.edit_modal import EditPromptModal
+from cogs.ui.options import (
+    EDIT_RATIO_CHOICES,
+    FORMAT_CHOICES,
+    MODEL_CHOICES,
+    OPTION_HELP,
+    RATIO_CHOICES,
+    SAMPLER_CHOICES,
+    Count,
+    Prompt,
+    Seed,
+    Side,
+)
 from cogs.ui.quote import show_quote
 from cogs.ui.requests import request_of
 from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
@@ -26,11 +41,7 @@ from core.generation import spec_for_finalize
 from core.images import inspect_input
 from core.jobs import InteractionRef, Job, JobKind
 from core.models import (
-    ASPECT_RATIOS,
-    MATCH_INPUT,
     NEGATIVE_PROMPT_MAX_CHARS,
-    PROMPT_MAX_CHARS,
-    SEED_MAX,
     GenerationSpec,
     ModelId,
 )
@@ -38,31 +49,6 @@ from core.services import Services
 
 log = logging.getLogger(__name__)
 
-MODEL_CHOICES = [app_commands.Choice(name=m.display_name, value=m.value) for m in ModelId]
-RATIO_CHOICES = [app_commands.Choice(name=r, value=r) for r in ASPECT_RATIOS]
-EDIT_RATIO_CHOICES = [app_commands.Choice(name="match input image", value=MATCH_INPUT), *RATIO_CHOICES]
-FORMAT_CHOICES = [app_commands.Choice(name=f, value=f) for f in ("png", "jpeg", "webp")]
-SAMPLER_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("euler", "res_2s")]
-
-Prompt = app_commands.Range[str, 1, PROMPT_MAX_CHARS]
-Seed = app_commands.Range[int, 0, SEED_MAX]
-Side = app_commands.Range[int, 256, 2048]
-
-OPTION_HELP = {
-    "prompt": "What to draw",
-    "model": "Which FLUX.2 model (default: Klein 9B, cheaper and faster)",
-    "aspect_ratio": "Shape of the image",
-    "seed": "Same seed + same prompt = same image",
-    "image_format": "png, jpeg or webp (Pro: png or jpeg)",
-    "width": "Pro only: width in pixels (multiple of 16)",
-    "height": "Pro only: height in pixels (multiple of 16)",
-    "negative_prompt": "Klein only: what to avoid",
-    "steps": "Klein only: inference steps (1-100)",
-    "cfg": "Klein only: guidance scale (1-20)",
-    "sampler": "Klein only: sampling method",
-    "go_fast": "Klein only: fast mode",
-    "quality": "Klein only: output quality (10-100)",
-}
 
 
 def _model(value: str | None) -> ModelId:
@@ -72,24 +58,6 @@ def _model(value: str | None) -> ModelId:
         return ModelId(value)
     except ValueError:
         raise InvalidRequest("model", "must be FLUX.2 Pro or FLUX.2 Klein 9B") from None
-
-
-class EditPromptModal(discord.ui.Modal):
-    """Asks for the edit prompt; `on_prompt` runs with the interaction of the submit."""
-
-    prompt: discord.ui.TextInput = discord.ui.TextInput(
-        label="What should change?", style=discord.TextStyle.paragraph, max_length=PROMPT_MAX_CHARS
-    )
-
-    def __init__(self, on_prompt) -> None:
-        super().__init__(title="Edit with FLUX", timeout=600)
-        self._on_prompt = on_prompt
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self._on_prompt(interaction, self.prompt.value)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await report_error(interaction, error)
 
 
 class GenerateCog(commands.Cog, name="Generate"):
@@ -136,11 +104,20 @@ class GenerateCog(commands.Cog, name="Generate"):
         sampler: str | None = None,
         go_fast: bool | None = None,
         quality: app_commands.Range[int, 10, 100] | None = None,
+        count: Count = 1,
+        style: str | None = None,
+        spoiler: bool | None = None,
     ) -> None:
+        chosen = await choose(
+            self.services, interaction, prompt=prompt, model=model, aspect_ratio=aspect_ratio, style=style,
+            spoiler=spoiler,
+        )
         spec = GenerationSpec(
-            model=_model(model),
-            prompt=prompt,
-            aspect_ratio=aspect_ratio,
+            model=_model(chosen.model),
+            prompt=chosen.prompt,
+            aspect_ratio=chosen.aspect_ratio,
+            spoiler=chosen.spoiler,
+            style=chosen.style,
             seed=seed,
             image_format=image_format,
             width=width,
@@ -152,7 +129,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             go_fast=go_fast,
             quality=quality,
         )
-        await self.submit(interaction, spec, JobKind.IMAGINE)
+        await self.submit(interaction, spec, JobKind.IMAGINE, count=count)
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
     @app_commands.guild_only()
@@ -186,12 +163,21 @@ class GenerateCog(commands.Cog, name="Generate"):
         sampler: str | None = None,
         go_fast: bool | None = None,
         quality: app_commands.Range[int, 10, 100] | None = None,
+        count: Count = 1,
+        style: str | None = None,
+        spoiler: bool | None = None,
     ) -> None:
         attachments = [a for a in (image, image2, image3, image4) if a is not None]
+        chosen = await choose(
+            self.services, interaction, prompt=prompt, model=model, aspect_ratio=aspect_ratio, style=style,
+            spoiler=spoiler,
+        )
         spec = GenerationSpec(
-            model=_model(model),
-            prompt=prompt,
-            aspect_ratio=aspect_ratio,
+            model=_model(chosen.model),
+            prompt=chosen.prompt,
+            aspect_ratio=chosen.aspect_ratio,
+            spoiler=chosen.spoiler,
+            style=chosen.style,
             seed=seed,
             image_format=image_format,
             width=width,
@@ -205,7 +191,14 @@ class GenerateCog(commands.Cog, name="Generate"):
         )
         for attachment in attachments:
             _precheck(attachment, self.services.settings.max_input_image_bytes)
-        await self.submit(interaction, _draft_with(spec, attachments), JobKind.EDIT, attachments=attachments)
+        await self.submit(
+            interaction, _draft_with(spec, attachments), JobKind.EDIT, attachments=attachments, count=count
+        )
+
+    @imagine.autocomplete("style")
+    @edit.autocomplete("style")
+    async def _style_autocomplete(self, interaction: discord.Interaction, current: str):
+        return await style_choices(self.services, interaction, current)
 
     async def edit_with_flux(self, interaction: discord.Interaction, message: discord.Message) -> None:
         require_guild(interaction)
@@ -318,16 +311,20 @@ class GenerateCog(commands.Cog, name="Generate"):
         attachments: list[discord.Attachment] | None = None,
         parent_job_id: int | None = None,
         reference_authors: set[int] = frozenset(),
+        count: int = 1,
     ) -> None:
         """Admit the request (core/admission.py), show a quote if the guild asks for one, then start it.
 
         Admission is local and fast and comes before the acknowledgement, so refusals are private
         and nothing is reserved until the job (or the quote's Confirm) goes ahead.
         """
-        outcome = await self.services.admission.evaluate(await request_of(interaction, reference_authors), spec)
+        request = await request_of(interaction, reference_authors)
+        outcome = await self.services.admission.evaluate(request, spec, count=count)
+        if count > 1 and isinstance(getattr(outcome, "chosen", outcome), NeedsReview):
+            raise InvalidRequest("count", "must be 1 here: a moderator approves each request in this channel")
 
         async def start(answer: discord.Interaction, chosen: Outcome) -> None:
-            await self._start(answer, chosen, kind, attachments, parent_job_id)
+            await self._start(answer, chosen, kind, attachments, parent_job_id, count)
 
         if isinstance(outcome, NeedsQuote):
             await show_quote(interaction, outcome, start)
@@ -341,8 +338,9 @@ class GenerateCog(commands.Cog, name="Generate"):
         kind: JobKind,
         attachments: list[discord.Attachment] | None,
         parent_job_id: int | None,
+        count: int = 1,
     ) -> None:
-        """Acknowledge, store the attachments, then create the job (or the review request)."""
+        """Acknowledge, store the attachments, then create the jobs (or the review request)."""
         message_id = await _defer(interaction)
         if attachments:
             outcome = with_references(outcome, *await self._store_attachments(attachments))
@@ -358,16 +356,8 @@ class GenerateCog(commands.Cog, name="Generate"):
         if isinstance(outcome, NeedsReview):
             await self._hold_for_review(interaction, outcome.spec, kind, ref)
             return
-        await self.services.generation.create_job(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            kind=kind,
-            spec=outcome.spec,
-            parent_job_id=parent_job_id,
-            interaction=ref,
-            limits=outcome.limits.spend,
-            pace=outcome.limits.pace,
+        await create_jobs(
+            self.services.generation, interaction, outcome, kind, ref, parent_job_id=parent_job_id, count=count
         )
 
     async def _hold_for_review(

@@ -26,6 +26,7 @@ import discord
 
 from cogs import messages
 from cogs.render import render_result, result_view
+from cogs.ui.member_buttons import cancel_view
 from core.errors import BotError
 from core.generation import Delivery, DeliveryFailed
 from core.jobs import Job
@@ -69,18 +70,21 @@ class DiscordPresenter:
             return True
         return False
 
-    async def _edit_progress(self, job: Job, content: str) -> None:
+    async def _edit_progress(self, job: Job, content: str, view: discord.ui.View | None = None) -> None:
+        """`view`: the buttons the progress message shows (None clears them, e.g. Cancel once running)."""
         webhook = self._webhook(job)
         if webhook is None:
             return
         try:
-            await webhook.edit_message(job.interaction.message_id, content=content, allowed_mentions=NO_MENTIONS)
+            await webhook.edit_message(
+                job.interaction.message_id, content=content, view=view, allowed_mentions=NO_MENTIONS
+            )
         except discord.HTTPException as exc:
             if not self._interaction_refused(job, exc):
                 raise
 
     async def show_queued(self, job: Job, position: int) -> None:
-        await self._edit_progress(job, messages.queued(position))
+        await self._edit_progress(job, messages.queued(position), cancel_view(job.id))
 
     async def show_running(self, job: Job, elapsed: float) -> None:
         await self._edit_progress(job, messages.running(job.model.display_name, elapsed))
@@ -96,7 +100,9 @@ class DiscordPresenter:
         webhook = self._webhook(job)
         if webhook is not None:
             try:
-                await webhook.edit_message(job.interaction.message_id, content=text, allowed_mentions=NO_MENTIONS)
+                await webhook.edit_message(
+                    job.interaction.message_id, content=text, view=None, allowed_mentions=NO_MENTIONS
+                )
                 return
             except discord.HTTPException as exc:
                 if not self._interaction_refused(job, exc):

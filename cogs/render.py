@@ -10,12 +10,14 @@ import discord
 
 from cogs.buttons import ResultButton
 from cogs.messages import clip, plain
+from cogs.ui.member_buttons import InfoButton
 from cogs.uploads import StoredImageFile
 from core.images import PreparedUpload, prepare_upload
 from core.jobs import Job
 from core.models import ModelId
 
 EMBED_COLOUR = discord.Colour(0x5865F2)
+ALT_TEXT_MAX_CHARS = 1024  # an attachment's `description` (Discord's OpenAPI spec: maxLength 1024)
 
 
 def result_view(job: Job) -> discord.ui.View:
@@ -26,6 +28,7 @@ def result_view(job: Job) -> discord.ui.View:
         view.add_item(ResultButton("pro", job.id))
     view.add_item(ResultButton("delete", job.id))
     view.add_item(ResultButton("report", job.id))
+    view.add_item(InfoButton(job.id))
     return view
 
 
@@ -38,13 +41,23 @@ async def render_result(
     prepared = await asyncio.to_thread(prepare_upload, image, mime, limit)
     filename = f"flux-{job.id}.{prepared.extension}"
     embed = result_embed(job, size=prepared.dimensions, filename=filename, balance_after=balance_after, now=now)
-    return _attachment(prepared, filename), embed
+    file = _attachment(prepared, filename, job)
+    if job.spec.spoiler:
+        embed.set_image(url=None)  # an embed would show the image unblurred; the spoilered file shows it
+    return file, embed
 
 
-def _attachment(prepared: PreparedUpload, filename: str) -> discord.File:
+def alt_text(prompt: str) -> str:
+    """The attachment's description (what screen readers say): its prompt, in Discord's 1024 characters."""
+    return clip(prompt, ALT_TEXT_MAX_CHARS) or "Generated image"
+
+
+def _attachment(prepared: PreparedUpload, filename: str, job: Job) -> discord.File:
+    # Every posted image carries its prompt as alt text; a spoilered one is blurred until clicked.
+    options = {"filename": filename, "description": alt_text(job.spec.prompt), "spoiler": job.spec.spoiler}
     if prepared.path is not None:
-        return discord.File(StoredImageFile(prepared.path), filename=filename)
-    return discord.File(io.BytesIO(prepared.data or b""), filename=filename)
+        return discord.File(StoredImageFile(prepared.path), **options)
+    return discord.File(io.BytesIO(prepared.data or b""), **options)
 
 
 def result_embed(

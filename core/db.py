@@ -184,6 +184,26 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX jobs_member_running ON jobs (guild_id, user_id)"
         " WHERE state IN ('queued', 'submitting', 'submitted', 'succeeded')",
     ),
+    (
+        # 5: members' own things: server styles (core/styles.py), personal defaults
+        # (core/preferences.py), and /mine's keyset pages over a member's results (core/jobs.py)
+        """CREATE TABLE guild_styles (
+            guild_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            template TEXT NOT NULL CHECK (instr(template, '{prompt}') > 0),
+            created_by INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (guild_id, name)
+        )""",
+        """CREATE TABLE member_preferences (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            prefs TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        )""",
+        "CREATE INDEX jobs_member_results ON jobs (guild_id, user_id, id) WHERE result_blob IS NOT NULL",
+    ),
 ]
 
 

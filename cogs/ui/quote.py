@@ -24,7 +24,8 @@ async def show_quote(interaction: discord.Interaction, quote: NeedsQuote, start:
         await click.response.edit_message(content=messages.QUOTE_CANCELLED, embed=None, view=None)
 
     embed = messages.quote_embed(
-        model=quote.chosen.spec.model.display_name,
+        model=quote.chosen.spec.model.display_name if quote.count == 1 else
+        f"{quote.count} × {quote.chosen.spec.model.display_name}",
         price=quote.price,
         available=quote.available,
         remaining=quote.remaining,

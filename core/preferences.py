@@ -1,0 +1,52 @@
+"""Personal defaults (`/settings`): what a member's requests use when they leave an option out.
+
+Owner of the `member_preferences` table, one row per member and server (a style belongs to a
+server, and so does whether private results are allowed). Stored as validated JSON so a new
+default is a new field, not a migration.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from core.db import Database
+from core.models import ASPECT_RATIOS, ModelId
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    model: ModelId | None = None
+    aspect_ratio: str | None = None
+    style: str | None = None
+    spoiler: bool | None = None
+
+    def with_changes(self, **changes) -> Preferences:
+        """These preferences with the given fields replaced; an empty string clears a field."""
+        data = self.model_dump()
+        for key, value in changes.items():
+            if value is None:
+                continue
+            data[key] = None if value == "" else value
+        if data["aspect_ratio"] is not None and data["aspect_ratio"] not in ASPECT_RATIOS:
+            data["aspect_ratio"] = None
+        return Preferences.model_validate(data)
+
+
+class PreferenceStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, guild_id: int, user_id: int) -> Preferences:
+        row = await self._db.fetchone(
+            "SELECT prefs FROM member_preferences WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+        )
+        return Preferences() if row is None else Preferences.model_validate_json(row["prefs"])
+
+    async def put(self, guild_id: int, user_id: int, prefs: Preferences) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO member_preferences (guild_id, user_id, prefs, updated_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (guild_id, user_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at",
+                (guild_id, user_id, prefs.model_dump_json(), tx.now),
+            )

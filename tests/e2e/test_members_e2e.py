@@ -1,0 +1,166 @@
+"""What members reach for first, end to end: several images at once, cancel while waiting, styles and
+personal defaults, their own gallery without a Segmind call, alt text on every image."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, MOD
+from tests.e2e.test_bot_e2e import buttons
+
+pytestmark = pytest.mark.e2e
+
+
+def images(world, interaction) -> list[dict]:
+    return [m for m in world.discord.interaction_messages(interaction) if m.get("attachments") and m.get("embeds")]
+
+
+async def all_images(world, interaction, count: int) -> list[dict]:
+    try:
+        return await world.discord.wait_for(lambda: (found := images(world, interaction)) and len(found) >= count
+                                            and found, timeout=40)
+    except AssertionError:
+        texts = [m.get("content") for m in world.discord.interaction_messages(interaction)]
+        raise AssertionError(f"fewer than {count} images: {texts}\n{world.log()}") from None
+
+
+def assert_alt_text(message: dict, prompt: str) -> None:
+    for attachment in message["attachments"]:
+        assert attachment.get("description"), f"an upload without alt text: {attachment}"
+        assert prompt in attachment["description"], attachment["description"]
+
+
+async def test_count_four_asks_one_quote_and_charges_four_jobs(world):
+    await world.start_bot()
+    await world.grant(100)
+    await world.reply(
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 5}, subcommand="settings")
+    )
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "four foxes", "count": 4})
+    quote = await world.discord.wait_for(
+        lambda: next((m for m in world.discord.interaction_messages(asked) if "Confirm" in buttons(m)), None)
+    )
+    assert world.jobs() == [], "nothing is created before the quote is confirmed"
+    price = 4 * 2
+    assert f"{price} credits" in quote["embeds"][0]["title"], "one quote for all four images"
+    confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Confirm"])
+    results = await all_images(world, confirmed, 4)
+    jobs = world.jobs()
+    assert len(jobs) == 4 and {j["state"] for j in jobs} == {"posted"}
+    assert len({j["result_message_id"] for j in jobs}) == 4, "each image has its own message and buttons"
+    assert len({j["result_seed"] for j in jobs}) == 4, "four different images"
+    captures = world.query("SELECT job_id, amount FROM ledger_entries WHERE kind = 'capture'")
+    assert sorted(c["job_id"] for c in captures) == [j["id"] for j in jobs], "each job charged on its own"
+    assert world.balance() == (100 - sum(j["price"] for j in jobs), 0)
+    assert len(world.segmind.submits) == 4
+    for message in results:
+        assert_alt_text(message, "four foxes")
+        assert {"Reroll", "Edit", "Info"} <= set(buttons(message))
+
+
+async def test_cancel_before_submit_releases_the_reservation(world):
+    await world.start_bot()
+    await world.grant(100)
+    world.segmind.slow("slow lane", 120)  # two jobs run (the guild's cap), the other two wait
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "slow lane", "count": 4})
+
+    def cancellable():
+        return [m for m in world.discord.interaction_messages(asked) if "Cancel" in buttons(m)]
+
+    waiting = await world.discord.wait_for(lambda: len(cancellable()) == 2 and cancellable(), timeout=20)
+    listed = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "queue"))
+    assert listed["content"].count("queued") == 2 and listed["content"].count("submitted") == 2, listed["content"]
+
+    refused = await world.discord.click(GUILD, GENERAL, BOB, waiting[-1], buttons(waiting[-1])["Cancel"])
+    assert "not allowed" in (await world.reply(refused))["content"], "someone else's job is not theirs to cancel"
+    click = await world.discord.click(GUILD, GENERAL, ALICE, waiting[-1], buttons(waiting[-1])["Cancel"])
+    await world.discord.wait_for(lambda: world.discord.callbacks(click))
+    cancelled = await world.discord.wait_for(
+        lambda: next((j for j in world.jobs() if j["state"] == "refunded"), None)
+    )
+    assert cancelled["error_kind"] == "JobCancelled"
+    released = world.query("SELECT amount FROM ledger_entries WHERE kind = 'release' AND job_id = ?", (cancelled["id"],))
+    assert [r["amount"] for r in released] == [cancelled["price"]]
+    assert world.balance() == (100, 3 * cancelled["price"]), "only the three other jobs still hold credits"
+    message = world.discord.message(waiting[-1]["id"])
+    assert "Cancelled" in message["content"] and "Cancel" not in buttons(message), "the button is gone"
+    assert len(world.segmind.submits) == 2, "the cancelled job never reached Segmind"
+    started = next(j for j in world.jobs() if j["state"] == "submitted")
+    late = await world.discord.click(GUILD, GENERAL, ALICE, waiting[0], f"flux:cancel:{started['id']}", forge=True)
+    assert "bills it" in (await world.reply(late))["content"], "a submitted job says Segmind already bills it"
+
+
+async def test_a_style_expands_into_the_prompt_segmind_receives(world):
+    await world.start_bot()
+    await world.grant(100)
+    saved = await world.reply(
+        await world.discord.slash(
+            GUILD, GENERAL, MOD, "config", {"name": "Watercolour", "prompt_template": "watercolour of {prompt}, soft"},
+            group="style", subcommand="add",
+        )
+    )
+    assert "saved" in saved["content"]
+    refused = await world.reply(
+        await world.discord.slash(
+            GUILD, GENERAL, MOD, "config", {"name": "bad", "prompt_template": "no placeholder"},
+            group="style", subcommand="add",
+        )
+    )
+    assert "{prompt}" in refused["content"]
+    typed = await world.discord.autocomplete(
+        GUILD, GENERAL, ALICE, "imagine", {"prompt": "x", "style": "water"}, "style"
+    )
+    await world.discord.wait_for(lambda: typed.autocomplete_choices is not None)
+    assert [c["value"] for c in typed.autocomplete_choices] == ["watercolour"]
+
+    await world.result(
+        await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a fox", "style": "watercolour"})
+    )
+    assert world.segmind.submits[-1]["prompt"] == "watercolour of a fox, soft"
+
+    # A personal default applies when the option is left out (and the model default too).
+    await world.reply(
+        await world.discord.slash(GUILD, GENERAL, BOB, "settings", {"style": "watercolour", "model": "flux-2-pro"})
+    )
+    await world.result(await world.discord.slash(GUILD, GENERAL, BOB, "imagine", {"prompt": "a heron"}))
+    assert world.segmind.submits[-1]["prompt"] == "watercolour of a heron, soft"
+    assert world.jobs()[-1]["model"] == "flux-2-pro"
+    assert world.jobs()[0]["user_id"] == ALICE and world.jobs()[0]["model"] != "flux-2-pro", "defaults are personal"
+
+
+async def test_mine_and_show_post_the_stored_image_without_calling_segmind(world):
+    await world.start_bot()
+    await world.grant(100)
+    first = await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "old barn"}))
+    job = world.jobs()[0]
+    calls = len(world.generation_calls())
+    balance = world.balance()
+
+    listed = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "mine"))
+    assert f"`{job['id']}`" in listed["content"] and "old barn" in listed["content"]
+    shown = await world.discord.slash(GUILD, GENERAL, ALICE, "show", {"job_id": job["id"]})
+    again = (await all_images(world, shown, 1))[0]
+    assert again["attachments"][0]["size"] == first["attachments"][0]["size"], "the same stored image"
+    assert_alt_text(again, "old barn")
+    assert len(world.generation_calls()) == calls and world.balance() == balance, "free and no Segmind call"
+
+    refused = await world.reply(await world.discord.slash(GUILD, GENERAL, BOB, "show", {"job_id": job["id"]}))
+    assert "not allowed" in refused["content"], "someone else's image needs a moderator"
+    await all_images(world, await world.discord.slash(GUILD, GENERAL, MOD, "show", {"job_id": job["id"]}), 1)
+
+    info = await world.discord.click(GUILD, GENERAL, BOB, first, buttons(first)["Info"])
+    card = await world.reply(info)
+    assert "/imagine prompt:old barn" in card["embeds"][0]["description"]
+    assert f"seed:{job['result_seed']}" in card["embeds"][0]["description"]
+
+
+async def test_spoiler_option_and_help(world):
+    await world.start_bot()
+    await world.grant(100)
+    result = await world.result(
+        await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "hidden lake", "spoiler": True})
+    )
+    assert result["attachments"][0]["filename"].startswith("SPOILER_")
+    assert not result["embeds"][0].get("image"), "the embed must not show the spoilered image unblurred"
+    helped = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "help"))
+    assert "/imagine" in helped["embeds"][0]["description"]
