@@ -23,7 +23,7 @@ from cogs.ui import member_texts as t
 from cogs.ui.defaults import style_choices
 from cogs.ui.member_buttons import CancelButton, InfoButton, MinePage
 from cogs.ui.options import MODEL_CHOICES, RATIO_CHOICES
-from cogs.ui.styles import StyleGroup
+from cogs.ui.styles import StyleGroup, results_command
 from core.errors import InvalidRequest, JobNotFound, NotAllowed
 from core.jobs import Job, JobState
 from core.models import ModelId
@@ -42,6 +42,7 @@ class MembersCog(commands.Cog, name="Members"):
         self.bot = bot
         self.services = services
         self.styles = StyleGroup(services)
+        self.results = results_command(services)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(CancelButton, InfoButton, MinePage)
@@ -49,12 +50,14 @@ class MembersCog(commands.Cog, name="Members"):
         if config is not None:
             # `/config style …` belongs with the other server settings; its handlers live here.
             config.app_command.add_command(self.styles)
+            config.app_command.add_command(self.results)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(CancelButton, InfoButton, MinePage)
         config = self.bot.get_cog("Config")
         if config is not None:
             config.app_command.remove_command(self.styles.name)
+            config.app_command.remove_command(self.results.name)
 
     # --- /queue and Cancel --------------------------------------------------------------------
 
@@ -190,6 +193,7 @@ class MembersCog(commands.Cog, name="Members"):
             limit=interaction.filesize_limit,
             balance_after=balance,
             now=time.time(),
+            png_text=(await self.services.preferences.guild(interaction.guild_id)).png_metadata,
         )
         await interaction.followup.send(
             embed=embed, file=file, view=result_view(job), ephemeral=private, allowed_mentions=NO_MENTIONS
@@ -217,6 +221,7 @@ class MembersCog(commands.Cog, name="Members"):
     # --- /help and the setup message ------------------------------------------------------------
 
     @app_commands.command(name="help", description="What the image bot can do, on one screen")
+    @app_commands.guild_only()
     async def help(self, interaction: discord.Interaction) -> None:
         embed = discord.Embed(title="Image bot", description=t.HELP, colour=discord.Colour.blurple())
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -207,7 +207,15 @@ class DiscordPresenter:
         return None
 
     async def _render(self, job: Job, image: Path, mime: str, balance_after: int, limit: int):
-        return await render_result(job, image, mime, limit=limit, balance_after=balance_after, now=self._clock())
+        return await render_result(
+            job, image, mime, limit=limit, balance_after=balance_after, now=self._clock(),
+            png_text=await self._png_text(job.guild_id),
+        )
+
+    async def _png_text(self, guild_id: int) -> bool:
+        """The server's choice of PNG text metadata (on unless it turned it off)."""
+        preferences = getattr(getattr(self._bot, "services", None), "preferences", None)
+        return True if preferences is None else (await preferences.guild(guild_id)).png_metadata
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
         channel = self._bot.get_channel(channel_id)

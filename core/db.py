@@ -203,6 +203,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (guild_id, user_id)
         )""",
         "CREATE INDEX jobs_member_results ON jobs (guild_id, user_id, id) WHERE result_blob IS NOT NULL",
+        """CREATE TABLE guild_presentation (
+            guild_id INTEGER PRIMARY KEY,
+            png_metadata INTEGER NOT NULL DEFAULT 1,
+            spoiler_age_restricted INTEGER NOT NULL DEFAULT 0,
+            updated_at REAL NOT NULL
+        )""",
     ),
 ]
 

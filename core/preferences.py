@@ -1,11 +1,16 @@
 """Personal defaults (`/settings`): what a member's requests use when they leave an option out.
 
-Owner of the `member_preferences` table, one row per member and server (a style belongs to a
+Owner of the `member_preferences` and `guild_presentation` tables; the latter holds how a
+server wants results posted (PNG text metadata, spoilers in age-restricted channels).
+
+`member_preferences`, one row per member and server (a style belongs to a
 server, and so does whether private results are allowed). Stored as validated JSON so a new
 default is a new field, not a migration.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,6 +38,12 @@ class Preferences(BaseModel):
         return Preferences.model_validate(data)
 
 
+@dataclass(frozen=True)
+class GuildPresentation:
+    png_metadata: bool = True  # prompt, seed and model written into posted PNGs
+    spoiler_age_restricted: bool = False  # results in age-restricted channels go behind a spoiler
+
+
 class PreferenceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -50,3 +61,26 @@ class PreferenceStore:
                 " ON CONFLICT (guild_id, user_id) DO UPDATE SET prefs = excluded.prefs, updated_at = excluded.updated_at",
                 (guild_id, user_id, prefs.model_dump_json(), tx.now),
             )
+
+    async def guild(self, guild_id: int) -> GuildPresentation:
+        row = await self._db.fetchone(
+            "SELECT png_metadata, spoiler_age_restricted FROM guild_presentation WHERE guild_id = ?", (guild_id,)
+        )
+        if row is None:
+            return GuildPresentation()
+        return GuildPresentation(bool(row["png_metadata"]), bool(row["spoiler_age_restricted"]))
+
+    async def set_guild(
+        self, guild_id: int, *, png_metadata: bool | None = None, spoiler_age_restricted: bool | None = None
+    ) -> GuildPresentation:
+        """Change the given settings (None = leave as is); returns them all."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "INSERT INTO guild_presentation (guild_id, png_metadata, spoiler_age_restricted, updated_at)"
+                " VALUES (?, COALESCE(?, 1), COALESCE(?, 0), ?) ON CONFLICT (guild_id) DO UPDATE SET"
+                " png_metadata = COALESCE(?, png_metadata),"
+                " spoiler_age_restricted = COALESCE(?, spoiler_age_restricted), updated_at = excluded.updated_at"
+                " RETURNING png_metadata, spoiler_age_restricted",
+                (guild_id, png_metadata, spoiler_age_restricted, tx.now, png_metadata, spoiler_age_restricted),
+            )
+        return GuildPresentation(bool(row["png_metadata"]), bool(row["spoiler_age_restricted"]))

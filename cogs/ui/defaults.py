@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import discord
 from discord import app_commands
 
+from cogs.ui.requests import policy_channel
 from core.errors import InvalidRequest
 from core.services import Services
 
@@ -53,6 +54,9 @@ async def choose(
             prompt, style = found.apply(prompt), found.name
         else:
             style = None
+    if not spoiler and services.preferences is not None and interaction.guild_id is not None:
+        if (await services.preferences.guild(interaction.guild_id)).spoiler_age_restricted:
+            _, spoiler = await policy_channel(interaction.client, interaction.channel, interaction.channel_id)
     return Chosen(prompt, model, aspect_ratio, bool(spoiler), style)
 
 

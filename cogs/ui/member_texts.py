@@ -80,3 +80,10 @@ def repeat_command(job) -> str:
         if value is not None:
             parts.append(f"{name}:{value}")
     return " ".join(parts)
+
+
+def presentation_text(presentation) -> str:
+    return (
+        f"PNG text metadata (prompt, seed, model): {'on' if presentation.png_metadata else 'off'}. "
+        f"Spoiler in age-restricted channels: {'on' if presentation.spoiler_age_restricted else 'off'}."
+    )

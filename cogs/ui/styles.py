@@ -1,6 +1,6 @@
-"""`/config style add|remove|list`: the server's named prompt templates (Manage Server, checked here).
-
-A group of its own, attached under /config by cogs/members.py, so /config's module stays as it is.
+"""`/config style add|remove|list` (the server's named prompt templates) and `/config results` (how
+results are posted), Manage Server, checked here. Attached under /config by cogs/members.py, so
+/config's module stays as it is.
 """
 
 from __future__ import annotations
@@ -55,3 +55,25 @@ class StyleGroup(app_commands.Group):
         await interaction.response.send_message(
             embed=t.styles_embed(styles), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+
+
+def results_command(services: Services) -> app_commands.Command:
+    @app_commands.command(name="results", description="How results are posted: PNG text, spoilers when age-restricted")
+    @app_commands.describe(
+        png_metadata="Write prompt, seed and model into posted PNGs (default on)",
+        spoiler_age_restricted="Post every result in an age-restricted channel behind a spoiler",
+    )
+    async def results(
+        interaction: discord.Interaction,
+        png_metadata: bool | None = None,
+        spoiler_age_restricted: bool | None = None,
+    ) -> None:
+        require_manage_guild(interaction)
+        now = await services.preferences.set_guild(
+            interaction.guild_id, png_metadata=png_metadata, spoiler_age_restricted=spoiler_age_restricted
+        )
+        await interaction.response.send_message(
+            t.presentation_text(now), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    return results

@@ -3,9 +3,12 @@ personal defaults, their own gallery without a Segmind call, alt text on every i
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
-from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, MOD
+from core.png_text import read_text
+from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, MOD, NSFW
 from tests.e2e.test_bot_e2e import buttons
 
 pytestmark = pytest.mark.e2e
@@ -164,3 +167,25 @@ async def test_spoiler_option_and_help(world):
     assert not result["embeds"][0].get("image"), "the embed must not show the spoilered image unblurred"
     helped = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "help"))
     assert "/imagine" in helped["embeds"][0]["description"]
+
+
+async def test_png_text_metadata_by_default_and_spoilers_in_age_restricted_channels(world):
+    await world.start_bot()
+    await world.grant(100)
+    posted = await world.result(
+        await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "tagged heron", "seed": 77})
+    )
+    text = read_text(world.discord.attachment_bytes(posted["attachments"][0]))
+    job = world.jobs()[-1]
+    assert text["prompt"] == "tagged heron" and text["seed"] == "77" and text["model"] == "FLUX.2 Klein 9B"
+    blob = job["result_blob"]
+    stored = (world.tmp / "blobs" / blob[:2] / blob).read_bytes()
+    assert read_text(stored) == {} and hashlib.sha256(stored).hexdigest() == blob, "the stored blob is untouched"
+
+    answer = await world.config("results", {"png_metadata": False, "spoiler_age_restricted": True})
+    assert "off" in answer["content"] and "age-restricted channels: on" in answer["content"]
+    plain = await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "plain"}))
+    assert read_text(world.discord.attachment_bytes(plain["attachments"][0])) == {}
+    assert not plain["attachments"][0]["filename"].startswith("SPOILER_"), "an ordinary channel: no spoiler"
+    late = await world.result(await world.discord.slash(GUILD, NSFW, ALICE, "imagine", {"prompt": "late"}))
+    assert late["attachments"][0]["filename"].startswith("SPOILER_"), "age-restricted: behind a spoiler"
