@@ -30,6 +30,7 @@ from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
+from cogs.ui.quote import QuoteButton
 from core import events as ev
 from core.account import AccountWatch
 from core.admission import Admission
@@ -47,6 +48,7 @@ from core.moderation import ModerationStore
 from core.preferences import PreferenceStore
 from core.pricing import PriceList
 from core.prompt_filter import SafetyLists
+from core.quotes import QuoteStore
 from core.ratelimit import SlidingWindowLimiter
 from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
@@ -116,7 +118,7 @@ class ImageBot(commands.Bot):
         await self.add_cog(ConfigCog(self, self.services))
         await self.add_cog(OwnerCog(self, self.services))
         await self.add_cog(MembersCog(self, self.services))
-        self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
+        self.add_dynamic_items(ResultButton, HistoryButton, ModButton, QuoteButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
         self.services.generation.presenter = ReviewingPresenter(presenter, self)
         await self.sync_commands_if_changed()
@@ -257,6 +259,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         services = Services(
             settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, admission,
             downloads=downloads, events=events, styles=StyleStore(db), preferences=PreferenceStore(db),
+            quotes=QuoteStore(db),
         )
         bot = ImageBot(services, force_sync=force_sync)
         loop = asyncio.get_running_loop()

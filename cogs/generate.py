@@ -19,6 +19,7 @@ from cogs.errors import NO_MENTIONS
 from cogs.ui.batch import create_jobs
 from cogs.ui.defaults import choose, style_choices
 from cogs.ui.edit_modal import EditPromptModal
+from cogs.ui.member_texts import STARTING
 from cogs.ui.options import (
     EDIT_RATIO_CHOICES,
     FORMAT_CHOICES,
@@ -31,7 +32,7 @@ from cogs.ui.options import (
     Seed,
     Side,
 )
-from cogs.ui.quote import show_quote
+from cogs.ui.quote import show_quote, show_stored_quote
 from cogs.ui.requests import request_of
 from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
 from core.downloads import DownloadError, HostNotAllowed, TooLarge
@@ -326,8 +327,15 @@ class GenerateCog(commands.Cog, name="Generate"):
         async def start(answer: discord.Interaction, chosen: Outcome) -> None:
             await self._start(answer, chosen, kind, attachments, parent_job_id, count)
 
-        if isinstance(outcome, NeedsQuote):
-            await show_quote(interaction, outcome, start)
+        if isinstance(outcome, NeedsQuote) and not attachments:
+            quote_id = await self.services.quotes.open(
+                guild_id=interaction.guild_id, channel_id=interaction.channel_id, user_id=interaction.user.id,
+                kind=kind, count=count, spec=spec, parent_job_id=parent_job_id,
+                reference_authors=frozenset(reference_authors),
+            )
+            await show_stored_quote(interaction, outcome, quote_id)
+        elif isinstance(outcome, NeedsQuote):
+            await show_quote(interaction, outcome, start)  # fresh attachments: answered while this process lives
         else:
             await start(interaction, outcome)
 
@@ -341,7 +349,12 @@ class GenerateCog(commands.Cog, name="Generate"):
         count: int = 1,
     ) -> None:
         """Acknowledge, store the attachments, then create the jobs (or the review request)."""
-        message_id = await _defer(interaction)
+        if interaction.response.is_done():
+            # Answered already (a stored quote's click edits the quote): the images get a message of their own.
+            placeholder = await interaction.followup.send(STARTING, wait=True, allowed_mentions=NO_MENTIONS)
+            message_id = placeholder.id
+        else:
+            message_id = await _defer(interaction)
         if attachments:
             outcome = with_references(outcome, *await self._store_attachments(attachments))
         if message_id is None:
@@ -359,6 +372,12 @@ class GenerateCog(commands.Cog, name="Generate"):
         await create_jobs(
             self.services.generation, interaction, outcome, kind, ref, parent_job_id=parent_job_id, count=count
         )
+
+    async def start_answered(
+        self, interaction: discord.Interaction, outcome: Outcome, kind: JobKind, parent_job_id: int | None, count: int
+    ) -> None:
+        """Start what a stored quote's click confirmed (its interaction is already answered)."""
+        await self._start(interaction, outcome, kind, None, parent_job_id, count)
 
     async def _hold_for_review(
         self, interaction: discord.Interaction, spec: GenerationSpec, kind: JobKind, ref: InteractionRef

@@ -203,6 +203,20 @@ MIGRATIONS: list[tuple[str, ...]] = [
             PRIMARY KEY (guild_id, user_id)
         )""",
         "CREATE INDEX jobs_member_results ON jobs (guild_id, user_id, id) WHERE result_blob IS NOT NULL",
+        # quotes waiting for the member's answer (core/quotes.py): the buttons work after a restart
+        """CREATE TABLE quotes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            count INTEGER NOT NULL CHECK (count BETWEEN 1 AND 4),
+            spec TEXT NOT NULL,
+            parent_job_id INTEGER,
+            reference_authors TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('open', 'answered')),
+            created_at REAL NOT NULL
+        )""",
         """CREATE TABLE guild_presentation (
             guild_id INTEGER PRIMARY KEY,
             png_metadata INTEGER NOT NULL DEFAULT 1,

@@ -18,6 +18,7 @@ from core.ledger import Ledger
 from core.moderation import ModerationStore
 from core.preferences import PreferenceStore
 from core.pricing import PriceList
+from core.quotes import QuoteStore
 from core.styles import StyleStore
 
 
@@ -42,3 +43,5 @@ class Services:
     # Server styles and members' personal defaults (/config style, /settings).
     styles: StyleStore | None = None
     preferences: PreferenceStore | None = None
+    # Quotes waiting for an answer, stored so their buttons work after a restart.
+    quotes: QuoteStore | None = None

@@ -38,7 +38,9 @@ async def create_jobs(
     is raised for the first image and written into that image's message for the others."""
     if count > 1:
         # The first followup after a defer would replace the "thinking…" response itself.
-        await interaction.edit_original_response(content=batch_part(1, count), allowed_mentions=NO_MENTIONS)
+        await interaction.followup.edit_message(
+            ref.message_id, content=batch_part(1, count), allowed_mentions=NO_MENTIONS
+        )
     created = 0
     for n in range(count):
         spec = outcome.spec

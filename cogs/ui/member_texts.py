@@ -6,6 +6,7 @@ import discord
 
 from cogs.messages import clip, plain
 
+STARTING = "⏳ Starting…"
 CANCELLED = "🛑 Cancelled before it was sent to the image service: {price} credits are free again."
 TOO_LATE = "This image has already been sent to the image service, which bills it; it can no longer be cancelled."
 NOT_YOURS = "cancel someone else's image (that needs Manage Messages)"

@@ -189,3 +189,27 @@ async def test_png_text_metadata_by_default_and_spoilers_in_age_restricted_chann
     assert not plain["attachments"][0]["filename"].startswith("SPOILER_"), "an ordinary channel: no spoiler"
     late = await world.result(await world.discord.slash(GUILD, NSFW, ALICE, "imagine", {"prompt": "late"}))
     assert late["attachments"][0]["filename"].startswith("SPOILER_"), "age-restricted: behind a spoiler"
+
+
+async def test_a_quote_confirmed_after_a_restart_runs_once(world):
+    await world.start_bot()
+    await world.grant(100)
+    await world.reply(
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 5}, subcommand="settings")
+    )
+    asked = await world.discord.slash(
+        GUILD, GENERAL, ALICE, "imagine", {"prompt": "after the restart", "model": "flux-2-pro", "count": 2}
+    )
+    quote = await world.discord.wait_for(
+        lambda: next((m for m in world.discord.interaction_messages(asked) if "Confirm" in buttons(m)), None)
+    )
+    assert "2 × FLUX.2 Pro: 16 credits" == quote["embeds"][0]["title"]
+    await world.restart_bot()
+    confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Confirm"])
+    await all_images(world, confirmed, 2)
+    assert [j["model"] for j in world.jobs()] == ["flux-2-pro", "flux-2-pro"]
+    assert world.balance() == (84, 0)
+    # A client that still shows the old buttons (or replays the click) gets nothing more.
+    again = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Use Klein instead"], forge=True)
+    assert "already been answered" in (await world.reply(again))["content"]
+    assert len(world.jobs()) == 2, "a quote starts one batch, however often it is clicked"
