@@ -21,6 +21,7 @@ from cogs.messages import clip, plain
 from cogs.render import render_result, result_view
 from cogs.ui import member_texts as t
 from cogs.ui.defaults import style_choices
+from cogs.ui.i18n import CatalogueTranslator, tr
 from cogs.ui.member_buttons import CancelButton, InfoButton, MinePage
 from cogs.ui.options import MODEL_CHOICES, RATIO_CHOICES
 from cogs.ui.styles import StyleGroup, results_command
@@ -45,6 +46,7 @@ class MembersCog(commands.Cog, name="Members"):
         self.results = results_command(services)
 
     async def cog_load(self) -> None:
+        await self.bot.tree.set_translator(CatalogueTranslator())
         self.bot.add_dynamic_items(CancelButton, InfoButton, MinePage)
         config = self.bot.get_cog("Config")
         if config is not None:
@@ -67,7 +69,7 @@ class MembersCog(commands.Cog, name="Members"):
         require_guild(interaction)
         jobs = await self.services.jobs.active_of(interaction.guild_id, interaction.user.id)
         if not jobs:
-            await interaction.response.send_message(t.QUEUE_EMPTY, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(tr(t.QUEUE_EMPTY, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         generation = self.services.generation
         lines = [t.queue_line(job.id, job.spec.prompt, job.state.value, generation.place(job.id)) for job in jobs]
@@ -83,12 +85,12 @@ class MembersCog(commands.Cog, name="Members"):
         """Cancel a queued job (its requester, or a moderator); refused once it has been sent."""
         job = await self._job_of_guild(interaction, job_id)
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
-            raise NotAllowed(t.NOT_YOURS)
+            raise NotAllowed("cancel someone else's image (that needs Manage Messages)")
         if job.state is not JobState.QUEUED or self.services.generation.place(job.id) is None:
-            await interaction.response.send_message(t.TOO_LATE, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(tr(t.TOO_LATE, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         job = await self.services.generation.cancel(job.id)
-        text = t.CANCELLED.format(price=job.price)
+        text = tr(t.CANCELLED, interaction.locale, price=job.price)
         if interaction.message is not None and interaction.message.id == (job.interaction and job.interaction.message_id):
             await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
             return
@@ -139,7 +141,7 @@ class MembersCog(commands.Cog, name="Members"):
         if changing:
             await store.put(interaction.guild_id, interaction.user.id, prefs)
         await interaction.response.send_message(
-            t.settings_text(prefs, saved=changing), ephemeral=True, allowed_mentions=NO_MENTIONS
+            t.settings_text(prefs, saved=changing, locale=interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     @settings.autocomplete("style")
@@ -159,7 +161,7 @@ class MembersCog(commands.Cog, name="Members"):
             interaction.guild_id, interaction.user.id, before=before, limit=MINE_PAGE + 1
         )
         more, jobs = len(jobs) > MINE_PAGE, jobs[:MINE_PAGE]
-        text = "\n".join(t.mine_line(job) for job in jobs) or t.MINE_EMPTY
+        text = "\n".join(t.mine_line(job) for job in jobs) or tr(t.MINE_EMPTY, interaction.locale)
         if jobs:
             text += "\n-# /show job_id brings one back."
         view = discord.ui.View(timeout=None)
@@ -202,7 +204,7 @@ class MembersCog(commands.Cog, name="Members"):
     async def info(self, interaction: discord.Interaction, job_id: int) -> None:
         job = await self._job_of_guild(interaction, job_id)
         seed = job.result_seed if job.result_seed is not None else job.spec.seed
-        embed = discord.Embed(title=t.INFO_TITLE, colour=discord.Colour.blurple())
+        embed = discord.Embed(title=tr(t.INFO_TITLE, interaction.locale), colour=discord.Colour.blurple())
         embed.description = f"```\n{clip(t.repeat_command(job).replace('`', 'ˋ'), 3900)}\n```"
         embed.add_field(name="Model", value=job.model.display_name)
         embed.add_field(name="Seed", value=str(seed))
@@ -223,19 +225,20 @@ class MembersCog(commands.Cog, name="Members"):
     @app_commands.command(name="help", description="What the image bot can do, on one screen")
     @app_commands.guild_only()
     async def help(self, interaction: discord.Interaction) -> None:
-        embed = discord.Embed(title="Image bot", description=t.HELP, colour=discord.Colour.blurple())
+        embed = discord.Embed(title="Image bot", description=tr(t.HELP, interaction.locale), colour=discord.Colour.blurple())
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Tell the server's admins the three first steps: in the system channel, else to the owner."""
         channel = guild.system_channel
+        text = tr(t.SETUP, guild.preferred_locale)
         try:
             if channel is not None and channel.permissions_for(guild.me).send_messages:
-                await channel.send(t.SETUP, allowed_mentions=NO_MENTIONS)
+                await channel.send(text, allowed_mentions=NO_MENTIONS)
                 return
             owner = guild.owner or (await self.bot.fetch_user(guild.owner_id) if guild.owner_id else None)
             if owner is not None:
-                await owner.send(t.SETUP, allowed_mentions=NO_MENTIONS)
+                await owner.send(text, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.info("could not send the setup message to guild %d: %s", guild.id, exc)

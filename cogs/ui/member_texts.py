@@ -9,14 +9,12 @@ from cogs.messages import clip, plain
 STARTING = "⏳ Starting…"
 CANCELLED = "🛑 Cancelled before it was sent to the image service: {price} credits are free again."
 TOO_LATE = "This image has already been sent to the image service, which bills it; it can no longer be cancelled."
-NOT_YOURS = "cancel someone else's image (that needs Manage Messages)"
 QUEUE_EMPTY = "You have no images waiting or being generated in this server."
 STYLE_SAVED = "Style `{name}` saved. Members can pick it with `/imagine style:{name}`."
 STYLE_REMOVED = "Style `{name}` removed."
 STYLE_UNKNOWN = "This server has no style called `{name}`."
 NO_STYLES = "This server has no styles yet. An admin adds one with `/config style add`."
 MINE_EMPTY = "You have no stored images in this server."
-NOT_STORED = "That image is no longer stored."
 SETTINGS_SAVED = "Your defaults in this server are saved."
 INFO_TITLE = "How to make this image again"
 
@@ -54,8 +52,10 @@ def styles_embed(styles) -> discord.Embed:
     return embed
 
 
-def settings_text(prefs, *, saved: bool) -> str:
-    lines = [SETTINGS_SAVED] if saved else []
+def settings_text(prefs, *, saved: bool, locale=None) -> str:
+    from cogs.ui.i18n import tr  # the catalogue imports this module
+
+    lines = [tr(SETTINGS_SAVED, locale)] if saved else []
     lines += [
         f"**Model:** {prefs.model.display_name if prefs.model else 'server default'}",
         f"**Aspect ratio:** {prefs.aspect_ratio or 'model default'}",

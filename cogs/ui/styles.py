@@ -11,6 +11,7 @@ from discord import app_commands
 from cogs.checks import require_manage_guild
 from cogs.errors import NO_MENTIONS
 from cogs.ui import member_texts as t
+from cogs.ui.i18n import tr
 from core.services import Services
 from core.styles import TEMPLATE_MAX_CHARS, check_style
 
@@ -35,14 +36,14 @@ class StyleGroup(app_commands.Group):
         style = check_style(name, prompt_template)
         await self.services.styles.put(interaction.guild_id, style, by=interaction.user.id)
         await interaction.response.send_message(
-            t.STYLE_SAVED.format(name=style.name), ephemeral=True, allowed_mentions=NO_MENTIONS
+            tr(t.STYLE_SAVED, interaction.locale, name=style.name), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     @app_commands.command(name="remove", description="Remove a style")
     async def remove(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 32]) -> None:
         require_manage_guild(interaction)
         removed = await self.services.styles.remove(interaction.guild_id, name)
-        text = (t.STYLE_REMOVED if removed else t.STYLE_UNKNOWN).format(name=discord.utils.escape_markdown(name))
+        text = tr(t.STYLE_REMOVED if removed else t.STYLE_UNKNOWN, interaction.locale, name=name.replace("`", "'"))
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="list", description="This server's styles")
@@ -50,7 +51,7 @@ class StyleGroup(app_commands.Group):
         require_manage_guild(interaction)
         styles = await self.services.styles.all(interaction.guild_id)
         if not styles:
-            await interaction.response.send_message(t.NO_STYLES, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(tr(t.NO_STYLES, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         await interaction.response.send_message(
             embed=t.styles_embed(styles), ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -213,3 +213,20 @@ async def test_a_quote_confirmed_after_a_restart_runs_once(world):
     again = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Use Klein instead"], forge=True)
     assert "already been answered" in (await world.reply(again))["content"]
     assert len(world.jobs()) == 2, "a quote starts one batch, however often it is clicked"
+
+
+async def test_localised_descriptions_are_registered_and_a_german_member_reads_german(world):
+    await world.start_bot()
+    imagine = next(c for c in world.discord.commands if c["name"] == "imagine")
+    assert imagine["description_localizations"]["de"] == "Ein Bild mit FLUX.2 erzeugen"
+    assert imagine["description_localizations"]["ja"] == "FLUX.2で画像を生成"
+    assert not imagine.get("name_localizations"), "names stay as the issue fixes them"
+    count = next(o for o in imagine["options"] if o["name"] == "count")
+    assert set(count["description_localizations"]) == {"de", "fr", "es-ES", "pt-BR", "ja"}
+
+    helped = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "help", locale="de"))
+    assert helped["embeds"][0]["description"].startswith("**Bilder erstellen**")
+    empty = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "queue", locale="de"))
+    assert empty["content"] == "Du hast auf diesem Server keine wartenden oder laufenden Bilder."
+    english = await world.reply(await world.discord.slash(GUILD, GENERAL, BOB, "queue"))
+    assert english["content"].startswith("You have no images")
