@@ -17,6 +17,7 @@ import time
 import aiohttp
 import discord
 import yarl
+from discord import app_commands
 from discord.ext import commands
 
 from cogs import errors as error_handler
@@ -103,6 +104,9 @@ class ImageBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            # Installed to servers only (never to a user account), and used only inside servers.
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+            allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
         )
         self.services = services
         self._force_sync = force_sync

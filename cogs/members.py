@@ -231,6 +231,7 @@ class MembersCog(commands.Cog, name="Members"):
     @commands.Cog.listener()
     async def on_guild_join(self, guild: discord.Guild) -> None:
         """Tell the server's admins the three first steps: in the system channel, else to the owner."""
+        log.info("joined guild %d; sending the setup message", guild.id)
         channel = guild.system_channel
         text = tr(t.SETUP, guild.preferred_locale)
         try:

@@ -217,6 +217,7 @@ async def test_a_quote_confirmed_after_a_restart_runs_once(world):
 
 async def test_localised_descriptions_are_registered_and_a_german_member_reads_german(world):
     await world.start_bot()
+    assert all(c.get("integration_types") == [0] for c in world.discord.commands), "installs: servers only"
     imagine = next(c for c in world.discord.commands if c["name"] == "imagine")
     assert imagine["description_localizations"]["de"] == "Ein Bild mit FLUX.2 erzeugen"
     assert imagine["description_localizations"]["ja"] == "FLUX.2で画像を生成"
@@ -230,3 +231,14 @@ async def test_localised_descriptions_are_registered_and_a_german_member_reads_g
     assert empty["content"] == "Du hast auf diesem Server keine wartenden oder laufenden Bilder."
     english = await world.reply(await world.discord.slash(GUILD, GENERAL, BOB, "queue"))
     assert english["content"].startswith("You have no images")
+
+
+async def test_joining_a_server_tells_its_owner_the_three_first_steps(world):
+    await world.start_bot()
+    new_guild, owner = 1_200_000_000_000_000_777, 1_200_000_000_000_000_778
+    # A guild that arrives while discord.py is still starting counts as one it was in already.
+    await world.discord.wait_for(lambda: "ready as" in world.log(), timeout=15)
+    world.discord.add_user(owner, "newowner")
+    world.discord.add_guild(new_guild, "Gamma", owner_id=owner)  # no system channel: the owner is told by DM
+    told = await world.discord.wait_for(lambda: world.discord.dms_to(owner), timeout=15)
+    assert "/credits grant" in told[0]["content"] and "/config channels" in told[0]["content"]

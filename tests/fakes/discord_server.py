@@ -376,8 +376,15 @@ class FakeDiscord:
             uid, role_ids = (member, ()) if isinstance(member, int) else member
             self._ensure_user(uid)
             guild.members[uid] = [int(r) for r in role_ids]
+        # A guild added while the bot is connected is one it joins: Discord's GUILD_CREATE for a join
+        # has no `unavailable` (READY never listed the guild), which is how discord.py tells a join
+        # (on_guild_join) from a guild coming back after an outage (on_guild_available).
         self._dispatch_if_connected(
-            "GUILD_CREATE", lambda s: self._guild_payload(guild, gateway=True, intents=s.intents)
+            "GUILD_CREATE",
+            lambda s: {
+                k: v for k, v in self._guild_payload(guild, gateway=True, intents=s.intents).items()
+                if k != "unavailable"
+            },
         )
 
     def add_member(self, guild_id: int, user_id: int, roles: Sequence[int] = ()) -> None:
