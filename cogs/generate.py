@@ -15,10 +15,11 @@ from discord.ext import commands
 
 from cogs import messages
 from cogs.checks import require_guild
-from cogs.errors import NO_MENTIONS
+from cogs.errors import NO_MENTIONS, report_error
 from cogs.ui.batch import create_jobs
 from cogs.ui.defaults import choose, style_choices
-from cogs.ui.edit_modal import EditPromptModal
+from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_image
+from cogs.ui.edit_modal import EditPromptModal, submitted
 from cogs.ui.member_texts import STARTING
 from cogs.ui.options import (
     EDIT_RATIO_CHOICES,
@@ -65,6 +66,7 @@ class GenerateCog(commands.Cog, name="Generate"):
     def __init__(self, bot: commands.Bot, services: Services) -> None:
         self.bot = bot
         self.services = services
+        self.menu_messages = MenuMessages()
         self.context_menu = app_commands.ContextMenu(
             name="Edit with FLUX",
             callback=self.edit_with_flux,
@@ -193,7 +195,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         for attachment in attachments:
             _precheck(attachment, self.services.settings.max_input_image_bytes)
         await self.submit(
-            interaction, _draft_with(spec, attachments), JobKind.EDIT, attachments=attachments, count=count
+            interaction, draft_with(spec, attachments), JobKind.EDIT, attachments=attachments, count=count
         )
 
     @imagine.autocomplete("style")
@@ -203,18 +205,24 @@ class GenerateCog(commands.Cog, name="Generate"):
 
     async def edit_with_flux(self, interaction: discord.Interaction, message: discord.Message) -> None:
         require_guild(interaction)
-        images = [a for a in message.attachments if _looks_like_image(a)][: ModelId.KLEIN.max_references]
+        images = [a for a in message.attachments if looks_like_image(a)]
         if not images:
             await interaction.response.send_message(messages.EDIT_NEEDS_IMAGE, ephemeral=True)
             return
+        self.menu_messages.keep(message)
+        modal = EditPromptModal(f"flux:editmsg:{message.channel.id}:{message.id}", images=len(images))
+        await interaction.response.send_modal(modal)
 
-        async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
-            draft = _draft_with(GenerationSpec(prompt=prompt), images)
-            await self.submit(
-                modal_interaction, draft, JobKind.EDIT, attachments=images, reference_authors={message.author.id}
-            )
-
-        await interaction.response.send_modal(EditPromptModal(on_prompt))
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Edit modals are answered here, from their custom_id, so they work across a restart."""
+        answer = submitted(interaction)
+        if answer is None:
+            return
+        try:
+            await answer_edit(self, interaction, *answer)
+        except Exception as error:
+            await report_error(interaction, error)
 
     # --- result buttons ----------------------------------------------------------------------
 
@@ -226,15 +234,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         if action == "delete":
             await self._delete_result(interaction, job)
         elif action == "edit":
-
-            async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
-                ref, size = await self._result_as_reference(job)
-                spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
-                await self.submit(
-                    modal_interaction, spec, JobKind.EDIT, parent_job_id=job.id, reference_authors=authors
-                )
-
-            await interaction.response.send_modal(EditPromptModal(on_prompt))
+            await interaction.response.send_modal(EditPromptModal(f"flux:editjob:{job.id}"))
         elif action == "reroll":
             spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
             await self.submit(interaction, spec, JobKind.REROLL, parent_job_id=job.id, reference_authors=authors)
@@ -418,13 +418,6 @@ async def _defer(interaction: discord.Interaction) -> int | None:
     return callback.message_id if callback is not None else None
 
 
-def _draft_with(spec: GenerationSpec, attachments: list[discord.Attachment]) -> GenerationSpec:
-    """The spec as it will be once the attachments are stored (for checks and prices before download)."""
-    first = attachments[0] if attachments else None
-    size = (first.width, first.height) if first is not None and first.width and first.height else None
-    return spec.model_copy(update={"references": ["-"] * len(attachments), "reference_size": size})
-
-
 def _precheck(attachment: discord.Attachment, limit: int) -> None:
     """What Discord tells us about a file before download: its declared size and type."""
     if attachment.size > limit:
@@ -432,11 +425,3 @@ def _precheck(attachment: discord.Attachment, limit: int) -> None:
     content_type = (attachment.content_type or "").split(";")[0].strip().lower()
     if content_type and not content_type.startswith("image/"):
         raise InvalidAttachment(attachment.filename, "is not a PNG, JPEG or WebP image")
-
-
-def _looks_like_image(attachment: discord.Attachment) -> bool:
-    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
-    if content_type in ("image/png", "image/jpeg", "image/webp"):
-        return True
-    return attachment.filename.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
-

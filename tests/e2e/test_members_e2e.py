@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from core.png_text import read_text
-from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, MOD, NSFW
+from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, MOD, NSFW, png
 from tests.e2e.test_bot_e2e import buttons
 
 pytestmark = pytest.mark.e2e
@@ -242,3 +242,53 @@ async def test_joining_a_server_tells_its_owner_the_three_first_steps(world):
     world.discord.add_guild(new_guild, "Gamma", owner_id=owner)  # no system channel: the owner is told by DM
     told = await world.discord.wait_for(lambda: world.discord.dms_to(owner), timeout=15)
     assert "/credits grant" in told[0]["content"] and "/config channels" in told[0]["content"]
+
+
+def modal_inputs(modal: dict) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+
+    def walk(component: dict) -> None:
+        if component.get("custom_id"):
+            found[component["custom_id"]] = component
+        for child in component.get("components", []):
+            walk(child)
+        if isinstance(component.get("component"), dict):
+            walk(component["component"])
+
+    for component in modal["components"]:
+        walk(component)
+    return found
+
+
+async def test_an_edit_modal_opened_before_a_restart_still_edits(world):
+    await world.start_bot()
+    await world.grant(20)
+    first = await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a house"}))
+    opened = await world.discord.click(GUILD, GENERAL, ALICE, first, buttons(first)["Edit"])
+    modal = (await world.discord.wait_for(lambda: world.discord.callbacks(opened)))[0]["data"]
+    await world.restart_bot()
+    submitted = await world.discord.submit_modal(GUILD, GENERAL, ALICE, modal["custom_id"], {"prompt": "at night"})
+    await world.result(submitted)
+    assert world.segmind.submits[-1]["prompt"] == "at night" and len(world.segmind.submits[-1]["image_urls"]) == 1
+    assert world.jobs()[-1]["parent_job_id"] == world.jobs()[0]["id"]
+
+
+@pytest.mark.parametrize(("model", "sent"), [("flux-2-pro", 6), (None, 4)])
+async def test_the_context_menu_offers_the_model_and_its_reference_limit(world, model, sent):
+    await world.start_bot()
+    await world.grant(100)
+    photos = [
+        world.discord.add_attachment(f"p{n}.png", png(colour=(n * 30, 10, 10)), "image/png", width=64, height=48)
+        for n in range(6)
+    ]
+    target = world.discord.add_message(GENERAL, ALICE, "six photos", attachments=photos)
+    opened = await world.discord.message_command(GUILD, GENERAL, ALICE, "Edit with FLUX", target)
+    modal = (await world.discord.wait_for(lambda: world.discord.callbacks(opened)))[0]["data"]
+    inputs = modal_inputs(modal)
+    assert {o["value"] for o in inputs["model"]["options"]} == {"flux-2-pro", "flux-2-klein-9b"}
+    values = {"prompt": "together"} | ({"model": [model]} if model else {})
+    submitted = await world.discord.submit_modal(GUILD, GENERAL, ALICE, modal["custom_id"], values)
+    await world.result(submitted)
+    assert len(world.segmind.submits[-1]["image_urls"]) == sent
+    label = next(c for c in modal["components"] if c.get("component", {}).get("custom_id") == "model")
+    assert label["description"] == "6 image(s) here; Klein uses the first 4, Pro up to 8", "says what is left out"
