@@ -146,7 +146,11 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         data = usage.ledger_csv(rows)
         await interaction.followup.send(
             f"{len(rows)} ledger entries.",
-            file=discord.File(io.BytesIO(data), filename=f"credits-{interaction.guild_id}.csv"),
+            file=discord.File(
+                io.BytesIO(data),
+                filename=f"credits-{interaction.guild_id}.csv",
+                description="This server's credit ledger as CSV, oldest first",
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
@@ -160,7 +164,9 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
             usage.usage_chart_png, spend, title="Credits spent per day (last 30 days)"
         )
         await interaction.followup.send(
-            file=discord.File(io.BytesIO(png), filename="usage.png"),
+            file=discord.File(
+                io.BytesIO(png), filename="usage.png", description="Chart of credits spent per day over 30 days, by model"
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

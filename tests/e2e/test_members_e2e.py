@@ -292,3 +292,18 @@ async def test_the_context_menu_offers_the_model_and_its_reference_limit(world, 
     assert len(world.segmind.submits[-1]["image_urls"]) == sent
     label = next(c for c in modal["components"] if c.get("component", {}).get("custom_id") == "model")
     assert label["description"] == "6 image(s) here; Klein uses the first 4, Pro up to 8", "says what is left out"
+
+
+async def test_every_file_the_bot_uploads_carries_a_description(world):
+    await world.start_bot()
+    await world.grant(100)
+    await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "lamp"}))
+    await all_images(world, await world.discord.slash(GUILD, GENERAL, ALICE, "show", {"job_id": 1}), 1)
+    for sub in ("export", "usage"):
+        asked = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {}, subcommand=sub)
+        await world.discord.wait_for(
+            lambda asked=asked: any(m.get("attachments") for m in world.discord.interaction_messages(asked))
+        )
+    uploads = [a for m, _ in world.discord.all_messages() for a in m.get("attachments", [])]
+    assert len(uploads) >= 4
+    assert all(a.get("description") for a in uploads), [a["filename"] for a in uploads if not a.get("description")]
