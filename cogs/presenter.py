@@ -26,6 +26,7 @@ import discord
 
 from cogs import messages
 from cogs.render import render_result, result_view
+from cogs.ui import i18n
 from cogs.ui.member_buttons import cancel_view
 from core.errors import BotError
 from core.generation import Delivery, DeliveryFailed
@@ -84,10 +85,10 @@ class DiscordPresenter:
                 raise
 
     async def show_queued(self, job: Job, position: int) -> None:
-        await self._edit_progress(job, messages.queued(position), cancel_view(job.id))
+        await self._edit_progress(job, i18n.queued(position, job.spec.locale), cancel_view(job.id))
 
     async def show_running(self, job: Job, elapsed: float) -> None:
-        await self._edit_progress(job, messages.running(job.model.display_name, elapsed))
+        await self._edit_progress(job, i18n.running(job.model.display_name, elapsed, job.spec.locale))
 
     def _scrub(self, text: str) -> str:
         """Provider text is shown to users: never with the bot's token in it, whatever echoed it.

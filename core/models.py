@@ -131,6 +131,7 @@ class GenerationSpec(BaseModel):
     # How the result is posted (never sent to Segmind): behind a spoiler, with the style it came from.
     spoiler: bool = False
     style: str | None = None
+    locale: str | None = None  # the server's Discord locale, for the public progress messages
 
     def validate_for_model(self) -> GenerationSpec:
         """Raise InvalidRequest naming the first option that this model cannot take."""

@@ -157,6 +157,19 @@ CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
     ),
     # --- messages -------------------------------------------------------------------------------
     t.STARTING: ("⏳ Wird gestartet…", "⏳ Démarrage…", "⏳ Empezando…", "⏳ Iniciando…", "⏳ 開始しています…"),
+    t.QUEUED_NEXT: (
+        "⏳ In der Warteschlange: als Nächstes dran…", "⏳ En file d'attente : la prochaine…",
+        "⏳ En cola: la siguiente…", "⏳ Na fila: é a próxima…", "⏳ 待機中: 次に開始します…",
+    ),
+    t.QUEUED_AHEAD: (
+        "⏳ In der Warteschlange: {count} vor deinem…", "⏳ En file d'attente : {count} avant la vôtre…",
+        "⏳ En cola: {count} por delante de la tuya…", "⏳ Na fila: {count} antes da sua…",
+        "⏳ 待機中: あなたの前に {count} 件…",
+    ),
+    t.RUNNING: (
+        "🎨 Wird mit {model} erzeugt… {seconds} s", "🎨 Génération avec {model}… {seconds} s",
+        "🎨 Generando con {model}… {seconds} s", "🎨 Gerando com {model}… {seconds} s", "🎨 {model} で生成中… {seconds} 秒",
+    ),
     t.CANCELLED: (
         "🛑 Abgebrochen, bevor es an den Bilddienst ging: {price} Credits sind wieder frei.",
         "🛑 Annulé avant l'envoi au service d'images : {price} crédits sont de nouveau libres.",

@@ -44,3 +44,22 @@ class CatalogueTranslator(app_commands.Translator):
         if context.location in _UNTRANSLATED:
             return None
         return lookup(string.message, locale)
+
+
+def queued(position: int, locale: str | None) -> str:
+    """The "queued" progress line; English keeps cogs/messages.py's wording."""
+    from cogs import messages
+    from cogs.ui import member_texts as t
+
+    if lookup(t.QUEUED_NEXT, locale) is None:
+        return messages.queued(position)
+    return tr(t.QUEUED_NEXT, locale) if position <= 0 else tr(t.QUEUED_AHEAD, locale, count=position)
+
+
+def running(model: str, elapsed: float, locale: str | None) -> str:
+    from cogs import messages
+    from cogs.ui import member_texts as t
+
+    if lookup(t.RUNNING, locale) is None:
+        return messages.running(model, elapsed)
+    return tr(t.RUNNING, locale, model=model, seconds=int(elapsed))

@@ -7,6 +7,10 @@ import discord
 from cogs.messages import clip, plain
 
 STARTING = "⏳ Starting…"
+# Progress in the requester's (public) message, in the server's language when there is a translation.
+QUEUED_NEXT = "⏳ Queued: starting next…"
+QUEUED_AHEAD = "⏳ Queued: {count} ahead of yours…"
+RUNNING = "🎨 Generating with {model}… {seconds} s"
 CANCELLED = "🛑 Cancelled before it was sent to the image service: {price} credits are free again."
 TOO_LATE = "This image has already been sent to the image service, which bills it; it can no longer be cancelled."
 QUEUE_EMPTY = "You have no images waiting or being generated in this server."

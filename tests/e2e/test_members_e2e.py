@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from core.png_text import read_text
-from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, MOD, NSFW, png
+from tests.e2e.conftest import ALICE, BOB, CAROL, GENERAL, GUILD, MOD, NSFW, png
 from tests.e2e.test_bot_e2e import buttons
 
 pytestmark = pytest.mark.e2e
@@ -225,9 +225,17 @@ async def test_localised_descriptions_are_registered_and_a_german_member_reads_g
     count = next(o for o in imagine["options"] if o["name"] == "count")
     assert set(count["description_localizations"]) == {"de", "fr", "es-ES", "pt-BR", "ja"}
 
+    world.discord.guild_locales[GUILD] = "de"  # public progress follows the server's language
+    world.segmind.slow("langsam", 120)
+    await world.grant(100)
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "langsam", "count": 3})
+    await world.discord.wait_for(
+        lambda: any("In der Warteschlange: als Nächstes dran" in (m.get("content") or "")
+                    for m in world.discord.interaction_messages(asked))
+    )
     helped = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "help", locale="de"))
     assert helped["embeds"][0]["description"].startswith("**Bilder erstellen**")
-    empty = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "queue", locale="de"))
+    empty = await world.reply(await world.discord.slash(GUILD, GENERAL, CAROL, "queue", locale="de"))
     assert empty["content"] == "Du hast auf diesem Server keine wartenden oder laufenden Bilder."
     english = await world.reply(await world.discord.slash(GUILD, GENERAL, BOB, "queue"))
     assert english["content"].startswith("You have no images")

@@ -257,6 +257,7 @@ class FakeDiscord:
         # World state.
         self.users: dict[int, JSON] = {}
         self.guilds: dict[int, _Guild] = {}
+        self.guild_locales: dict[int, str] = {}  # a guild's preferred locale (default en-US)
         self.channels: dict[int, JSON] = {}
         self._channel_guild: dict[int, int | None] = {}
         self._messages: dict[int, _StoredMessage] = {}
@@ -1094,8 +1095,8 @@ class FakeDiscord:
         member["permissions"] = str(self._permissions(guild, user_id))
         payload.update(
             guild_id=str(guild_id),
-            guild={"id": str(guild_id), "locale": "en-US", "features": []},
-            guild_locale="en-US",
+            guild={"id": str(guild_id), "locale": self.guild_locales.get(guild_id, "en-US"), "features": []},
+            guild_locale=self.guild_locales.get(guild_id, "en-US"),
             member=member,
             channel=copy.deepcopy(self.channels[channel_id]),
             channel_id=str(channel_id),
