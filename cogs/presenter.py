@@ -27,6 +27,7 @@ import discord
 from cogs import messages
 from cogs.render import render_result, result_view
 from cogs.ui import i18n
+from cogs.ui.error_texts import localised_error
 from cogs.ui.member_buttons import cancel_view
 from core.errors import BotError
 from core.generation import Delivery, DeliveryFailed
@@ -97,7 +98,8 @@ class DiscordPresenter:
         return text.replace(token, "[redacted]") if token else text
 
     async def show_failed(self, job: Job, error: BotError) -> None:
-        text = self._scrub(messages.failed(error))
+        localised = localised_error(error, job.spec.locale)
+        text = self._scrub(f"❌ {localised}" if localised else messages.failed(error))
         webhook = self._webhook(job)
         if webhook is not None:
             try:

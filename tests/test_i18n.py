@@ -10,7 +10,7 @@ from discord import app_commands
 
 from cogs.generate import GenerateCog
 from cogs.members import MembersCog
-from cogs.ui import member_texts
+from cogs.ui import error_texts, member_texts
 from cogs.ui.catalogue import CATALOGUE, LOCALES
 from cogs.ui.i18n import CatalogueTranslator, lookup, tr
 
@@ -28,7 +28,9 @@ def shown_strings() -> list[str]:
 
 
 def messages() -> list[str]:
-    return [v for k, v in vars(member_texts).items() if k.isupper() and isinstance(v, str)]
+    return [
+        v for module in (member_texts, error_texts) for k, v in vars(module).items() if k.isupper() and isinstance(v, str)
+    ]
 
 
 def fields(text: str) -> set[str]:
@@ -68,3 +70,14 @@ async def test_names_stay_english_and_descriptions_are_translated():
     assert await translator.translate(app_commands.locale_str(text), discord.Locale.french, description) == (
         "Générer une image avec FLUX.2"
     )
+
+
+def test_refusals_are_translated_for_the_member_and_the_rest_stay_english():
+    from core import errors as e
+
+    german = error_texts.localised_error(e.InsufficientCredits(3, 8), discord.Locale.german)
+    assert german == "Dieser Server hat nicht genug Credits: Dieses Bild kostet 8, verfügbar sind 3. Dir wurde nichts berechnet."
+    cooldown = error_texts.localised_error(e.PolicyDenied("cooldown", {"seconds": 12}), "ja")
+    assert "12 秒後" in cooldown
+    assert error_texts.localised_error(e.InsufficientCredits(3, 8), discord.Locale.american_english) is None
+    assert error_texts.localised_error(e.JobNotFound(4), discord.Locale.german) is None, "untranslated: English"

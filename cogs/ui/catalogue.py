@@ -8,6 +8,7 @@ string shown by these commands has no entry here.
 
 from __future__ import annotations
 
+from cogs.ui import error_texts as et
 from cogs.ui import member_texts as t
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
@@ -290,3 +291,118 @@ CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
         "3. 試す: `/imagine prompt:a lighthouse at dawn`、その後 `/help` で残りを確認。",
     ),
 }
+
+# --- refusals and failures (cogs/ui/error_texts.py) ---------------------------------------------
+CATALOGUE.update(
+    {
+        et.NOT_CHARGED: (
+            "Dir wurde nichts berechnet.", "Rien ne vous a été facturé.", "No se te ha cobrado nada.",
+            "Nada foi cobrado.", "料金はかかっていません。",
+        ),
+        et.INSUFFICIENT: (
+            "Dieser Server hat nicht genug Credits: Dieses Bild kostet {cost}, verfügbar sind {balance}.",
+            "Ce serveur n'a pas assez de crédits : cette image coûte {cost} et {balance} sont disponibles.",
+            "Este servidor no tiene créditos suficientes: esta imagen cuesta {cost} y hay {balance} disponibles.",
+            "Este servidor não tem créditos suficientes: esta imagem custa {cost} e há {balance} disponíveis.",
+            "このサーバーのクレジットが足りません。この画像は {cost}、利用可能なのは {balance} です。",
+        ),
+        et.ALLOWANCE_DAY: (
+            "Dein Kontingent hier ist {limit} Credits pro Tag; heute sind {left} übrig und dieses Bild kostet {cost}.",
+            "Votre quota ici est de {limit} crédits par jour ; il en reste {left} aujourd'hui et cette image coûte {cost}.",
+            "Tu cupo aquí es de {limit} créditos al día; te quedan {left} hoy y esta imagen cuesta {cost}.",
+            "Sua cota aqui é de {limit} créditos por dia; restam {left} hoje e esta imagem custa {cost}.",
+            "ここでのあなたの上限は1日 {limit} クレジットです。今日の残りは {left}、この画像は {cost} です。",
+        ),
+        et.ALLOWANCE_MONTH: (
+            "Dein Kontingent hier ist {limit} Credits pro Monat; diesen Monat sind {left} übrig und dieses Bild"
+            " kostet {cost}.",
+            "Votre quota ici est de {limit} crédits par mois ; il en reste {left} ce mois-ci et cette image coûte"
+            " {cost}.",
+            "Tu cupo aquí es de {limit} créditos al mes; te quedan {left} este mes y esta imagen cuesta {cost}.",
+            "Sua cota aqui é de {limit} créditos por mês; restam {left} este mês e esta imagem custa {cost}.",
+            "ここでのあなたの上限は月 {limit} クレジットです。今月の残りは {left}、この画像は {cost} です。",
+        ),
+        et.QUEUE_FULL: (
+            "Auf diesem Server warten schon {limit} Bilder. Versuch es wieder, wenn einige fertig sind.",
+            "Ce serveur a déjà {limit} images en attente. Réessayez quand certaines seront terminées.",
+            "Este servidor ya tiene {limit} imágenes en espera. Inténtalo cuando terminen algunas.",
+            "Este servidor já tem {limit} imagens esperando. Tente de novo quando algumas terminarem.",
+            "このサーバーではすでに {limit} 枚が待機中です。いくつか終わってから再度お試しください。",
+        ),
+        et.COOLDOWN: (
+            "Etwas langsamer: Du kannst in {seconds} s wieder erzeugen.",
+            "Doucement : vous pourrez générer à nouveau dans {seconds} s.",
+            "Más despacio: podrás generar de nuevo en {seconds} s.",
+            "Calma: você poderá gerar de novo em {seconds} s.",
+            "少し待ってください: {seconds} 秒後にまた生成できます。",
+        ),
+        et.RUNNING: (
+            "Du hast schon {limit} Bilder in Arbeit. Warte, bis eines fertig ist.",
+            "Vous avez déjà {limit} images en cours. Attendez qu'une se termine.",
+            "Ya tienes {limit} imágenes en curso. Espera a que termine una.",
+            "Você já tem {limit} imagens em andamento. Espere uma terminar.",
+            "すでに {limit} 枚を生成中です。1枚終わるまでお待ちください。",
+        ),
+        et.DAILY_JOBS: (
+            "Du hast das Limit dieses Servers von {limit} Bildern pro Tag erreicht.",
+            "Vous avez atteint la limite de ce serveur : {limit} images par jour.",
+            "Has alcanzado el límite de este servidor de {limit} imágenes al día.",
+            "Você atingiu o limite deste servidor de {limit} imagens por dia.",
+            "このサーバーの1日 {limit} 枚の上限に達しました。",
+        ),
+        et.DAILY_CREDITS: (
+            "Du hast das Limit dieses Servers von {limit} Credits pro Tag erreicht.",
+            "Vous avez atteint la limite de ce serveur : {limit} crédits par jour.",
+            "Has alcanzado el límite de este servidor de {limit} créditos al día.",
+            "Você atingiu o limite deste servidor de {limit} créditos por dia.",
+            "このサーバーの1日 {limit} クレジットの上限に達しました。",
+        ),
+        et.SAFETY_FILTER: (
+            "Dieser Prompt ist nicht erlaubt: Er trifft den Sicherheitsfilter des Bots.",
+            "Ce prompt n'est pas autorisé : il correspond au filtre de sécurité du bot.",
+            "Ese prompt no está permitido: coincide con el filtro de seguridad del bot.",
+            "Esse prompt não é permitido: ele corresponde ao filtro de segurança do bot.",
+            "このプロンプトは使えません: ボットの安全フィルターに該当します。",
+        ),
+        et.CHANNEL: (
+            "In diesem Kanal können keine Bilder erzeugt werden.", "On ne peut pas générer d'images dans ce salon.",
+            "No se pueden generar imágenes en este canal.", "Não é possível gerar imagens neste canal.",
+            "このチャンネルでは画像を生成できません。",
+        ),
+        et.BLOCKED: (
+            "Ein Moderator hat dich auf diesem Server vom Erzeugen von Bildern ausgeschlossen.",
+            "Un modérateur vous a bloqué pour la génération d'images sur ce serveur.",
+            "Un moderador te ha bloqueado para generar imágenes en este servidor.",
+            "Um moderador bloqueou você de gerar imagens neste servidor.",
+            "モデレーターにより、このサーバーでの画像生成がブロックされています。",
+        ),
+        et.MODERATED: (
+            "Das Bild wurde vom Sicherheitsfilter des Anbieters blockiert.",
+            "L'image a été bloquée par le filtre de sécurité du fournisseur.",
+            "La imagen fue bloqueada por el filtro de seguridad del proveedor.",
+            "A imagem foi bloqueada pelo filtro de segurança do provedor.",
+            "画像はプロバイダーの安全フィルターでブロックされました。",
+        ),
+        et.BUSY: (
+            "Der Bilddienst ist gerade zu ausgelastet. Versuch es in einer Minute noch einmal.",
+            "Le service d'images est trop occupé. Réessayez dans une minute.",
+            "El servicio de imágenes está demasiado ocupado. Inténtalo de nuevo en un minuto.",
+            "O serviço de imagens está ocupado demais. Tente de novo em um minuto.",
+            "画像サービスが混み合っています。1分後にもう一度お試しください。",
+        ),
+        et.TROUBLE: (
+            "Der Bilddienst hat gerade Probleme. Bitte versuch es später noch einmal.",
+            "Le service d'images rencontre des problèmes. Réessayez plus tard.",
+            "El servicio de imágenes tiene problemas ahora mismo. Inténtalo más tarde.",
+            "O serviço de imagens está com problemas agora. Tente mais tarde.",
+            "画像サービスに問題が発生しています。後でもう一度お試しください。",
+        ),
+        et.SERVER_ONLY: (
+            "Dieser Befehl funktioniert nur auf einem Server, nicht in Direktnachrichten.",
+            "Cette commande ne fonctionne que sur un serveur, pas en messages privés.",
+            "Este comando solo funciona en un servidor, no en mensajes directos.",
+            "Este comando só funciona em um servidor, não em mensagens diretas.",
+            "このコマンドはサーバー内でのみ使えます(DMでは使えません)。",
+        ),
+    }
+)

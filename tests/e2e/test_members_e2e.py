@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from core.png_text import read_text
-from tests.e2e.conftest import ALICE, BOB, CAROL, GENERAL, GUILD, MOD, NSFW, png
+from tests.e2e.conftest import ALICE, BOB, CAROL, GENERAL, GUILD, MOD, NSFW, OTHER_CHANNEL, OTHER_GUILD, png
 from tests.e2e.test_bot_e2e import buttons
 
 pytestmark = pytest.mark.e2e
@@ -237,6 +237,8 @@ async def test_localised_descriptions_are_registered_and_a_german_member_reads_g
     assert helped["embeds"][0]["description"].startswith("**Bilder erstellen**")
     empty = await world.reply(await world.discord.slash(GUILD, GENERAL, CAROL, "queue", locale="de"))
     assert empty["content"] == "Du hast auf diesem Server keine wartenden oder laufenden Bilder."
+    broke = await world.discord.slash(OTHER_GUILD, OTHER_CHANNEL, BOB, "imagine", {"prompt": "x"}, locale="de")
+    assert (await world.reply(broke))["content"].startswith("Dieser Server hat nicht genug Credits"), "refusals too"
     english = await world.reply(await world.discord.slash(GUILD, GENERAL, BOB, "queue"))
     assert english["content"].startswith("You have no images")
 
