@@ -16,7 +16,7 @@ from discord.ext import commands
 from cogs import messages
 from cogs.checks import require_guild
 from cogs.errors import NO_MENTIONS, report_error
-from cogs.ui.batch import create_jobs
+from cogs.ui.batch import create_jobs, keep_private_only_unreviewed
 from cogs.ui.defaults import choose, style_choices
 from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_image
 from cogs.ui.edit_modal import EditPromptModal, submitted
@@ -122,6 +122,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             spoiler=chosen.spoiler,
             style=chosen.style,
             locale=str(interaction.guild_locale) if interaction.guild_locale else None,
+            private=chosen.private,
             seed=seed,
             image_format=image_format,
             width=width,
@@ -183,6 +184,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             spoiler=chosen.spoiler,
             style=chosen.style,
             locale=str(interaction.guild_locale) if interaction.guild_locale else None,
+            private=chosen.private,
             seed=seed,
             image_format=image_format,
             width=width,
@@ -351,12 +353,16 @@ class GenerateCog(commands.Cog, name="Generate"):
         count: int = 1,
     ) -> None:
         """Acknowledge, store the attachments, then create the jobs (or the review request)."""
+        outcome = keep_private_only_unreviewed(outcome)
+        private = outcome.spec.private
         if interaction.response.is_done():
             # Answered already (a stored quote's click edits the quote): the images get a message of their own.
-            placeholder = await interaction.followup.send(STARTING, wait=True, allowed_mentions=NO_MENTIONS)
+            placeholder = await interaction.followup.send(
+                STARTING, wait=True, ephemeral=private, allowed_mentions=NO_MENTIONS
+            )
             message_id = placeholder.id
         else:
-            message_id = await _defer(interaction)
+            message_id = await _defer(interaction, ephemeral=private)
         if attachments:
             outcome = with_references(outcome, *await self._store_attachments(attachments))
         if message_id is None:
@@ -403,10 +409,11 @@ class GenerateCog(commands.Cog, name="Generate"):
         await interaction.edit_original_response(content=messages.REQUEST_PENDING, allowed_mentions=NO_MENTIONS)
 
 
-async def _defer(interaction: discord.Interaction) -> int | None:
-    """Acknowledge at once with a public "thinking…" message; returns that message's id if Discord said."""
+async def _defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> int | None:
+    """Acknowledge at once with a "thinking…" message (public unless the result is private); returns
+    that message's id if Discord said."""
     try:
-        callback = await interaction.response.defer(thinking=True)
+        callback = await interaction.response.defer(thinking=True, ephemeral=ephemeral)
     except discord.HTTPException as exc:
         if exc.code != 40060:
             raise

@@ -113,6 +113,7 @@ class MembersCog(commands.Cog, name="Members"):
         aspect_ratio="Your default shape",
         style="Your default style (type none to clear)",
         spoiler="Post your results behind a spoiler",
+        private="Results only you see (where this server allows them)",
         reset="Forget all your defaults here",
     )
     @app_commands.choices(model=MODEL_CHOICES, aspect_ratio=RATIO_CHOICES)
@@ -123,12 +124,13 @@ class MembersCog(commands.Cog, name="Members"):
         aspect_ratio: str | None = None,
         style: app_commands.Range[str, 1, 32] | None = None,
         spoiler: bool | None = None,
+        private: bool | None = None,
         reset: bool = False,
     ) -> None:
         require_guild(interaction)
         store = self.services.preferences
         prefs = await store.get(interaction.guild_id, interaction.user.id)
-        changing = reset or any(v is not None for v in (model, aspect_ratio, style, spoiler))
+        changing = reset or any(v is not None for v in (model, aspect_ratio, style, spoiler, private))
         if reset:
             prefs = Preferences()
         if model is not None and model not in {m.value for m in ModelId}:
@@ -137,11 +139,20 @@ class MembersCog(commands.Cog, name="Members"):
             style = (await self.services.styles.get(interaction.guild_id, style)).name
         elif style is not None:
             style = ""
-        prefs = prefs.with_changes(model=model, aspect_ratio=aspect_ratio, style=style, spoiler=spoiler)
+        prefs = prefs.with_changes(
+            model=model, aspect_ratio=aspect_ratio, style=style, spoiler=spoiler, private=private
+        )
         if changing:
             await store.put(interaction.guild_id, interaction.user.id, prefs)
         await interaction.response.send_message(
-            t.settings_text(prefs, saved=changing, locale=interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
+            t.settings_text(
+                prefs,
+                saved=changing,
+                locale=interaction.locale,
+                private_allowed=(await self.services.preferences.guild(interaction.guild_id)).private_results,
+            ),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
     @settings.autocomplete("style")

@@ -110,7 +110,7 @@ class DiscordPresenter:
             except discord.HTTPException as exc:
                 if not self._interaction_refused(job, exc):
                     raise
-        channel = await self._channel(job.channel_id)
+        channel = None if job.spec.private else await self._channel(job.channel_id)
         if channel is not None:
             try:
                 await channel.send(f"<@{job.user_id}> {text}", allowed_mentions=_only_user(job.user_id))
@@ -140,7 +140,8 @@ class DiscordPresenter:
                 if not self._interaction_refused(job, exc):
                     raise
                 log.info("job %d: the interaction can no longer be used (%s); posting in the channel", job.id, exc.code)
-        channel = await self._channel(job.channel_id)
+        # A private result never goes to the channel: once its interaction is gone, it goes by DM.
+        channel = None if job.spec.private else await self._channel(job.channel_id)
         if channel is not None:
             try:
                 return await self._post_once(

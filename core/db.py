@@ -221,6 +221,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
             guild_id INTEGER PRIMARY KEY,
             png_metadata INTEGER NOT NULL DEFAULT 1,
             spoiler_age_restricted INTEGER NOT NULL DEFAULT 0,
+            private_results INTEGER NOT NULL DEFAULT 0,
             updated_at REAL NOT NULL
         )""",
     ),

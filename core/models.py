@@ -132,6 +132,7 @@ class GenerationSpec(BaseModel):
     spoiler: bool = False
     style: str | None = None
     locale: str | None = None  # the server's Discord locale, for the public progress messages
+    private: bool = False  # shown only to the requester (ephemeral, else by DM), never in the channel
 
     def validate_for_model(self) -> GenerationSpec:
         """Raise InvalidRequest naming the first option that this model cannot take."""

@@ -25,6 +25,7 @@ class Preferences(BaseModel):
     aspect_ratio: str | None = None
     style: str | None = None
     spoiler: bool | None = None
+    private: bool | None = None  # results only the member sees, where the server allows it
 
     def with_changes(self, **changes) -> Preferences:
         """These preferences with the given fields replaced; an empty string clears a field."""
@@ -42,6 +43,7 @@ class Preferences(BaseModel):
 class GuildPresentation:
     png_metadata: bool = True  # prompt, seed and model written into posted PNGs
     spoiler_age_restricted: bool = False  # results in age-restricted channels go behind a spoiler
+    private_results: bool = False  # members may ask for results only they see (/settings private)
 
 
 class PreferenceStore:
@@ -64,23 +66,36 @@ class PreferenceStore:
 
     async def guild(self, guild_id: int) -> GuildPresentation:
         row = await self._db.fetchone(
-            "SELECT png_metadata, spoiler_age_restricted FROM guild_presentation WHERE guild_id = ?", (guild_id,)
+            "SELECT png_metadata, spoiler_age_restricted, private_results FROM guild_presentation"
+            " WHERE guild_id = ?",
+            (guild_id,),
         )
-        if row is None:
-            return GuildPresentation()
-        return GuildPresentation(bool(row["png_metadata"]), bool(row["spoiler_age_restricted"]))
+        return GuildPresentation() if row is None else _presentation(row)
 
     async def set_guild(
-        self, guild_id: int, *, png_metadata: bool | None = None, spoiler_age_restricted: bool | None = None
+        self,
+        guild_id: int,
+        *,
+        png_metadata: bool | None = None,
+        spoiler_age_restricted: bool | None = None,
+        private_results: bool | None = None,
     ) -> GuildPresentation:
         """Change the given settings (None = leave as is); returns them all."""
+        values = (png_metadata, spoiler_age_restricted, private_results)
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
-                "INSERT INTO guild_presentation (guild_id, png_metadata, spoiler_age_restricted, updated_at)"
-                " VALUES (?, COALESCE(?, 1), COALESCE(?, 0), ?) ON CONFLICT (guild_id) DO UPDATE SET"
-                " png_metadata = COALESCE(?, png_metadata),"
-                " spoiler_age_restricted = COALESCE(?, spoiler_age_restricted), updated_at = excluded.updated_at"
-                " RETURNING png_metadata, spoiler_age_restricted",
-                (guild_id, png_metadata, spoiler_age_restricted, tx.now, png_metadata, spoiler_age_restricted),
+                "INSERT INTO guild_presentation (guild_id, png_metadata, spoiler_age_restricted, private_results,"
+                " updated_at) VALUES (?, COALESCE(?, 1), COALESCE(?, 0), COALESCE(?, 0), ?)"
+                " ON CONFLICT (guild_id) DO UPDATE SET png_metadata = COALESCE(?, png_metadata),"
+                " spoiler_age_restricted = COALESCE(?, spoiler_age_restricted),"
+                " private_results = COALESCE(?, private_results), updated_at = excluded.updated_at"
+                " RETURNING png_metadata, spoiler_age_restricted, private_results",
+                (guild_id, *values, tx.now, *values),
             )
-        return GuildPresentation(bool(row["png_metadata"]), bool(row["spoiler_age_restricted"]))
+        return _presentation(row)
+
+
+def _presentation(row) -> GuildPresentation:
+    return GuildPresentation(
+        bool(row["png_metadata"]), bool(row["spoiler_age_restricted"]), bool(row["private_results"])
+    )

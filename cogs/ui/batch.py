@@ -16,7 +16,7 @@ import discord
 from cogs import messages
 from cogs.errors import NO_MENTIONS
 from cogs.ui.member_texts import batch_part
-from core.admission import Admitted
+from core.admission import Admitted, NeedsReview, Outcome
 from core.errors import BotError
 from core.generation import GenerationService
 from core.jobs import InteractionRef, JobKind
@@ -49,7 +49,7 @@ async def create_jobs(
             spec = spec.model_copy(update={"seed": (spec.seed + n) % (SEED_MAX + 1)})
         if n:
             placeholder = await interaction.followup.send(
-                batch_part(n + 1, count), wait=True, allowed_mentions=NO_MENTIONS
+                batch_part(n + 1, count), wait=True, ephemeral=spec.private, allowed_mentions=NO_MENTIONS
             )
             ref = replace(ref, message_id=placeholder.id)
         try:
@@ -73,3 +73,11 @@ async def create_jobs(
             return created
         created += 1
     return created
+
+
+def keep_private_only_unreviewed(outcome: Outcome) -> Outcome:
+    """A result moderators review is never private: they approve it for the channel it was asked in."""
+    spec = outcome.spec
+    if spec.private and (isinstance(outcome, NeedsReview) or spec.hold_for_review):
+        return replace(outcome, spec=spec.model_copy(update={"private": False}))
+    return outcome

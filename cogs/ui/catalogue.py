@@ -130,6 +130,13 @@ CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
         "Deine Ergebnisse als Spoiler posten", "Publier vos résultats sous spoiler", "Publicar tus resultados como spoiler",
         "Publicar seus resultados como spoiler", "結果をスポイラーとして投稿",
     ),
+    "Results only you see (where this server allows them)": (
+        "Ergebnisse, die nur du siehst (wo der Server es erlaubt)",
+        "Des résultats que vous seul voyez (si le serveur le permet)",
+        "Resultados que solo ves tú (donde el servidor lo permita)",
+        "Resultados que só você vê (onde o servidor permitir)",
+        "自分だけに見える結果(サーバーが許可している場合)",
+    ),
     "Forget all your defaults here": (
         "Alle deine Standardwerte hier vergessen", "Oublier toutes vos valeurs par défaut ici",
         "Olvidar aquí todos tus valores por defecto", "Esquecer todos os seus padrões aqui", "ここでの既定値をすべて消す",

@@ -22,6 +22,7 @@ class Chosen:
     aspect_ratio: str | None
     spoiler: bool
     style: str | None
+    private: bool = False  # the member's default, where the server allows private results
 
 
 async def choose(
@@ -54,10 +55,13 @@ async def choose(
             prompt, style = found.apply(prompt), found.name
         else:
             style = None
-    if not spoiler and services.preferences is not None and interaction.guild_id is not None:
-        if (await services.preferences.guild(interaction.guild_id)).spoiler_age_restricted:
+    private = False
+    if services.preferences is not None and interaction.guild_id is not None:
+        server = await services.preferences.guild(interaction.guild_id)
+        if not spoiler and server.spoiler_age_restricted:
             _, spoiler = await policy_channel(interaction.client, interaction.channel, interaction.channel_id)
-    return Chosen(prompt, model, aspect_ratio, bool(spoiler), style)
+        private = bool(prefs and prefs.private and server.private_results)
+    return Chosen(prompt, model, aspect_ratio, bool(spoiler), style, private)
 
 
 async def style_choices(services: Services, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -56,7 +56,7 @@ def styles_embed(styles) -> discord.Embed:
     return embed
 
 
-def settings_text(prefs, *, saved: bool, locale=None) -> str:
+def settings_text(prefs, *, saved: bool, locale=None, private_allowed: bool = False) -> str:
     from cogs.ui.i18n import tr  # the catalogue imports this module
 
     lines = [tr(SETTINGS_SAVED, locale)] if saved else []
@@ -65,6 +65,8 @@ def settings_text(prefs, *, saved: bool, locale=None) -> str:
         f"**Aspect ratio:** {prefs.aspect_ratio or 'model default'}",
         f"**Style:** {prefs.style or 'none'}",
         f"**Spoiler:** {'yes' if prefs.spoiler else 'no'}",
+        f"**Private results:** {'yes' if prefs.private else 'no'}"
+        + ("" if private_allowed or not prefs.private else " (this server does not allow them: results are public)"),
     ]
     return "\n".join(lines)
 
@@ -90,5 +92,6 @@ def repeat_command(job) -> str:
 def presentation_text(presentation) -> str:
     return (
         f"PNG text metadata (prompt, seed, model): {'on' if presentation.png_metadata else 'off'}. "
-        f"Spoiler in age-restricted channels: {'on' if presentation.spoiler_age_restricted else 'off'}."
+        f"Spoiler in age-restricted channels: {'on' if presentation.spoiler_age_restricted else 'off'}. "
+        f"Private results: {'allowed' if presentation.private_results else 'not allowed'}."
     )

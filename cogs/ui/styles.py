@@ -63,15 +63,20 @@ def results_command(services: Services) -> app_commands.Command:
     @app_commands.describe(
         png_metadata="Write prompt, seed and model into posted PNGs (default on)",
         spoiler_age_restricted="Post every result in an age-restricted channel behind a spoiler",
+        private_results="Let members ask for results only they see (/settings private)",
     )
     async def results(
         interaction: discord.Interaction,
         png_metadata: bool | None = None,
         spoiler_age_restricted: bool | None = None,
+        private_results: bool | None = None,
     ) -> None:
         require_manage_guild(interaction)
         now = await services.preferences.set_guild(
-            interaction.guild_id, png_metadata=png_metadata, spoiler_age_restricted=spoiler_age_restricted
+            interaction.guild_id,
+            png_metadata=png_metadata,
+            spoiler_age_restricted=spoiler_age_restricted,
+            private_results=private_results,
         )
         await interaction.response.send_message(
             t.presentation_text(now), ephemeral=True, allowed_mentions=NO_MENTIONS

@@ -317,3 +317,24 @@ async def test_every_file_the_bot_uploads_carries_a_description(world):
     uploads = [a for m, _ in world.discord.all_messages() for a in m.get("attachments", [])]
     assert len(uploads) >= 4
     assert all(a.get("description") for a in uploads), [a["filename"] for a in uploads if not a.get("description")]
+
+
+async def test_private_results_only_where_the_server_allows_them_and_never_in_the_channel(world):
+    await world.start_bot()
+    await world.grant(100)
+    saved = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "settings", {"private": True}))
+    assert "does not allow them" in saved["content"]
+    public = await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "open"}))
+    assert not public["flags"] & 64, "the server does not allow private results: public"
+
+    await world.config("results", {"private_results": True})
+    private = await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "mine"}))
+    assert private["flags"] & 64, "only Alice sees it"
+    world.segmind.slow("late secret", 1.5)
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "late secret"})
+    await world.discord.wait_for(lambda: world.jobs()[-1]["state"] == "submitted")
+    world.discord.expire_interaction(asked)  # its message can no longer be edited: a DM, not the channel
+    dm = await world.discord.wait_for(lambda: [m for m in world.discord.dms_to(ALICE) if m.get("attachments")])
+    assert dm[0]["attachments"][0]["description"] == "late secret"
+    in_channel = [m for m in world.discord.messages_in(GENERAL) if m.get("attachments") and not m["flags"] & 64]
+    assert [m["embeds"][0]["description"] for m in in_channel] == ["open"]
