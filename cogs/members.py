@@ -195,8 +195,9 @@ class MembersCog(commands.Cog, name="Members"):
             raise NotAllowed("bring back an image the moderators have not let through")
         if job.result_blob is None or not self.services.blobs.exists(job.result_blob):
             raise InvalidRequest("job_id", "names an image that is no longer stored")
-        # Public only where it was made: elsewhere (another channel's rules, age restriction) only you see it.
-        private = interaction.channel_id != job.channel_id
+        # Public only where it was made: elsewhere (another channel's rules, age restriction) only you
+        # see it; a private result stays private, whoever brings it back.
+        private = interaction.channel_id != job.channel_id or job.spec.private
         await interaction.response.defer(ephemeral=private, thinking=True)
         balance = (await self.services.ledger.balance(interaction.guild_id)).balance
         file, embed = await render_result(
