@@ -120,7 +120,11 @@ class ImageBot(commands.Bot):
         await self.add_cog(CreditsCog(self, self.services))
         await self.add_cog(ModerationCog(self, self.services, self.mod_log))
         await self.add_cog(ConfigCog(self, self.services))
-        await self.add_cog(OwnerCog(self, self.services))
+        owner_guild = self.services.settings.owner_guild_id
+        if owner_guild is not None:
+            await self.add_cog(OwnerCog(self, self.services), guild=discord.Object(owner_guild))
+        else:
+            log.info("OWNER_GUILD_ID is not set: /owner is not registered")
         await self.add_cog(MembersCog(self, self.services))
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton, QuoteButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
@@ -156,12 +160,18 @@ class ImageBot(commands.Bot):
         mode = "always" if self._force_sync else self.services.settings.sync_commands
         if mode == "never":
             return
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        owner_guild = self.services.settings.owner_guild_id
+        scopes = [None] + ([discord.Object(owner_guild)] if owner_guild is not None else [])
+        payload = [
+            [str(scope and scope.id), command.to_dict(self.tree)]
+            for scope in scopes
+            for command in self.tree.get_commands(guild=scope)
+        ]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         if mode == "auto" and await self.services.db.get_meta("commands_hash") == digest:
             log.info("slash commands unchanged; not syncing")
             return
-        synced = await self.tree.sync()
+        synced = [command for scope in scopes for command in await self.tree.sync(guild=scope)]
         await self.services.db.set_meta("commands_hash", digest)
         log.info("synced %d application commands", len(synced))
 

@@ -338,3 +338,25 @@ async def test_private_results_only_where_the_server_allows_them_and_never_in_th
     assert dm[0]["attachments"][0]["description"] == "late secret"
     in_channel = [m for m in world.discord.messages_in(GENERAL) if m.get("attachments") and not m["flags"] & 64]
     assert [m["embeds"][0]["description"] for m in in_channel] == ["open"]
+
+
+async def test_owner_commands_are_registered_only_in_the_owners_server(world):
+    await world.start_bot()
+    assert "owner" not in {c["name"] for c in world.discord.commands}, "never shown to every server's admins"
+    assert "owner" in {c["name"] for c in world.discord.guild_commands.get(GUILD, [])}
+    with pytest.raises(LookupError):
+        await world.discord.slash(OTHER_GUILD, OTHER_CHANNEL, world.discord.owner_id, "owner", {}, subcommand="guilds")
+    listing = await world.reply(
+        await world.discord.slash(GUILD, GENERAL, world.discord.owner_id, "owner", {}, subcommand="guilds")
+    )
+    assert listing.get("content") or listing.get("embeds")
+
+
+async def test_without_an_owner_server_owner_commands_are_not_registered(world):
+    world.env.pop("OWNER_GUILD_ID")
+    await world.start_bot()
+    registered = {c["name"] for c in world.discord.commands} | {
+        c["name"] for commands in world.discord.guild_commands.values() for c in commands
+    }
+    assert "owner" not in registered and "imagine" in registered
+    assert "OWNER_GUILD_ID is not set" in world.log()
