@@ -1,18 +1,24 @@
 """Entry point: read settings, build the services, run the bot, close everything on exit.
 
-    python bot.py            run the bot (settings from the environment / .env)
-    python bot.py --sync     also force a sync of the slash commands with Discord
+    python bot.py               run the bot (settings from the environment / .env)
+    python bot.py --sync        also force a sync of the slash commands with Discord
+    python bot.py --version     print the version and exit
+    python bot.py backup DIR    copy the database and the stored images into DIR (a new or empty
+                                directory), consistently, while the bot keeps running
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import json
 import logging
 import signal
 import sys
 import time
+from pathlib import Path
+from typing import IO
 
 import aiohttp
 import discord
@@ -29,61 +35,50 @@ from cogs.members import MembersCog
 from cogs.moderation import ModButton, ModerationCog, ReviewingPresenter
 from cogs.owner import OwnerCog
 from cogs.presenter import DiscordPresenter
+from cogs.privacy import PrivacyCog
+from cogs.ui import startup
+from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
 from cogs.ui.quote import QuoteButton
+from cogs.ui.undeliverable import UndeliverableNotices
 from core import events as ev
+from core import logs
 from core.account import AccountWatch
 from core.admission import Admission
 from core.blobs import BlobStore
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.credit_rules import CreditRules
-from core.db import Database
+from core.db import backup_file
 from core.downloads import DISCORD_ATTACHMENT_HOSTS, Downloader, HostAllowlist
 from core.errors import ConfigError
 from core.gate import Gate
 from core.generation import GenerationService
 from core.jobs import JobStore
 from core.ledger import Ledger
+from core.metrics import Metrics
 from core.moderation import ModerationStore
 from core.preferences import PreferenceStore
 from core.pricing import PriceList
+from core.privacy import Privacy
 from core.prompt_filter import SafetyLists
 from core.quotes import QuoteStore
 from core.ratelimit import SlidingWindowLimiter
+from core.references import ImageWork, ReferenceImages
 from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
 from core.styles import StyleStore
+from core.version import __version__
 
 log = logging.getLogger("bot")
 
 
-class RedactingFormatter(logging.Formatter):
-    """Formats log lines with every secret replaced, whatever logged it (tracebacks included)."""
-
-    def __init__(self, fmt: str, secrets: list[str]) -> None:
-        super().__init__(fmt)
-        self._secrets = [s for s in secrets if s]
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
-
 def setup_logging(settings: Settings) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        RedactingFormatter(
-            "%(asctime)s %(levelname)s %(name)s: %(message)s",
-            [settings.discord_token.get_secret_value(), settings.segmind_api_key.get_secret_value()],
-        )
+    logs.setup_logging(
+        settings.log_level,
+        [settings.discord_token.get_secret_value(), settings.segmind_api_key.get_secret_value()],
     )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(settings.log_level.upper())
 
 
 def point_discord_at(settings: Settings) -> None:
@@ -94,7 +89,9 @@ def point_discord_at(settings: Settings) -> None:
 
 
 class ImageBot(commands.Bot):
-    def __init__(self, services: Services, *, force_sync: bool = False) -> None:
+    def __init__(
+        self, services: Services, *, force_sync: bool = False, http_trace: aiohttp.TraceConfig | None = None
+    ) -> None:
         intents = discord.Intents.default()
         # No message events: the bot reads none, and every edit of its own messages would come back
         # as MESSAGE_UPDATE for discord.py to parse (a tenth of its CPU under load).
@@ -107,11 +104,14 @@ class ImageBot(commands.Bot):
             # Installed to servers only (never to a user account), and used only inside servers.
             allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
             allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
+            http_trace=http_trace,
         )
         self.services = services
         self._force_sync = force_sync
         self.mod_log = ModLog(self, services.moderation, services.credit_rules)
         self.owner_alerts = OwnerAlerts(self, services.settings.owner_ids)
+        self.privacy = Privacy(services.db, services.blobs)
+        self.undeliverable_notices = UndeliverableNotices(self, self.owner_alerts)
         subscribe_listeners(services.events, self.mod_log, self.owner_alerts)
 
     async def setup_hook(self) -> None:
@@ -125,6 +125,7 @@ class ImageBot(commands.Bot):
             await self.add_cog(OwnerCog(self, self.services), guild=discord.Object(owner_guild))
         else:
             log.info("OWNER_GUILD_ID is not set: /owner is not registered")
+        await self.add_cog(PrivacyCog(self, self.services, self.privacy))
         await self.add_cog(MembersCog(self, self.services))
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton, QuoteButton)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
@@ -135,19 +136,26 @@ class ImageBot(commands.Bot):
         self._retention_task = asyncio.create_task(self._sweep_stored_images(), name="blob-retention")
 
     async def _sweep_stored_images(self) -> None:
-        """Remove stored images past RESULT_RETENTION_DAYS that nothing needs, now and once a day."""
+        """Now and once a day: stored images past RESULT_RETENTION_DAYS that nothing needs, prompts and
+        user ids past PROMPT_RETENTION_DAYS, servers left more than GUILD_DATA_GRACE_DAYS ago."""
         services = self.services
-        keep_days = services.settings.result_retention_days
-        if keep_days <= 0:
-            return
+        settings = services.settings
         while True:
             try:
-                await sweep_blobs(
-                    blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
-                    keep_days=keep_days, now=time.time(),
-                )
+                if settings.result_retention_days > 0:
+                    await sweep_blobs(
+                        blobs=services.blobs, jobs=services.jobs, moderation=services.moderation,
+                        keep_days=settings.result_retention_days, now=time.time(),
+                    )
             except Exception:  # a failed sweep must not stop the bot; the next one tries again
                 log.exception("removing old stored images failed")
+            try:
+                await self.privacy.sweep(
+                    now=time.time(), prompt_days=settings.prompt_retention_days,
+                    grace_days=settings.guild_data_grace_days,
+                )
+            except Exception:
+                log.exception("the privacy sweep failed")
             await asyncio.sleep(DAY)
 
     async def _watch_account(self) -> None:
@@ -208,15 +216,33 @@ def subscribe_listeners(bus: ev.EventBus, mod_log: ModLog, alerts: OwnerAlerts) 
     bus.subscribe(ev.ProviderCreditRestored, alerts.on_credit_restored)
 
 
+def subscribe_operations(bus: ev.EventBus, metrics: Metrics, undeliverable: UndeliverableNotices) -> None:
+    """The operator's listeners (metrics, undeliverable images), beside subscribe_listeners."""
+    bus.subscribe(ev.JobUndeliverable, undeliverable.on_job_undeliverable)
+    bus.subscribe(ev.JobPosted, metrics.on_job_posted)
+    bus.subscribe(ev.JobFailed, metrics.on_job_failed)
+    bus.subscribe(ev.CreditsRefunded, metrics.on_credits_refunded)
+    bus.subscribe(ev.JobUndeliverable, metrics.on_job_undeliverable)
+
+
+async def start_health(bot: ImageBot, services: Services, metrics: Metrics) -> HealthServer | None:
+    """/healthz and /metrics on HEALTH_ADDR, up before the login so a prober sees the start too."""
+    if not services.settings.health_addr:
+        return None
+    health = HealthServer(bot, services.db, services.generation.scheduler, metrics, GatewayWatch(bot, metrics))
+    await health.start(services.settings.health_addr)
+    return health
+
+
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
-    db = await Database.open(settings.database_path)
+    db = await startup.open_database(settings.database_path)
     prices = PriceList.load(settings.prices_path)
     limiter = SlidingWindowLimiter(settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds)
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
-    blobs = BlobStore(settings.blobs)
-    if removed := blobs.clear_partial():
-        log.info("removed %d partial result file(s) left by an earlier run", removed)
-    async with aiohttp.ClientSession(trace_configs=[limiter.trace_config()]) as session:
+    blobs = startup.open_blobs(settings.blobs)
+    metrics = Metrics()
+    segmind_trace = metrics.segmind_trace(settings.segmind_base_url, settings.segmind_upload_url)
+    async with aiohttp.ClientSession(trace_configs=[limiter.trace_config(), segmind_trace]) as session:
         client = SegmindClient(
             session,
             api_key=settings.segmind_api_key.get_secret_value(),
@@ -263,6 +289,12 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             progress_interval=settings.progress_interval,
             events=events,
         )
+        generation.references = ReferenceImages(
+            blobs,
+            work=ImageWork(at_once=settings.image_work_at_once, timeout=settings.image_check_timeout),
+            downloads_at_once=settings.attachment_downloads_at_once,
+            uploads_at_once=settings.reference_uploads_at_once,
+        )
         moderation = ModerationStore(db)
         gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))
         gate.listeners.append(lambda facts, decision: events.publish(ev.RequestDenied(facts, decision)))
@@ -275,18 +307,67 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             downloads=downloads, events=events, styles=StyleStore(db), preferences=PreferenceStore(db),
             quotes=QuoteStore(db),
         )
-        bot = ImageBot(services, force_sync=force_sync)
+        bot = ImageBot(services, force_sync=force_sync, http_trace=metrics.discord_trace())
+        subscribe_operations(events, metrics, bot.undeliverable_notices)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
+        health = None
         try:
+            health = await start_health(bot, services, metrics)
             async with bot:
-                await bot.start(settings.discord_token.get_secret_value())
+                await startup.login(
+                    bot, settings.discord_token.get_secret_value(), api_base=settings.discord_api_base,
+                    attempts=settings.startup_attempts, backoff=settings.startup_backoff_seconds,
+                )
+                await bot.connect()
         finally:
+            if health is not None:
+                await health.close()
             await db.close()
 
 
+class AlreadyRunning(Exception):
+    pass
+
+
+def hold_instance_lock(database_path: Path) -> IO[bytes] | None:
+    """Lock `<database>.lock` for the life of the process (the kernel lets go when it exits, however
+    it exits). Two bots on one database would both resume the same jobs and post results twice."""
+    if str(database_path) == ":memory:":
+        return None
+    lock_path = Path(f"{database_path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "ab")  # noqa: SIM115 - held open until the process ends
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise AlreadyRunning(
+            f"Another bot process is already using {database_path} (it holds {lock_path}); stop it first."
+        ) from None
+    return handle
+
+
+async def backup(settings: Settings, target: Path) -> str:
+    """The database through SQLite's online backup (one consistent snapshot, the running bot is not
+    held up), then the stored images: every image the copied rows name was stored before the commit
+    that named it, so it is there when the images are copied afterwards."""
+    if not settings.database_path.is_file():
+        raise ConfigError(["DATABASE_PATH"], f"no database at {settings.database_path}")
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ConfigError([], f"backup target {target} exists and is not an empty directory")
+    target.mkdir(parents=True, exist_ok=True)
+    database_copy = target / settings.database_path.name
+    await backup_file(settings.database_path, database_copy)
+    images = await asyncio.to_thread(BlobStore(settings.blobs).copy_to, target / "blobs")
+    return f"Backed up {settings.database_path} to {database_copy} and {images} stored image(s) to {target / 'blobs'}"
+
+
 def main(argv: list[str]) -> int:
+    if "--version" in argv:
+        print(f"flux-bot {__version__}")
+        return 0
     try:
         settings = load_settings()
         PriceList.load(settings.prices_path)
@@ -297,13 +378,40 @@ def main(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    if argv[:1] == ["backup"]:
+        if len(argv) != 2:
+            print("Usage: python bot.py backup DIR", file=sys.stderr)
+            return 2
+        try:
+            print(asyncio.run(backup(settings, Path(argv[1]))))
+        except (ConfigError, OSError) as exc:
+            print(f"Backup failed: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    try:
+        instance_lock = hold_instance_lock(settings.database_path)
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        # Taking the lock is the first write beside the database: the same failure as opening it.
+        print(
+            f"cannot open the database {settings.database_path} ({exc.strerror or exc}): make DATABASE_PATH"
+            " point to a file in a directory the bot's user can write",
+            file=sys.stderr,
+        )
+        return startup.EXIT_CONFIG
     setup_logging(settings)
     point_discord_at(settings)
+    log.info("flux-bot %s starting (database %s)", __version__, settings.database_path)
     try:
         asyncio.run(run(settings, force_sync="--sync" in argv))
-    except discord.LoginFailure:
-        log.error("Discord refused DISCORD_TOKEN (login failed)")
-        return 1
+    except startup.StartupFailure as exc:
+        log.error("%s", exc)
+        return exc.exit_code
+    finally:
+        if instance_lock is not None:
+            instance_lock.close()
     return 0
 
 

@@ -13,8 +13,8 @@ from cogs.errors import NO_MENTIONS
 from core.errors import InvalidRequest
 from core.events import ModeratorAction
 from core.policy import MAX_GUILD_TERMS, GuildPolicy, ReviewMode
-from core.prompt_filter import clean_term
 from core.safety import LABELS, MOST_PERMISSIVE, STRICTEST
+from core.screening import MAX_TERM_LENGTH, clean_term
 from core.services import Services
 
 LIST_ACTIONS = [app_commands.Choice(name=n, value=n) for n in ("add", "remove", "reset")]
@@ -51,6 +51,10 @@ def describe_policy(policy: GuildPolicy) -> discord.Embed:
         inline=False,
     )
     embed.add_field(name="Blocked terms", value=f"{len(policy.blocked_terms)} (plus the built-in safety list)")
+    embed.add_field(
+        name="Adult content",
+        value="refused in every channel" if policy.adult_filter_in_nsfw else "refused outside age-restricted channels",
+    )
     embed.add_field(name="Edit others' images", value="allowed" if policy.edit_others_images else "own images only")
     pace = [
         f"cooldown {policy.cooldown_seconds} s" if policy.cooldown_seconds else "no cooldown",
@@ -141,6 +145,8 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
         cleaned = [t for t in (clean_term(raw) for raw in (terms or "").split(",")) if t]
         if action != "clear" and not cleaned:
             raise InvalidRequest("terms", "needs at least one word")
+        if any(len(t) > MAX_TERM_LENGTH for t in cleaned):
+            raise InvalidRequest("terms", f"can be at most {MAX_TERM_LENGTH} characters each")
 
         def change(p: GuildPolicy) -> GuildPolicy:
             if action == "clear":
@@ -170,6 +176,16 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
             return p
 
         await self._update(interaction, change, f"safety: ordinary {ordinary}, age-restricted {age_restricted}")
+
+    @app_commands.command(name="adult_filter", description="Refuse adult prompts in age-restricted channels too?")
+    @app_commands.describe(in_age_restricted="Ordinary channels always refuse them")
+    async def adult_filter(self, interaction: discord.Interaction, in_age_restricted: bool) -> None:
+        def change(p: GuildPolicy) -> GuildPolicy:
+            p.adult_filter_in_nsfw = in_age_restricted
+            return p
+
+        where = "every channel" if in_age_restricted else "ordinary channels only"
+        await self._update(interaction, change, f"adult content refused in {where}")
 
     @app_commands.command(name="references", description="May members edit images other members posted?")
     async def references(self, interaction: discord.Interaction, others_allowed: bool) -> None:

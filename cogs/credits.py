@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import os
 import re
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import discord
 from discord import app_commands
@@ -109,51 +112,82 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
         filters = HistoryFilter(
             member.id if member else None, model, _day(since, "since"), _day(until, "until", end=True)
         )
-        embed, view = await self.history_page(interaction.guild_id, 0, filters)
+        embed, view = await self.history_page(interaction.guild_id, HistoryCursor(0), filters)
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     async def history_page(
-        self, guild_id: int, offset: int, filters: HistoryFilter
+        self, guild_id: int, cursor: HistoryCursor, filters: HistoryFilter
     ) -> tuple[discord.Embed, discord.ui.View]:
-        rows = await usage.ledger_rows(
-            self.services.db,
-            guild_id,
-            user_id=filters.user_id,
-            model=filters.model,
-            since=filters.since,
-            until=filters.until,
-        )
-        total = len(rows)
-        page = rows[offset : offset + HISTORY_PAGE]
+        """One page, read by key from the cursor on (one extra row says whether there is more)."""
+        query = dict(user_id=filters.user_id, model=filters.model, since=filters.since, until=filters.until)
+        if cursor.newer_than is not None:
+            rows = await usage.ledger_rows(
+                self.services.db, guild_id, newer_than=cursor.newer_than, limit=HISTORY_PAGE + 1, **query
+            )
+            has_newer, has_older = len(rows) > HISTORY_PAGE, True
+            page = rows[-HISTORY_PAGE:]
+            first = cursor.first if has_newer else 0
+        else:
+            rows = await usage.ledger_rows(
+                self.services.db, guild_id, older_than=cursor.older_than, limit=HISTORY_PAGE + 1, **query
+            )
+            has_newer, has_older = cursor.older_than is not None, len(rows) > HISTORY_PAGE
+            page = rows[:HISTORY_PAGE]
+            first = cursor.first
         embed = discord.Embed(title="Credit history", colour=discord.Colour.blurple())
         embed.description = "\n".join(_entry_line(e) for e in page) or "No credit movements match."
-        last = min(offset + HISTORY_PAGE, total)
-        embed.set_footer(text=f"{offset + 1 if total else 0}–{last} of {total}")
+        embed.set_footer(text=f"{first + 1}–{first + len(page)}" if page else "0")
         view = discord.ui.View(timeout=None)
-        view.add_item(HistoryButton(max(0, offset - HISTORY_PAGE), filters, "◀ Newer", disabled=offset == 0))
-        view.add_item(HistoryButton(offset + HISTORY_PAGE, filters, "Older ▶", disabled=last >= total))
+        newer = HistoryCursor(max(0, first - HISTORY_PAGE), newer_than=page[0]["id"] if page else 0)
+        older = HistoryCursor(first + len(page), older_than=page[-1]["id"] if page else 0)
+        view.add_item(HistoryButton(newer, filters, "◀ Newer", disabled=not (page and has_newer)))
+        view.add_item(HistoryButton(older, filters, "Older ▶", disabled=not (page and has_older)))
         return embed, view
 
     @app_commands.command(
-        name="export", description="The server's whole ledger as a CSV file (Manage Server)"
+        name="export", description="The server's ledger as a gzipped CSV file (Manage Server)"
     )
-    async def export(self, interaction: discord.Interaction) -> None:
+    @app_commands.describe(
+        since="From this day (YYYY-MM-DD, UTC)", until="Up to and including this day (YYYY-MM-DD, UTC)"
+    )
+    async def export(
+        self,
+        interaction: discord.Interaction,
+        since: app_commands.Range[str, 10, 10] | None = None,
+        until: app_commands.Range[str, 10, 10] | None = None,
+    ) -> None:
         require_manage_guild(interaction)
+        start, end = _day(since, "since"), _day(until, "until", end=True)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        rows = await usage.ledger_rows(self.services.db, interaction.guild_id)
-        data = usage.ledger_csv(rows)
-        await interaction.followup.send(
-            f"{len(rows)} ledger entries.",
-            file=discord.File(
-                io.BytesIO(data),
-                filename=f"credits-{interaction.guild_id}.csv",
-                description="This server's credit ledger as CSV, oldest first",
-            ),
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
-        )
+        fd, name = await asyncio.to_thread(tempfile.mkstemp, suffix=".csv.gz")
+        path = Path(name)
+        try:
+            os.close(fd)
+            count = await usage.export_ledger(self.services.db, interaction.guild_id, path, since=start, until=end)
+            size = (await asyncio.to_thread(path.stat)).st_size
+            limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
+            if size > limit:
+                await interaction.followup.send(
+                    f"The export is {size / 2**20:.1f} MiB compressed, over this server's"
+                    f" {limit / 2**20:.0f} MiB upload limit: export a shorter period with `since` and `until`.",
+                    ephemeral=True,
+                    allowed_mentions=NO_MENTIONS,
+                )
+                return
+            await interaction.followup.send(
+                f"{count} ledger entries.",
+                file=discord.File(
+                    path,
+                    filename=f"credits-{interaction.guild_id}.csv.gz",
+                    description="This server's credit ledger as gzipped CSV, oldest first",
+                ),
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
+            )
+        finally:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
 
     @app_commands.command(name="usage", description="Credits spent per day over the last 30 days, by model")
     async def usage(self, interaction: discord.Interaction) -> None:
@@ -300,6 +334,28 @@ class HistoryFilter:
         )
 
 
+@dataclass(frozen=True)
+class HistoryCursor:
+    """Where a history page starts: after (older than) or before (newer than) an entry id, and how
+    many entries come before it (only for the footer: the rows are found by id, never by offset)."""
+
+    first: int
+    older_than: int | None = None
+    newer_than: int | None = None
+
+    def encode(self) -> str:
+        if self.newer_than is not None:
+            return f"{self.first}:n{self.newer_than}"
+        return f"{self.first}:o{'' if self.older_than is None else self.older_than}"
+
+    @classmethod
+    def decode(cls, match: re.Match[str]) -> HistoryCursor:
+        key = int(match["key"]) if match["key"] else None
+        if match["dir"] == "n":
+            return cls(int(match["first"]), newer_than=key or 0)
+        return cls(int(match["first"]), older_than=key)
+
+
 DAY = 86_400
 _MODEL_CODES = {ModelId.PRO.value: "p", ModelId.KLEIN.value: "k"}
 _MODEL_OF_CODE = {code: model for model, code in _MODEL_CODES.items()}
@@ -336,30 +392,30 @@ def _entry_line(entry: dict) -> str:
 class HistoryButton(
     discord.ui.DynamicItem[discord.ui.Button],
     template=(
-        r"flux:hist:(?P<offset>[0-9]{1,9}):(?P<user>[0-9]{0,20}):(?P<model>[pk]?)"
+        r"flux:hist:(?P<first>[0-9]{1,9}):(?P<dir>[on])(?P<key>[0-9]{0,19}):(?P<user>[0-9]{0,20}):(?P<model>[pk]?)"
         r":(?P<since>[0-9]{0,6}):(?P<until>[0-9]{0,6})"
     ),
 ):
     def __init__(
-        self, offset: int, filters: HistoryFilter, label: str = "Page", *, disabled: bool = False
+        self, cursor: HistoryCursor, filters: HistoryFilter, label: str = "Page", *, disabled: bool = False
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                label=label, custom_id=f"flux:hist:{offset}:{filters.encode()}", disabled=disabled
+                label=label, custom_id=f"flux:hist:{cursor.encode()}:{filters.encode()}", disabled=disabled
             )
         )
-        self.offset = offset
+        self.cursor = cursor
         self.filters = filters
 
     @classmethod
     async def from_custom_id(cls, interaction, item, match: re.Match[str], /) -> HistoryButton:
-        return cls(int(match["offset"]), HistoryFilter.decode(match))
+        return cls(HistoryCursor.decode(match), HistoryFilter.decode(match))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
             require_manage_guild(interaction)
             cog: CreditsCog = interaction.client.get_cog("CreditsCog")
-            embed, view = await cog.history_page(interaction.guild_id, self.offset, self.filters)
+            embed, view = await cog.history_page(interaction.guild_id, self.cursor, self.filters)
             await interaction.response.edit_message(embed=embed, view=view)
         except Exception as error:
             await report_error(interaction, error)

@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 
 # Refusals the mod log shows (bad options and permission slips are the requester's business).
-LOGGED_REFUSALS = (e.InsufficientCredits, e.AllowanceExceeded, e.QueueFull, e.AccountExhausted, e.ProviderAccountEmpty)
+LOGGED_REFUSALS = (
+    e.InsufficientCredits, e.AllowanceExceeded, e.QueueFull, e.AccountExhausted, e.ProviderAccountEmpty, e.PaceExceeded
+)
 
 
 def unwrap(error: BaseException) -> BaseException:

@@ -40,7 +40,7 @@ from core.downloads import DownloadError, HostNotAllowed, TooLarge
 from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
 from core.events import ResultDeleted
 from core.generation import spec_for_finalize
-from core.images import inspect_input
+from core.images import ImageInfo
 from core.jobs import InteractionRef, Job, JobKind
 from core.models import (
     NEGATIVE_PROMPT_MAX_CHARS,
@@ -271,8 +271,9 @@ class GenerateCog(commands.Cog, name="Generate"):
     async def _result_as_reference(self, job: Job) -> tuple[str, tuple[int, int] | None]:
         if job.result_blob is None or not self.services.blobs.exists(job.result_blob):
             raise InvalidRequest("image", "this result is no longer stored")
-        data = await self.services.blobs.get(job.result_blob)
-        info = inspect_input(f"flux-{job.id}", data, max_bytes=self.services.settings.max_result_image_bytes)
+        info = await self.services.generation.references.check(
+            self.services.blobs.path(job.result_blob), f"flux-{job.id}", max_bytes=self.services.settings.max_result_image_bytes
+        )
         return job.result_blob, (info.width, info.height)
 
     # --- shared pipeline ---------------------------------------------------------------------
@@ -285,20 +286,22 @@ class GenerateCog(commands.Cog, name="Generate"):
         first_size: tuple[int, int] | None = None
         for attachment in attachments:
             _precheck(attachment, limit)
-            data = await self._download(attachment, limit)
-            info = inspect_input(attachment.filename, data, max_bytes=limit)
-            refs.append(await self.services.blobs.put(data))
+            ref, info = await self._download(attachment, limit)
+            refs.append(ref)
             if first_size is None:
                 first_size = (info.width, info.height)
         return refs, first_size
 
-    async def _download(self, attachment: discord.Attachment, limit: int) -> bytes:
-        """The attachment's bytes, fetched only from Discord's CDN (+ DOWNLOAD_ALLOWED_HOSTS), capped."""
+    async def _download(self, attachment: discord.Attachment, limit: int) -> tuple[str, ImageInfo]:
+        """The attachment streamed into the blob store and checked, fetched only from Discord's CDN
+        (+ DOWNLOAD_ALLOWED_HOSTS), capped: (blob, info)."""
         downloads = self.services.downloads
         if downloads is None:
             raise InvalidAttachment(attachment.filename, "could not be downloaded from Discord")
         try:
-            return (await downloads.get(attachment.url, max_bytes=limit)).data
+            return await self.services.generation.references.download(
+                downloads, attachment.url, attachment.filename, max_bytes=limit
+            )
         except HostNotAllowed:
             log.warning("attachment %s names a host off the download allowlist; not fetched", attachment.id)
             raise InvalidAttachment(attachment.filename, "is not a file on Discord's CDN") from None

@@ -109,6 +109,13 @@ def policy_denial(reason: str, data: dict) -> str:
             return f"FLUX.2 Pro is limited to these roles here: {roles}. FLUX.2 Klein 9B is open to you."
         case "safety_filter":
             return "That prompt is not allowed: it matches the bot's safety filter."
+        case "adult_content":
+            if data.get("channel_nsfw"):
+                return "This server keeps adult content out of its images, age-restricted channels included."
+            return (
+                "That prompt asks for adult content. It can only be generated in a channel Discord marks "
+                "age-restricted, if this server allows it there."
+            )
         case "guild_filter":
             return f"That prompt contains a term this server blocks (`{clip(data.get('term', ''), 40)}`)."
         case "foreign_reference":

@@ -15,6 +15,8 @@ from cogs.ui.owner_alerts import account_status
 from core.errors import InvalidRequest
 from core.events import CreditsGranted
 from core.services import Services
+from core.undeliverable import UndeliverableJobs
+from core.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
     def __init__(self, bot: commands.Bot, services: Services) -> None:
         self.bot = bot
         self.services = services
+        self.undeliverable_jobs = UndeliverableJobs(services.db)
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -50,7 +53,9 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
             )
         total_usd = sum(usd.values())
         embed = discord.Embed(title="Guilds", description="\n".join(lines) or "No guild has credits yet.")
-        embed.set_footer(text=f"{len(summaries)} guilds · Segmind spend reported: ${total_usd:.2f}")
+        embed.set_footer(
+            text=f"flux-bot {__version__} · {len(summaries)} guilds · Segmind spend reported: ${total_usd:.2f}"
+        )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="account", description="Read the Segmind account now (a positive read ends an out-of-credit pause)")
@@ -81,3 +86,36 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
         await self.services.events.publish(
             CreditsGranted(int(guild_id), interaction.user.id, amount, result.balance, reason, by_owner_command=True)
         )
+
+    @app_commands.command(name="undeliverable", description="Paid images that reached no one (newest first)")
+    async def undeliverable(self, interaction: discord.Interaction) -> None:
+        jobs = await self.undeliverable_jobs.latest()
+        lines = [
+            f"#{j.job_id} · server `{j.guild_id}` · <@{j.user_id}> in <#{j.channel_id}> · {j.price} credits"
+            + (f" · <t:{int(j.finished_at)}:R>" if j.finished_at else "")
+            for j in jobs
+        ]
+        embed = discord.Embed(
+            title="Undeliverable images", description="\n".join(lines) or "None: every paid image was delivered."
+        )
+        if jobs:
+            embed.set_footer(text="/owner redeliver job_id tries the interaction, the channel and a DM again")
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="redeliver", description="Try again to deliver an undeliverable image")
+    async def redeliver(self, interaction: discord.Interaction, job_id: app_commands.Range[int, 1]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        blob = await self.undeliverable_jobs.image_of(job_id)
+        if blob is not None and not self.services.blobs.exists(blob):
+            raise InvalidRequest("job_id", f"the image of job {job_id} is no longer stored (its requester had it forgotten)")
+        if not await self.undeliverable_jobs.reopen(job_id):
+            raise InvalidRequest("job_id", f"job {job_id} is not an undeliverable job with a stored image")
+        job = await self.services.generation.redeliver(job_id)
+        where = f"<#{job.result_channel_id}>" if job.result_channel_id else "nowhere"
+        if job.state.value == "posted":
+            text = f"Job #{job_id} delivered ({where})."
+        elif job.state.value == "succeeded":
+            text = f"Job #{job_id} could not be delivered yet; the bot keeps trying for a while."
+        else:
+            text = f"Job #{job_id} still could not be delivered ({job.error_detail or 'no way left'}); it is kept."
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)

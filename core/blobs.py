@@ -15,9 +15,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+from core.files import fsync_path
 
 HEAD_BYTES = 32  # enough for every magic number core.images knows
 PARTIAL_DIR = "partial"
@@ -66,6 +69,13 @@ class BlobStore:
             self._partial_ready = True
         return BlobWriter(self, folder / uuid.uuid4().hex)
 
+    def scratch(self) -> Path:
+        """A folder for short-lived files (e.g. downscaled copies being uploaded); a crash's
+        leftovers go with clear_partial(). Blocking (it may create the folder)."""
+        folder = self.root / PARTIAL_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def sweep(self, keep: set[str], older_than: float) -> tuple[int, int]:
         """Delete every blob not in `keep` last written before `older_than` (a Unix time); returns
         (files removed, bytes freed). Blocking: run it in a thread. A blob stored again refreshes
@@ -83,6 +93,29 @@ class BlobStore:
                     removed += 1
                     freed += info.st_size
         return removed, freed
+
+    def copy_to(self, target: Path) -> int:
+        """Copy every stored blob into `target` (same layout), hard-linking where the file system
+        allows (a blob never changes once stored); how many. Blocking: run it in a thread."""
+        copied = 0
+        for folder in sorted(self.root.iterdir()) if self.root.is_dir() else ():
+            if folder.name == PARTIAL_DIR or not folder.is_dir():
+                continue
+            (target / folder.name).mkdir(parents=True, exist_ok=True)
+            for entry in os.scandir(folder):
+                if len(entry.name) != 64:
+                    continue
+                destination = target / folder.name / entry.name
+                try:
+                    os.link(entry.path, destination)
+                except OSError:
+                    shutil.copyfile(entry.path, destination)
+                    fsync_path(destination)
+                copied += 1
+            fsync_path(target / folder.name)
+        if target.is_dir():
+            fsync_path(target)
+        return copied
 
     def clear_partial(self) -> int:
         """Remove partial files a crash left behind (none is ever referenced); how many."""
@@ -119,6 +152,11 @@ class BlobWriter:
         self._file.write(chunk)
         self.size += len(chunk)
 
+    def flushed(self) -> Path:
+        """The partial file with every chunk written so far, to be read (checked) before commit."""
+        self._file.flush()
+        return self._partial
+
     async def commit(self, check: Callable[[Path], None] | None = None) -> str:
         """Close, run `check(path)` (it raises to refuse the bytes), hash, fsync and rename the file
         to its digest, all in one worker-thread call. Returns the digest. On any error the partial
@@ -146,8 +184,13 @@ class BlobWriter:
         final = self._store.path(blob)
         if _touch(final):
             return blob  # the same bytes are already stored; discard() removes the copy
-        final.parent.mkdir(parents=True, exist_ok=True)
+        if not final.parent.is_dir():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fsync_path(final.parent.parent)  # the new folder's own name
         os.replace(self._partial, final)
+        # The rename lives in the folder's entries: without this a power cut can lose the name of a
+        # blob whose charge the database keeps.
+        fsync_path(final.parent)
         return blob
 
     def discard(self) -> None:

@@ -2,25 +2,42 @@
 
 Read once, in `bot.py`, and passed in; nothing reads settings at import time. Secrets are
 `SecretStr`, so they never show in a repr, a log line or an error.
+
+Paths do not depend on the working directory (systemd and cron start the bot from elsewhere):
+`.env` is read from the directory holding bot.py (ENV_FILE names another file, "" reads none), and
+every relative path setting (DATABASE_PATH, BLOB_DIR, PRICES_PATH, SAFETY_TERMS_PATH) is taken
+relative to that same directory. Variables in the environment win over `.env`.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
 
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
-# The shipped price file, found wherever the bot is started from.
-DEFAULT_PRICES_PATH = Path(__file__).resolve().parents[1] / "data" / "prices.json"
+# The directory holding bot.py: `.env` and every relative path are found from here.
+BASE_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_PRICES_PATH = BASE_DIR / "data" / "prices.json"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SECRETS = ("discord_token", "segmind_api_key")
+
+
+def env_file() -> Path | None:
+    """The `.env` to read: ENV_FILE if set ("" for none), else the one beside bot.py."""
+    override = os.environ.get("ENV_FILE")
+    if override is None:
+        return BASE_DIR / ".env"
+    return Path(override) if override else None
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file_encoding="utf-8", extra="ignore")
 
     discord_token: SecretStr = Field(min_length=1)
     segmind_api_key: SecretStr = Field(min_length=1)
@@ -62,6 +79,13 @@ class Settings(BaseSettings):
     max_concurrent_jobs_per_guild: int = Field(default=2, ge=1)
     max_queued_jobs_per_guild: int = Field(default=50, ge=1)
     max_input_image_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Reference images (core/references.py): Pillow calls (checks, downscaling) at once and how
+    # long a check may take before the attachment is refused; attachment downloads and reference
+    # uploads at once. Memory grows with the first only (a decoded image each), never with jobs.
+    image_work_at_once: int = Field(default=2, ge=1)
+    image_check_timeout: float = Field(default=15.0, gt=0)
+    attachment_downloads_at_once: int = Field(default=4, ge=1)
+    reference_uploads_at_once: int = Field(default=4, ge=1)
     # Hosts the bot may download from besides Discord's CDN and Segmind's result storage
     # (comma-separated; "*.example.com" allows subdomains), e.g. a CDN proxy.
     download_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
@@ -71,10 +95,46 @@ class Settings(BaseSettings):
     # Stored images older than this are removed once a day unless still needed (core/retention.py);
     # 0 keeps every image forever.
     result_retention_days: float = Field(default=90.0, ge=0)
+    # Prompts and requester ids of finished jobs are erased after this many days (core/privacy.py);
+    # the ledger keeps its amounts with the user id erased. 0 keeps them forever.
+    prompt_retention_days: float = Field(default=90.0, ge=0)
+    # After the bot leaves a server its data waits this long (a rejoin cancels it), then is removed.
+    guild_data_grace_days: float = Field(default=30.0, ge=0)
     # Discord invalidates interaction tokens after 15 minutes; stop using one a little earlier.
     interaction_token_seconds: float = Field(default=14 * 60, gt=0)
     sync_commands: Literal["auto", "always", "never"] = "auto"
     log_level: str = "INFO"
+    # A start-up that cannot reach Discord (DNS, TLS, refused connection) is retried this many times
+    # in all, waiting 2, 4, 8 … (at most 60) seconds between tries; 0 retries until stopped.
+    startup_attempts: int = Field(default=6, ge=0)
+    startup_backoff_seconds: float = Field(default=2.0, ge=0)
+    # host:port for /healthz and /metrics (e.g. 127.0.0.1:8080); empty serves nothing.
+    health_addr: str = ""
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("health_addr")
+    @classmethod
+    def _addr(cls, value: str) -> str:
+        value = value.strip()
+        if value:
+            host, sep, port = value.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError("must be host:port, e.g. 127.0.0.1:8080")
+        return value
+
+    @model_validator(mode="after")
+    def _anchor_paths(self) -> Settings:
+        for name in ("database_path", "blob_dir", "prices_path", "safety_terms_path"):
+            path = getattr(self, name)
+            if path is not None and str(path) != ":memory:" and not path.is_absolute():
+                setattr(self, name, BASE_DIR / path)
+        return self
 
     @field_validator("owner_ids", mode="before")
     @classmethod
@@ -111,16 +171,31 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Build the settings or raise ConfigError naming every missing or invalid setting."""
+    source = env_file()
+    if source is not None and os.environ.get("ENV_FILE") and not source.is_file():
+        raise ConfigError(["ENV_FILE"], f"{source} is not a readable file (or set ENV_FILE= to read none)")
     try:
-        return Settings(**overrides)
+        return Settings(_env_file=source if source is not None and source.is_file() else None, **overrides)
     except ValidationError as exc:
         names: list[str] = []
         details: list[str] = []
         for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "SETTINGS"
+            field = str(err["loc"][0]) if err["loc"] else "settings"
+            name = field.upper()
             if name not in names:
                 names.append(name)
-                details.append("missing" if err["type"] == "missing" else err["msg"].removeprefix("Value error, "))
+                details.append(_describe(field, err))
         if all(d == "missing" for d in details):
             raise ConfigError(names, "missing (set it in the environment or in .env)") from None
+        if all(d == "is empty" for d in details):
+            raise ConfigError(names, "is empty (put the value after the = in .env, or set it in the environment)") from None
         raise ConfigError(names, "; ".join(f"{n} {d}" for n, d in zip(names, details, strict=True))) from None
+
+
+def _describe(field: str, err: object) -> str:
+    kind = err["type"]  # type: ignore[index]
+    if kind == "missing":
+        return "missing"
+    if field in SECRETS and kind in ("string_too_short", "too_short"):
+        return "is empty"  # a .env copied unchanged from .env.example
+    return str(err["msg"]).removeprefix("Value error, ")  # type: ignore[index]

@@ -1,17 +1,28 @@
-"""The SQLite database: one writer, whole transactions serialised, forward-only migrations.
+"""The SQLite database: every call through aiosqlite, whole transactions serialised, forward-only
+migrations, durable commits.
 
-Statements run on the event loop's own thread. They touch pages the OS already caches and a commit
-in WAL mode with `synchronous=NORMAL` is a write() into the WAL file, not an fsync, so one costs
-microseconds; sending each one to a worker thread (aiosqlite) cost more than the statement itself
-in thread hand-offs and GIL contention, and serialised every request of the bot behind them. The
-one slow operation, the checkpoint that copies the WAL into the database file and fsyncs it, is
-taken off the loop: automatic checkpoints are off and `_checkpoint` runs in a worker thread.
+No SQLite call runs on the event loop. aiosqlite gives each connection its own thread; a
+statement is one hop to it and back (`db_thread.on_thread` runs the whole execute-fetch-close there, where
+aiosqlite's public helpers take two or three hops). Two tasks sharing the writer would interleave
+inside each other's transactions, so `Database.transaction()` holds a lock for the whole
+`BEGIN IMMEDIATE ... COMMIT`; the BEGIN travels with the transaction's first statement, so a
+transaction of n statements costs n + 1 hops. Reads outside a transaction go through a second
+connection (and thread): in WAL mode it sees exactly the committed state and never waits for the
+writer.
 
-Two tasks sharing the writer would interleave inside each other's transactions, so
-`Database.transaction()` holds a lock for the whole `BEGIN IMMEDIATE ... COMMIT`. Reads outside a
-transaction go through a second connection: in WAL mode it sees exactly the committed state, so
-reads never wait for a writer's lock. The schema of each table is owned by the module named
-after it (ledger.py, jobs.py); this module only applies the numbered migrations and keeps a small
+Durability (group commit): `transaction()` returns only once its COMMIT is on disk. The writer
+runs with `synchronous=NORMAL`, so a COMMIT is a write() into the WAL; the committing task then
+waits for an fsync of the WAL file that started after its COMMIT, and one fsync serves every
+transaction that committed before it began (`_WalSync`). That is what `synchronous=FULL` promises,
+at a fraction of the fsyncs under concurrency (with FULL each COMMIT fsyncs while holding the
+writer). Every state change that makes an outside effect idempotent (the job row before a Segmind
+submit, the capture before a post, a grant before its answer) is committed by the task that then
+makes the effect, so it survives a power cut, not only a crash of the process. Checkpoints (copying
+the WAL into the database file, fsynced) run on a separate connection in a worker thread every
+CHECKPOINT_EVERY commits, never inside a COMMIT.
+
+The schema of each table is owned by the module named after it (ledger.py, jobs.py); this module
+only applies the numbered migrations (after backing up an existing database) and keeps a small
 key/value table.
 """
 
@@ -26,6 +37,11 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+
+import aiosqlite
+
+from core import db_thread as sq
+from core.db_thread import Written
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +201,21 @@ MIGRATIONS: list[tuple[str, ...]] = [
         " WHERE state IN ('queued', 'submitting', 'submitted', 'succeeded')",
     ),
     (
-        # 5: members' own things: server styles (core/styles.py), personal defaults
+        # 5: privacy (owned by core/privacy.py): departures, forget requests, an anonymisable ledger
+        "CREATE TABLE guild_departures (guild_id INTEGER PRIMARY KEY, left_at REAL NOT NULL)",
+        "CREATE TABLE forget_requests (user_id INTEGER PRIMARY KEY, requested_at REAL NOT NULL)",
+        "DROP TRIGGER ledger_no_update",
+        # Still append-only for the books: an update may only erase who (user_id) and why (reason).
+        """CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger_entries
+           WHEN NEW.id IS NOT OLD.id OR NEW.guild_id IS NOT OLD.guild_id OR NEW.kind IS NOT OLD.kind
+             OR NEW.amount IS NOT OLD.amount OR NEW.balance_after IS NOT OLD.balance_after
+             OR NEW.job_id IS NOT OLD.job_id OR NEW.created_at IS NOT OLD.created_at
+             OR (NEW.user_id IS NOT OLD.user_id AND NEW.user_id IS NOT NULL)
+             OR (NEW.reason IS NOT OLD.reason AND NEW.reason IS NOT NULL)
+           BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only (only user_id and reason may be erased)'); END""",
+    ),
+    (
+        # 6: members' own things: server styles (core/styles.py), personal defaults
         # (core/preferences.py), and /mine's keyset pages over a member's results (core/jobs.py)
         """CREATE TABLE guild_styles (
             guild_id INTEGER NOT NULL,
@@ -232,34 +262,29 @@ class DatabaseTooNew(RuntimeError):
     pass
 
 
-# Checkpoint (off the loop) after this many commits; SQLite's own default is every 1000 pages.
+# What the backend raises when the file cannot be used (start-up names it without importing sqlite3).
+StorageError = sqlite3.Error
+
+
+# Checkpoint (off the writer) after this many commits; SQLite's own default is every 1000 pages.
 CHECKPOINT_EVERY = 500
 
 
-def _connect(path: Path | str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
+async def _connect(path: Path | str, *pragmas: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await sq.on_thread(conn, sq.setup, *pragmas)
+    except BaseException:
+        await conn.close()
+        raise
     return conn
 
 
-def _fetchone(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> sqlite3.Row | None:
-    cursor = conn.execute(sql, tuple(params))
-    try:
-        return cursor.fetchone()
-    finally:
-        cursor.close()  # an unfinished statement would pin the connection to an old snapshot
-
-
-def _fetchall(conn: sqlite3.Connection, sql: str, params: Iterable[Any]) -> list[sqlite3.Row]:
-    cursor = conn.execute(sql, tuple(params))
-    try:
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+# --- the interface the stores use -----------------------------------------------------------------
 
 
 class Database:
-    def __init__(self, conn: sqlite3.Connection, path: Path, reader: sqlite3.Connection | None = None) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None) -> None:
         self._conn = conn
         # Without a second connection (":memory:"), reads share the writer and so its lock.
         self._reader = reader
@@ -267,6 +292,7 @@ class Database:
         self.path = path
         self._commits = 0
         self._checkpointer: asyncio.Task[None] | None = None
+        self._wal_sync = None if str(path) == ":memory:" else _WalSync(Path(f"{path}-wal"))
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -274,23 +300,26 @@ class Database:
         memory = str(path) == ":memory:"
         if not memory:
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = _connect(path)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA wal_autocheckpoint=0")  # see _checkpoint
+        conn = await _connect(
+            path,
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA synchronous=NORMAL",  # durable through _WalSync: see the module doc
+            "PRAGMA wal_autocheckpoint=0",  # see _checkpoint
+        )
         db = cls(conn, path)
         try:
             await db._migrate()
+            if not memory:
+                db._reader = await _connect(path, "PRAGMA query_only=ON")
+                # The files may have just been created (make their names durable), and a process that
+                # crashed may have left commits the disk does not have yet: this one acts on them.
+                for synced in (path, Path(f"{path}-wal"), path.parent):
+                    if synced.exists():
+                        await asyncio.to_thread(sq.fsync_path, synced)
         except BaseException:
-            conn.close()
+            await conn.close()
             raise
-        if not memory:
-            reader = _connect(path)
-            reader.execute("PRAGMA busy_timeout=5000")
-            reader.execute("PRAGMA query_only=ON")
-            db._reader = reader
         return db
 
     async def close(self) -> None:
@@ -298,65 +327,86 @@ class Database:
             with contextlib.suppress(Exception):
                 await self._checkpointer
         if self._reader is not None:
-            self._reader.close()
+            await self._reader.close()
         with contextlib.suppress(sqlite3.Error):
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._conn.close()
+            await sq.on_thread(self._conn, sq.finish_checkpoint)
+        await self._conn.close()
 
     async def _migrate(self) -> None:
         async with self._lock:
-            (version,) = _fetchone(self._conn, "PRAGMA user_version", ())
+            version = await sq.on_thread(self._conn, sq.user_version)
             if version > len(MIGRATIONS):
                 raise DatabaseTooNew(
                     f"{self.path} has schema version {version}, newer than this code ({len(MIGRATIONS)})"
                 )
+            if 0 < version < len(MIGRATIONS) and str(self.path) != ":memory:":
+                copy = self.path.with_name(f"{self.path.name}.v{version}-{int(time.time())}.bak")
+                await sq.on_thread(self._conn, sq.backup_into, copy)
+                log.info("backed up schema version %d to %s before migrating", version, copy)
             for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in statements:
-                        self._conn.execute(statement)
-                    # PRAGMA cannot take bound parameters; `number` is our own integer.
-                    self._conn.execute(f"PRAGMA user_version = {int(number)}")
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
+                await sq.on_thread(self._conn, sq.apply_migration, number, statements)
                 log.info("database migrated to schema version %d", number)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """One `BEGIN IMMEDIATE ... COMMIT`; rolled back on any exception."""
         async with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            tx = Transaction(self._conn)
             try:
-                yield Transaction(self._conn)
+                yield tx
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if tx._begun:
+                    # Shielded: a cancelled task must still leave the writer outside a transaction.
+                    await asyncio.shield(sq.on_thread(self._conn, sq.finish, "ROLLBACK"))
                 raise
-            self._conn.execute("COMMIT")
+            if not tx._begun:
+                return  # nothing was read or written: no transaction to end
+            seq = self._wal_sync.sending() if self._wal_sync is not None else 0
+            try:
+                await asyncio.shield(sq.on_thread(self._conn, sq.finish, "COMMIT"))
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    await asyncio.shield(sq.on_thread(self._conn, sq.finish, "ROLLBACK"))
+                raise
+            finally:
+                if self._wal_sync is not None:
+                    self._wal_sync.committed()
             self._commits += 1
             if self._commits >= CHECKPOINT_EVERY and self._reader is not None:
                 self._start_checkpoint()
+        # Outside the lock: the next transaction runs while this one waits for the disk.
+        await self._durable(seq)
+
+    async def _durable(self, seq: int | None = None) -> None:
+        """Wait until commit `seq` (by default: every commit a read may have seen) is on disk."""
+        if self._wal_sync is not None:
+            await self._wal_sync.durable(self._wal_sync.sent if seq is None else seq)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         if self._reader is not None:
-            return _fetchall(self._reader, sql, params)
+            rows = await sq.on_thread(self._reader, sq.fetchall, sql, tuple(params))
+            await self._durable()  # nothing read is acted on before it is on disk
+            return rows
         async with self._lock:
-            return _fetchall(self._conn, sql, params)
+            return await sq.on_thread(self._conn, sq.fetchall, sql, tuple(params))
 
     async def fetchall_in_thread(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         """A read that scans much (housekeeping over months of rows): on its own read-only connection
-        in a worker thread, so the event loop keeps answering Discord meanwhile. It sees the last
-        committed state, like `fetchall`."""
+        in a worker thread, so it does not hold up the reads queued on the reader's thread. It sees
+        the last committed state, like `fetchall`."""
         if self._reader is None:  # ":memory:" has no second connection to read through
             return await self.fetchall(sql, params)
-        return await asyncio.to_thread(_fetchall_once, self.path, sql, tuple(params))
+        rows = await asyncio.to_thread(sq.fetchall_once, self.path, sql, tuple(params))
+        await self._durable()
+        return rows
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         if self._reader is not None:
-            return _fetchone(self._reader, sql, params)
+            row = await sq.on_thread(self._reader, sq.fetchone, sql, tuple(params))
+            await self._durable()
+            return row
         async with self._lock:
-            return _fetchone(self._conn, sql, params)
+            return await sq.on_thread(self._conn, sq.fetchone, sql, tuple(params))
 
     async def get_meta(self, key: str) -> str | None:
         row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
@@ -369,7 +419,16 @@ class Database:
                 (key, value),
             )
 
-    # --- checkpoints, off the event loop ---------------------------------------------------------
+    async def backup(self, dest: Path) -> None:
+        """Write a consistent copy of the committed state to `dest` (replaced if it exists) while the
+        bot keeps running: the reader's snapshot, so writers are not held up."""
+        if self._reader is not None:
+            await sq.on_thread(self._reader, sq.backup_into, Path(dest))
+            return
+        async with self._lock:
+            await sq.on_thread(self._conn, sq.backup_into, Path(dest))
+
+    # --- checkpoints, off the writer ----------------------------------------------------------------
 
     def _start_checkpoint(self) -> None:
         if self._checkpointer is not None and not self._checkpointer.done():
@@ -379,43 +438,74 @@ class Database:
 
     async def _checkpoint(self) -> None:
         try:
-            await asyncio.to_thread(_checkpoint, self.path)
+            await asyncio.to_thread(sq.checkpoint, self.path)
         except sqlite3.Error as exc:
             log.warning("WAL checkpoint failed (will retry after more commits): %r", exc)
 
 
-def _fetchall_once(path: Path, sql: str, params: tuple[Any, ...]) -> list[sqlite3.Row]:
-    conn = _connect(path)
-    try:
-        conn.execute("PRAGMA query_only=ON")
-        conn.execute("PRAGMA busy_timeout=5000")
-        return _fetchall(conn, sql, params)
-    finally:
-        conn.close()
+class _WalSync:
+    """Group commit: `durable(seq)` returns once an fsync of the WAL that began after commit number
+    `seq` returned has finished. fsync writes out every dirty page of the file, whichever
+    descriptor wrote it, so one fsync on our own descriptor covers all COMMITs that came before."""
+
+    def __init__(self, wal: Path) -> None:
+        self._wal = wal
+        self.sent = 0  # COMMITs sent to the writer (a reader may see one as soon as it is sent)
+        self._committed = 0  # COMMITs the writer finished (an fsync now covers them)
+        self._synced = 0
+        self._flight: asyncio.Task[None] | None = None
+
+    def sending(self) -> int:
+        self.sent += 1
+        return self.sent
+
+    def committed(self) -> None:
+        self._committed += 1  # a failed COMMIT counts too: it has nothing left to make durable
+
+    async def durable(self, seq: int) -> None:
+        # A COMMIT still on the writer's thread (a reader saw it early) takes another round.
+        while self._synced < seq:
+            if self._flight is None:
+                self._flight = asyncio.get_running_loop().create_task(self._sync(), name="wal-fsync")
+            # Shielded: a waiter's cancellation must not cancel an fsync others wait for.
+            await asyncio.shield(self._flight)
+
+    async def _sync(self) -> None:
+        covers = self._committed
+        try:
+            await asyncio.to_thread(sq.fsync_path, self._wal)
+            self._synced = max(self._synced, covers)
+        finally:
+            self._flight = None
 
 
-def _checkpoint(path: Path) -> None:
-    """Copy the WAL into the database file (PASSIVE: never waits for, or blocks, the writer)."""
-    conn = sqlite3.connect(path, isolation_level=None)
+async def backup_file(source: Path, dest: Path) -> None:
+    """`Database.backup` for a database another process (the running bot) has open."""
+    conn = await _connect(Path(source), "PRAGMA query_only=ON")
     try:
-        conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+        await sq.on_thread(conn, sq.backup_into, Path(dest))
     finally:
-        conn.close()
+        await conn.close()
 
 
 class Transaction:
-    """The handle a unit of work writes through; only valid inside `Database.transaction()`."""
+    """The handle a unit of work writes through; only valid inside `Database.transaction()`.
+    The `BEGIN IMMEDIATE` goes with the first statement (one hop fewer per transaction)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._begun = False
         self.now = time.time()
 
-    async def execute(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
-        return self._conn.execute(sql, tuple(params))
+    def _begin(self) -> bool:
+        first, self._begun = not self._begun, True
+        return first
+
+    async def execute(self, sql: str, params: Iterable[Any] = ()) -> Written:
+        return await sq.on_thread(self._conn, sq.write, sql, tuple(params), self._begin())
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        return _fetchone(self._conn, sql, params)
+        return await sq.on_thread(self._conn, sq.fetchone, sql, tuple(params), self._begin())
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return _fetchall(self._conn, sql, params)
+        return await sq.on_thread(self._conn, sq.fetchall, sql, tuple(params), self._begin())

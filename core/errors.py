@@ -163,6 +163,11 @@ class PolicyDenied(BotError):
         super().__init__(reason)
 
 
+class PaceExceeded(PolicyDenied):
+    """A pace limit found exceeded inside the job-creating transaction (a request that raced past the
+    early check). The early check already told the mod log of its own denials; these it has not."""
+
+
 class AllowanceExceeded(BotError):
     """The member's allowance for `period` ("day" or "month") cannot cover `cost`."""
 

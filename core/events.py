@@ -43,6 +43,15 @@ class JobFailed(Event):
 
 
 @dataclass(frozen=True)
+class JobUndeliverable(Event):
+    """A paid image could reach its requester by no way (interaction, channel, DM): it stays stored
+    until someone fetches it (/owner redeliver) and the requester and owners are told."""
+
+    job: Job
+    detail: str
+
+
+@dataclass(frozen=True)
 class GuildBalanceLow(Event):
     guild_id: int
     balance: int

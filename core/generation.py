@@ -25,18 +25,18 @@ from core.errors import (
     BotError,
     InvalidRequest,
     JobAlreadyStarted,
-    PolicyDenied,
+    PaceExceeded,
     ProviderError,
     ProviderSubmitUncertain,
     QueueFull,
 )
-from core.events import EventBus, GuildBalanceLow, JobFailed, JobPosted
-from core.images import sniff_image_type
+from core.events import EventBus, GuildBalanceLow, JobFailed, JobPosted, JobUndeliverable
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
 from core.policy import MemberUsage, PaceLimits
 from core.pricing import PriceList
+from core.references import ReferenceImages
 from core.safety import DEFAULT_SAFETY_TOLERANCE
 from core.scheduler import FairScheduler
 from core.segmind import SegmindClient
@@ -103,6 +103,7 @@ class GenerationService:
         self.account: AccountWatch | None = None
         # What happened to jobs (posted, failed, a guild's balance low), for whoever bot.py subscribed.
         self.events = events or EventBus()
+        self.references = ReferenceImages(blobs)  # bot.py sets one with the configured bounds
         self._queue_limit = queue_limit_per_guild
         self._progress_interval = progress_interval
         self._queue_notice_delay = queue_notice_delay
@@ -199,7 +200,7 @@ class GenerationService:
         usage = MemberUsage(running, last_at, jobs_today, credits_today)
         over = pace.denial(usage, price, tx.now)
         if over is not None:
-            raise PolicyDenied(over.reason.value, over.data)
+            raise PaceExceeded(over.reason.value, over.data)
 
     async def cancel(self, job_id: int) -> Job:
         """Cancel a job that has not started: out of the queue, then refunded with its reservation
@@ -278,8 +279,7 @@ class GenerationService:
                 return await self._follow(job.request_id, job.model, result_slot)
             urls: list[str] = []
             if job.spec.references:
-                refs = [await self.blobs.get(ref) for ref in job.spec.references]
-                urls = await self.client.upload_references([(d, sniff_image_type(d) or "image/png") for d in refs])
+                urls = await self.references.upload(self.client, job.spec.references)
             body = request_body(build_request(job.spec, urls, safety_tolerance=_tolerance(job.spec)))
             await self.jobs.mark_submitting(job.id, self._clock())
 
@@ -420,9 +420,18 @@ class GenerationService:
             await self.jobs.mark_delivery_failed(job.id, give_up=give_up, detail=repr(exc))
             if not give_up:
                 self._spawn(self._retry_delivery(job.id, self._delivery_retry_delays[attempt]))
+            else:
+                await self.events.publish(JobUndeliverable(await self.jobs.get(job.id), repr(exc)))
             return
         await self.jobs.mark_posted(job.id, channel_id=delivery.channel_id, message_id=delivery.message_id)
         await self.events.publish(JobPosted(await self.jobs.get(job.id)))
+
+    async def redeliver(self, job_id: int) -> Job:
+        """Deliver a reopened job now, through the same paths as any result (an owner asked)."""
+        job = await self.jobs.get(job_id)
+        if job.state is JobState.SUCCEEDED:
+            await self._deliver(job)
+        return await self.jobs.get(job_id)
 
     async def _retry_delivery(self, job_id: int, delay: float) -> None:
         await asyncio.sleep(delay)

@@ -9,6 +9,7 @@ from core.db import Database
 from core.jobs import InteractionRef, JobKind
 from core.models import GenerationSpec
 from core.policy import GuildPolicy
+from core.screening import prepare as prepare_terms
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,12 @@ class ModerationStore:
     async def policy(self, guild_id: int) -> GuildPolicy:
         cached = self._policies.get(guild_id)
         if cached is not None:
+            await prepare_terms(cached.blocked_terms)  # compiled off the loop, before decide() needs it
             return cached
         row = await self._db.fetchone("SELECT policy FROM guild_policies WHERE guild_id = ?", (guild_id,))
         policy = GuildPolicy() if row is None else GuildPolicy.model_validate_json(row["policy"])
         self._policies[guild_id] = policy
+        await prepare_terms(policy.blocked_terms)
         return policy
 
     async def update_policy(
@@ -55,6 +58,7 @@ class ModerationStore:
                 (guild_id, updated.model_dump_json(), by, tx.now),
             )
         self._policies[guild_id] = updated
+        await prepare_terms(updated.blocked_terms)
         return updated
 
     # --- blocks ------------------------------------------------------------------------------

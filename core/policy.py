@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import ModelId
-from core.prompt_filter import SafetyLists, check_prompt
 from core.safety import DEFAULT_SAFETY_TOLERANCE, MOST_PERMISSIVE, STRICTEST, tolerance_for_channel
+from core.screening import SafetyLists, check_prompt
 
 MAX_GUILD_TERMS = 5000
 
@@ -47,6 +47,8 @@ class GuildPolicy(BaseModel):
     review: dict[int, ReviewMode] = Field(default_factory=dict)
     modlog_channel: int | None = None
     report_threshold: int = Field(default=3, ge=1, le=100)
+    # Explicit sexual/nudity terms are refused outside age-restricted channels; inside them only if True.
+    adult_filter_in_nsfw: bool = False
 
     def review_mode(self, channel_id: int) -> ReviewMode:
         return self.review.get(channel_id, ReviewMode.OFF)
@@ -90,6 +92,7 @@ class DenyReason(enum.StrEnum):
     ROLE = "role"
     PRO_ROLE = "pro_role"
     SAFETY_FILTER = "safety_filter"
+    ADULT_CONTENT = "adult_content"
     GUILD_FILTER = "guild_filter"
     FOREIGN_REFERENCE = "foreign_reference"
     COOLDOWN = "cooldown"
@@ -166,8 +169,11 @@ def decide(policy: GuildPolicy, request: RequestFacts, usage: MemberUsage, safet
         and not request.is_moderator
     ):
         return Decision.deny(DenyReason.PRO_ROLE, roles=list(policy.pro_roles))
-    verdict = check_prompt(list(request.texts), safety, tuple(policy.blocked_terms))
+    adult_screen = not request.channel_nsfw or policy.adult_filter_in_nsfw
+    verdict = check_prompt(list(request.texts), safety, tuple(policy.blocked_terms), adult=adult_screen)
     if verdict.blocked:
+        if verdict.reason == "adult":
+            return Decision.deny(DenyReason.ADULT_CONTENT, channel_nsfw=request.channel_nsfw)
         reason = DenyReason.SAFETY_FILTER if verdict.reason == "safety" else DenyReason.GUILD_FILTER
         return Decision.deny(reason, term=verdict.detail)
     foreign = request.reference_authors - {request.user_id, request.bot_user_id}

@@ -19,7 +19,6 @@ What it promises (see ../shared/reference/segmind-flux2.md for the API facts beh
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import random
@@ -74,6 +73,7 @@ from core.segmind_protocol import (
     terminal_error,
     verify_image,
 )
+from core.upload_body import DataUrlsBody
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class SegmindTimeouts:
     download: float = 60
     sync: float = 240
     poll_deadline: float = 1800  # total time a queued job may take
-    upload: float = 60  # reference uploads carry up to 8 images as base64
+    upload: float = 60  # reference uploads carry up to 8 downscaled images as base64
 
 
 # --- sans-I/O helpers ------------------------------------------------------------------------
@@ -211,18 +211,15 @@ class SegmindClient:
             await on_submitted(request_id)
         return await self._finish_queued(request_id, before_result)
 
-    async def upload_references(self, images: list[tuple[bytes, str]]) -> list[str]:
-        """Upload reference images to Segmind's storage; their persistent URLs, in order."""
+    async def upload_references(self, images: list[tuple[Path | bytes, str]]) -> list[str]:
+        """Upload reference images (files, or bytes) to Segmind's storage; their persistent URLs,
+        in order. The body is streamed from the files (core.upload_body), never built whole."""
         if not images:
             return []
-        data_urls = []
-        for data, mime in images:
-            real = sniff_image_type(data) or mime
-            data_urls.append(f"data:{real};base64,{base64.b64encode(data).decode('ascii')}")
         status, headers, body = await self._request(
             "POST",
             self._upload_url,
-            json_body={"data_urls": data_urls},
+            body=lambda: DataUrlsBody(images),
             timeout=self._timeouts.upload,
             read_limit=JSON_BODY_MAX_BYTES,
             what="upload",
@@ -544,6 +541,7 @@ class SegmindClient:
         read_limit: int,
         what: str,
         json_body: Any = None,
+        body: Callable[[], aiohttp.payload.Payload] | None = None,
         image: bool = False,
     ) -> tuple[int, Mapping[str, str], bytes]:
         """A request that is safe to repeat (reads, uploads). Transient failures (429, 408, 5xx,
@@ -555,7 +553,8 @@ class SegmindClient:
                     method,
                     url,
                     json=json_body,
-                    headers=self._headers(url, json_body=json_body is not None),
+                    data=None if body is None else body(),  # a payload is sent once: a new one per attempt
+                    headers=self._headers(url, json_body=json_body is not None or body is not None),
                     timeout=self._client_timeout(timeout),
                 ) as resp:
                     status, headers = resp.status, resp.headers

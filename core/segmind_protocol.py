@@ -36,7 +36,7 @@ from core.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from core.images import MAX_INPUT_PIXELS
+from core.images import MAX_INPUT_PIXELS, scan_structure
 
 MESSAGE_MAX_CHARS = 300
 ERROR_BODY_MAX_BYTES = 64 * 1024
@@ -286,9 +286,11 @@ def verify_image(source: bytes | Path) -> None:
     """Raise unless `source` (bytes, or a file) is a whole, sane image. Blocking: call it in a thread."""
     # The header is read before any pixel is decoded; a result announcing more pixels than any
     # FLUX.2 output has (a decompression bomb) is refused here, before the presenter decodes it.
-    with warnings.catch_warnings():
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    with io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb") as fh, warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as img:
+        scan_structure(fh, size)  # a parser bomb would keep the worker thread busy for seconds
+        with Image.open(fh) as img:
             if img.width <= 0 or img.height <= 0:
                 raise ValueError("no dimensions")
             if img.width * img.height > MAX_INPUT_PIXELS:

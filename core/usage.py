@@ -17,13 +17,16 @@ machine): call it via `asyncio.to_thread` from the event loop.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
+import gzip
 import io
 import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from core.db import Database
@@ -61,6 +64,9 @@ async def ledger_rows(
     model: str | None = None,
     since: float | None = None,
     until: float | None = None,
+    older_than: int | None = None,
+    newer_than: int | None = None,
+    limit: int = -1,
 ) -> list[dict[str, Any]]:
     """The guild's ledger entries, newest first, each with its job's `model` (None without a job).
 
@@ -68,8 +74,26 @@ async def ledger_rows(
     a moderator issued counts for the member whose job it was), or for entries without a job (grants)
     the member who made it. `model` is a model id; entries without a job never match it.
     `since`/`until` bound `created_at` to [since, until). None means "no filter".
+    Paging is by key, never by offset: `older_than`/`newer_than` an entry id, at most `limit` rows
+    (-1: all), read in id order through the (guild_id, id) index from the cursor on.
     """
-    # One static statement: an unused filter is switched off by its NULL parameter.
+    # Static statements: an unused filter is switched off by its NULL parameter.
+    params = (guild_id, user_id, user_id, model, model, since, since, until, until)
+    if newer_than is None:
+        rows = await db.fetchall(
+            "SELECT l.id, l.guild_id, l.kind, l.amount, l.balance_after, l.job_id, l.user_id, l.reason,"
+            " l.created_at, j.model AS model"
+            " FROM ledger_entries l LEFT JOIN jobs j ON j.id = l.job_id AND j.guild_id = l.guild_id"
+            " WHERE l.guild_id = ?"
+            " AND (? IS NULL OR COALESCE(j.user_id, l.user_id) = ?)"
+            " AND (? IS NULL OR j.model = ?)"
+            " AND (? IS NULL OR l.created_at >= ?)"
+            " AND (? IS NULL OR l.created_at < ?)"
+            " AND (? IS NULL OR l.id < ?)"
+            " ORDER BY l.id DESC LIMIT ?",
+            (*params, older_than, older_than, limit),
+        )
+        return [dict(r) for r in rows]
     rows = await db.fetchall(
         "SELECT l.id, l.guild_id, l.kind, l.amount, l.balance_after, l.job_id, l.user_id, l.reason,"
         " l.created_at, j.model AS model"
@@ -79,10 +103,37 @@ async def ledger_rows(
         " AND (? IS NULL OR j.model = ?)"
         " AND (? IS NULL OR l.created_at >= ?)"
         " AND (? IS NULL OR l.created_at < ?)"
-        " ORDER BY l.id DESC",
-        (guild_id, user_id, user_id, model, model, since, since, until, until),
+        " AND l.id > ?"
+        " ORDER BY l.id ASC LIMIT ?",
+        (*params, newer_than, limit),
     )
-    return [dict(r) for r in rows]
+    return [dict(r) for r in reversed(rows)]
+
+
+async def export_ledger(
+    db: Database, guild_id: int, path: Path, *, since: float | None = None, until: float | None = None,
+    batch: int = 2000,
+) -> int:
+    """Write the guild's ledger (newest first) to `path` as gzipped `ledger_csv`, `batch` rows at a
+    time: memory stays bounded however long the ledger, and the formatting and compressing run in a
+    worker thread. Returns how many entries were written."""
+    out = await asyncio.to_thread(gzip.open, path, "wb")
+    written = 0
+    try:
+        cursor = None
+        while True:
+            rows = await ledger_rows(db, guild_id, since=since, until=until, older_than=cursor, limit=batch)
+            if not rows and written:
+                break
+            first = written == 0
+            await asyncio.to_thread(lambda rows=rows, first=first: out.write(ledger_csv(rows, header=first)))
+            written += len(rows)
+            if len(rows) < batch:
+                break
+            cursor = rows[-1]["id"]
+    finally:
+        await asyncio.to_thread(out.close)
+    return written
 
 
 def totals(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
@@ -112,7 +163,7 @@ def _iso_utc(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ledger_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
+def ledger_csv(rows: Iterable[Mapping[str, Any]], *, header: bool = True) -> bytes:
     """The rows as UTF-8 CSV (RFC 4180, header first) with the columns of `CSV_COLUMNS`.
 
     `created_at_utc` is ISO 8601 to the second ("2025-03-05T14:07:09Z"). Every text cell goes
@@ -121,7 +172,8 @@ def ledger_csv(rows: Iterable[Mapping[str, Any]]) -> bytes:
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    if header:
+        writer.writerow(CSV_COLUMNS)
     for row in rows:
         cells = (
             row["id"],

@@ -1,26 +1,17 @@
-"""How long the prompt filter takes with a few thousand guild terms: `python -m tests.bench_filter`."""
+"""How long screening takes: `python -m tests.bench_filter` (the same measurement as
+`python -m tests.perf --only screening`, without the rest of the benchmark)."""
 
-import random
-import string
-import time
-from pathlib import Path
+import json
+import sys
 
-from core.prompt_filter import SafetyLists, TermMatcher, check_prompt
+from tests.perf.screening import measure
 
-S = SafetyLists.load(Path(__file__).resolve().parents[1] / "data" / "safety_terms.json")
-rng = random.Random(7)
-terms = tuple(
-    ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(4, 10))) for _ in range(3000)]
-    + ["".join(rng.choices(string.ascii_lowercase, k=5)) + "*" for _ in range(300)]
-)
-for length in (50, 300):
-    prompt = " ".join(rng.choices(["castle", "dragon", "sunset", "forest", "river"], k=length))
-    check_prompt([prompt], S, terms)  # compile once (cached per guild list)
-    n = 200
-    t = time.perf_counter()
-    for _ in range(n):
-        check_prompt([prompt], S, terms)
-    print(f"{length} words, 3300 terms: {(time.perf_counter() - t) / n * 1000:.2f} ms per prompt")
-t = time.perf_counter()
-TermMatcher.build(terms)
-print(f"compile: {(time.perf_counter() - t) * 1000:.1f} ms")
+if __name__ == "__main__":
+    scale = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    result = measure(scale)
+    print(json.dumps(result, indent=2))
+    print(
+        f"2,000-char prompt × {result['terms']} guild terms (adversarial wildcards included): "
+        f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms (CPU p99 {result['cpu_p99_ms']} ms), "
+        f"max {result['max_ms']} ms; compiling the terms {result['compile_ms']} ms (in a thread)"
+    )

@@ -41,7 +41,9 @@ def scenario(report: dict, name: str) -> dict:
 
 
 def test_every_scenario_ran_and_the_table_is_complete(report):
-    assert set(report["scenarios"]) == {"ack", "overhead", "rate", "capacity", "ledger", "memory", "startup"}
+    assert set(report["scenarios"]) == {
+        "ack", "overhead", "rate", "capacity", "ledger", "memory", "startup", "aged", "edit_rss", "screening"
+    }
     assert report["machine"]["cores"]
     assert all(row["value"] is not None for row in report["table"]), report["table"]
 

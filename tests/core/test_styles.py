@@ -62,3 +62,25 @@ async def test_server_presentation_defaults_and_partial_updates(db):
     assert changed.png_metadata is True and changed.spoiler_age_restricted is True
     changed = await store.set_guild(GUILD, png_metadata=False)
     assert changed == await store.guild(GUILD) and changed.spoiler_age_restricted is True
+
+
+async def test_forgetting_a_member_removes_their_defaults_and_open_quotes(db, tmp_path):
+    from core.blobs import BlobStore
+    from core.jobs import JobKind
+    from core.models import GenerationSpec
+    from core.privacy import Privacy
+    from core.quotes import QuoteStore
+
+    prefs, styles, quotes = PreferenceStore(db), StyleStore(db), QuoteStore(db)
+    await prefs.put(GUILD, 5, Preferences(spoiler=True))
+    await prefs.put(GUILD, 6, Preferences(spoiler=True))
+    await styles.put(GUILD, Style("noir", "{prompt}, noir"), by=5)
+    quote_id = await quotes.open(
+        guild_id=GUILD, channel_id=2, user_id=5, kind=JobKind.IMAGINE, count=1,
+        spec=GenerationSpec(prompt="my secret"), parent_job_id=None, reference_authors=frozenset(),
+    )
+    await Privacy(db, BlobStore(tmp_path / "blobs")).forget_member(5, now=1e9)
+    assert await prefs.get(GUILD, 5) == Preferences() and (await prefs.get(GUILD, 6)).spoiler is True
+    assert await quotes.claim(quote_id, 5) is None
+    assert [r["created_by"] for r in await db.fetchall("SELECT created_by FROM guild_styles")] == [0]
+    assert (await styles.get(GUILD, "noir")).template == "{prompt}, noir", "the server's style stays"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
+import gzip
 import io
 import random
 
@@ -19,10 +20,10 @@ from core.jobs import JobKind, JobStore
 from core.ledger import Ledger
 from core.models import GenerationSpec, ModelId
 from core.usage import (
-    CSV_COLUMNS,
     MODEL_COLOURS,
     DailySpend,
     daily_spend,
+    export_ledger,
     ledger_csv,
     ledger_rows,
     parse_ledger_csv,
@@ -34,6 +35,9 @@ GUILD = 111
 OTHER_GUILD = 222
 ALICE, BOB, MOD = 1, 2, 9
 PRO, KLEIN = ModelId.PRO.value, ModelId.KLEIN.value
+
+# Written out, not imported: the export's columns are a promise to whoever reads the file.
+COLUMNS = ("id", "created_at_utc", "kind", "amount", "balance_after", "job_id", "user_id", "model", "reason")
 
 
 def utc(*args: int) -> float:
@@ -203,7 +207,7 @@ def test_csv_has_the_documented_header_and_iso_utc_times():
     }
     text = ledger_csv([row]).decode("utf-8")
     header, line = text.splitlines()
-    assert tuple(header.split(",")) == CSV_COLUMNS
+    assert tuple(header.split(",")) == COLUMNS
     assert line == "7,2025-03-05T14:07:09Z,capture,8,92,3,42,flux-2-pro,"
 
 
@@ -222,7 +226,7 @@ def test_formula_like_reasons_are_neutralised(reason):
     row = {"id": 1, "created_at": 0.0, "kind": "grant", "amount": 5, "balance_after": 5, "reason": reason}
     data = ledger_csv([row])
     (cells,) = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))[1:]
-    cell = cells[CSV_COLUMNS.index("reason")]
+    cell = cells[COLUMNS.index("reason")]
     assert cell == "'" + reason, f"a spreadsheet would run {reason!r} as a formula"
     assert parse_ledger_csv(data)[0]["reason"] == reason, "the guard must be undone on reading"
 
@@ -481,3 +485,47 @@ def test_titles_and_long_periods_render_as_plain_text():
         title="$erver of 100$ ^_^ $\\frac{",  # unbalanced mathtext would raise if parsed
     )
     assert mask_of(pixels(png), MODEL_COLOURS[PRO]).sum() > 1000
+
+
+# --- paging by key and the streamed export --------------------------------------------------------
+
+
+async def test_pages_by_key_cover_the_ledger_once_in_order_both_ways(db):
+    ledger = Ledger(db)
+    for n in range(25):
+        await ledger.grant(GUILD, n + 1, user_id=MOD, reason=f"top-up {n}")
+    await ledger.grant(OTHER_GUILD, 5, user_id=MOD, reason="elsewhere")
+    everything = await ledger_rows(db, GUILD)
+    pages, cursor = [], None
+    while True:
+        page = await ledger_rows(db, GUILD, older_than=cursor, limit=10)
+        if not page:
+            break
+        pages.append(page)
+        cursor = page[-1]["id"]
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [r["id"] for p in pages for r in p] == [r["id"] for r in everything]
+    # Newer than the last page's first entry: the page before it, newest first.
+    assert await ledger_rows(db, GUILD, newer_than=pages[2][0]["id"], limit=10) == pages[1]
+    assert await ledger_rows(db, GUILD, newer_than=pages[0][0]["id"], limit=10) == []
+
+
+async def test_the_export_streams_in_batches_into_the_same_rows(db, tmp_path):
+    ledger = Ledger(db)
+    for n in range(23):
+        await ledger.grant(GUILD, n + 1, user_id=MOD, reason=f"=cmd {n}" if n % 5 == 0 else None)
+    path = tmp_path / "export.csv.gz"
+    written = await export_ledger(db, GUILD, path, batch=7)
+    rows = await ledger_rows(db, GUILD)
+    assert written == len(rows) == 23
+    data = gzip.decompress(path.read_bytes())
+    assert data.count(b"id,created_at_utc") == 1, "one header, not one per batch"
+    assert data == ledger_csv(rows)
+    parsed = parse_ledger_csv(data)
+    assert [r["id"] for r in parsed] == [r["id"] for r in rows]
+
+
+async def test_an_empty_export_is_just_the_header(db, tmp_path):
+    path = tmp_path / "empty.csv.gz"
+    assert await export_ledger(db, GUILD, path) == 0
+    assert gzip.decompress(path.read_bytes()) == ledger_csv([])

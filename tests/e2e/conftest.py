@@ -3,7 +3,10 @@
 The fake Discord and fake Segmind run in the test's event loop on 127.0.0.1; the bot is pointed at
 them only through its documented settings (DISCORD_API_BASE, DISCORD_GATEWAY_URL,
 SEGMIND_BASE_URL, SEGMIND_UPLOAD_URL). Every REST request it sends is checked against Discord's
-OpenAPI spec when the spec is present; a violation or an unknown route fails the test.
+OpenAPI spec (missing spec: a failure under CI=true, a loud line in the summary elsewhere); a
+violation or an unknown route fails the test. The teardown also checks the promises of
+tests/fakes/promises.py on every request: allowed_mentions on every message written, no crash
+inside a fake, no Segmind parameter the documentation does not list.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from PIL import Image
 
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openapi_check import default_spec_path
+from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,7 +227,7 @@ class World:
 
 @pytest.fixture
 async def world(tmp_path):
-    spec_path = default_spec_path()
+    spec_path = default_spec_path("e2e world")
     discord = FakeDiscord(token=SECRET_TOKEN, spec_path=spec_path)
     segmind = FakeSegmind(api_key=SECRET_KEY, latency=0.05)
     await discord.start()
@@ -268,8 +272,14 @@ async def world(tmp_path):
             discord.spec_violations
         )
         # The only ping the bot may ever send is to the requester of a result posted in the channel.
-        unexpected = [ping for ping in discord.pings if ping[1] != "user" or ping[2] not in w.requesters()]
+        requesters = w.requesters()
+        unexpected = [ping for ping in discord.pings if ping[1] != "user" or ping[2] not in requesters]
         assert unexpected == [], f"a message pinged someone: {unexpected}"
+        # Not only the pings that happened: every message must be unable to ping (its text may change).
+        problems = mention_problems(discord.requests, requesters)
+        assert problems == [], "messages that could ping:\n" + "\n".join(problems[:20])
+        problems = fake_problems(discord, segmind)
+        assert problems == [], "\n".join(problems)
         logs = w.log()
         assert SECRET_TOKEN not in logs, "the bot token appeared in the bot's log"
         assert SECRET_KEY not in logs, "the Segmind API key appeared in the bot's log"

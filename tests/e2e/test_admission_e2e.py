@@ -51,14 +51,21 @@ async def test_six_racing_requests_meet_each_pace_limit_exactly(world, limit):
     options, allowed, refusal = PACE_RACES[limit]
     await world.start_bot()
     await world.grant(100)
+    await world.config("modlog", {"channel": MODLOG})
     await world.config("pace", options)
     world.segmind.slow("race", 120)  # every job is still running while the others are decided
     raced = await asyncio.gather(*(imagine(world, prompt="race") for _ in range(6)))
     refused = await outcomes(world, raced, refusal)
     assert len(world.jobs()) == allowed, f"{limit}: {len(world.jobs())} jobs created, {allowed} allowed"
     assert refused == 6 - allowed
+    # Each refusal reaches the mod log once, whether the early check or the transaction caught it.
+    await world.discord.wait_for(lambda: len(refusals_logged(world)) == 6 - allowed)
     _, reserved = world.balance()
     assert reserved == 2 * allowed, "only the admitted jobs hold credits"
+
+
+def refusals_logged(world) -> list[dict]:
+    return [m for m in world.modlog() for e in m.get("embeds", []) if e.get("title") in ("Denied", "Refused")]
 
 
 async def test_six_racing_requests_meet_the_allowance_exactly(world):
@@ -149,8 +156,11 @@ async def test_approving_when_the_queue_is_full_tells_the_requester(world):
     await world.config("modlog", {"channel": MODLOG})
     await world.config("review", {"channel": REVIEW, "mode": "requests"})
     world.segmind.slow("busy", 120)
-    for _ in range(2):  # one running, one waiting: the queue is full
-        await imagine(world, user=BOB, prompt="busy")
+    # One running (Segmind has it), then one waiting: the queue is full. The second is sent only once
+    # the first has left the queue, or it would find the queue full itself.
+    await imagine(world, user=BOB, prompt="busy")
+    await world.discord.wait_for(lambda: len(world.segmind.submits) == 1)
+    await imagine(world, user=BOB, prompt="busy")
     await world.discord.wait_for(lambda: len(world.jobs()) == 2)
     asked, request = await approve_request(world, "approve me")
     await world.discord.wait_for(lambda: "images waiting" in (world.discord.original_response(asked) or {}).get("content", ""))

@@ -362,13 +362,21 @@ async def test_history_pages_with_buttons(world):
     page = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
     )
-    assert page["embeds"][0]["footer"]["text"] == "1–10 of 12"
+    assert page["embeds"][0]["footer"]["text"] == "1–10"
     older = await world.discord.click(GUILD, GENERAL, MOD, page, buttons(page)["Older ▶"])
     await world.discord.wait_for(lambda: world.discord.callbacks(older))
     updated = await world.discord.wait_for(
-        lambda: (m := world.discord.message(page["id"])) and m["embeds"][0]["footer"]["text"] == "11–12 of 12" and m
+        lambda: (m := world.discord.message(page["id"])) and m["embeds"][0]["footer"]["text"] == "11–12" and m
     )
     assert updated["embeds"][0]["description"].count("grant") == 2
+    assert [c.get("disabled", False) for row in updated["components"] for c in row["components"]] == [False, True]
+    # Back: the newer page is found by key from the first entry shown, and is the first page again.
+    newer = await world.discord.click(GUILD, GENERAL, MOD, updated, buttons(updated)["◀ Newer"])
+    await world.discord.wait_for(lambda: world.discord.callbacks(newer))
+    back = await world.discord.wait_for(
+        lambda: (m := world.discord.message(page["id"])) and m["embeds"][0]["footer"]["text"] == "1–10" and m
+    )
+    assert back["embeds"][0]["description"] == page["embeds"][0]["description"]
 
 
 async def test_filtered_history_pages_the_same_list_after_a_restart(world):
@@ -382,14 +390,14 @@ async def test_filtered_history_pages_the_same_list_after_a_restart(world):
     page = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
     )
-    assert page["embeds"][0]["footer"]["text"] == "1–10 of 12", "only the owner's 12 grants, not ALICE's job"
+    assert page["embeds"][0]["footer"]["text"] == "1–10", "only the owner's 12 grants, not ALICE's job"
     await world.restart_bot()
     older = await world.discord.click(GUILD, GENERAL, MOD, page, buttons(page)["Older ▶"])
     await world.discord.wait_for(lambda: world.discord.callbacks(older))
     updated = await world.discord.wait_for(
-        lambda: (m := world.discord.message(page["id"])) and m["embeds"][0]["footer"]["text"] != "1–10 of 12" and m
+        lambda: (m := world.discord.message(page["id"])) and m["embeds"][0]["footer"]["text"] != "1–10" and m
     )
-    assert updated["embeds"][0]["footer"]["text"] == "11–12 of 12"
+    assert updated["embeds"][0]["footer"]["text"] == "11–12"
     assert "capture" not in updated["embeds"][0]["description"]
 
 

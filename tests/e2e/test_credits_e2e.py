@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import io
 
 import pytest
@@ -91,10 +93,15 @@ async def test_export_round_trips_and_usage_chart_is_a_real_png(world):
     message = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(export) if m.get("attachments")), None)
     )
-    from core.usage import parse_ledger_csv, totals
-
-    rows = parse_ledger_csv(world.discord.attachment_bytes(message["attachments"][0]))
-    assert totals(rows) == world.totals()
+    # Read as a spreadsheet would (the csv module, columns written out here), not with the bot's parser.
+    assert message["attachments"][0]["filename"].endswith(".csv.gz")
+    data = gzip.decompress(world.discord.attachment_bytes(message["attachments"][0])).decode("utf-8")
+    header, *rows = list(csv.reader(io.StringIO(data, newline="")))
+    assert header == ["id", "created_at_utc", "kind", "amount", "balance_after", "job_id", "user_id", "model", "reason"]
+    sums: dict[str, int] = {}
+    for row in rows:
+        sums[row[2]] = sums.get(row[2], 0) + int(row[3])
+    assert sums == world.totals() and sums["capture"] == 2 + 8
     chart = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {}, subcommand="usage")
     message = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(chart) if m.get("attachments")), None)

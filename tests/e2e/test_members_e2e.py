@@ -48,8 +48,11 @@ async def test_count_four_asks_one_quote_and_charges_four_jobs(world):
     assert f"{price} credits" in quote["embeds"][0]["title"], "one quote for all four images"
     confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Confirm"])
     results = await all_images(world, confirmed, 4)
-    jobs = world.jobs()
-    assert len(jobs) == 4 and {j["state"] for j in jobs} == {"posted"}
+    # The image is on Discord a moment before its job is marked posted.
+    jobs = await world.discord.wait_for(
+        lambda: (rows := world.jobs()) and all(j["state"] == "posted" for j in rows) and rows
+    )
+    assert len(jobs) == 4
     assert len({j["result_message_id"] for j in jobs}) == 4, "each image has its own message and buttons"
     assert len({j["result_seed"] for j in jobs}) == 4, "four different images"
     captures = world.query("SELECT job_id, amount FROM ledger_entries WHERE kind = 'capture'")

@@ -179,8 +179,9 @@ async def test_review_requests_approved_and_rejected(world):
     assert [s["prompt"] for s in world.segmind.submits] == ["approve me"]
     assert world.balance() == (8, 0)
     trusted = await imagine(world, user=CAROL, channel=REVIEW)
+    # Before the role is trusted the request waits for review; the reply proves it was decided first.
+    assert "waiting for a moderator" in (await world.reply(trusted))["content"]
     await world.config("trusted", {"action": "add", "role": TRUSTED_ROLE})
-    await world.reply(trusted)  # before the role was trusted: waits for review
     await world.result(await imagine(world, user=CAROL, channel=REVIEW))
 
 

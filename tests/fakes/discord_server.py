@@ -154,6 +154,12 @@ class _Fault:
     when: Callable[[RecordedRequest], bool] | None = None
     process: bool = False  # handle the request first (Discord did it), then answer with the fault
     delay: float = 0.0
+    label: str | None = None  # who armed it (e.g. a fault run's job marker), for fired/pending reports
+    fired: int = 0
+
+    def describe(self) -> str:
+        what = f"{self.method} {self.pattern.pattern} -> {self.status}"
+        return f"{self.label}: {what}" if self.label else what
 
 
 @dataclass
@@ -239,12 +245,15 @@ class FakeDiscord:
         # Knobs tests may change.
         self.callback_deadline = 3.0
         self.token_lifetime = 900.0
+        # While True the gateway answers 503 to new connections (an outage the bot must wait out).
+        self.gateway_refusing = False
 
         # Observations.
         self.requests: list[RecordedRequest] = []
         self.unknown_routes: list[tuple[str, str]] = []
         self.spec_violations: list[str] = []
         self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself
+        self.fired_faults: list[str] = []  # one entry per request a fault of fail_next() answered
         self.pings: list[tuple[int, str, int | None]] = []
         self.interactions: list[Interaction] = []
         self.commands: list[JSON] = []
@@ -401,6 +410,14 @@ class FakeDiscord:
             payload = {**self._member_payload(guild, user_id), "guild_id": str(guild_id)}
             self._dispatch_if_connected("GUILD_MEMBER_ADD", lambda s: payload, intent=p.INTENT_GUILD_MEMBERS)
 
+    def remove_guild(self, guild_id: int) -> None:
+        """The bot is kicked from (or leaves) a guild: it is gone, and a connected bot gets GUILD_DELETE."""
+        guild = self.guilds.pop(guild_id)
+        for channel_id in guild.channel_ids:
+            self._channel_guild.pop(channel_id, None)
+            self.channels.pop(channel_id, None)
+        self._dispatch_if_connected("GUILD_DELETE", lambda s: {"id": str(guild_id)})
+
     def delete_channel(self, channel_id: int) -> None:
         """Delete a channel (its messages go too) and tell a connected bot with CHANNEL_DELETE."""
         channel = self._channel(channel_id)
@@ -418,6 +435,9 @@ class FakeDiscord:
     def block_dms(self, user_id: int) -> None:
         """Make DMs to this user fail like a user who closed DMs (403, code 50007)."""
         self._dm_blocked.add(user_id)
+
+    def unblock_dms(self, user_id: int) -> None:
+        self._dm_blocked.discard(user_id)
 
     def add_attachment(
         self,
@@ -482,6 +502,7 @@ class FakeDiscord:
         when: Callable[[RecordedRequest], bool] | None = None,
         process: bool = False,
         delay: float = 0.0,
+        label: str | None = None,
     ) -> None:
         """Answer the next ``times`` matching requests with ``status``/``body`` instead of handling them.
 
@@ -489,6 +510,7 @@ class FakeDiscord:
         ``when`` (given the recorded request, body parsed) narrows the match further.
         ``process=True``: the request is handled first (Discord did it) and the answer is then
         replaced, i.e. "done, but the answer was lost", what a 502 from an edge proxy can mean.
+        ``label`` names the fault in :attr:`fired_faults` and :meth:`pending_faults`.
         ``delay`` waits before answering; with ``status=None`` the normal answer comes after it.
         For a 429 without explicit ``headers`` a ``Via`` header is added, because discord.py only
         treats a 429 as a rate limit when ``Via`` is present (else it is a "Cloudflare ban").
@@ -499,9 +521,14 @@ class FakeDiscord:
             body = {"code": 0, "message": f"{status}: fault injected by the test"}
         self._faults.append(
             _Fault(
-                method.upper(), re.compile(path_regex), status, body, dict(headers), times, when, process, delay
+                method.upper(), re.compile(path_regex), status, body, dict(headers), times, when, process, delay,
+                label,
             )
         )
+
+    def pending_faults(self) -> list[str]:
+        """Armed faults no request ever matched (a fault that never fired proves nothing)."""
+        return [f"{fault.describe()} (never fired)" for fault in self._faults if not fault.fired]
 
     def add_channel(self, guild_id: int, channel: JSON) -> None:
         """Create a channel in a guild the bot is in (CHANNEL_CREATE is dispatched)."""
@@ -716,7 +743,9 @@ class FakeDiscord:
         if session is not None and session.valid and (not intent or session.intents & intent):
             self._dispatch(event, build(session), session)
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_refusing:
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         conn = _Connection(ws)
@@ -1630,6 +1659,8 @@ class FakeDiscord:
                 and (fault.when is None or fault.when(record))
             ):
                 fault.remaining -= 1
+                fault.fired += 1
+                self.fired_faults.append(fault.describe())
                 if fault.remaining <= 0:
                     self._faults.remove(fault)
                 return fault

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import threading
 import warnings
 from collections.abc import Iterable, Mapping
@@ -37,10 +38,33 @@ API_PREFIX = "/api/v10"
 _HOST = "https://discord.com"
 
 
-def default_spec_path() -> Path | None:
-    """``<checkout parent>/shared/discord-api-spec/openapi.json`` if present (tests skip otherwise)."""
-    path = Path(__file__).resolve().parents[2].parent / "shared" / "discord-api-spec" / "openapi.json"
-    return path if path.is_file() else None
+# Where the spec check did not run for want of the spec: reported loudly by tests/conftest.py's
+# pytest_terminal_summary (a silent skip made a whole class of bugs pass unnoticed).
+SPEC_SKIPS: list[str] = []
+
+
+class SpecMissing(RuntimeError):
+    """Under CI the spec check must run: a missing spec fails the run instead of skipping it."""
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def default_spec_path(who: str = "") -> Path | None:
+    """``$DISCORD_OPENAPI_SPEC``, else ``<checkout parent>/shared/discord-api-spec/openapi.json``.
+
+    Missing: under ``CI=true`` raises :class:`SpecMissing`; elsewhere returns None and records the
+    skip in :data:`SPEC_SKIPS` so the pytest summary says it, once and loudly.
+    """
+    default = Path(__file__).resolve().parents[2].parent / "shared" / "discord-api-spec" / "openapi.json"
+    path = Path(os.environ.get("DISCORD_OPENAPI_SPEC") or default)
+    if path.is_file():
+        return path
+    if _in_ci():
+        raise SpecMissing(f"Discord's OpenAPI spec is missing ({path}) and CI is set: the spec check must run")
+    SPEC_SKIPS.append(who or "a test")
+    return None
 
 
 def adapt_spec(spec: dict[str, Any]) -> dict[str, Any]:

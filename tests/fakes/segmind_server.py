@@ -29,6 +29,7 @@ import math
 import random
 import struct
 import time
+import traceback
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -198,9 +199,12 @@ class FakeSegmind:
         self.requests: list[RecordedRequest] = []
         self.submits: list[dict] = []  # accepted v2 submit bodies
         self.v1_calls: list[dict] = []  # accepted v1 bodies
+        self.v1_results: dict[str, bytes] = {}  # request id -> the image bytes a v1 call answered
         self.uploads: list[str] = []  # URLs handed out by /upload-asset
         self.fetched_urls: list[str] = []  # reference URLs the fake fetched
         self.unknown_params: list[tuple[str, str]] = []  # (slug, key) the docs do not list
+        self.server_errors: list[str] = []  # tracebacks of bugs in the fake itself (answered 500)
+        self.fired: list[str] = []  # "endpoint" or "endpoint:marker" of every scripted fault consumed
         self.jobs: dict[str, FakeJob] = {}
 
         self._faults: dict[str, collections.deque[Fault]] = {e: collections.deque() for e in ENDPOINTS}
@@ -304,7 +308,9 @@ class FakeSegmind:
         return job is None or request_id in self._expired or time.monotonic() - job.created > self.retention
 
     def result_image(self, request_id: str) -> bytes | None:
-        """The bytes of a finished v2 job's result file (what the bot should have posted)."""
+        """The image a finished v2 job's result file or a v1 call served (what the bot should post)."""
+        if request_id in self.v1_results:
+            return self.v1_results[request_id]
         job = self.jobs.get(request_id)
         if job is None or job.file_url is None:
             return None
@@ -320,6 +326,15 @@ class FakeSegmind:
 
     def file_count(self) -> int:
         return len(self._files)
+
+    def pending_faults(self) -> list[str]:
+        """Scripted faults and failures no request consumed (a fault that never fired proves nothing)."""
+        pending = [f"{e}: {len(q)} fault(s)" for e, q in self._faults.items() if q]
+        pending += [f"{e}:{m}: {len(q)} fault(s)" for e, targeted in self._targeted.items() for m, q in targeted if q]
+        pending += [f"fail_job:{m}" for m in self._failures_for]
+        if self._next_failure is not None:
+            pending.append("fail_job")
+        return pending
 
     # -- plumbing -----------------------------------------------------------------------------------
 
@@ -346,6 +361,11 @@ class FakeSegmind:
         except web.HTTPException as exc:
             record.status = exc.status
             raise
+        except ConnectionError:
+            raise  # the client went away mid-answer: its right, not a bug here
+        except Exception:  # a bug in the fake: answer 500 and make it visible (it is no injected fault)
+            self.server_errors.append(f"{request.method} {request.path}\n{traceback.format_exc()}")
+            response = web.json_response({"error": "fake Segmind crashed"}, status=500)
         if not request.get(_DROPPED):
             record.status = response.status
         return response
@@ -396,11 +416,14 @@ class FakeSegmind:
             for marker, queue in self._targeted[endpoint]:
                 if queue and marker in prompt:
                     fault = queue.popleft()
+                    self.fired.append(f"{endpoint}:{marker}")
                     break
             self._targeted[endpoint] = [(m, q) for m, q in self._targeted[endpoint] if q]
         if fault is None:
             queue = self._faults[endpoint]
             fault = queue.popleft() if queue else None
+            if fault is not None:
+                self.fired.append(endpoint)
         if fault is None:
             return None
         if fault.expire:
@@ -496,6 +519,7 @@ class FakeSegmind:
         else:
             data, mime = await self._render(accepted)
             request_id = str(uuid.uuid4())
+            self.v1_results[request_id] = data
             self._bill(
                 accepted.cost, Bill(request_id, accepted.slug, str(accepted.body.get("prompt", "")), accepted.cost, "v1")
             )
@@ -732,10 +756,13 @@ class FakeSegmind:
         else:
             seed = self._rng.randrange(0, 2**31)
         fail, self._next_failure = self._next_failure, None
+        if fail is not None:
+            self.fired.append("fail_job")
         prompt = str(body.get("prompt", ""))
         for marker in list(self._failures_for):
             if marker in prompt:
                 fail = self._failures_for.pop(marker)
+                self.fired.append(f"fail_job:{marker}")
                 break
         return _Accepted(
             slug=slug,

@@ -31,7 +31,7 @@ PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a3e6b2b70000000049454e44ae426082"
 )
-SPEC = default_spec_path()
+SPEC = default_spec_path("fake Discord self-tests")
 
 
 @pytest.fixture

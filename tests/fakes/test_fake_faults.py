@@ -138,3 +138,40 @@ async def test_targeted_failure_is_not_billed(segmind: FakeSegmind) -> None:
     assert (await _generate(segmind, "fz6 fine"))[0] == 200
     assert (await _generate(segmind, "fz5 flagged"))[0] == 422
     assert [b.prompt for b in segmind.bills] == ["fz6 fine"]
+
+
+async def test_a_discord_fault_is_pending_until_it_fires(fake: FakeDiscord) -> None:
+    path = f"/channels/{CHANNEL}/messages"
+    fake.fail_next("POST", "^/nowhere$", 500, label="fz000001")
+    fake.fail_next("POST", path, 502, label="fz000002")
+    assert fake.pending_faults() == [
+        "fz000001: POST ^/nowhere$ -> 500 (never fired)",
+        f"fz000002: POST {path} -> 502 (never fired)",
+    ]
+    assert (await rest(fake, "POST", path, {"content": "x"}))[0] == 502
+    assert fake.fired_faults == [f"fz000002: POST {path} -> 502"]
+    assert fake.pending_faults() == ["fz000001: POST ^/nowhere$ -> 500 (never fired)"]
+
+
+async def test_the_fake_segmind_reports_its_own_crash_and_its_unfired_faults() -> None:
+    segmind = FakeSegmind(api_key=KEY, latency=0.01)
+
+    async def crash(request):
+        raise KeyError("a bug in the fake")
+
+    segmind._credits = crash  # the route is bound at start()
+    segmind.script("submit", Fault(503), prompt="fz000007")
+    segmind.fail_job("moderated", prompt="fz000008")
+    await segmind.start()
+    try:
+        assert segmind.pending_faults() == ["submit:fz000007: 1 fault(s)", "fail_job:fz000008"]
+        async with aiohttp.ClientSession(headers={"x-api-key": KEY}) as http:
+            async with http.get(segmind.base_url + "/v1/get-user-credits") as response:
+                assert response.status == 500
+            async with http.post(segmind.base_url + "/v2/flux-2-klein-9b", json={"prompt": "fz000007 a"}) as response:
+                assert response.status == 503, "the injected fault: no crash of the fake"
+    finally:
+        await segmind.close()
+    assert len(segmind.server_errors) == 1 and "KeyError" in segmind.server_errors[0]
+    assert segmind.fired == ["submit:fz000007"]
+    assert segmind.pending_faults() == ["fail_job:fz000008"]

@@ -126,7 +126,8 @@ CATALOG: list[FaultKind] = [
     FaultKind("dc_result_5xx_after_done", "discord", 2, "posted", discord="result_5xx_after_done", slow=0.5),
     FaultKind("dc_result_5xx_exhausted", "discord", 0.4, "posted", discord="result_5xx_exhausted", slow=0.5),
     FaultKind("dc_result_429", "discord", 2, "posted", discord="result_429", slow=0.5),
-    FaultKind("dc_progress_5xx", "discord", 1.5, "posted", discord="progress_5xx", slow=1.0),
+    # Slower than the first progress edit (PROGRESS_INTERVAL is 2 s in a fault run), or nothing is edited to fail.
+    FaultKind("dc_progress_5xx", "discord", 1.5, "posted", discord="progress_5xx", slow=3.0),
     FaultKind("dc_token_expired_50027", "discord", 3, "posted", where="channel", discord="expire", slow=0.8),
     FaultKind("dc_channel_5xx", "discord", 2, "posted", where="channel", discord="channel_5xx", slow=0.8),
     FaultKind(
@@ -139,6 +140,8 @@ CATALOG: list[FaultKind] = [
     FaultKind("dc_followup_5xx", "discord", 1.5, "none", discord="followup_5xx", command="edit_broken"),
 ]
 BY_NAME = {kind.name: kind for kind in CATALOG}
+# Faults that can make Segmind bill a request whose id the bot never gets (the operator's cost).
+LOSES_BILL = {"seg_submit_reply_lost", "seg_submit_hangs"}
 # Where a victim job is when the bot is SIGKILLed; "random": at a random moment, wherever it is.
 KILL_POINTS = ("queued", "submitting", "submitted", "succeeded", "posting", "posting_channel", "random")
 # Sync (v1) mode: one billed call brings the image, so a job goes submitting → succeeded directly.
@@ -170,6 +173,8 @@ class Plan:
     lost_in_crash: bool = False  # dispatched to a bot process that died before it made a job row
     affected: set[str] = field(default_factory=set)  # "kill", "gateway": things beyond the fault
     timed_out: bool = False
+    acted: bool = False  # the harness changed the world as the fault says (expired, deleted, denied...)
+    killed_submitting: bool = False  # its job was `submitting` when the bot died: a bill it may never see
 
     @property
     def marker(self) -> str:
@@ -217,6 +222,8 @@ def make_plans(
             options["seed"] = rng.randint(0, 2**31 - 1)
         if rng.random() < 0.2 and options.get("model") != "flux-2-pro":
             options["aspect_ratio"] = rng.choice(["1:1", "16:9", "3:4"])
+        if rng.random() < 0.3:  # the exact-image check must see every format, not only PNG
+            options["image_format"] = "jpeg" if options.get("model") == "flux-2-pro" else rng.choice(["jpeg", "webp"])
         plan = Plan(n, guild, rng.choice(channels[guild]), rng.choice(users), command, options, fault)
         plan.kill_point = victims.get(n)
         plans.append(plan)

@@ -37,9 +37,10 @@ from tests.e2e.conftest import ROOT, SECRET_KEY, SECRET_TOKEN, BotProcess, World
 from tests.fakes import discord_payloads as dp
 from tests.fakes.discord_server import FakeDiscord, RecordedRequest
 from tests.fakes.openapi_check import default_spec_path
+from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind, Fault
 from tests.faults import invariants
-from tests.faults.catalog import KILL_POINTS, SYNC_ENDPOINTS, Plan, make_plans
+from tests.faults.catalog import KILL_POINTS, LOSES_BILL, SYNC_ENDPOINTS, Plan, make_plans
 
 log = logging.getLogger("faults")
 
@@ -90,21 +91,26 @@ class RunResult:
     discord_problems: list[str]
     log_dir: Path
     segmind_endpoints: dict[str, int] = field(default_factory=dict)  # requests per endpoint of the fake
+    fired: set[str] = field(default_factory=set)  # markers of the plans whose fault really happened
 
     @property
     def faulted(self) -> list[Plan]:
         return [p for p in self.plans if p.fault is not None]
 
     @property
+    def fired_plans(self) -> list[Plan]:
+        return [p for p in self.faulted if p.marker in self.fired]
+
+    @property
     def ok(self) -> bool:
         return self.report.ok and self.answered_at_end and not self.secrets_leaked and not self.discord_problems
 
     def summary(self) -> str:
-        by_kind = Counter(p.fault.name for p in self.faulted)
+        by_kind = Counter(p.fault.name for p in self.fired_plans)
         lines = [
             f"requests sent: {len(self.plans)}; jobs created: {self.report.counts.get('jobs', 0)}",
-            f"jobs hitting an injected fault: {len(self.faulted)} "
-            f"({100 * len(self.faulted) / max(1, len(self.plans)):.1f}%)",
+            f"jobs whose injected fault fired: {len(self.fired_plans)} "
+            f"({100 * len(self.fired_plans) / max(1, len(self.plans)):.1f}%; {len(self.faulted)} planned)",
             f"SIGKILL restarts: {len(self.kills)} "
             f"({', '.join(f'{point}→{seen}' for point, seen in self.kills)})",
             f"gateway events: {len(self.gateway)} ({', '.join(self.gateway)})",
@@ -116,8 +122,11 @@ class RunResult:
                 f"{k} {self.report.counts.get(k, 0)}"
                 for k in ("billed_and_captured", "billed_unknown_to_bot", "billed_result_lost_by_provider", "not_billed")
             ),
+            f"billed but unknown to the bot, released (the operator's cost): {self.report.counts.get('operator_cost', 0)}",
             f"lost in a crash before a job existed: {sum(p.lost_in_crash for p in self.plans)}",
-            "faults by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())),
+            "posted images checked byte for byte: "
+            + ", ".join(f"{k[7:]} {v}" for k, v in sorted(self.report.counts.items()) if k.startswith("posted_")),
+            "faults fired, by kind: " + ", ".join(f"{k} {v}" for k, v in sorted(by_kind.items())),
             f"bot answered /credits balance at the end: {self.answered_at_end}",
         ]
         if self.discord_problems:
@@ -172,7 +181,7 @@ class FaultRun:
         self.cfg = config
         self.tmp = tmp
         self.rng = random.Random(config.seed)
-        self.discord = FakeDiscord(token=SECRET_TOKEN, spec_path=default_spec_path())
+        self.discord = FakeDiscord(token=SECRET_TOKEN, spec_path=default_spec_path("fault suite"))
         self.segmind = FakeSegmind(api_key=SECRET_KEY, latency=0.05, image_size=(48, 32))
         self.world: FaultWorld | None = None
         self.guilds: list[int] = []
@@ -309,10 +318,13 @@ class FaultRun:
             await self.world.bot.kill()
             self._refresh_rows()  # the dead process wrote its last row; nothing more will come from it
             for plan in self._plans_by_n.values():
-                if plan.interaction is not None and plan.marker not in self.rows and plan.n in self.in_flight:
+                row = self.rows.get(plan.marker)
+                if plan.interaction is not None and row is None and plan.n in self.in_flight:
                     plan.lost_in_crash = True
-                if plan.n in self.in_flight:
+                if plan.n in self.in_flight or (row is not None and not self._final(row)):
                     plan.affected.add("kill")
+                if row is not None and row["state"] == "submitting":
+                    plan.killed_submitting = True
             self.kills.append((planned, observed))
             await self.world.start_bot()
             self.bot_up.set()
@@ -378,38 +390,43 @@ class FaultRun:
         webhook = rf"/webhooks/\d+/{token}/messages/"
         result = self._result_of(plan)
         channel_post = rf"^/channels/{plan.channel_id}/messages$"
+        label = plan.marker
         if action == "result_5xx":
-            d.fail_next("PATCH", webhook, 502, times=2, when=result)
+            d.fail_next("PATCH", webhook, 502, times=2, when=result, label=label)
         elif action == "result_5xx_after_done":
-            d.fail_next("PATCH", webhook, 502, when=result, process=True)
+            d.fail_next("PATCH", webhook, 502, when=result, process=True, label=label)
         elif action == "result_5xx_exhausted":
-            d.fail_next("PATCH", webhook, 503, times=5, when=result)
+            d.fail_next("PATCH", webhook, 503, times=5, when=result, label=label)
         elif action == "result_429":
             d.fail_next("PATCH", webhook, 429, {"message": "You are being rate limited.", "retry_after": 0.3,
-                                                "global": False}, when=result)
+                                                "global": False}, when=result, label=label)
         elif action == "progress_5xx":
-            d.fail_next("PATCH", webhook, 500, times=3, when=lambda r: not r.files)
+            d.fail_next("PATCH", webhook, 500, times=3, when=lambda r: not r.files, label=label)
         elif action in ("expire", "channel_5xx", "channel_5xx_after_done", "channel_429"):
             if await self._callback_done(plan):
                 d.expire_interaction(inter)
+                plan.acted = action == "expire"
             if action == "channel_5xx":
-                d.fail_next("POST", channel_post, 500, times=2, when=result)
+                d.fail_next("POST", channel_post, 500, times=2, when=result, label=label)
             elif action == "channel_5xx_after_done":
-                d.fail_next("POST", channel_post, 502, when=result, process=True)
+                d.fail_next("POST", channel_post, 502, when=result, process=True, label=label)
             elif action == "channel_429":
                 d.fail_next("POST", channel_post, 429, {"message": "You are being rate limited.", "retry_after": 0.3,
-                                                        "global": False}, when=result)
+                                                        "global": False}, when=result, label=label)
         elif action in ("delete_channel", "nowhere"):
             await self._callback_done(plan)
             running = self.cfg.running_state
-            await self._until(lambda: (self.rows.get(plan.marker) or {}).get("state") == running, timeout=10)
+            plan.acted = await self._until(
+                lambda: (self.rows.get(plan.marker) or {}).get("state") == running, timeout=10
+            )
             d.delete_channel(plan.channel_id)
         elif action == "deny_permission":
             if await self._callback_done(plan):
                 d.expire_interaction(inter)
+                plan.acted = True
             d.set_permission_overwrite(plan.channel_id, d.application_id, deny=dp.SEND_MESSAGES | dp.ATTACH_FILES)
         elif action == "followup_5xx":
-            d.fail_next("POST", rf"^/webhooks/\d+/{token}$", 502)
+            d.fail_next("POST", rf"^/webhooks/\d+/{token}$", 502, label=label)
 
     async def _dispatch(self, plan: Plan) -> None:
         options = {k: v for k, v in plan.options.items() if not k.startswith("_")}
@@ -418,8 +435,10 @@ class FaultRun:
         action = plan.fault.discord if plan.fault else None
         if action == "ack_late":
             kwargs["ack_deadline"] = 0.0
+            plan.acted = True  # the fake refuses the callback itself (10062)
         elif action == "ack_twice":
             kwargs["acknowledged_elsewhere"] = True
+            plan.acted = True  # the fake answers the callback with 40060
         if action in ("delete_channel", "nowhere", "deny_permission"):
             # A channel of its own, so deleting it or taking a permission away hurts no other job.
             cid = self._new_id(CHANNEL_BASE + 90_000)
@@ -459,16 +478,26 @@ class FaultRun:
         finally:
             self.in_flight.discard(plan.n)
 
+    def _answered_without_job(self, plan: Plan) -> bool:
+        """The positive signal that a request ended without a job: Discord refused the bot's
+        callback (10062 / 40060), or the requester was told of an error in a followup."""
+        inter = plan.interaction
+        if inter is None:
+            return False
+        if self.discord.followups(inter):
+            return True
+        prefix = f"/interactions/{inter.id}/"
+        return any(r.path.startswith(prefix) and (r.status or 0) >= 400 for r in self.discord.requests)
+
     async def _wait_done(self, plan: Plan, timeout: float = FINAL_WAIT) -> None:
-        expect_none = plan.fault is not None and plan.fault.expect == "none"
-        if plan.fault is not None and "none" in plan.fault.expect.split("|") and not expect_none:
-            # Either no job at all, or one that must finish: give the bot time to make it.
-            await asyncio.sleep(2.0)
-            if plan.marker not in self.rows:
+        accepted = set(plan.fault.expect.split("|")) if plan.fault else {"posted"}
+        if "none" in accepted:
+            # Wait for the signal, not for time to pass; a job made after it still shows in the
+            # snapshot at the end of the run, which must then explain it.
+            ok = await self._until(lambda: self._answered_without_job(plan) or plan.lost_in_crash, 30, 0.25)
+            plan.timed_out = not ok
+            if accepted == {"none"} or plan.marker not in self.rows:
                 return
-        if expect_none:
-            await asyncio.sleep(2.0)  # time to (fail to) acknowledge and to report the error
-            return
         ok = await self._until(
             lambda: self._final(self.rows.get(plan.marker)) or plan.lost_in_crash, timeout=timeout, interval=0.1
         )
@@ -508,13 +537,16 @@ class FaultRun:
         elif point == "submitted":
             self.segmind.slow(marker, 4.0)
         elif point == "succeeded":
-            self.discord.fail_next("PATCH", r"/webhooks/", None, delay=4.0, when=self._result_of(plan))
+            self.discord.fail_next("PATCH", r"/webhooks/", None, delay=4.0, when=self._result_of(plan), label=marker)
         elif point == "posting":
-            self.discord.fail_next("PATCH", r"/webhooks/", 502, delay=4.0, when=self._result_of(plan), process=True)
+            self.discord.fail_next(
+                "PATCH", r"/webhooks/", 502, delay=4.0, when=self._result_of(plan), process=True, label=marker
+            )
         elif point == "posting_channel":
             self.segmind.slow(marker, 0.8)
             self.discord.fail_next(
-                "POST", r"^/channels/\d+/messages$", 502, delay=4.0, when=self._result_of(plan), process=True
+                "POST", r"^/channels/\d+/messages$", 502, delay=4.0, when=self._result_of(plan), process=True,
+                label=marker,
             )
         await self._dispatch(plan)
         if point == "random":
@@ -605,8 +637,14 @@ class FaultRun:
             await monitor
         duration = time.monotonic() - started
         assert self.world is not None
-        snapshot = self.snapshot(plans)
+        everything = list(self._plans_by_n.values())  # with the kill victims' blockers
+        snapshot = self.snapshot(everything)
         report = invariants.check(snapshot)
+        fired, unfired = self._faults_fired(everything)
+        for text in unfired:
+            report.fail("faults", text)
+        for text in self._promises_broken():
+            report.fail("promises", text)
         stuck = [p.marker for p in plans if p.timed_out]
         if stuck:
             report.fail("final", f"{len(stuck)} job(s) did not finish in time: {stuck[:10]}")
@@ -625,7 +663,23 @@ class FaultRun:
             discord_problems=self._discord_problems(),
             log_dir=self.tmp,
             segmind_endpoints=dict(Counter(r.endpoint for r in self.segmind.requests)),
+            fired=fired,
         )
+
+    def _faults_fired(self, plans: list[Plan]) -> tuple[set[str], list[str]]:
+        return invariants.fault_firing(
+            [
+                invariants.Armed(plan.marker, plan.fault.name, plan.acted, excused="kill" in plan.affected)
+                for plan in plans
+                if plan.fault is not None
+            ],
+            fired=[*self.segmind.fired, *self.discord.fired_faults],
+            pending=[*self.segmind.pending_faults(), *self.discord.pending_faults()],
+        )
+
+    def _promises_broken(self) -> list[str]:
+        requesters = {row["user_id"] for row in self._query("SELECT DISTINCT user_id FROM jobs")}
+        return mention_problems(self.discord.requests, requesters) + fake_problems(self.discord, self.segmind)
 
     async def _still_answering(self) -> bool:
         await self.ensure_up()
@@ -660,6 +714,18 @@ class FaultRun:
 
     # --- the snapshot ------------------------------------------------------------------------
 
+    @staticmethod
+    def _expectation(plan: Plan) -> tuple[str, str | None]:
+        """(accepted final states "a|b", where a posted image must be) for the plan's job.
+
+        No fault: posted, in its interaction. A kill in the job's life may also end it refunded
+        (a billed call was on the wire) and may move where it is posted; nothing else may."""
+        expect = plan.fault.expect if plan.fault else "posted"
+        where = plan.fault.where if plan.fault else "interaction"
+        if "kill" in plan.affected:
+            return "|".join(sorted({*expect.split("|"), "posted", "refunded"})), None
+        return expect, where
+
     def snapshot(self, plans: list[Plan]) -> invariants.Snapshot:
         assert self.world is not None
         jobs = [
@@ -680,7 +746,7 @@ class FaultRun:
         accepted.pop(None, None)
         expired = {rid for rid in self.segmind.jobs if self.segmind.is_expired(rid)}
         images = {}
-        for rid in self.segmind.jobs:
+        for rid in [*self.segmind.jobs, *self.segmind.v1_results]:
             data = self.segmind.result_image(rid)
             if data is not None:
                 images[rid] = hashlib.sha256(data).hexdigest()
@@ -713,18 +779,19 @@ class FaultRun:
         }
         records = []
         for plan in plans:
-            expect = plan.fault.expect if plan.fault and "kill" not in plan.affected else None
+            expect, where = self._expectation(plan)
             inter = plan.interaction
             records.append(
                 invariants.PlanRecord(
                     marker=plan.marker,
                     fault=plan.fault.name if plan.fault else None,
                     expect=expect,
-                    where=plan.fault.where if plan.fault else None,
+                    where=where,
                     user_id=plan.user_id,
                     channel_id=plan.channel_id,
                     original_message_id=getattr(inter, "original_message_id", None),
                     lost_in_crash=plan.lost_in_crash,
+                    may_lose_bill=bool(plan.fault and plan.fault.name in LOSES_BILL) or plan.killed_submitting,
                 )
             )
         return invariants.Snapshot(

@@ -4,18 +4,24 @@
 unit tests in test_invariants.py can feed a broken world and watch fail. The checks:
 
 - final:    every job is in a final state (posted, refunded and told, undeliverable).
-- money:    per job exactly one reservation, settled exactly once, captured iff the image was
-            kept (posted / undeliverable), released iff refunded; capture amount = price.
+- money:    per job exactly one reservation (entry and row), settled exactly once, captured iff
+            the image was kept (posted / undeliverable), released iff refunded; capture amount = price.
 - billing:  Segmind accepted at most one submit per job (never re-posted); every bill belongs to a
             job; a captured job was billed under the request id the bot recorded; a job Segmind
             billed under a request id the bot knew is captured (unless Segmind itself lost the
-            result, then released); a bill the bot never learned of (reply lost, crash while the
-            POST was on the wire) is released: the operator's cost, never the guild's; no bill,
-            no charge.
-- posting:  a posted job has exactly one result message (the one recorded in the job), carrying
-            the exact image Segmind produced; other jobs have none; an undeliverable image is kept.
+            result, then released); a bill the bot never learned of is allowed only where the plan
+            can cause one (the reply was lost, the submit hung, the bot was killed while submitting),
+            is released (the operator's cost, never the guild's) and counted as operator_cost;
+            no bill, no charge.
+- posting:  a posted job has exactly one result message (the one recorded in the job, not deleted),
+            carrying the exact image Segmind served (every format, both modes); other jobs have
+            none; an undeliverable image is kept.
 - balances: per guild balance = grants - captures + refunds, reserved = 0.
-- outcome:  a job with one injected fault and nothing else in its way ends as the fault predicts.
+- faults:   (fault_firing) every armed fault fired: a fault that never fires looks exactly like
+            one the bot survived. A kill may leave its jobs' faults unused: those are excused.
+- outcome:  a job with one injected fault and nothing else in its way ends as the fault predicts; a
+            job with no fault is posted in its interaction; one in flight at a kill is posted or
+            refunded.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class PlanRecord:
     channel_id: int
     original_message_id: int | None
     lost_in_crash: bool = False
+    may_lose_bill: bool = False  # its plan can make Segmind bill a request the bot never learns of
 
 
 @dataclass
@@ -83,6 +90,30 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.violations
+
+
+@dataclass
+class Armed:
+    """A plan's fault as armed: fired when the fakes consumed one of its faults or `acted`."""
+
+    marker: str
+    fault: str
+    acted: bool = False  # the harness changed the world itself (expired the token, deleted the channel)
+    excused: bool = False  # a kill got in the way: its faults may legitimately stay unused
+
+
+def fault_firing(armed: list[Armed], fired: list[str], pending: list[str]) -> tuple[set[str], list[str]]:
+    """(markers whose fault fired, problems) from the fakes' `fired` and `pending_faults()` texts."""
+    done = {marker_of(entry) for entry in fired} | {a.marker for a in armed if a.acted}
+    done.discard(None)
+    excused = {a.marker for a in armed if a.excused}
+    problems = [f"armed but never fired: {text}" for text in pending if marker_of(text) not in excused]
+    problems += [
+        f"{a.marker} ({a.fault}): planned, but nothing of it ever happened"
+        for a in armed
+        if a.marker not in done and a.marker not in excused
+    ]
+    return done, problems
 
 
 def sha256(data: bytes | None) -> str | None:
@@ -135,6 +166,8 @@ def _money(snap: Snapshot, jobs: dict[int, dict], report: Report) -> None:
             report.fail("money", f"job {job_id} was both captured and released")
         state = job["state"]
         reservation = reservations.get(job_id)
+        if reservation is None:
+            report.fail("money", f"job {job_id} has no reservation row")
         if state in ("posted", "undeliverable"):
             if kinds["capture"] != 1 or (reservation and reservation["state"] != "captured"):
                 report.fail("money", f"job {job_id} is {state} but was not captured exactly once")
@@ -149,6 +182,7 @@ def _money(snap: Snapshot, jobs: dict[int, dict], report: Report) -> None:
 
 
 def _billing(snap: Snapshot, jobs: dict[int, dict], by_marker: dict[str, list[dict]], report: Report) -> None:
+    may_lose = {plan.marker for plan in snap.plans if plan.may_lose_bill}
     for marker, count in snap.accepted_submits.items():
         if count > 1:
             report.fail("billing", f"Segmind accepted {count} submits for {marker}: a billed POST was sent again")
@@ -194,6 +228,14 @@ def _billing(snap: Snapshot, jobs: dict[int, dict], by_marker: dict[str, list[di
                 report.fail(
                     "billing", f"job {job['id']} was charged, but Segmind billed {bill['request_id']} it never recorded"
                 )
+            elif marker not in may_lose:
+                report.fail(
+                    "billing",
+                    f"job {job['id']} ({marker}): Segmind billed {bill['request_id']}, which the bot never learned "
+                    "of, and nothing in its plan (reply lost, submit hung, killed while submitting) explains it",
+                )
+            else:
+                counts["operator_cost"] += 1
         if not bills and captured:
             report.fail("billing", f"job {job['id']} was charged without any Segmind bill")
         if not bills:
@@ -215,6 +257,8 @@ def _posting(snap: Snapshot, jobs: dict[int, dict], report: Report) -> None:
                 report.fail("posting", f"job {job_id} was posted {len(posts)} times (messages {ids})")
                 continue
             post = posts[0]
+            if post.deleted:
+                report.fail("posting", f"job {job_id} is posted but its result message {post.message_id} was deleted")
             if post.message_id != job["result_message_id"] or post.channel_id != job["result_channel_id"]:
                 report.fail(
                     "posting",
@@ -222,13 +266,17 @@ def _posting(snap: Snapshot, jobs: dict[int, dict], report: Report) -> None:
                     f"but its result is message {post.message_id} in {post.channel_id}",
                 )
             expected = snap.segmind_images.get(job["request_id"] or "")
-            if expected is not None and post.image_sha256 != expected and job["result_mime"] != "image/jpeg":
+            if expected is None:
+                report.fail("posting", f"job {job_id} is posted but Segmind served no image for {job['request_id']}")
+            elif post.image_sha256 != expected:
                 report.fail("posting", f"job {job_id} posted an image that is not the one Segmind produced")
         elif posts:
             report.fail("posting", f"job {job_id} is {job['state']} but has {len(posts)} result message(s)")
         if job["state"] == "undeliverable" and not snap.blobs_present.get(job_id):
             report.fail("posting", f"job {job_id} is undeliverable and its paid image is not kept on disk")
     report.counts["results_in_dm"] = sum(1 for m in snap.results if m.is_dm)
+    formats = Counter(job["result_mime"] for job in snap.jobs if job["state"] == "posted")
+    report.counts.update({f"posted_{mime.split('/')[-1]}": n for mime, n in formats.items() if mime})
 
 
 def _balances(snap: Snapshot, report: Report) -> None:

@@ -37,7 +37,10 @@ async def run_and_check(config: RunConfig, tmp_path):
 
 async def test_short_fault_run_keeps_every_invariant(tmp_path):
     result, summary = await run_and_check(SHORT, tmp_path)
-    assert len(result.faulted) >= 0.3 * SHORT.jobs, summary
+    assert len(result.fired_plans) >= 0.3 * SHORT.jobs, "too few faults really happened\n" + summary
+    assert result.report.counts.get("billed_and_captured", 0) > 0, "nothing went through v2\n" + summary
+    for fmt in ("png", "jpeg", "webp"):
+        assert result.report.counts.get(f"posted_{fmt}", 0) > 0, f"no {fmt} result was checked\n" + summary
 
 
 # Sync (v1) mode: one billed call brings the image. The faults that exist there (the v2 submit's

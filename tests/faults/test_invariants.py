@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from tests.faults.invariants import PlanRecord, ResultMessage, Snapshot, check
+from tests.faults.invariants import Armed, PlanRecord, ResultMessage, Snapshot, check, fault_firing
 
 GUILD = 1
 
@@ -45,7 +45,7 @@ def clean() -> Snapshot:
         results=[ResultMessage(100, 10, 1, False, "abc", False)],
         blobs_present={1: True, 2: False, 3: False},
         plans=[
-            PlanRecord("fz000001", None, None, None, 5, 10, 100),
+            PlanRecord("fz000001", None, "posted", "interaction", 5, 10, 100),
             PlanRecord("fz000002", "seg_401", "refunded", None, 5, 10, 101),
             PlanRecord("fz000003", "seg_poll_404_expired", "refunded", None, 5, 10, 102),
         ],
@@ -114,6 +114,21 @@ def damaged(change) -> list[str]:
             lambda s: (s.jobs[0].update(state="undeliverable"), s.results.clear(), s.blobs_present.update({1: False})),
             "posting",
         ),
+        ("a missing reservation row", lambda s: s.reservations.pop(0), "money"),
+        ("a deleted result message", lambda s: setattr(s.results[0], "deleted", True), "posting"),
+        (
+            "the wrong JPEG posted",
+            lambda s: (s.jobs[0].update(result_mime="image/jpeg"), setattr(s.results[0], "image_sha256", "zzz")),
+            "posting",
+        ),
+        ("a posted image Segmind never served", lambda s: s.segmind_images.clear(), "posting"),
+        (
+            "a bill the bot never learned of, with no plan to explain it",
+            lambda s: s.bills.append({"request_id": "rid-lost", "prompt": "fz000002 b"}),
+            "billing",
+        ),
+        ("a job without a fault not posted", lambda s: s.jobs[0].update(state="refunded", notified=1), "outcome"),
+        ("a job without a fault posted elsewhere", lambda s: s.plans[0].__setattr__("original_message_id", 99), "outcome"),
         ("a balance off by one", lambda s: s.credits[0].update(balance=97), "balances"),
         ("credits left reserved", lambda s: s.credits[0].update(reserved=2), "balances"),
         ("an outcome the fault does not explain", lambda s: s.plans[1].__setattr__("expect", "posted"), "outcome"),
@@ -123,3 +138,39 @@ def damaged(change) -> list[str]:
 def test_each_kind_of_damage_is_caught(what, change, check_name):
     violations = damaged(change)
     assert any(v.startswith(f"[{check_name}]") for v in violations), f"{what} went unnoticed: {violations}"
+
+
+def test_a_bill_lost_where_the_plan_explains_it_is_the_operators_cost():
+    snap = copy.deepcopy(clean())
+    snap.bills.append({"request_id": "rid-lost", "prompt": "fz000002 b"})
+    snap.plans[1].may_lose_bill = True
+    report = check(snap)
+    assert report.ok, report.violations
+    assert report.counts["operator_cost"] == 1
+
+
+ARMED = [Armed("fz000001", "seg_5xx_burst"), Armed("fz000002", "dc_token_expired_50027", acted=True)]
+
+
+def test_faults_that_fired_are_counted():
+    fired, problems = fault_firing(ARMED, fired=["submit:fz000001", "submit:fz000001"], pending=[])
+    assert problems == [] and fired == {"fz000001", "fz000002"}
+
+
+@pytest.mark.parametrize(
+    ("what", "fired", "pending"),
+    [
+        ("a fault left armed", ["submit:fz000001"], ["status:fz000001: 1 fault(s)"]),
+        ("a Discord fault whose route never matched", ["submit:fz000001"], ["fz000003: POST ^/nowhere$ -> 500 (never fired)"]),
+        ("a planned fault that never happened", [], []),
+        ("an unlabelled fault left armed", ["submit:fz000001"], ["submit: 1 fault(s)"]),
+    ],
+)
+def test_a_fault_that_never_fired_fails_the_run(what, fired, pending):
+    _, problems = fault_firing(ARMED, fired=fired, pending=pending)
+    assert problems, f"{what} went unnoticed"
+
+
+def test_a_kill_excuses_its_jobs_unused_faults():
+    armed = [Armed("fz000001", "seg_5xx_burst", excused=True)]
+    assert fault_firing(armed, fired=[], pending=["submit:fz000001: 2 fault(s)"])[1] == []

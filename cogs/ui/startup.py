@@ -1,0 +1,146 @@
+"""Start-up that speaks plainly: each failure is one line naming the cause and what to do.
+
+Exit codes (also in deploy/flux-bot.service, which does not restart on 2 or 3):
+  0  stopped cleanly           2  a setting, file or the database needs fixing
+  1  unexpected error (a bug; the traceback is logged)
+  3  Discord refused DISCORD_TOKEN
+  4  Discord could not be reached after STARTUP_ATTEMPTS tries (network, DNS, TLS)
+A network failure while logging in is retried with a growing wait (2, 4, 8 … at most 60 s), one
+warning line per attempt; STARTUP_ATTEMPTS=0 keeps trying until stopped. Once connected,
+discord.py itself reconnects the gateway for as long as the bot runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from core.blobs import BlobStore
+from core.db import Database, DatabaseTooNew, StorageError
+
+log = logging.getLogger("bot")
+
+EXIT_CONFIG = 2
+EXIT_TOKEN_REFUSED = 3
+EXIT_UNREACHABLE = 4
+MAX_BACKOFF = 60.0
+
+
+class StartupFailure(Exception):
+    """A failure at start the operator must act on; `str()` is the one line to print."""
+
+    def __init__(self, line: str, exit_code: int) -> None:
+        super().__init__(line)
+        self.exit_code = exit_code
+
+
+async def open_database(path: Path) -> Database:
+    try:
+        return await Database.open(path)
+    except DatabaseTooNew as exc:
+        raise StartupFailure(
+            f"{exc}: this is an older version of the bot than the one that last used the database; "
+            "run the newer version (or restore a backup made before the upgrade)",
+            EXIT_CONFIG,
+        ) from None
+    except (OSError, StorageError) as exc:
+        raise StartupFailure(
+            f"cannot open the database {path} ({_reason(exc)}): make DATABASE_PATH point to a file "
+            "in a directory the bot's user can write",
+            EXIT_CONFIG,
+        ) from None
+
+
+def open_blobs(path: Path) -> BlobStore:
+    blobs = BlobStore(path)
+    try:
+        if removed := blobs.clear_partial():
+            log.info("removed %d partial result file(s) left by an earlier run", removed)
+    except OSError as exc:
+        raise StartupFailure(
+            f"cannot use the image directory {path} ({_reason(exc)}): make BLOB_DIR (or the database's "
+            "directory) writable by the bot's user",
+            EXIT_CONFIG,
+        ) from None
+    return blobs
+
+
+async def login(bot: commands.Bot, token: str, *, api_base: str, attempts: int, backoff: float) -> None:
+    """`bot.login` with bounded retries of network failures; raises StartupFailure when it gives up."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await bot.login(token)
+            return
+        except discord.LoginFailure:
+            raise StartupFailure(
+                "Discord refused DISCORD_TOKEN (401 Unauthorized): reset the token under Bot in the "
+                "developer portal and put the new one in .env",
+                EXIT_TOKEN_REFUSED,
+            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError, discord.DiscordServerError) as exc:
+            cause = unreachable(exc, api_base)
+            if attempts and attempt >= attempts:
+                raise StartupFailure(
+                    f"{cause}; gave up after {attempt} attempt(s): check the network, DNS and firewall "
+                    "(or DISCORD_API_BASE), then start again",
+                    EXIT_UNREACHABLE,
+                ) from None
+            wait = min(backoff * 2 ** (attempt - 1), MAX_BACKOFF)
+            of = f" of {attempts}" if attempts else ""
+            log.warning("%s; retrying in %g s (attempt %d%s)", cause, wait, attempt, of)
+            await _reset_http(bot)
+            if await _stopped_within(bot, wait):
+                return  # SIGTERM/SIGINT while waiting: bot.connect() then returns at once
+
+
+async def _stopped_within(bot: commands.Bot, seconds: float) -> bool:
+    """Wait `seconds` unless the bot is closed (a stop request) first; True if it was."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not bot.is_closed():
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return False
+        await asyncio.sleep(min(remaining, 0.25))
+    return True
+
+
+def unreachable(exc: BaseException, api_base: str) -> str:
+    """What went wrong reaching Discord, in words."""
+    host = urlsplit(api_base).hostname or api_base
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return f"cannot reach Discord: the name {host} could not be resolved (DNS)"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError | ssl.SSLError):
+        return f"cannot reach Discord: the TLS connection to {host} failed ({_reason(exc)}; check the clock and CA certificates)"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot reach Discord at {host}: {_reason(exc)}"
+    if isinstance(exc, TimeoutError):
+        return f"cannot reach Discord: {host} did not answer in time"
+    if isinstance(exc, discord.DiscordServerError):
+        return f"Discord is failing ({exc.status} from {host})"
+    return f"cannot reach Discord at {host}: {_reason(exc)}"
+
+
+async def _reset_http(bot: commands.Bot) -> None:
+    # A failed login leaves discord.py's session (and the connector it owns) open; close both so the
+    # next attempt starts clean and nothing is reported unclosed at exit.
+    await bot.http.close()
+    bot.http.connector = discord.utils.MISSING
+
+
+def _reason(exc: BaseException) -> str:
+    os_error = getattr(exc, "os_error", None)
+    if isinstance(os_error, OSError) and os_error.strerror:
+        return os_error.strerror
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__

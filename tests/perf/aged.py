@@ -1,0 +1,175 @@
+"""8. An aged database: what a command or a job step costs once months of rows have piled up.
+
+1 M ledger entries and 500 k jobs (two entries, reserve and capture, per job; 90 % in one guild,
+spread over 60 days), built straight into the file in a worker thread, then opened through the
+bot's own storage layer and measured with a task watching how late the event loop wakes:
+
+- `/credits history`: the first page and pages from random entries on, all filters off and by member;
+- admission: the reads `/imagine` makes before its acknowledgement (member usage, jobs in flight by
+  model, queue length, balance);
+- `/credits export` of the big guild to a gzip file: peak RSS above the process's RSS just before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from core import usage
+from core.db import Database
+from core.jobs import JobStore
+from core.ledger import Ledger
+
+BIG_GUILD = 1
+DAY = 86_400.0
+
+
+def _build(path: Path, jobs: int, seed: int = 12) -> int:
+    rng = random.Random(seed)
+    now = time.time()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        balances: dict[int, int] = {}
+        job_rows, ledger_rows = [], []
+        spec = json.dumps({"model": "flux-2-klein-9b", "prompt": "an old job", "width": 1024, "height": 1024})
+        for job_id in range(1, jobs + 1):
+            guild = BIG_GUILD if rng.random() < 0.9 else rng.randint(2, 200)
+            user = rng.randint(1, 2000)
+            at = now - 60 * DAY * (1 - job_id / jobs)
+            model = "flux-2-klein-9b" if rng.random() < 0.7 else "flux-2-pro"
+            job_rows.append((job_id, guild, 10, user, "imagine", model, spec, 2, "posted", at, at))
+            balance = balances.get(guild, 10**9)
+            ledger_rows.append((guild, "reserve", 2, balance, job_id, user, at))
+            balances[guild] = balance - 2
+            ledger_rows.append((guild, "capture", 2, balance - 2, job_id, user, at))
+            if len(job_rows) >= 50_000:
+                _flush(conn, job_rows, ledger_rows)
+        _flush(conn, job_rows, ledger_rows)
+        conn.executemany(
+            "INSERT INTO guild_credits (guild_id, balance, reserved, created_at) VALUES (?, ?, 0, ?)",
+            [(g, b, now - 60 * DAY) for g, b in balances.items()],
+        )
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return len(balances)
+    finally:
+        conn.close()
+
+
+def _flush(conn: sqlite3.Connection, job_rows: list, ledger_rows: list) -> None:
+    conn.executemany(
+        "INSERT INTO jobs (id, guild_id, channel_id, user_id, kind, model, spec, price, state, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        job_rows,
+    )
+    conn.executemany(
+        "INSERT INTO ledger_entries (guild_id, kind, amount, balance_after, job_id, user_id, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ledger_rows,
+    )
+    job_rows.clear()
+    ledger_rows.clear()
+
+
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _p99_ms(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return round(1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], 1)
+
+
+async def aged_database(opts: Any, scale: int) -> dict[str, Any]:
+    if scale > 1:
+        return {"note": "measured once, at the issue's size (building twice as many rows adds nothing)"}
+    jobs = 2_000 if opts.smoke else 500_000
+    folder = opts.tmp / "aged"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "bot.db"
+    db = await Database.open(path)  # the schema, through the bot's own migrations
+    await db.close()
+    started = time.perf_counter()
+    await asyncio.to_thread(_build, path, jobs)
+    built_s = time.perf_counter() - started
+
+    db = await Database.open(path)
+    stalls: dict[str, float] = {}
+    phase = "history"
+    done = asyncio.Event()
+
+    async def watch_loop() -> None:
+        while not done.is_set():
+            before = time.perf_counter()
+            await asyncio.sleep(0.001)
+            stalls[phase] = max(stalls.get(phase, 0.0), time.perf_counter() - before - 0.001)
+
+    watcher = asyncio.create_task(watch_loop())
+    try:
+        rng = random.Random(5)
+        store, ledger = JobStore(db), Ledger(db)
+        (max_id,) = (await db.fetchone("SELECT MAX(id) FROM ledger_entries"))
+        history: list[float] = []
+        for n in range(20 if opts.smoke else 200):
+            cursor = None if n % 4 == 0 else rng.randint(1, max_id)
+            member = rng.randint(1, 2000) if n % 2 else None
+            t = time.perf_counter()
+            await usage.ledger_rows(db, BIG_GUILD, user_id=member, older_than=cursor, limit=11)
+            history.append(time.perf_counter() - t)
+        admission: list[float] = []
+        phase = "admission"
+        for _ in range(5 if opts.smoke else 20):
+            user = rng.randint(1, 2000)
+            t = time.perf_counter()
+            await store.member_usage(BIG_GUILD, user, time.time() - DAY)
+            await store.in_flight_by_model()
+            await store.count_waiting(BIG_GUILD)
+            await ledger.balance(BIG_GUILD)
+            admission.append(time.perf_counter() - t)
+        phase = "export"
+        baseline = _rss_mib()
+        peak = baseline
+        sampling = True
+
+        def sample() -> None:
+            nonlocal peak
+            while sampling:
+                peak = max(peak, _rss_mib())
+                time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t = time.perf_counter()
+        exported = await usage.export_ledger(db, BIG_GUILD, folder / "export.csv.gz")
+        export_s = time.perf_counter() - t
+        sampling = False
+        sampler.join()
+        ledger_count = (await db.fetchone("SELECT COUNT(*) FROM ledger_entries"))[0]
+        job_count = (await db.fetchone("SELECT COUNT(*) FROM jobs"))[0]
+    finally:
+        done.set()
+        await watcher
+        await db.close()
+    return {
+        "ledger_rows": ledger_count,
+        "jobs": job_count,
+        "build_s": round(built_s, 1),
+        "max_loop_stall_ms": round(1000 * max(stalls.values(), default=0.0), 1),
+        "max_loop_stall_ms_by_step": {step: round(1000 * v, 1) for step, v in stalls.items()},
+        "history_page_p99_ms": _p99_ms(history),
+        "admission_p99_ms": _p99_ms(admission),
+        "export_rows": exported,
+        "export_s": round(export_s, 1),
+        "export_gzip_mib": round((folder / "export.csv.gz").stat().st_size / 2**20, 1),
+        "export_peak_extra_mib": round(peak - baseline, 1),
+    }
