@@ -172,8 +172,10 @@ class Privacy:
             await tx.execute("DELETE FROM guild_policies WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM allowances WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM credit_settings WHERE guild_id = ?", (guild_id,))
-            for table in ("guild_styles", "member_preferences", "guild_presentation", "quotes"):
-                await tx.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))  # noqa: S608 - fixed names
+            await tx.execute("DELETE FROM guild_styles WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM member_preferences WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM guild_presentation WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM quotes WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
         log.info("removed the data of guild %d after the grace period (%d stored image(s))", guild_id, images)
 
