@@ -38,6 +38,7 @@ from cogs.presenter import DiscordPresenter
 from cogs.privacy import PrivacyCog
 from cogs.ui import startup
 from cogs.ui.health import GatewayWatch, HealthServer
+from cogs.ui.member_buttons import CancelButton, InfoButton, MinePage
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
 from cogs.ui.quote import QuoteButton
@@ -116,18 +117,25 @@ class ImageBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         error_handler.install(self.tree)
-        await self.add_cog(GenerateCog(self, self.services))
+        generate = GenerateCog(self, self.services)
+        await self.add_cog(generate)
         await self.add_cog(CreditsCog(self, self.services))
         await self.add_cog(ModerationCog(self, self.services, self.mod_log))
-        await self.add_cog(ConfigCog(self, self.services))
+        config = ConfigCog(self, self.services)
+        await self.add_cog(config)
         owner_guild = self.services.settings.owner_guild_id
         if owner_guild is not None:
             await self.add_cog(OwnerCog(self, self.services), guild=discord.Object(owner_guild))
         else:
             log.info("OWNER_GUILD_ID is not set: /owner is not registered")
         await self.add_cog(PrivacyCog(self, self.services, self.privacy))
-        await self.add_cog(MembersCog(self, self.services))
-        self.add_dynamic_items(ResultButton, HistoryButton, ModButton, QuoteButton)
+        members = MembersCog(self, self.services, config.app_command)
+        await self.add_cog(members)
+        CancelButton.on_click = members.cancel
+        InfoButton.on_click = members.info
+        MinePage.on_click = members.older
+        QuoteButton.cog = generate
+        self.add_dynamic_items(ResultButton, HistoryButton, ModButton, QuoteButton, CancelButton, InfoButton, MinePage)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
         self.services.generation.presenter = ReviewingPresenter(presenter, self)
         await self.sync_commands_if_changed()

@@ -22,7 +22,7 @@ from cogs.render import render_result, result_view
 from cogs.ui import member_texts as t
 from cogs.ui.defaults import style_choices
 from cogs.ui.i18n import CatalogueTranslator, tr
-from cogs.ui.member_buttons import CancelButton, InfoButton, MinePage
+from cogs.ui.member_buttons import CancelButton, MinePage
 from cogs.ui.options import MODEL_CHOICES, RATIO_CHOICES
 from cogs.ui.styles import StyleGroup, results_command
 from core.errors import InvalidRequest, JobNotFound, NotAllowed
@@ -39,27 +39,27 @@ SHOWN_STATUSES = ("visible", "approved")
 
 
 class MembersCog(commands.Cog, name="Members"):
-    def __init__(self, bot: commands.Bot, services: Services) -> None:
+    def __init__(self, bot: commands.Bot, services: Services, config: app_commands.Group) -> None:
         self.bot = bot
         self.services = services
+        # `/config style …` and `/config results` belong with the other server settings (the /config
+        # group bot.py hands in); their handlers live in cogs/ui/styles.py.
+        self.config = config
         self.styles = StyleGroup(services)
         self.results = results_command(services)
 
     async def cog_load(self) -> None:
         await self.bot.tree.set_translator(CatalogueTranslator())
-        self.bot.add_dynamic_items(CancelButton, InfoButton, MinePage)
-        config = self.bot.get_cog("Config")
-        if config is not None:
-            # `/config style …` belongs with the other server settings; its handlers live here.
-            config.app_command.add_command(self.styles)
-            config.app_command.add_command(self.results)
+        self.config.add_command(self.styles)
+        self.config.add_command(self.results)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(CancelButton, InfoButton, MinePage)
-        config = self.bot.get_cog("Config")
-        if config is not None:
-            config.app_command.remove_command(self.styles.name)
-            config.app_command.remove_command(self.results.name)
+        self.config.remove_command(self.styles.name)
+        self.config.remove_command(self.results.name)
+
+    async def older(self, interaction: discord.Interaction, before: int) -> None:
+        """The "Older ▶" button of /mine."""
+        await self.mine_page(interaction, before, edit=True)
 
     # --- /queue and Cancel --------------------------------------------------------------------
 

@@ -1,22 +1,27 @@
 """Persistent buttons of the member features: Cancel on a queued job, Info on a result, /mine's pages.
 
 Each carries what it acts on in its custom_id (DynamicItem), so it keeps working after a restart,
-and each handler re-checks who may use it: a custom_id can be copied onto any message.
+and each handler re-checks who may use it: a custom_id can be copied onto any message. discord.py
+builds the item from each click's custom_id, so its handler is set on the class by bot.py.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 import discord
 
 from cogs.errors import report_error
 
+Handler = Callable[[discord.Interaction, int], Awaitable[None]]
+
 
 class CancelButton(
     discord.ui.DynamicItem[discord.ui.Button], template=r"flux:cancel:(?P<job>[1-9][0-9]{0,18})"
 ):
+    on_click: ClassVar[Handler]  # MembersCog.cancel
     def __init__(self, job_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -31,12 +36,13 @@ class CancelButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            await interaction.client.get_cog("Members").cancel(interaction, self.job_id)
+            await type(self).on_click(interaction, self.job_id)
         except Exception as error:
             await report_error(interaction, error)
 
 
 class InfoButton(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:info:(?P<job>[1-9][0-9]{0,18})"):
+    on_click: ClassVar[Handler]  # MembersCog.info
     def __init__(self, job_id: int) -> None:
         super().__init__(
             discord.ui.Button(
@@ -51,13 +57,15 @@ class InfoButton(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:info
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            await interaction.client.get_cog("Members").info(interaction, self.job_id)
+            await type(self).on_click(interaction, self.job_id)
         except Exception as error:
             await report_error(interaction, error)
 
 
 class MinePage(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:mine:(?P<before>[1-9][0-9]{0,18})"):
     """"Older": the next page of /mine, keyset by the last job id shown."""
+
+    on_click: ClassVar[Handler]  # MembersCog.older
 
     def __init__(self, before: int) -> None:
         super().__init__(
@@ -71,7 +79,7 @@ class MinePage(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:mine:(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            await interaction.client.get_cog("Members").mine_page(interaction, self.before, edit=True)
+            await type(self).on_click(interaction, self.before)
         except Exception as error:
             await report_error(interaction, error)
 

@@ -103,7 +103,10 @@ CHOICES = {"c": ("Confirm", discord.ButtonStyle.success), "k": ("Use Klein inste
 
 
 class QuoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:quote:(?P<id>[1-9][0-9]{0,18}):(?P<c>[ckx])"):
-    """A quote's answer; the quote lives in the database (core/quotes.py), so this works after a restart."""
+    """A quote's answer; the quote lives in the database (core/quotes.py), so this works after a restart.
+    bot.py sets `cog` (GenerateCog) on the class: discord.py builds the item from each click."""
+
+    cog = None
 
     def __init__(self, quote_id: int, choice: str) -> None:
         label, style = CHOICES[choice]
@@ -117,8 +120,7 @@ class QuoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:quo
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            cog = interaction.client.get_cog("Generate")
-            await answer_stored_quote(cog, interaction, self.quote_id, self.choice)
+            await answer_stored_quote(type(self).cog, interaction, self.quote_id, self.choice)
         except Exception as error:
             await report_error(interaction, error)
 
