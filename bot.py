@@ -22,11 +22,13 @@ from typing import IO
 
 import aiohttp
 import discord
+from discord import app_commands
 from discord.ext import commands, tasks
 
 from cogs.config import ConfigCog
 from cogs.credits import CreditsCog, HistoryButton
 from cogs.generate import GenerateCog
+from cogs.members import MembersCog
 from cogs.moderation import ModerationCog
 from cogs.owner import OwnerCog
 from cogs.privacy import PrivacyCog
@@ -34,9 +36,11 @@ from cogs.ui import errors as error_handler
 from cogs.ui import patches, startup
 from cogs.ui.buttons import ResultButton
 from cogs.ui.health import GatewayWatch, HealthServer
+from cogs.ui.member_buttons import CancelButton, InfoButton, MinePage
 from cogs.ui.modlog import ModLog
 from cogs.ui.owner_alerts import OwnerAlerts
 from cogs.ui.presenter import DiscordPresenter
+from cogs.ui.quote import QuoteButton
 from cogs.ui.review import ModButton, Review, ReviewingPresenter
 from cogs.ui.undeliverable import UndeliverableNotices
 from core import events as ev
@@ -55,14 +59,17 @@ from core.jobs import JobStore
 from core.ledger import Ledger
 from core.metrics import Metrics
 from core.moderation import ModerationStore
+from core.preferences import PreferenceStore
 from core.pricing import PriceList
 from core.privacy import Privacy
 from core.prompt_filter import SafetyLists
+from core.quotes import QuoteStore
 from core.ratelimit import SlidingWindowLimiter
 from core.references import ImageWork, ReferenceImages
 from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
+from core.styles import StyleStore
 from core.version import __version__
 
 log = logging.getLogger("bot")
@@ -88,6 +95,9 @@ class ImageBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            # Installed to servers only (never to a user account), and used only inside servers.
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+            allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
             http_trace=http_trace,
         )
         self.services = services
@@ -107,13 +117,24 @@ class ImageBot(commands.Bot):
         await self.add_cog(generate)
         await self.add_cog(credits)
         await self.add_cog(ModerationCog(self, self.services, review))
-        await self.add_cog(ConfigCog(self, self.services))
-        await self.add_cog(OwnerCog(self, self.services))
+        config = ConfigCog(self, self.services)
+        await self.add_cog(config)
+        owner_guild = self.services.settings.owner_guild_id
+        if owner_guild is not None:
+            await self.add_cog(OwnerCog(self, self.services), guild=discord.Object(owner_guild))
+        else:
+            log.info("OWNER_GUILD_ID is not set: /owner is not registered")
         await self.add_cog(PrivacyCog(self, self.services, self.privacy))
+        members = MembersCog(self, self.services, config.app_command)
+        await self.add_cog(members)
         ResultButton.on_click = generate.on_result_button
         HistoryButton.pages = credits.history_page
         ModButton.review = review
-        self.add_dynamic_items(ResultButton, HistoryButton, ModButton)
+        CancelButton.on_click = members.cancel
+        InfoButton.on_click = members.info
+        MinePage.on_click = members.older
+        QuoteButton.cog = generate
+        self.add_dynamic_items(ResultButton, HistoryButton, ModButton, QuoteButton, CancelButton, InfoButton, MinePage)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
         self.services.generation.presenter = ReviewingPresenter(presenter, review)
         await self.sync_commands_if_changed()
@@ -154,12 +175,18 @@ class ImageBot(commands.Bot):
         mode = "always" if self._force_sync else self.services.settings.sync_commands
         if mode == "never":
             return
-        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        owner_guild = self.services.settings.owner_guild_id
+        scopes = [None] + ([discord.Object(owner_guild)] if owner_guild is not None else [])
+        payload = [
+            [str(scope and scope.id), command.to_dict(self.tree)]
+            for scope in scopes
+            for command in self.tree.get_commands(guild=scope)
+        ]
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         if mode == "auto" and await self.services.db.get_meta("commands_hash") == digest:
             log.info("slash commands unchanged; not syncing")
             return
-        synced = await self.tree.sync()
+        synced = [command for scope in scopes for command in await self.tree.sync(guild=scope)]
         await self.services.db.set_meta("commands_hash", digest)
         log.info("synced %d application commands", len(synced))
 
@@ -288,7 +315,8 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         admission = Admission(gate=gate, ledger=ledger, credit_rules=credit_rules, prices=prices)
         services = Services(
             settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, admission,
-            downloads=downloads, events=events,
+            downloads=downloads, events=events, styles=StyleStore(db), preferences=PreferenceStore(db),
+            quotes=QuoteStore(db),
         )
         bot = ImageBot(services, force_sync=force_sync, http_trace=metrics.discord_trace())
         subscribe_operations(events, metrics, bot.undeliverable_notices)

@@ -181,7 +181,11 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
                 return
             await interaction.followup.send(
                 f"{count} ledger entries.",
-                file=discord.File(path, filename=f"credits-{interaction.guild_id}.csv.gz"),
+                file=discord.File(
+                    path,
+                    filename=f"credits-{interaction.guild_id}.csv.gz",
+                    description="This server's credit ledger as gzipped CSV, oldest first",
+                ),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
@@ -197,7 +201,9 @@ class CreditsCog(commands.GroupCog, group_name="credits", group_description="The
             usage.usage_chart_png, spend, title="Credits spent per day (last 30 days)"
         )
         await interaction.followup.send(
-            file=discord.File(io.BytesIO(png), filename="usage.png"),
+            file=discord.File(
+                io.BytesIO(png), filename="usage.png", description="Chart of credits spent per day over 30 days, by model"
+            ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )

@@ -14,9 +14,26 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ui import messages, patches
+from cogs.ui.batch import create_jobs, keep_private_only_unreviewed
 from cogs.ui.checks import require_guild
+from cogs.ui.defaults import choose, style_choices
+from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_image
+from cogs.ui.edit_modal import EditPromptModal, submitted
 from cogs.ui.errors import NO_MENTIONS, report_error
-from cogs.ui.quote import show_quote
+from cogs.ui.member_texts import STARTING
+from cogs.ui.options import (
+    EDIT_RATIO_CHOICES,
+    FORMAT_CHOICES,
+    MODEL_CHOICES,
+    OPTION_HELP,
+    RATIO_CHOICES,
+    SAMPLER_CHOICES,
+    Count,
+    Prompt,
+    Seed,
+    Side,
+)
+from cogs.ui.quote import show_quote, show_stored_quote
 from cogs.ui.requests import request_of
 from cogs.ui.review import Review
 from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
@@ -27,11 +44,7 @@ from core.generation import spec_for_finalize
 from core.images import ImageInfo
 from core.jobs import InteractionRef, Job, JobKind
 from core.models import (
-    ASPECT_RATIOS,
-    MATCH_INPUT,
     NEGATIVE_PROMPT_MAX_CHARS,
-    PROMPT_MAX_CHARS,
-    SEED_MAX,
     GenerationSpec,
     ModelId,
 )
@@ -39,31 +52,6 @@ from core.services import Services
 
 log = logging.getLogger(__name__)
 
-MODEL_CHOICES = [app_commands.Choice(name=m.display_name, value=m.value) for m in ModelId]
-RATIO_CHOICES = [app_commands.Choice(name=r, value=r) for r in ASPECT_RATIOS]
-EDIT_RATIO_CHOICES = [app_commands.Choice(name="match input image", value=MATCH_INPUT), *RATIO_CHOICES]
-FORMAT_CHOICES = [app_commands.Choice(name=f, value=f) for f in ("png", "jpeg", "webp")]
-SAMPLER_CHOICES = [app_commands.Choice(name=s, value=s) for s in ("euler", "res_2s")]
-
-Prompt = app_commands.Range[str, 1, PROMPT_MAX_CHARS]
-Seed = app_commands.Range[int, 0, SEED_MAX]
-Side = app_commands.Range[int, 256, 2048]
-
-OPTION_HELP = {
-    "prompt": "What to draw",
-    "model": "Which FLUX.2 model (default: Klein 9B, cheaper and faster)",
-    "aspect_ratio": "Shape of the image",
-    "seed": "Same seed + same prompt = same image",
-    "image_format": "png, jpeg or webp (Pro: png or jpeg)",
-    "width": "Pro only: width in pixels (multiple of 16)",
-    "height": "Pro only: height in pixels (multiple of 16)",
-    "negative_prompt": "Klein only: what to avoid",
-    "steps": "Klein only: inference steps (1-100)",
-    "cfg": "Klein only: guidance scale (1-20)",
-    "sampler": "Klein only: sampling method",
-    "go_fast": "Klein only: fast mode",
-    "quality": "Klein only: output quality (10-100)",
-}
 
 
 def _model(value: str | None) -> ModelId:
@@ -75,29 +63,12 @@ def _model(value: str | None) -> ModelId:
         raise InvalidRequest("model", "must be FLUX.2 Pro or FLUX.2 Klein 9B") from None
 
 
-class EditPromptModal(discord.ui.Modal):
-    """Asks for the edit prompt; `on_prompt` runs with the interaction of the submit."""
-
-    prompt: discord.ui.TextInput = discord.ui.TextInput(
-        label="What should change?", style=discord.TextStyle.paragraph, max_length=PROMPT_MAX_CHARS
-    )
-
-    def __init__(self, on_prompt) -> None:
-        super().__init__(title="Edit with FLUX", timeout=600)
-        self._on_prompt = on_prompt
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self._on_prompt(interaction, self.prompt.value)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await report_error(interaction, error)
-
-
 class GenerateCog(commands.Cog, name="Generate"):
     def __init__(self, bot: commands.Bot, services: Services, review: Review) -> None:
         self.bot = bot
         self.services = services
         self.review = review  # reports and held requests go to the review service
+        self.menu_messages = MenuMessages()
         self.context_menu = app_commands.ContextMenu(
             name="Edit with FLUX",
             callback=self.edit_with_flux,
@@ -138,11 +109,22 @@ class GenerateCog(commands.Cog, name="Generate"):
         sampler: str | None = None,
         go_fast: bool | None = None,
         quality: app_commands.Range[int, 10, 100] | None = None,
+        count: Count = 1,
+        style: str | None = None,
+        spoiler: bool | None = None,
     ) -> None:
+        chosen = await choose(
+            self.services, interaction, prompt=prompt, model=model, aspect_ratio=aspect_ratio, style=style,
+            spoiler=spoiler,
+        )
         spec = GenerationSpec(
-            model=_model(model),
-            prompt=prompt,
-            aspect_ratio=aspect_ratio,
+            model=_model(chosen.model),
+            prompt=chosen.prompt,
+            aspect_ratio=chosen.aspect_ratio,
+            spoiler=chosen.spoiler,
+            style=chosen.style,
+            locale=str(interaction.guild_locale) if interaction.guild_locale else None,
+            private=chosen.private,
             seed=seed,
             image_format=image_format,
             width=width,
@@ -154,7 +136,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             go_fast=go_fast,
             quality=quality,
         )
-        await self.submit(interaction, spec, JobKind.IMAGINE)
+        await self.submit(interaction, spec, JobKind.IMAGINE, count=count)
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
     @app_commands.guild_only()
@@ -188,12 +170,23 @@ class GenerateCog(commands.Cog, name="Generate"):
         sampler: str | None = None,
         go_fast: bool | None = None,
         quality: app_commands.Range[int, 10, 100] | None = None,
+        count: Count = 1,
+        style: str | None = None,
+        spoiler: bool | None = None,
     ) -> None:
         attachments = [a for a in (image, image2, image3, image4) if a is not None]
+        chosen = await choose(
+            self.services, interaction, prompt=prompt, model=model, aspect_ratio=aspect_ratio, style=style,
+            spoiler=spoiler,
+        )
         spec = GenerationSpec(
-            model=_model(model),
-            prompt=prompt,
-            aspect_ratio=aspect_ratio,
+            model=_model(chosen.model),
+            prompt=chosen.prompt,
+            aspect_ratio=chosen.aspect_ratio,
+            spoiler=chosen.spoiler,
+            style=chosen.style,
+            locale=str(interaction.guild_locale) if interaction.guild_locale else None,
+            private=chosen.private,
             seed=seed,
             image_format=image_format,
             width=width,
@@ -207,22 +200,35 @@ class GenerateCog(commands.Cog, name="Generate"):
         )
         for attachment in attachments:
             _precheck(attachment, self.services.settings.max_input_image_bytes)
-        await self.submit(interaction, _draft_with(spec, attachments), JobKind.EDIT, attachments=attachments)
+        await self.submit(
+            interaction, draft_with(spec, attachments), JobKind.EDIT, attachments=attachments, count=count
+        )
+
+    @imagine.autocomplete("style")
+    @edit.autocomplete("style")
+    async def _style_autocomplete(self, interaction: discord.Interaction, current: str):
+        return await style_choices(self.services, interaction, current)
 
     async def edit_with_flux(self, interaction: discord.Interaction, message: discord.Message) -> None:
         require_guild(interaction)
-        images = [a for a in message.attachments if _looks_like_image(a)][: ModelId.KLEIN.max_references]
+        images = [a for a in message.attachments if looks_like_image(a)]
         if not images:
             await interaction.response.send_message(messages.EDIT_NEEDS_IMAGE, ephemeral=True)
             return
+        self.menu_messages.keep(message)
+        modal = EditPromptModal(f"flux:editmsg:{message.channel.id}:{message.id}", images=len(images))
+        await interaction.response.send_modal(modal)
 
-        async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
-            draft = _draft_with(GenerationSpec(prompt=prompt), images)
-            await self.submit(
-                modal_interaction, draft, JobKind.EDIT, attachments=images, reference_authors={message.author.id}
-            )
-
-        await interaction.response.send_modal(EditPromptModal(on_prompt))
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Edit modals are answered here, from their custom_id, so they work across a restart."""
+        answer = submitted(interaction)
+        if answer is None:
+            return
+        try:
+            await answer_edit(self, interaction, *answer)
+        except Exception as error:
+            await report_error(interaction, error)
 
     # --- result buttons ----------------------------------------------------------------------
 
@@ -234,15 +240,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         if action == "delete":
             await self._delete_result(interaction, job)
         elif action == "edit":
-
-            async def on_prompt(modal_interaction: discord.Interaction, prompt: str) -> None:
-                ref, size = await self._result_as_reference(job)
-                spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
-                await self.submit(
-                    modal_interaction, spec, JobKind.EDIT, parent_job_id=job.id, reference_authors=authors
-                )
-
-            await interaction.response.send_modal(EditPromptModal(on_prompt))
+            await interaction.response.send_modal(EditPromptModal(f"flux:editjob:{job.id}"))
         elif action == "reroll":
             spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
             await self.submit(interaction, spec, JobKind.REROLL, parent_job_id=job.id, reference_authors=authors)
@@ -323,19 +321,30 @@ class GenerateCog(commands.Cog, name="Generate"):
         attachments: list[discord.Attachment] | None = None,
         parent_job_id: int | None = None,
         reference_authors: set[int] = frozenset(),
+        count: int = 1,
     ) -> None:
         """Admit the request (core/admission.py), show a quote if the guild asks for one, then start it.
 
         Admission is local and fast and comes before the acknowledgement, so refusals are private
         and nothing is reserved until the job (or the quote's Confirm) goes ahead.
         """
-        outcome = await self.services.admission.evaluate(await request_of(interaction, reference_authors), spec)
+        request = await request_of(interaction, reference_authors)
+        outcome = await self.services.admission.evaluate(request, spec, count=count)
+        if count > 1 and isinstance(getattr(outcome, "chosen", outcome), NeedsReview):
+            raise InvalidRequest("count", "must be 1 here: a moderator approves each request in this channel")
 
         async def start(answer: discord.Interaction, chosen: Outcome) -> None:
-            await self._start(answer, chosen, kind, attachments, parent_job_id)
+            await self._start(answer, chosen, kind, attachments, parent_job_id, count)
 
-        if isinstance(outcome, NeedsQuote):
-            await show_quote(interaction, outcome, start)
+        if isinstance(outcome, NeedsQuote) and not attachments:
+            quote_id = await self.services.quotes.open(
+                guild_id=interaction.guild_id, channel_id=interaction.channel_id, user_id=interaction.user.id,
+                kind=kind, count=count, spec=spec, parent_job_id=parent_job_id,
+                reference_authors=frozenset(reference_authors),
+            )
+            await show_stored_quote(interaction, outcome, quote_id)
+        elif isinstance(outcome, NeedsQuote):
+            await show_quote(interaction, outcome, start)  # fresh attachments: answered while this process lives
         else:
             await start(interaction, outcome)
 
@@ -346,9 +355,19 @@ class GenerateCog(commands.Cog, name="Generate"):
         kind: JobKind,
         attachments: list[discord.Attachment] | None,
         parent_job_id: int | None,
+        count: int = 1,
     ) -> None:
-        """Acknowledge, store the attachments, then create the job (or the review request)."""
-        message_id = await _defer(interaction)
+        """Acknowledge, store the attachments, then create the jobs (or the review request)."""
+        outcome = keep_private_only_unreviewed(outcome)
+        private = outcome.spec.private
+        if interaction.response.is_done():
+            # Answered already (a stored quote's click edits the quote): the images get a message of their own.
+            placeholder = await interaction.followup.send(
+                STARTING, wait=True, ephemeral=private, allowed_mentions=NO_MENTIONS
+            )
+            message_id = placeholder.id
+        else:
+            message_id = await _defer(interaction, ephemeral=private)
         if attachments:
             outcome = with_references(outcome, *await self._store_attachments(attachments))
         if message_id is None:
@@ -363,17 +382,15 @@ class GenerateCog(commands.Cog, name="Generate"):
         if isinstance(outcome, NeedsReview):
             await self._hold_for_review(interaction, outcome.spec, kind, ref)
             return
-        await self.services.generation.create_job(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            kind=kind,
-            spec=outcome.spec,
-            parent_job_id=parent_job_id,
-            interaction=ref,
-            limits=outcome.limits.spend,
-            pace=outcome.limits.pace,
+        await create_jobs(
+            self.services.generation, interaction, outcome, kind, ref, parent_job_id=parent_job_id, count=count
         )
+
+    async def start_answered(
+        self, interaction: discord.Interaction, outcome: Outcome, kind: JobKind, parent_job_id: int | None, count: int
+    ) -> None:
+        """Start what a stored quote's click confirmed (its interaction is already answered)."""
+        await self._start(interaction, outcome, kind, None, parent_job_id, count)
 
     async def _hold_for_review(
         self, interaction: discord.Interaction, spec: GenerationSpec, kind: JobKind, ref: InteractionRef
@@ -397,10 +414,11 @@ class GenerateCog(commands.Cog, name="Generate"):
         await interaction.edit_original_response(content=messages.REQUEST_PENDING, allowed_mentions=NO_MENTIONS)
 
 
-async def _defer(interaction: discord.Interaction) -> int | None:
-    """Acknowledge at once with a public "thinking…" message; returns that message's id if Discord said."""
+async def _defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> int | None:
+    """Acknowledge at once with a "thinking…" message (public unless the result is private); returns
+    that message's id if Discord said."""
     try:
-        callback = await interaction.response.defer(thinking=True)
+        callback = await interaction.response.defer(thinking=True, ephemeral=ephemeral)
     except discord.HTTPException as exc:
         if exc.code != 40060:
             raise
@@ -414,13 +432,6 @@ async def _defer(interaction: discord.Interaction) -> int | None:
     return callback.message_id if callback is not None else None
 
 
-def _draft_with(spec: GenerationSpec, attachments: list[discord.Attachment]) -> GenerationSpec:
-    """The spec as it will be once the attachments are stored (for checks and prices before download)."""
-    first = attachments[0] if attachments else None
-    size = (first.width, first.height) if first is not None and first.width and first.height else None
-    return spec.model_copy(update={"references": ["-"] * len(attachments), "reference_size": size})
-
-
 def _precheck(attachment: discord.Attachment, limit: int) -> None:
     """What Discord tells us about a file before download: its declared size and type."""
     if attachment.size > limit:
@@ -428,11 +439,3 @@ def _precheck(attachment: discord.Attachment, limit: int) -> None:
     content_type = (attachment.content_type or "").split(";")[0].strip().lower()
     if content_type and not content_type.startswith("image/"):
         raise InvalidAttachment(attachment.filename, "is not a PNG, JPEG or WebP image")
-
-
-def _looks_like_image(attachment: discord.Attachment) -> bool:
-    content_type = (attachment.content_type or "").split(";")[0].strip().lower()
-    if content_type in ("image/png", "image/jpeg", "image/webp"):
-        return True
-    return attachment.filename.lower().endswith((".png", ".jpg", ".jpeg", ".webp"))
-

@@ -75,15 +75,16 @@ Outcome = Admitted | NeedsReview
 class NeedsQuote:
     """The guild asks members to confirm this price first; nothing is reserved until they do."""
 
-    price: int
+    price: int  # for all `count` images
     available: int
     remaining: dict[str, int]  # allowance left, by period ("today", "this month")
     chosen: Outcome
     klein: Outcome | None = None  # the same request on FLUX.2 Klein 9B, when the member asked for Pro
+    count: int = 1  # images asked for at once: each one is its own job, the quote is for them all
 
     @property
     def klein_price(self) -> int | None:
-        return self.klein.price if self.klein is not None else None
+        return self.klein.price * self.count if self.klein is not None else None
 
 
 class Admission:
@@ -94,25 +95,29 @@ class Admission:
         self.prices = prices
 
     async def evaluate(
-        self, request: Request, spec: GenerationSpec, *, approved: bool = False
+        self, request: Request, spec: GenerationSpec, *, approved: bool = False, count: int = 1
     ) -> Admitted | NeedsReview | NeedsQuote:
         """One pass over a request. `approved`: a moderator already approved it (no quote, no
-        review), but it still meets the policy, the balance, the allowance and the pace limits."""
+        review), but it still meets the policy, the balance, the allowance and the pace limits.
+        `count`: that many images of this spec, each its own job; the balance, the allowance and
+        the quote are judged on their total (each job is still reserved and checked on its own)."""
         price = self.price(spec)
+        total = price * count
         available = (await self.ledger.balance(request.guild_id)).available
-        if available < price:
-            raise InsufficientCredits(available, price)
+        if available < total:
+            raise InsufficientCredits(available, total)
         facts = self._facts(request, spec, price)
         usage = await self.gate.usage(request.guild_id, request.user_id, request.now)
         decision = await self.gate.check(facts, usage)
         spend = await self.credit_rules.limits_for(request.guild_id, request.user_id, request.role_ids, request.now)
-        remaining = await self._allowance_left(request, spend, price)
+        remaining = await self._allowance_left(request, spend, total)
         policy = await self.gate.moderation.policy(request.guild_id)
         limits = Limits(spend, PaceLimits.of(policy, facts))
         chosen = _outcome(spec, price, decision, limits, approved=approved)
-        if approved or not (await self.credit_rules.settings(request.guild_id)).needs_quote(price):
+        if approved or not (await self.credit_rules.settings(request.guild_id)).needs_quote(total):
             return chosen
-        return NeedsQuote(price, available, remaining, chosen, self._klein(request, spec, usage, remaining, limits, policy))
+        klein = self._klein(request, spec, usage, remaining, limits, policy, count)
+        return NeedsQuote(total, available, remaining, chosen, klein, count)
 
     def price(self, spec: GenerationSpec) -> int:
         """Validate the options for the model and price them (raises InvalidRequest)."""
@@ -127,6 +132,7 @@ class Admission:
         remaining: dict[str, int],
         limits: Limits,
         policy: GuildPolicy,
+        count: int = 1,
     ) -> Outcome | None:
         """The cheaper alternative a quote offers for a Pro request, or None when it is not open.
         Decided with the pure policy on the usage already read: no second round of queries."""
@@ -138,7 +144,7 @@ class Admission:
         except InvalidRequest:
             return None
         decision = decide(policy, self._facts(request, klein, price), usage, self.gate.safety)
-        if not decision.allowed or any(price > left for left in remaining.values()):
+        if not decision.allowed or any(price * count > left for left in remaining.values()):
             return None
         return _outcome(klein, price, decision, limits, approved=False)
 

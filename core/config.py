@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     discord_gateway_url: str = DEFAULT_GATEWAY_URL
 
     owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    # The server where the owners use /owner: it is registered there only (unset: not registered at all),
+    # so no other server's admins ever see it in their command list.
+    owner_guild_id: int | None = Field(default=None, gt=0)
     guild_admins_can_grant: bool = False
     starting_credits: int = Field(default=0, ge=0)
     # Tell the owners when the Segmind account balance falls below this many US dollars.

@@ -215,7 +215,48 @@ MIGRATIONS: list[tuple[str, ...]] = [
            BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only (only user_id and reason may be erased)'); END""",
     ),
     (
-        # 6: the jobs Segmind still owes an answer (core/jobs.py count_waiting, in_flight_by_model, read
+        # 6: members' own things: server styles (core/styles.py), personal defaults
+        # (core/preferences.py), and /mine's keyset pages over a member's results (core/jobs.py)
+        """CREATE TABLE guild_styles (
+            guild_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            template TEXT NOT NULL CHECK (instr(template, '{prompt}') > 0),
+            created_by INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (guild_id, name)
+        )""",
+        """CREATE TABLE member_preferences (
+            guild_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            prefs TEXT NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (guild_id, user_id)
+        )""",
+        "CREATE INDEX jobs_member_results ON jobs (guild_id, user_id, id) WHERE result_blob IS NOT NULL",
+        # quotes waiting for the member's answer (core/quotes.py): the buttons work after a restart
+        """CREATE TABLE quotes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            count INTEGER NOT NULL CHECK (count BETWEEN 1 AND 4),
+            spec TEXT NOT NULL,
+            parent_job_id INTEGER,
+            reference_authors TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('open', 'answered')),
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE guild_presentation (
+            guild_id INTEGER PRIMARY KEY,
+            png_metadata INTEGER NOT NULL DEFAULT 1,
+            spoiler_age_restricted INTEGER NOT NULL DEFAULT 0,
+            private_results INTEGER NOT NULL DEFAULT 0,
+            updated_at REAL NOT NULL
+        )""",
+    ),
+    (
+        # 7: the jobs Segmind still owes an answer (core/jobs.py count_waiting, in_flight_by_model, read
         # by every /imagine before its acknowledgement): a small partial index instead of a scan of
         # every job ever made. Its WHERE is the queries' own, so the planner can prove it applies.
         "CREATE INDEX jobs_in_flight ON jobs (guild_id, model) WHERE state IN ('queued', 'submitting', 'submitted')",

@@ -67,6 +67,23 @@ class QueueFull(BotError):
         super().__init__(f"queue full ({limit})")
 
 
+class JobCancelled(BotError):
+    """A queued job was cancelled before it reached Segmind; its reservation was released."""
+
+    def __init__(self, job_id: int, price: int) -> None:
+        self.job_id = job_id
+        self.price = price
+        super().__init__(f"job {job_id} cancelled")
+
+
+class JobAlreadyStarted(BotError):
+    """Too late to cancel: the job has been sent to Segmind, which bills it."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} already started")
+
+
 # --- Provider (Segmind) errors -------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from core.db import Database
 from core.errors import (
     BotError,
     InvalidRequest,
+    JobAlreadyStarted,
     PaceExceeded,
     ProviderError,
     ProviderSubmitUncertain,
@@ -200,6 +201,23 @@ class GenerationService:
         over = pace.denial(usage, price, tx.now)
         if over is not None:
             raise PaceExceeded(over.reason.value, over.data)
+
+    async def cancel(self, job_id: int) -> Job:
+        """Cancel a job that has not started: out of the queue, then refunded with its reservation
+        released in one transaction. Raises JobAlreadyStarted once the scheduler has started it
+        (from then on the billed request may be on its way to Segmind)."""
+        if not self.scheduler.drop(job_id):
+            raise JobAlreadyStarted(job_id)
+        async with self.db.transaction() as tx:
+            if await self.jobs.cancel_in(tx, job_id):
+                await self.ledger.release_in(tx, job_id)
+            job = await self.jobs.get_in(tx, job_id)
+        await self._end_progress(job_id)
+        return job
+
+    def place(self, job_id: int) -> int | None:
+        """How many queued jobs start before this one (None: not waiting in the queue)."""
+        return self.scheduler.position(job_id)
 
     async def _announce_queue(self, job: Job, position: int) -> None:
         """Say "queued" only to a job that is still waiting after `queue_notice_delay`: most jobs

@@ -270,6 +270,15 @@ class JobStore:
         )
         return cursor.rowcount == 1
 
+    async def cancel_in(self, tx: Transaction, job_id: int) -> bool:
+        """A queued job its requester (or a moderator) cancelled: nothing was sent to Segmind."""
+        cursor = await tx.execute(
+            "UPDATE jobs SET state = 'refunded', error_kind = 'JobCancelled', error_detail = 'cancelled',"
+            " notified = 1, finished_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+            (tx.now, tx.now, job_id),
+        )
+        return cursor.rowcount == 1
+
     async def mark_posted(self, job_id: int, *, channel_id: int, message_id: int) -> bool:
         return await self._update(
             job_id,
@@ -338,6 +347,27 @@ class JobStore:
         """(jobs not finished yet, time of the latest job, jobs created since `since` and not
         refunded) of one member, inside the transaction that creates their next job."""
         return _member_usage(await tx.fetchone(_MEMBER_USAGE, _member_usage_params(guild_id, user_id, since)))
+
+    async def active_of(self, guild_id: int, user_id: int) -> list[Job]:
+        """A member's jobs that have not reached Segmind's answer yet, oldest first (for /queue)."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM jobs INDEXED BY jobs_member_running WHERE guild_id = ? AND user_id = ?"
+            " AND state IN ('queued', 'submitting', 'submitted', 'succeeded') AND state != 'succeeded'"
+            " ORDER BY id LIMIT 25",
+            (guild_id, user_id),
+        )
+        return [Job.from_row(r) for r in rows]
+
+    async def results_of(self, guild_id: int, user_id: int, *, before: int | None, limit: int) -> list[Job]:
+        """A member's stored results in a server, newest first, paged by keyset (`before` = the
+        last id of the previous page), through the index of migration 5."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM jobs WHERE guild_id = ? AND user_id = ? AND id < ?"
+            " AND state IN ('posted', 'succeeded', 'undeliverable') AND result_blob IS NOT NULL"
+            " ORDER BY id DESC LIMIT ?",
+            (guild_id, user_id, before if before is not None else 2**62, limit),
+        )
+        return [Job.from_row(r) for r in rows]
 
     async def by_result_message(self, message_id: int) -> Job | None:
         row = await self._db.fetchone("SELECT * FROM jobs WHERE result_message_id = ?", (message_id,))

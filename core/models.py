@@ -128,6 +128,11 @@ class GenerationSpec(BaseModel):
     # Content hashes of stored reference images, in order; and the first one's size (for match_input).
     references: list[str] = Field(default_factory=list)
     reference_size: tuple[int, int] | None = None
+    # How the result is posted (never sent to Segmind): behind a spoiler, with the style it came from.
+    spoiler: bool = False
+    style: str | None = None
+    locale: str | None = None  # the server's Discord locale, for the public progress messages
+    private: bool = False  # shown only to the requester (ephemeral, else by DM), never in the channel
 
     def validate_for_model(self) -> GenerationSpec:
         """Raise InvalidRequest naming the first option that this model cannot take."""

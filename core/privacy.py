@@ -71,6 +71,10 @@ class Privacy:
         await self._in_chunks([r["id"] for r in requests], _scrub_requests)
         images = await self._remove_blobs(_blobs_of(r for r in rows if r["id"] not in held), other_than_user=user_id)
         async with self._db.transaction() as tx:
+            # Personal defaults and open quotes (which hold a prompt) go; styles keep no author.
+            await tx.execute("DELETE FROM member_preferences WHERE user_id = ?", (user_id,))
+            await tx.execute("DELETE FROM quotes WHERE user_id = ?", (user_id,))
+            await tx.execute("UPDATE guild_styles SET created_by = 0 WHERE created_by = ?", (user_id,))
             await tx.execute(
                 "INSERT INTO forget_requests (user_id, requested_at) VALUES (?, ?)"
                 " ON CONFLICT(user_id) DO UPDATE SET requested_at = excluded.requested_at",
@@ -168,6 +172,10 @@ class Privacy:
             await tx.execute("DELETE FROM guild_policies WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM allowances WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM credit_settings WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM guild_styles WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM member_preferences WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM guild_presentation WHERE guild_id = ?", (guild_id,))
+            await tx.execute("DELETE FROM quotes WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
         log.info("removed the data of guild %d after the grace period (%d stored image(s))", guild_id, images)
 

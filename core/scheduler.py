@@ -76,6 +76,18 @@ class FairScheduler:
         self._dispatch()
         return ahead if job_id in self._guild_of else 0
 
+    def drop(self, job_id: int) -> bool:
+        """Take a job that has not started out of the queue (a cancel); False once it has started.
+        Synchronous, so no dispatch can start the job between this check and its removal."""
+        guild_id = self._guild_of.pop(job_id, None)
+        if guild_id is None:
+            return False
+        queue = self._queues[guild_id]
+        queue.remove(job_id)
+        if not queue:
+            del self._queues[guild_id]
+        return True
+
     def position(self, job_id: int) -> int | None:
         """Jobs that start before `job_id` under round-robin (ignoring caps), or None if not queued."""
         guild_id = self._guild_of.get(job_id)

@@ -16,7 +16,10 @@ from core.generation import GenerationService
 from core.jobs import JobStore
 from core.ledger import Ledger
 from core.moderation import ModerationStore
+from core.preferences import PreferenceStore
 from core.pricing import PriceList
+from core.quotes import QuoteStore
+from core.styles import StyleStore
 
 
 @dataclass
@@ -37,3 +40,8 @@ class Services:
     downloads: Downloader | None = None
     # What happened (jobs, grants, settings, moderator actions); bot.py subscribes the mod log and owner alerts.
     events: EventBus = field(default_factory=EventBus)
+    # Server styles and members' personal defaults (/config style, /settings).
+    styles: StyleStore | None = None
+    preferences: PreferenceStore | None = None
+    # Quotes waiting for an answer, stored so their buttons work after a restart.
+    quotes: QuoteStore | None = None

@@ -30,6 +30,10 @@ OWNERS = {
     "credit_settings": "core/credit_rules.py",
     "guild_departures": "core/privacy.py",
     "forget_requests": "core/privacy.py",
+    "guild_styles": "core/styles.py",
+    "member_preferences": "core/preferences.py",
+    "guild_presentation": "core/preferences.py",
+    "quotes": "core/quotes.py",
 }
 
 # The storage backends keep their own key/value table (each backend is the owner of its copy).

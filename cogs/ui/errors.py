@@ -14,6 +14,7 @@ from discord import app_commands
 
 from cogs.ui import messages
 from cogs.ui.checks import require_well_typed_options
+from cogs.ui.error_texts import localised_error
 from cogs.ui.mentions import NO_MENTIONS
 from core import errors as e
 from core.errors import BotError, InvalidRequest
@@ -52,7 +53,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
             services.events.emit(
                 RequestRefused(interaction.guild_id, interaction.channel_id, interaction.user.id, error)
             )
-    text = messages.describe_error(error)
+    text = localised_error(error, interaction.locale) or messages.describe_error(error)
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)

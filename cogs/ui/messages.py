@@ -43,6 +43,10 @@ def describe_error(error: BaseException) -> str:
             if why == "already_refunded":
                 return f"Job {job_id} has already been refunded."
             return f"Job {job_id} was never charged in this server, so there is nothing to refund."
+        case e.JobAlreadyStarted():
+            return "This image has already been sent to the image service, which bills it; it can no longer be cancelled."
+        case e.JobCancelled(price=price):
+            return f"Cancelled before it was sent to the image service: {price} credits are free again."
         case e.ProviderAccountEmpty():
             return (
                 "The image service's account is out of credit; the bot's operator has been told. "

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import discord
 
-from cogs.ui import messages
+from cogs.ui import i18n, messages
+from cogs.ui.error_texts import localised_error
+from cogs.ui.member_buttons import cancel_view
 from cogs.ui.mentions import NO_MENTIONS, only_user
 from cogs.ui.notices import interaction_webhook
 from cogs.ui.render import render_result, result_view
@@ -63,21 +65,24 @@ class DiscordPresenter:
             return True
         return False
 
-    async def _edit_progress(self, job: Job, content: str) -> None:
+    async def _edit_progress(self, job: Job, content: str, view: discord.ui.View | None = None) -> None:
+        """`view`: the buttons the progress message shows (None clears them, e.g. Cancel once running)."""
         webhook = self._webhook(job)
         if webhook is None:
             return
         try:
-            await webhook.edit_message(job.interaction.message_id, content=content, allowed_mentions=NO_MENTIONS)
+            await webhook.edit_message(
+                job.interaction.message_id, content=content, view=view, allowed_mentions=NO_MENTIONS
+            )
         except discord.HTTPException as exc:
             if not self._interaction_refused(job, exc):
                 raise
 
     async def show_queued(self, job: Job, position: int) -> None:
-        await self._edit_progress(job, messages.queued(position))
+        await self._edit_progress(job, i18n.queued(position, job.spec.locale), cancel_view(job.id))
 
     async def show_running(self, job: Job, elapsed: float) -> None:
-        await self._edit_progress(job, messages.running(job.model.display_name, elapsed))
+        await self._edit_progress(job, i18n.running(job.model.display_name, elapsed, job.spec.locale))
 
     def _scrub(self, text: str) -> str:
         """Provider text is shown to users: never with the bot's token in it, whatever echoed it.
@@ -86,16 +91,19 @@ class DiscordPresenter:
         return text.replace(token, "[redacted]") if token else text
 
     async def show_failed(self, job: Job, error: BotError) -> None:
-        text = self._scrub(messages.failed(error))
+        localised = localised_error(error, job.spec.locale)
+        text = self._scrub(f"❌ {localised}" if localised else messages.failed(error))
         webhook = self._webhook(job)
         if webhook is not None:
             try:
-                await webhook.edit_message(job.interaction.message_id, content=text, allowed_mentions=NO_MENTIONS)
+                await webhook.edit_message(
+                    job.interaction.message_id, content=text, view=None, allowed_mentions=NO_MENTIONS
+                )
                 return
             except discord.HTTPException as exc:
                 if not self._interaction_refused(job, exc):
                     raise
-        channel = await self._channel(job.channel_id)
+        channel = None if job.spec.private else await self._channel(job.channel_id)
         if channel is not None:
             try:
                 await channel.send(f"<@{job.user_id}> {text}", allowed_mentions=only_user(job.user_id))
@@ -125,7 +133,8 @@ class DiscordPresenter:
                 if not self._interaction_refused(job, exc):
                     raise
                 log.info("job %d: the interaction can no longer be used (%s); posting in the channel", job.id, exc.code)
-        channel = await self._channel(job.channel_id)
+        # A private result never goes to the channel: once its interaction is gone, it goes by DM.
+        channel = None if job.spec.private else await self._channel(job.channel_id)
         if channel is not None:
             try:
                 return await self._post_once(
@@ -195,7 +204,15 @@ class DiscordPresenter:
         return None
 
     async def _render(self, job: Job, image: Path, mime: str, balance_after: int, limit: int):
-        return await render_result(job, image, mime, limit=limit, balance_after=balance_after, now=self._clock())
+        return await render_result(
+            job, image, mime, limit=limit, balance_after=balance_after, now=self._clock(),
+            png_text=await self._png_text(job.guild_id),
+        )
+
+    async def _png_text(self, guild_id: int) -> bool:
+        """The server's choice of PNG text metadata (on unless it turned it off)."""
+        preferences = getattr(getattr(self._bot, "services", None), "preferences", None)
+        return True if preferences is None else (await preferences.guild(guild_id)).png_metadata
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable | None:
         channel = self._bot.get_channel(channel_id)

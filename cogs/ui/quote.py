@@ -8,7 +8,9 @@ import discord
 
 from cogs.ui import messages
 from cogs.ui.errors import NO_MENTIONS, report_error
+from cogs.ui.requests import request_of
 from core.admission import NeedsQuote, Outcome
+from core.models import switch_to_klein
 
 Start = Callable[[discord.Interaction, Outcome], Awaitable[None]]
 
@@ -23,15 +25,21 @@ async def show_quote(interaction: discord.Interaction, quote: NeedsQuote, start:
     async def cancel(click: discord.Interaction) -> None:
         await click.response.edit_message(content=messages.QUOTE_CANCELLED, embed=None, view=None)
 
-    embed = messages.quote_embed(
-        model=quote.chosen.spec.model.display_name,
+    view = QuoteView(interaction.user.id, quote, confirm, cancel)
+    await interaction.response.send_message(
+        embed=_embed(quote), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
+def _embed(quote: NeedsQuote) -> discord.Embed:
+    model = quote.chosen.spec.model.display_name
+    return messages.quote_embed(
+        model=model if quote.count == 1 else f"{quote.count} × {model}",
         price=quote.price,
         available=quote.available,
         remaining=quote.remaining,
         klein_price=quote.klein_price,
     )
-    view = QuoteView(interaction.user.id, quote, confirm, cancel)
-    await interaction.response.send_message(embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 class QuoteView(discord.ui.View):
@@ -86,3 +94,65 @@ class QuoteView(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
         await report_error(interaction, error)
+
+
+# --- quotes that survive a restart ---------------------------------------------------------------
+
+CHOICES = {"c": ("Confirm", discord.ButtonStyle.success), "k": ("Use Klein instead", discord.ButtonStyle.primary),
+           "x": ("Cancel", discord.ButtonStyle.secondary)}
+
+
+class QuoteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:quote:(?P<id>[1-9][0-9]{0,18}):(?P<c>[ckx])"):
+    """A quote's answer; the quote lives in the database (core/quotes.py), so this works after a restart.
+    bot.py sets `cog` (GenerateCog) on the class: discord.py builds the item from each click."""
+
+    cog = None
+
+    def __init__(self, quote_id: int, choice: str) -> None:
+        label, style = CHOICES[choice]
+        super().__init__(discord.ui.Button(label=label, style=style, custom_id=f"flux:quote:{quote_id}:{choice}"))
+        self.quote_id = quote_id
+        self.choice = choice
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match, /) -> QuoteButton:
+        return cls(int(match["id"]), match["c"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await answer_stored_quote(type(self).cog, interaction, self.quote_id, self.choice)
+        except Exception as error:
+            await report_error(interaction, error)
+
+
+async def show_stored_quote(interaction: discord.Interaction, quote: NeedsQuote, quote_id: int) -> None:
+    """Show `quote` privately with buttons that name the stored quote."""
+    view = discord.ui.View(timeout=None)
+    for choice in ("c", "k", "x"):
+        if choice != "k" or quote.klein is not None:
+            view.add_item(QuoteButton(quote_id, choice))
+    await interaction.response.send_message(
+        embed=_embed(quote), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+    )
+
+
+async def answer_stored_quote(cog, click: discord.Interaction, quote_id: int, choice: str) -> None:
+    """A click on a stored quote: claim it (once), re-run admission with the click, start the batch."""
+    claimed = await cog.services.quotes.claim(quote_id, click.user.id)
+    if claimed is None or claimed.guild_id != click.guild_id:
+        await click.response.send_message(messages.QUOTE_USED, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        return
+    if choice == "x":
+        await click.response.edit_message(
+            content=messages.QUOTE_CANCELLED, embed=None, view=None, allowed_mentions=NO_MENTIONS
+        )
+        return
+    spec = switch_to_klein(claimed.spec) if choice == "k" else claimed.spec
+    request = await request_of(click, claimed.reference_authors)
+    outcome = await cog.services.admission.evaluate(request, spec, count=claimed.count)
+    if isinstance(outcome, NeedsQuote):
+        outcome = outcome.chosen  # the member has just confirmed this price
+    await click.response.edit_message(
+        content=messages.QUOTE_CONFIRMED, embed=None, view=None, allowed_mentions=NO_MENTIONS
+    )
+    await cog.start_answered(click, outcome, claimed.kind, claimed.parent_job_id, claimed.count)

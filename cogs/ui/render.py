@@ -9,13 +9,16 @@ from pathlib import Path
 import discord
 
 from cogs.ui.buttons import ResultButton
+from cogs.ui.member_buttons import InfoButton
 from cogs.ui.messages import clip, plain
 from cogs.ui.uploads import StoredImageFile
 from core.images import PreparedUpload, prepare_upload
 from core.jobs import Job
 from core.models import ModelId
+from core.png_text import with_text
 
 EMBED_COLOUR = discord.Colour(0x5865F2)
+ALT_TEXT_MAX_CHARS = 1024  # an attachment's `description` (Discord's OpenAPI spec: maxLength 1024)
 
 
 def result_view(job: Job) -> discord.ui.View:
@@ -26,25 +29,53 @@ def result_view(job: Job) -> discord.ui.View:
         view.add_item(ResultButton("pro", job.id))
     view.add_item(ResultButton("delete", job.id))
     view.add_item(ResultButton("report", job.id))
+    view.add_item(InfoButton(job.id))
     return view
 
 
 async def render_result(
-    job: Job, image: Path, mime: str, *, limit: int, balance_after: int, now: float
+    job: Job, image: Path, mime: str, *, limit: int, balance_after: int, now: float, png_text: bool = False
 ) -> tuple[discord.File, discord.Embed]:
     """The attachment and embed of a stored result, fitted under an upload limit of `limit` bytes.
     The file is streamed from disk by the upload; only a result over the limit is loaded (to be
-    re-encoded)."""
-    prepared = await asyncio.to_thread(prepare_upload, image, mime, limit)
+    re-encoded), or a PNG that gets its prompt, seed and model written in (`png_text`)."""
+    fields = png_fields(job) if png_text else None
+    prepared = await asyncio.to_thread(_prepare, image, mime, limit, fields)
     filename = f"flux-{job.id}.{prepared.extension}"
     embed = result_embed(job, size=prepared.dimensions, filename=filename, balance_after=balance_after, now=now)
-    return _attachment(prepared, filename), embed
+    file = _attachment(prepared, filename, job)
+    if job.spec.spoiler:
+        embed.set_image(url=None)  # an embed would show the image unblurred; the spoilered file shows it
+    return file, embed
 
 
-def _attachment(prepared: PreparedUpload, filename: str) -> discord.File:
+def png_fields(job: Job) -> dict[str, str]:
+    seed = job.result_seed if job.result_seed is not None else job.spec.seed
+    return {"prompt": job.spec.prompt, "seed": str(seed), "model": job.model.display_name, "job": str(job.id)}
+
+
+def _prepare(image: Path, mime: str, limit: int, fields: dict[str, str] | None) -> PreparedUpload:
+    """Blocking: run in a thread. The text goes into the uploaded copy only (see core/png_text.py)."""
+    prepared = prepare_upload(image, mime, limit)
+    if not fields or prepared.mime != "image/png":
+        return prepared
+    data = with_text(prepared.data if prepared.data is not None else image.read_bytes(), fields)
+    if len(data) > limit:
+        return prepared  # the text would push it over the limit: post it without
+    return PreparedUpload(prepared.mime, prepared.dimensions, data=data)
+
+
+def alt_text(prompt: str) -> str:
+    """The attachment's description (what screen readers say): its prompt, in Discord's 1024 characters."""
+    return clip(prompt, ALT_TEXT_MAX_CHARS) or "Generated image"
+
+
+def _attachment(prepared: PreparedUpload, filename: str, job: Job) -> discord.File:
+    # Every posted image carries its prompt as alt text; a spoilered one is blurred until clicked.
+    options = {"filename": filename, "description": alt_text(job.spec.prompt), "spoiler": job.spec.spoiler}
     if prepared.path is not None:
-        return discord.File(StoredImageFile(prepared.path), filename=filename)
-    return discord.File(io.BytesIO(prepared.data or b""), filename=filename)
+        return discord.File(StoredImageFile(prepared.path), **options)
+    return discord.File(io.BytesIO(prepared.data or b""), **options)
 
 
 def result_embed(

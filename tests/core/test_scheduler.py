@@ -73,3 +73,24 @@ async def test_position_counts_round_robin_turns():
     assert scheduler.position(3) == 2
     gate.set()
     await scheduler.close()
+
+
+async def test_a_dropped_job_never_starts_and_a_started_one_cannot_be_dropped():
+    release = asyncio.Event()
+    started: list[int] = []
+
+    async def run(job_id: int) -> None:
+        started.append(job_id)
+        await release.wait()
+
+    scheduler = FairScheduler(run, global_limit=1, per_guild_limit=1)
+    for job in (1, 2, 3):
+        scheduler.submit(7, job)
+    assert scheduler.drop(1) is False, "job 1 is running"
+    assert scheduler.drop(2) is True and scheduler.position(2) is None
+    assert scheduler.position(3) == 0, "the job behind moves up"
+    release.set()
+    while len(started) < 2:
+        await asyncio.sleep(0)
+    assert started == [1, 3]
+    await scheduler.close()

@@ -99,6 +99,7 @@ class World:
             "DISCORD_API_BASE": discord.api_base,
             "DISCORD_GATEWAY_URL": discord.gateway_url,
             "OWNER_IDS": str(discord.owner_id),
+            "OWNER_GUILD_ID": str(GUILD),  # /owner is registered in this server only
             # The fake's CDN is on 127.0.0.1; on Discord attachments come from cdn.discordapp.com.
             "DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
             "SEGMIND_POLL_INTERVAL": "0.05",

@@ -50,7 +50,7 @@ async def test_imagine_on_klein_posts_the_image_and_charges_once(world):
     assert data.startswith(b"\x89PNG"), "the posted file is the PNG Segmind produced"
     assert result["embeds"][0]["title"] == "FLUX.2 Klein 9B"
     assert fields(result)["Cost"] == "2 credits" and fields(result)["Balance after"] == "8 credits"
-    assert set(buttons(result)) == {"Reroll", "Edit", "Finalize with Pro", "Delete", "Report"}
+    assert set(buttons(result)) == {"Reroll", "Edit", "Finalize with Pro", "Delete", "Report", "Info"}
     assert world.segmind.billed == 1
     assert world.balance() == (8, 0)
     assert world.totals()["capture"] == 2

@@ -266,6 +266,7 @@ class FakeDiscord:
         # World state.
         self.users: dict[int, JSON] = {}
         self.guilds: dict[int, _Guild] = {}
+        self.guild_locales: dict[int, str] = {}  # a guild's preferred locale (default en-US)
         self.channels: dict[int, JSON] = {}
         self._channel_guild: dict[int, int | None] = {}
         self._messages: dict[int, _StoredMessage] = {}
@@ -385,8 +386,15 @@ class FakeDiscord:
             uid, role_ids = (member, ()) if isinstance(member, int) else member
             self._ensure_user(uid)
             guild.members[uid] = [int(r) for r in role_ids]
+        # A guild added while the bot is connected is one it joins: Discord's GUILD_CREATE for a join
+        # has no `unavailable` (READY never listed the guild), which is how discord.py tells a join
+        # (on_guild_join) from a guild coming back after an outage (on_guild_available).
         self._dispatch_if_connected(
-            "GUILD_CREATE", lambda s: self._guild_payload(guild, gateway=True, intents=s.intents)
+            "GUILD_CREATE",
+            lambda s: {
+                k: v for k, v in self._guild_payload(guild, gateway=True, intents=s.intents).items()
+                if k != "unavailable"
+            },
         )
 
     def add_member(self, guild_id: int, user_id: int, roles: Sequence[int] = ()) -> None:
@@ -1116,8 +1124,8 @@ class FakeDiscord:
         member["permissions"] = str(self._permissions(guild, user_id))
         payload.update(
             guild_id=str(guild_id),
-            guild={"id": str(guild_id), "locale": "en-US", "features": []},
-            guild_locale="en-US",
+            guild={"id": str(guild_id), "locale": self.guild_locales.get(guild_id, "en-US"), "features": []},
+            guild_locale=self.guild_locales.get(guild_id, "en-US"),
             member=member,
             channel=copy.deepcopy(self.channels[channel_id]),
             channel_id=str(channel_id),

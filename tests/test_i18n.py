@@ -1,0 +1,83 @@
+"""Localisation: every string the member commands show has a translation in every locale."""
+
+from __future__ import annotations
+
+import string
+
+import discord
+import pytest
+from discord import app_commands
+
+from cogs.generate import GenerateCog
+from cogs.members import MembersCog
+from cogs.ui import error_texts, member_texts
+from cogs.ui.catalogue import CATALOGUE, LOCALES
+from cogs.ui.i18n import CatalogueTranslator, lookup, tr
+
+
+def shown_strings() -> list[str]:
+    """Descriptions, and choice names made of words, of the member-facing commands."""
+    found: list[str] = []
+    for cog in (GenerateCog, MembersCog):
+        for command in cog.__cog_app_commands__:
+            found.append(command.description)
+            for parameter in command.parameters:
+                found.append(parameter.description)
+                found += [c.name for c in parameter.choices if " " in c.name and not c.name.startswith("FLUX")]
+    return list(dict.fromkeys(found))
+
+
+def messages() -> list[str]:
+    return [
+        v for module in (member_texts, error_texts) for k, v in vars(module).items() if k.isupper() and isinstance(v, str)
+    ]
+
+
+def fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("text", shown_strings())
+def test_each_command_description_is_translated_and_fits(text):
+    assert text in CATALOGUE, f"no translation for {text!r}"
+    for locale, translated in zip(LOCALES, CATALOGUE[text], strict=True):
+        assert translated and translated != text, f"{locale}: {text!r} is not translated"
+        assert len(translated) <= 100, f"{locale}: {translated!r} is over Discord's 100 characters"
+
+
+@pytest.mark.parametrize("text", messages())
+def test_each_member_message_is_translated_with_the_same_fields(text):
+    assert text in CATALOGUE, f"no translation for the message {text[:60]!r}"
+    for locale, translated in zip(LOCALES, CATALOGUE[text], strict=True):
+        assert fields(translated) == fields(text), f"{locale}: the fields of {text[:40]!r} differ"
+
+
+def test_the_member_locale_picks_the_language_and_english_is_the_fallback():
+    assert tr(member_texts.CANCELLED, discord.Locale.german, price=4).startswith("🛑 Abgebrochen")
+    assert "4 Credits" in tr(member_texts.CANCELLED, discord.Locale.german, price=4)
+    assert tr(member_texts.MINE_EMPTY, discord.Locale.japanese) == CATALOGUE[member_texts.MINE_EMPTY][4]
+    assert tr(member_texts.MINE_EMPTY, discord.Locale.american_english) == member_texts.MINE_EMPTY
+    assert tr(member_texts.MINE_EMPTY, discord.Locale.korean) == member_texts.MINE_EMPTY
+    assert lookup("not in the catalogue", discord.Locale.german) is None
+
+
+async def test_names_stay_english_and_descriptions_are_translated():
+    translator = CatalogueTranslator()
+    name = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)
+    description = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_description, None)
+    assert await translator.translate(app_commands.locale_str("imagine"), discord.Locale.german, name) is None
+    text = "Generate an image with FLUX.2"
+    assert await translator.translate(app_commands.locale_str(text), discord.Locale.french, description) == (
+        "Générer une image avec FLUX.2"
+    )
+
+
+def test_refusals_are_translated_for_the_member_and_the_rest_stay_english():
+    from core import errors as e
+
+    german = error_texts.localised_error(e.InsufficientCredits(3, 8), discord.Locale.german)
+    assert german == "Dieser Server hat nicht genug Credits: Dieses Bild kostet 8, verfügbar sind 3. Dir wurde nichts berechnet."
+    cooldown = error_texts.localised_error(e.PolicyDenied("cooldown", {"seconds": 12}), "ja")
+    assert "12 秒後" in cooldown
+    assert error_texts.localised_error(e.InsufficientCredits(3, 8), discord.Locale.american_english) is None
+    assert error_texts.localised_error(e.JobNotFound(4), discord.Locale.german) is None, "untranslated: English"
