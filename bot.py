@@ -186,8 +186,20 @@ class ImageBot(commands.Bot):
         if mode == "auto" and await self.services.db.get_meta("commands_hash") == digest:
             log.info("slash commands unchanged; not syncing")
             return
-        synced = [command for scope in scopes for command in await self.tree.sync(guild=scope)]
-        await self.services.db.set_meta("commands_hash", digest)
+        synced = list(await self.tree.sync())
+        complete = True
+        for scope in scopes[1:]:
+            try:
+                synced += await self.tree.sync(guild=scope)
+            except discord.Forbidden as exc:
+                # The bot is not in that server (or may not add commands there): everything else works.
+                complete = False
+                log.warning(
+                    "OWNER_GUILD_ID %d: Discord refused the /owner commands there (%s); invite the bot to that"
+                    " server or correct OWNER_GUILD_ID. /owner is not available until then.", scope.id, exc.text
+                )
+        if complete:  # an incomplete sync is tried again at the next start
+            await self.services.db.set_meta("commands_hash", digest)
         log.info("synced %d application commands", len(synced))
 
     async def on_ready(self) -> None:

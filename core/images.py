@@ -271,6 +271,8 @@ class PreparedUpload:
     dimensions: tuple[int, int] | None
     path: Path | None = None
     data: bytes | None = None
+    # Bytes spliced into the streamed file at an offset (a PNG's text chunks), never into the stored file.
+    insert: tuple[int, bytes] | None = None
 
     @property
     def extension(self) -> str:

@@ -26,14 +26,28 @@ def itxt(keyword: str, text: str) -> bytes:
     return _chunk(b"iTXt", key + b"\x00\x00\x00" + b"\x00" + b"\x00" + body)
 
 
+# What a PNG's start must hold to find where its IHDR chunk ends (signature + IHDR's length and type).
+HEADER_BYTES = 16
+
+
+def end_of_ihdr(header: bytes) -> int | None:
+    """Where the text chunks go (right after IHDR), from the file's first HEADER_BYTES; None if not a PNG."""
+    if not header.startswith(PNG_SIGNATURE) or header[12:16] != b"IHDR":
+        return None
+    (ihdr_length,) = struct.unpack(">I", header[8:12])
+    return 8 + 12 + ihdr_length
+
+
+def text_chunks(fields: dict[str, str]) -> bytes:
+    return b"".join(itxt(key, value) for key, value in fields.items())
+
+
 def with_text(png: bytes, fields: dict[str, str]) -> bytes:
     """`png` with one iTXt chunk per field right after its IHDR chunk; unchanged if not a PNG."""
-    if not png.startswith(PNG_SIGNATURE) or png[12:16] != b"IHDR":
+    at = end_of_ihdr(png[:HEADER_BYTES])
+    if at is None:
         return png
-    (ihdr_length,) = struct.unpack(">I", png[8:12])
-    end_of_ihdr = 8 + 12 + ihdr_length
-    chunks = b"".join(itxt(key, value) for key, value in fields.items())
-    return png[:end_of_ihdr] + chunks + png[end_of_ihdr:]
+    return png[:at] + text_chunks(fields) + png[at:]
 
 
 def read_text(png: bytes) -> dict[str, str]:

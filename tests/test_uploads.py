@@ -77,3 +77,26 @@ def test_no_descriptor_stays_open_between_reads(tmp_path):
     assert f.read() == b"456789" and f.read(3) == b""
     f.seek(-3, os.SEEK_END)
     assert f.read() == b"789" and f.tell() == 10
+
+
+@pytest.mark.parametrize("piece", [1, 7, 33, CHUNK])
+def test_text_chunks_are_spliced_into_the_stream_not_the_stored_file(tmp_path, piece):
+    import io as _io
+
+    from PIL import Image
+
+    from core.png_text import HEADER_BYTES, end_of_ihdr, read_text, text_chunks, with_text
+
+    buffer = _io.BytesIO()
+    Image.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3)).save(buffer, "PNG")
+    stored = tmp_path / "stored.png"
+    stored.write_bytes(buffer.getvalue())
+    fields = {"prompt": "a lighthouse at dusk", "seed": "42"}
+    at = end_of_ihdr(buffer.getvalue()[:HEADER_BYTES])
+    view = StoredImageFile(stored, insert=(at, text_chunks(fields)))
+    streamed = b"".join(iter(lambda: view.read(piece), b""))
+    assert streamed == with_text(buffer.getvalue(), fields) and view.size == len(streamed)
+    assert read_text(streamed) == fields
+    assert stored.read_bytes() == buffer.getvalue(), "the stored (shared, content-addressed) file is unchanged"
+    view.seek(0)
+    assert view.read() == streamed, "a retried upload sends the same bytes"

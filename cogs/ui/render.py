@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import discord
@@ -12,6 +13,7 @@ from cogs.ui.buttons import ResultButton
 from cogs.ui.member_buttons import InfoButton
 from cogs.ui.messages import clip, plain
 from cogs.ui.uploads import StoredImageFile
+from core import png_text
 from core.images import PreparedUpload, prepare_upload
 from core.jobs import Job
 from core.models import ModelId
@@ -55,14 +57,20 @@ def png_fields(job: Job) -> dict[str, str]:
 
 
 def _prepare(image: Path, mime: str, limit: int, fields: dict[str, str] | None) -> PreparedUpload:
-    """Blocking: run in a thread. The text goes into the uploaded copy only (see core/png_text.py)."""
+    """Blocking: run in a thread. The text goes into the uploaded copy only (see core/png_text.py):
+    spliced into the stream of a stored file (which is never loaded), or into re-encoded bytes."""
     prepared = prepare_upload(image, mime, limit)
     if not fields or prepared.mime != "image/png":
         return prepared
-    data = with_text(prepared.data if prepared.data is not None else image.read_bytes(), fields)
-    if len(data) > limit:
-        return prepared  # the text would push it over the limit: post it without
-    return PreparedUpload(prepared.mime, prepared.dimensions, data=data)
+    if prepared.data is not None:
+        data = with_text(prepared.data, fields)
+        return prepared if len(data) > limit else replace(prepared, data=data)
+    with open(image, "rb") as fh:
+        at = png_text.end_of_ihdr(fh.read(png_text.HEADER_BYTES))
+    chunks = png_text.text_chunks(fields)
+    if at is None or image.stat().st_size + len(chunks) > limit:
+        return prepared  # not a PNG after all, or the text would push it over the limit: post it without
+    return replace(prepared, insert=(at, chunks))
 
 
 def alt_text(prompt: str) -> str:
@@ -74,7 +82,7 @@ def _attachment(prepared: PreparedUpload, filename: str, job: Job) -> discord.Fi
     # Every posted image carries its prompt as alt text; a spoilered one is blurred until clicked.
     options = {"filename": filename, "description": alt_text(job.spec.prompt), "spoiler": job.spec.spoiler}
     if prepared.path is not None:
-        return discord.File(StoredImageFile(prepared.path), **options)
+        return discord.File(StoredImageFile(prepared.path, insert=prepared.insert), **options)
     return discord.File(io.BytesIO(prepared.data or b""), **options)
 
 

@@ -27,11 +27,14 @@ class StoredImageFile(io.RawIOBase):
     descriptor between reads: discord.py never closes a file object it did not open itself, and
     a descriptor per posted result would leak."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, insert: tuple[int, bytes] | None = None) -> None:
         super().__init__()
         self._path = path
         self._pos = 0
-        self.size = path.stat().st_size
+        # `insert` = (offset, bytes): the view is the file with those bytes spliced in at that offset
+        # (a PNG's text chunks for this upload only; the stored file is shared and never changes).
+        self._at, self._extra = insert if insert is not None else (0, b"")
+        self.size = path.stat().st_size + len(self._extra)
 
     def readable(self) -> bool:
         return True
@@ -53,9 +56,24 @@ class StoredImageFile(io.RawIOBase):
         return len(data)
 
     def read(self, size: int = -1) -> bytes:
+        end = self.size if size < 0 else min(self.size, self._pos + size)
+        parts = []
         with open(self._path, "rb") as fh:
-            fh.seek(self._pos)
-            data = fh.read(size)
+            pos = self._pos
+            while pos < end:
+                if pos < self._at:  # the file before the splice
+                    fh.seek(pos)
+                    part = fh.read(min(end, self._at) - pos)
+                elif pos < self._at + len(self._extra):  # the spliced bytes
+                    part = self._extra[pos - self._at : end - self._at]
+                else:  # the rest of the file, shifted by the splice
+                    fh.seek(pos - len(self._extra))
+                    part = fh.read(end - pos)
+                if not part:
+                    break
+                parts.append(part)
+                pos += len(part)
+        data = b"".join(parts)
         self._pos += len(data)
         return data
 

@@ -24,6 +24,7 @@ import os
 import random
 import re
 import sqlite3
+import struct
 import sys
 import tempfile
 import time
@@ -761,7 +762,7 @@ class FaultRun:
                 continue
             digest = None
             with contextlib.suppress(Exception):
-                digest = hashlib.sha256(self.discord.attachment_bytes(data["attachments"][0])).hexdigest()
+                digest = hashlib.sha256(without_png_text(self.discord.attachment_bytes(data["attachments"][0]))).hexdigest()
             results.append(
                 invariants.ResultMessage(
                     message_id=int(data["id"]),
@@ -820,3 +821,19 @@ async def run_suite(config: RunConfig, tmp: Path) -> RunResult:
 
 def default_tmp() -> Path:
     return Path(tempfile.mkdtemp(prefix="faults-", dir=os.environ.get("FAULTS_TMP")))
+
+
+def without_png_text(image: bytes) -> bytes:
+    """The image as Segmind made it: the bot writes prompt, seed and model into the PNG it posts as
+    iTXt chunks (README: "PNG text"), which is the only change it may make to a result's bytes."""
+    signature = b"\x89PNG\r\n\x1a\n"
+    if not image.startswith(signature):
+        return image
+    out, pos = [signature], len(signature)
+    while pos + 12 <= len(image):
+        (length,) = struct.unpack(">I", image[pos : pos + 4])
+        end = pos + 12 + length
+        if image[pos + 4 : pos + 8] != b"iTXt":
+            out.append(image[pos:end])
+        pos = end
+    return b"".join(out) + image[pos:]
