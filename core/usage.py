@@ -269,7 +269,9 @@ async def daily_spend(db: Database, guild_id: int, *, days: int = 30, now: float
     first = last - dt.timedelta(days=days - 1)
     start = dt.datetime.combine(first, dt.time(), dt.UTC).timestamp()
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp()
-    rows = await db.fetchall(
+    # A month of a busy guild's entries (0.9 s for 450 k): on its own connection, so the reads an
+    # /imagine makes do not queue behind it on the shared reader.
+    rows = await db.fetchall_in_thread(
         "SELECT date(l.created_at, 'unixepoch') AS day, j.model AS model,"
         " SUM(CASE l.kind WHEN 'capture' THEN l.amount ELSE -l.amount END) AS net"
         " FROM ledger_entries l LEFT JOIN jobs j ON j.id = l.job_id AND j.guild_id = l.guild_id"
