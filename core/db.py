@@ -366,10 +366,12 @@ class Database:
         return rows
 
     async def scan_in_thread(
-        self, sql: str, params: Iterable[Any], each_batch: Callable[[list[sqlite3.Row]], None], size: int = 2000
+        self, sql: str, params: Iterable[Any], each_batch: Callable[[list[Any]], None], size: int = 2000
     ) -> None:
         """A read too long to hold (an export), like `fetchall_in_thread` but handing `each_batch` the
-        rows `size` at a time in that worker thread: the loop runs none of the per-row work."""
+        rows `size` at a time in that worker thread: the loop runs none of the per-row work. Rows
+        are sequences in the statement's column order (plain tuples here: no object per row for
+        the garbage collector to keep track of)."""
         if self._reader is None:  # ":memory:" has no second connection: read through the writer
             rows = await self.fetchall(sql, params)
             return await asyncio.to_thread(sq.in_batches, rows, each_batch, size)

@@ -120,11 +120,12 @@ def fetchall_once(path: Path, sql: str, params: tuple[Any, ...]) -> list[sqlite3
 
 
 def scan_once(
-    path: Path, sql: str, params: tuple[Any, ...], each_batch: Callable[[list[sqlite3.Row]], None], size: int
+    path: Path, sql: str, params: tuple[Any, ...], each_batch: Callable[[list[Any]], None], size: int
 ) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         setup(conn, "PRAGMA query_only=ON")
+        conn.row_factory = None  # plain tuples: see Database.scan_in_thread
         cursor = conn.execute(sql, params)
         try:
             while rows := cursor.fetchmany(size):

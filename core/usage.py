@@ -122,14 +122,20 @@ async def export_ledger(
     time: memory stays bounded however long the ledger. One statement, so one read snapshot (the
     balances in the file agree with each other); the rows are read, formatted and compressed in a
     worker thread (`Database.scan_in_thread`), so the event loop only waits for the end (converting
-    each batch on the loop stalled it for 160 ms on a million-row ledger). Returns how many entries
-    were written."""
+    each batch on the loop stalled it for 160 ms on a million-row ledger). The rows stay plain
+    tuples: a Row or dict per entry, alive while its batch is formatted, is promoted to the oldest
+    garbage-collector generation and sets off full collections of the bot's whole heap, which hold
+    the GIL. Returns how many entries were written."""
     out = await asyncio.to_thread(gzip.open, path, "wb")
     written = 0
 
     def write(rows: list[Any]) -> None:
         nonlocal written
-        out.write(ledger_csv([dict(r) for r in rows], header=written == 0))
+        cells = (
+            (i, _iso_utc(at), kind, amount, balance, job, user, model, reason)
+            for i, _guild, kind, amount, balance, job, user, reason, at, model in rows
+        )
+        out.write(_csv(cells, header=written == 0))
         written += len(rows)
 
     try:
@@ -140,7 +146,7 @@ async def export_ledger(
             batch,
         )
         if written == 0:
-            await asyncio.to_thread(out.write, ledger_csv([]))
+            await asyncio.to_thread(out.write, _csv((), header=True))
     finally:
         await asyncio.to_thread(out.close)
     return written
@@ -180,22 +186,23 @@ def ledger_csv(rows: Iterable[Mapping[str, Any]], *, header: bool = True) -> byt
     through the formula-injection guard described at the top of this module; numbers are written
     as numbers (a negative amount stays a number).
     """
+    return _csv(
+        (
+            (row["id"], _iso_utc(row["created_at"]), row["kind"], row["amount"], row["balance_after"],
+             row.get("job_id"), row.get("user_id"), row.get("model"), row.get("reason"))
+            for row in rows
+        ),
+        header=header,
+    )
+
+
+def _csv(rows: Iterable[tuple[Any, ...]], *, header: bool) -> bytes:
+    """`ledger_csv` of rows already in `CSV_COLUMNS` order."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     if header:
         writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        cells = (
-            row["id"],
-            _iso_utc(row["created_at"]),
-            row["kind"],
-            row["amount"],
-            row["balance_after"],
-            row.get("job_id"),
-            row.get("user_id"),
-            row.get("model"),
-            row.get("reason"),
-        )
+    for cells in rows:
         writer.writerow(
             ["" if c is None else _guard_text(c) if isinstance(c, str) else int(c) for c in cells]
         )
