@@ -33,7 +33,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -405,6 +405,19 @@ class Database:
         rows = await asyncio.to_thread(sq.fetchall_once, self.path, sql, tuple(params))
         await self._durable()
         return rows
+
+    async def scan_in_thread(
+        self, sql: str, params: Iterable[Any], each_batch: Callable[[list[Any]], None], size: int = 2000
+    ) -> None:
+        """A read too long to hold (an export), like `fetchall_in_thread` but handing `each_batch` the
+        rows `size` at a time in that worker thread: the loop runs none of the per-row work. Rows
+        are sequences in the statement's column order (plain tuples here: no object per row for
+        the garbage collector to keep track of)."""
+        if self._reader is None:  # ":memory:" has no second connection: read through the writer
+            rows = await self.fetchall(sql, params)
+            return await asyncio.to_thread(sq.in_batches, rows, each_batch, size)
+        await asyncio.to_thread(sq.scan_once, self.path, sql, tuple(params), each_batch, size)
+        await self._durable()
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
         if self._reader is not None:

@@ -38,7 +38,7 @@ import asyncio
 import decimal
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,17 @@ class PgDatabase:
         """The SQLite backend moves long scans off its reader's thread; here a scan is one more
         pooled connection, and the loop only decodes the rows."""
         return await self.fetchall(sql, params)
+
+    async def scan_in_thread(
+        self, sql: str, params: Iterable[Any], each_batch: Callable[[list[asyncpg.Record]], None], size: int = 2000
+    ) -> None:
+        """Like the SQLite backend's: a server-side cursor in one read-only snapshot; the loop decodes
+        `size` rows at a time and `each_batch` runs in a worker thread."""
+        async with self._pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            cursor = await conn.cursor(translate(sql), *params)
+            while rows := await cursor.fetch(size):
+                await asyncio.to_thread(each_batch, rows)
+        await self._flush.durable()
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> asyncpg.Record | None:
         row = await self._pool.fetchrow(translate(sql), *params)

@@ -119,6 +119,28 @@ def fetchall_once(path: Path, sql: str, params: tuple[Any, ...]) -> list[sqlite3
         conn.close()
 
 
+def scan_once(
+    path: Path, sql: str, params: tuple[Any, ...], each_batch: Callable[[list[Any]], None], size: int
+) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        setup(conn, "PRAGMA query_only=ON")
+        conn.row_factory = None  # plain tuples: see Database.scan_in_thread
+        cursor = conn.execute(sql, params)
+        try:
+            while rows := cursor.fetchmany(size):
+                each_batch(rows)
+        finally:
+            cursor.close()
+    finally:
+        conn.close()
+
+
+def in_batches(rows: list[T], each_batch: Callable[[list[T]], None], size: int) -> None:
+    for start in range(0, len(rows), size):
+        each_batch(rows[start:start + size])
+
+
 def checkpoint(path: Path) -> None:
     """Copy the WAL into the database file (PASSIVE: never waits for, or blocks, the writer)."""
     conn = sqlite3.connect(path, isolation_level=None)

@@ -313,8 +313,9 @@ class JobStore:
             )
 
     async def usd_by_guild(self) -> dict[int, float]:
-        """What Segmind reported charging (US dollars), per guild, for jobs that produced an image."""
-        rows = await self._db.fetchall(
+        """What Segmind reported charging (US dollars), per guild, for jobs that produced an image.
+        Every job's row (0.5 s at 500 k jobs): on its own connection, like `Ledger.guild_summaries`."""
+        rows = await self._db.fetchall_in_thread(
             "SELECT guild_id, SUM(cost_usd) AS usd FROM jobs WHERE cost_usd IS NOT NULL GROUP BY guild_id"
         )
         return {r["guild_id"]: float(r["usd"] or 0.0) for r in rows}

@@ -245,8 +245,10 @@ class Ledger:
         return await self.spent_since(guild_id, user_id, midnight.timestamp())
 
     async def guild_summaries(self) -> list[tuple[int, int, int]]:
-        """(guild id, balance, credits spent net of refunds) for every guild, richest first."""
-        rows = await self._db.fetchall(
+        """(guild id, balance, credits spent net of refunds) for every guild, richest first.
+        Reads every guild's whole ledger (0.7 s at a million entries): on its own connection, so the
+        reads an /imagine makes do not queue behind it."""
+        rows = await self._db.fetchall_in_thread(
             "SELECT g.guild_id, g.balance,"
             " COALESCE((SELECT SUM(CASE kind WHEN 'capture' THEN amount WHEN 'refund' THEN -amount ELSE 0 END)"
             " FROM ledger_entries e WHERE e.guild_id = g.guild_id), 0) AS spent"

@@ -50,8 +50,26 @@ def test_every_scenario_ran_and_the_table_is_complete(report):
 
 def test_every_command_is_acknowledged(report):
     ack = scenario(report, "ack")
-    for kind in ("bare", "bot"):
+    for kind in ("bare", "bot", "bot_aged"):
         assert ack[kind]["n"] == ack["commands"] and ack[kind]["missing"] == 0, ack[kind]
+    assert ack["bot_aged"]["aged_jobs"] > 0
+
+
+def test_the_headline_figures_are_in_the_json(report):
+    """The keys the issue names (scripts read them), each with a measured number."""
+    expected = {
+        "burst": ("ack_p99_over_floor", "ack_max_ms", "aged_ack_p99_over_floor", "aged_ack_max_ms"),
+        "ledger": ("pairs_per_s", "max_loop_stall_ms"),
+        "aged": ("ledger_rows", "jobs", "max_loop_stall_ms", "history_page_p99_ms", "admission_p99_ms",
+                 "export_peak_extra_mib", "burst_ack_p99_over_floor"),
+    }
+    for section, keys in expected.items():
+        for key in keys:
+            value = report[section][key]
+            assert isinstance(value, int | float) and not isinstance(value, bool), (section, key, value)
+    assert report["aged"]["ledger_rows"] == 2 * report["aged"]["jobs"] == 2 * 2_000
+    # The big guild holds about 90 % of the entries, and the export writes every one of them.
+    assert 0.8 * 4_000 < scenario(report, "aged")["export_rows"] < 4_000
 
 
 def test_every_job_is_delivered(report):

@@ -90,6 +90,8 @@ ROWS: list[tuple[str, str, str, str, Any, str]] = [
     ("ack", "1. ack max (bot)", "bot.max_ms", "ms", lambda v, r: v <= 1000, "cost"),
     ("ack", "1. ack p99 (bare discord.py)", "bare.p99_ms", "ms", None, "cost"),
     ("ack", "1. ack p99 bot / bare", "p99_vs_bare", "x", lambda v, r: v <= 1.2, "ratio"),
+    ("ack", "1. ack p99 (bot, aged DB)", "bot_aged.p99_ms", "ms", None, "cost"),
+    ("ack", "1. ack p99 bot on aged DB / bare", "aged_p99_vs_bare", "x", lambda v, r: v <= 1.2, "ratio"),
     ("overhead", "2. own overhead p50", "own.p50_ms", "ms", lambda v, r: v <= 20, "cost"),
     ("overhead", "2. own overhead p99", "own.p99_ms", "ms", lambda v, r: v <= 100, "cost"),
     ("overhead", "2. own overhead, one job alone, p50", "solo.own.p50_ms", "ms", None, "cost"),
@@ -135,6 +137,7 @@ def table(results: dict[str, dict[str, Any]]) -> tuple[str, list[dict[str, Any]]
     targets = {
         "1. ack max (bot)": "≤ 1000 ms",
         "1. ack p99 bot / bare": "≤ 1.2×",
+        "1. ack p99 bot on aged DB / bare": "≤ 1.2×",
         "2. own overhead p50": "≤ 20 ms",
         "2. own overhead p99": "≤ 100 ms",
         "3. most requests in any window": "≤ limit",
@@ -187,13 +190,17 @@ def summary(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     if "ack" in results:
-        out["burst"] = pick("ack", {"ack_p99_over_floor": "p99_vs_bare", "ack_max_ms": "bot.max_ms"})
+        out["burst"] = pick("ack", {
+            "ack_p99_over_floor": "p99_vs_bare", "ack_max_ms": "bot.max_ms",
+            "aged_ack_p99_over_floor": "aged_p99_vs_bare", "aged_ack_max_ms": "bot_aged.max_ms"})
     if "ledger" in results:
         out["ledger"] = pick("ledger", {"pairs_per_s": "pairs_per_s", "max_loop_stall_ms": "max_loop_stall_ms"})
     if "aged" in results:
         out["aged"] = pick("aged", {key: key for key in (
             "ledger_rows", "jobs", "max_loop_stall_ms", "history_page_p99_ms", "admission_p99_ms",
             "export_peak_extra_mib")})
+        if "ack" in results:  # the burst on an aged database, measured by scenario 1
+            out["aged"]["burst_ack_p99_over_floor"] = out["burst"]["aged_ack_p99_over_floor"]
     return out
 
 

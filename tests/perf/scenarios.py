@@ -30,7 +30,7 @@ from core.models import GenerationSpec
 from core.pricing import PriceList
 from core.ratelimit import SlidingWindowLimiter
 from core.segmind import SegmindClient
-from tests.perf.aged import aged_database
+from tests.perf.aged import aged_database, aged_jobs, build_aged
 from tests.perf.fakes import PerfSegmind
 from tests.perf.harness import KEY, Process, make_world, percentile, start_bot, start_process, wait_until
 from tests.perf.screening import screening
@@ -97,12 +97,16 @@ async def _send(world, index: int, prompt: str, member=None):
 
 
 async def ack_latency(opts: Options, scale: int) -> dict[str, Any]:
+    """The burst against the bare bot (the floor), the bot on a fresh database, and the bot on an
+    aged one (scenario 8's rows, 90 % of them in the first guild of the burst, by its members)."""
     commands, guilds, members = (40, 5, 10) if opts.smoke else (500 * scale, 50 * scale, 100 * scale)
     out: dict[str, Any] = {"commands": commands, "guilds": guilds, "members": members}
-    for kind in ("bare", "bot"):
+    for kind in ("bare", "bot", "bot_aged"):
         out[kind] = await _ack_burst(opts, scale, kind, commands, guilds, members)
-    bare_p99, bot_p99 = out["bare"]["p99_ms"], out["bot"]["p99_ms"]
-    out["p99_vs_bare"] = round(bot_p99 / bare_p99, 2) if bare_p99 and bot_p99 is not None else None
+    bare_p99 = out["bare"]["p99_ms"]
+    for kind, key in (("bot", "p99_vs_bare"), ("bot_aged", "aged_p99_vs_bare")):
+        p99 = out[kind]["p99_ms"]
+        out[key] = round(p99 / bare_p99, 2) if bare_p99 and p99 is not None else None
     return out
 
 
@@ -111,7 +115,14 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
     segmind = PerfSegmind(api_key=KEY, latency=14.0, image_bytes=64 * 1024)
     await segmind.start()
     try:
-        process = await start_bot(world, segmind, opts.tmp / f"ack-{kind}-{scale}", bare=kind == "bare", loop=opts.loop)
+        folder = opts.tmp / f"ack-{kind}-{scale}"
+        aged = {}
+        if kind == "bot_aged":
+            started = time.monotonic()
+            jobs = aged_jobs(opts)
+            await build_aged(folder / "bot.db", jobs, world.guilds, sorted({m.user for m in world.members}))
+            aged = {"aged_jobs": jobs, "aged_build_s": round(time.monotonic() - started, 1)}
+        process = await start_bot(world, segmind, folder, bare=kind == "bare", loop=opts.loop)
         await asyncio.sleep(0.5)
         cpu = process.cpu_seconds()
         callbacks = world.discord.callback_at
@@ -131,6 +142,7 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
             "over_3s": sum(1 for v in latencies if v > 3.0),
             "burst_emitted_in_ms": ms(emitted),
             "cpu_s": round(process.cpu_seconds() - cpu, 2),
+            **aged,
         }
         await process.stop()
         return result
