@@ -32,18 +32,42 @@ LINE = re.compile(r"^\s*(\S+): (.+)$")
 
 
 def modules() -> dict[str, str]:
-    """Short name -> dotted module, from [tool.mutmut] only_mutate (core/ledger.py -> core.ledger)."""
+    """Short name -> dotted module, from the files [tool.mutmut] only_mutate matches: core/ledger.py is
+    "ledger" (core.ledger), core/screening/ages.py "screening.ages", core/screening/__init__.py "screening"."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
     found = {}
     for pattern in config["only_mutate"]:
-        dotted = pattern.removesuffix(".py").replace("/", ".").removesuffix(".*").removesuffix("*")
-        found[dotted.rsplit(".", 1)[-1]] = dotted
+        for path in sorted(ROOT.glob(pattern)):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            dotted = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found[dotted.removeprefix("core.")] = dotted
     return found
 
 
+def chosen(names: list[str], known: dict[str, str]) -> list[str]:
+    """A name picks its module and, for a package, every module in it ("screening" -> all of core/screening/)."""
+    return [dotted for short, dotted in known.items() if not names or any(short == n or short.startswith(n + ".") for n in names)]
+
+
+def module_of(mutant: str) -> str:
+    """core.screening.ages.x_fold__mutmut_3 -> core.screening.ages; core.screening.x_check_prompt__mutmut_1
+    (a package's __init__) -> core.screening; methods are xǁClassǁmethod."""
+    parts = mutant.split(".")
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i].startswith(("x_", "xǁ")):
+            return ".".join(parts[:i])
+    return mutant.rsplit(".", 1)[0]
+
+
 def run(dotted: list[str], children: int) -> None:
-    env = {**os.environ, "LEDGER_STATE_EXAMPLES": os.environ.get("LEDGER_STATE_EXAMPLES", "60")}
-    patterns = [f"{name}.*" for name in dotted]
+    env = {
+        **os.environ,
+        "LEDGER_STATE_EXAMPLES": os.environ.get("LEDGER_STATE_EXAMPLES", "60"),
+        "SCREENING_COMPOSED_EXAMPLES": os.environ.get("SCREENING_COMPOSED_EXAMPLES", "200"),
+    }
+    # A package's own functions are named after the package (mutmut drops __init__), so only they are asked for.
+    packages = {d for d in dotted if (ROOT / d.replace(".", "/") / "__init__.py").exists()}
+    patterns = [p for d in dotted for p in ((f"{d}.x_*", f"{d}.xǁ*") if d in packages else (f"{d}.*",))]
     subprocess.run([*MUTMUT, "run", "--max-children", str(children), *patterns], cwd=ROOT, env=env, check=False)
 
 
@@ -68,7 +92,7 @@ def report(dotted: list[str]) -> int:
     states = results()
     worst = 100.0
     for name in dotted:
-        mine = {m: s for m, s in states.items() if m.startswith(name + ".")}
+        mine = {m: s for m, s in states.items() if module_of(m) == name}
         counts = Counter(mine.values())
         if not mine or counts.get("not checked", 0) == len(mine):
             print(f"{name}: not run yet")
@@ -98,10 +122,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--report", action="store_true", help="only print the figures of the last run")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once (default 2)")
     args = parser.parse_args(argv)
-    unknown = set(args.modules) - set(known)
+    unknown = [name for name in args.modules if not chosen([name], known)]
     if unknown:
-        parser.error(f"unknown module(s) {sorted(unknown)}; one of {sorted(known)}")
-    dotted = [known[name] for name in (args.modules or known)]
+        parser.error(f"unknown module(s) {unknown}; one of {sorted(known)}")
+    dotted = chosen(args.modules, known)
     if not args.report:
         run(dotted, args.children)
     return report(dotted)

@@ -4,6 +4,7 @@ the normalisation classes one by one, the adult-content rule per channel, and gu
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import string
 from dataclasses import replace
@@ -17,6 +18,7 @@ from core.policy import DenyReason, GuildPolicy, MemberUsage, RequestFacts, deci
 from core.screening import SafetyLists, check_prompt, clean_term, guild_matcher, is_prepared, prepare
 from core.screening.guild import MAX_TERM_LENGTH, GuildMatcher
 from core.screening.normalise import fold, latin, views
+from tests.core.conftest import ascii_id
 from tests.core.screening_corpus.benign import BENIGN
 from tests.core.screening_corpus.blocked import ADULT, CHILD_SAFETY
 
@@ -24,7 +26,7 @@ SAFETY = SafetyLists.load(Path(__file__).resolve().parents[2] / "data" / "safety
 
 
 def _id(case: tuple[str, str]) -> str:
-    return f"{case[0]}:{case[1]}"
+    return ascii_id(f"{case[0]}:{case[1]}")
 
 
 # --- the corpora ---------------------------------------------------------------------------------
@@ -258,11 +260,15 @@ def _compose(rng: random.Random) -> str:
     return " ".join(out)
 
 
+# Lowered by the mutation run (python -m tests.mutation), which repeats this test once per mutant it covers.
+COMPOSED_EXAMPLES = int(os.environ.get("SCREENING_COMPOSED_EXAMPLES", "1000"))
+
+
 def test_evasions_composed_at_random_are_blocked(capsys):
-    """Two or three evasion classes stacked on one prompt, 1,000 prompts from a fixed seed."""
+    """Two or three evasion classes stacked on one prompt, 1,000 prompts from a fixed seed, 3 % may slip."""
     rng = random.Random(2026)
-    prompts = [_compose(rng) for _ in range(1000)]
+    prompts = [_compose(rng) for _ in range(COMPOSED_EXAMPLES)]
     missed = [p for p in prompts if not check_prompt([p], SAFETY, ()).blocked]
     with capsys.disabled():
         print(f"\ncomposed evasions blocked {len(prompts) - len(missed)}/{len(prompts)}")
-    assert len(missed) <= 30, missed[:30]
+    assert len(missed) <= len(prompts) * 3 // 100, missed[:30]
