@@ -23,7 +23,8 @@ from tests.core.conftest import ascii_id
 from tests.core.screening_corpus.benign import BENIGN
 from tests.core.screening_corpus.blocked import ADULT, CHILD_SAFETY
 
-SAFETY = SafetyLists.load(Path(__file__).resolve().parents[2] / "data" / "safety_terms.json")
+SAFETY_FILE = Path(__file__).resolve().parents[2] / "data" / "safety_terms.json"
+SAFETY = SafetyLists.load(SAFETY_FILE)
 
 
 def _id(case: tuple[str, str]) -> str:
@@ -57,10 +58,12 @@ def test_benign_corpus_passes_even_with_the_adult_screen(case):
 
 
 def test_corpus_rates(capsys):
-    """The figures quoted in the notes: share of each corpus screened as it should be."""
-    child = sum(check_prompt([p], SAFETY, ()).reason == "safety" for _, p in CHILD_SAFETY)
-    adult = sum(check_prompt([p], SAFETY, (), adult=True).reason == "adult" for _, p in ADULT)
-    benign = sum(not check_prompt([p], SAFETY, (), adult=True).blocked for _, p in BENIGN)
+    """The figures quoted in the notes: share of each corpus screened as it should be, by lists
+    loaded here (SAFETY above is built once, at import, before mutmut plants a mutant in the loader)."""
+    safety = SafetyLists.load(SAFETY_FILE)
+    child = sum(check_prompt([p], safety, ()).reason == "safety" for _, p in CHILD_SAFETY)
+    adult = sum(check_prompt([p], safety, (), adult=True).reason == "adult" for _, p in ADULT)
+    benign = sum(not check_prompt([p], safety, (), adult=True).blocked for _, p in BENIGN)
     with capsys.disabled():
         print(
             f"\nscreening corpus: child-safety blocked {child}/{len(CHILD_SAFETY)}, "
