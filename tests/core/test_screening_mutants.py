@@ -1,0 +1,74 @@
+"""Screening rules the corpora do not pin down one by one (found by mutation testing, tests/mutation.py):
+the word forms a list term is matched in, plurals of benign phrases and companions, the guild-term
+length cap and matcher cache, and the look-alike table loaded on first need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared, normalise
+from core.screening.guild import CACHE_SIZE, MAX_TERM_LENGTH, GuildMatcher
+from core.screening.matching import word_forms
+
+SAFETY = SafetyLists.load(Path(__file__).resolve().parents[2] / "data" / "safety_terms.json")
+
+
+@pytest.mark.parametrize(
+    ("word", "present", "absent"),
+    [
+        # a final "e" gives way to a vowel ending; four letters take no Romance gender
+        ("nude", {"nudes", "nuding", "nudist", "nudism", "nudie", "nudies", "nudy"}, {"nuda", "nudo"}),
+        # four letters or more: the longer endings
+        ("porn", {"porno", "pornos", "porns", "pornography", "pornographic"}, set()),
+        # a final "y" turns into "ies"/"ied"; a vowel ending is never doubled
+        ("sexy", {"sexies", "sexied"}, {"sexyying", "sexyyed"}),
+        # a short word ending in a consonant doubles it
+        ("hot", {"hotter", "hottie", "hotties", "hotty", "hotting", "hotted"}, {"hota", "hoto"}),
+        # a long one does not
+        ("topless", {"toplessness"}, {"toplesssing", "toplesssy"}),
+        # Romance gender and number, from either gender, from five letters up
+        ("chica", {"chica", "chice", "chici", "chico", "chicas", "chices", "chicos"}, set()),
+        ("chico", {"chica", "chice", "chici", "chico", "chicas", "chices", "chicos"}, set()),
+    ],
+)
+def test_word_forms(word, present, absent):
+    forms = word_forms(word)
+    assert present <= forms, present - forms
+    assert not absent & forms, absent & forms
+
+
+@pytest.mark.parametrize(
+    ("prompt", "blocked"),
+    [
+        ("nakedphotos", True),  # a companion's plural, run together with a list word
+        ("nakedbodies", True),  # ... a "y" plural
+        ("stars visible to the naked eyes", False),  # a benign phrase's plural hides the list word
+        ("a naked eye", False),
+    ],
+)
+def test_plurals_of_companions_and_benign_phrases(prompt, blocked):
+    assert check_prompt([prompt], SAFETY, (), adult=True).blocked is blocked
+
+
+def test_a_term_of_exactly_the_maximum_length_is_kept():
+    longest = "x" * MAX_TERM_LENGTH
+    assert GuildMatcher.build([longest, longest + "y", "ok"]).terms == (longest, "ok")
+
+
+def test_the_matcher_cache_keeps_the_most_recent_lists():
+    lists = [(f"cachetest{n}term",) for n in range(CACHE_SIZE + 1)]
+    for terms in lists[:CACHE_SIZE]:
+        guild_matcher(terms)
+    assert all(is_prepared(terms) for terms in lists[:CACHE_SIZE]), "a full cache keeps every list"
+    guild_matcher(lists[0])  # used again: now the most recent
+    guild_matcher(lists[CACHE_SIZE])
+    assert is_prepared(lists[CACHE_SIZE]) and is_prepared(lists[0])
+    assert not is_prepared(lists[1]), "the least recently used list is the one dropped"
+
+
+def test_the_lookalike_table_is_loaded_on_first_need():
+    table = normalise._LatinTable()
+    assert "\u0441\u04bb\u0456ld".translate(table) == "child"  # Cyrillic с, һ, і
+    assert "\u0434".translate(normalise._LatinTable()) == "\u0434", "a letter with no Latin look-alike stays"
