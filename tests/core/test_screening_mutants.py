@@ -1,9 +1,10 @@
 """Screening rules the corpora do not pin down one by one (found by mutation testing, tests/mutation.py):
-the word forms a list term is matched in, plurals of benign phrases and companions, the guild-term
+the word forms a list term is matched in, wildcard terms, plurals of benign phrases and companions, the guild-term
 length cap and matcher cache, and the look-alike table loaded on first need."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared
 from core.screening.guild import CACHE_SIZE, MAX_TERM_LENGTH, GuildMatcher
 from core.screening.matching import word_forms
 
-SAFETY = SafetyLists.load(Path(__file__).resolve().parents[2] / "data" / "safety_terms.json")
+DATA = Path(__file__).resolve().parents[2] / "data" / "safety_terms.json"
+SAFETY = SafetyLists.load(DATA)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +74,25 @@ def test_the_lookalike_table_is_loaded_on_first_need():
     table = normalise._LatinTable()
     assert "\u0441\u04bb\u0456ld".translate(table) == "child"  # Cyrillic с, һ, і
     assert "\u0434".translate(normalise._LatinTable()) == "\u0434", "a letter with no Latin look-alike stays"
+
+
+@pytest.fixture(scope="module")
+def with_wildcards(tmp_path_factory):
+    """The real lists plus adult terms of each wildcard kind."""
+    raw = json.loads(DATA.read_text(encoding="utf-8"))
+    raw["adult"]["test"] = ["*zorg*", "blarg*", "*quux"]
+    path = tmp_path_factory.mktemp("lists") / "safety_terms.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    return SafetyLists.load(path)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "blocked"),
+    [
+        ("abczorgdef", True), ("zorg", True),  # *part*: anywhere inside a word
+        ("blargification", True), ("xblarg", False),  # stem*: a word starting so
+        ("abcquux", True), ("quuxabc", False),  # *ending: a word ending so
+    ],
+)
+def test_wildcard_terms_in_the_lists(with_wildcards, prompt, blocked):
+    assert check_prompt([prompt], with_wildcards, (), adult=True).blocked is blocked
