@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared, normalise
+from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared, normalise, normalize
 from core.screening.guild import CACHE_SIZE, MAX_TERM_LENGTH, GuildMatcher
 from core.screening.matching import word_forms
 
@@ -96,3 +96,54 @@ def with_wildcards(tmp_path_factory):
 )
 def test_wildcard_terms_in_the_lists(with_wildcards, prompt, blocked):
     assert check_prompt([prompt], with_wildcards, (), adult=True).blocked is blocked
+
+
+def test_scan_and_violation_on_raw_texts():
+    assert SAFETY.violation(["a castle", "a naked child"]) == "sexual content involving minors"
+    assert SAFETY.violation(["a castle", ""]) is None
+    assert SAFETY.scan(["nude woman"]).adult and not SAFETY.scan(["a castle"]).adult
+
+
+def test_a_lists_file_without_the_optional_sections_loads(tmp_path):
+    raw = json.loads(DATA.read_text(encoding="utf-8"))
+    minimal = {name: raw[name] for name in ("always", "minor", "sexual", "adult", "ages")}
+    minimal["sexual_before_minor"] = {"xx": ["hot"]}  # a language with modifiers and no minor terms
+    path = tmp_path / "safety_terms.json"
+    path.write_text(json.dumps(minimal), encoding="utf-8")
+    lists = SafetyLists.load(path)
+    assert check_prompt(["a naked child"], lists, ()).reason == "safety"
+    assert not check_prompt(["a castle"], lists, (), adult=True).blocked
+
+
+@pytest.mark.parametrize(
+    ("prompt", "reason"),
+    [
+        ("sexywithkid", "safety"),  # run together with a glue word
+        ("nakedandkid", "safety"),
+        ("hot kid", "safety"),  # an English modifier before the minor
+        ("nena caliente", "safety"),  # a Spanish one after it
+        ("kids hot chocolate", None),  # English: after the noun it is innocent
+        ("the kid is hot", None),
+        ("\U0001f9d2 at the park", None),  # a child emoji alone is no refusal
+        ("\U0001f9d2 naked", "safety"),
+    ],
+)
+def test_glue_modifier_order_and_emoji(prompt, reason):
+    assert check_prompt([prompt], SAFETY, ()).reason == reason
+
+
+def test_warm_loads_the_lookalike_table_once():
+    saved = normalise._LATIN._confusables
+    try:
+        normalise._LATIN._confusables = None
+        normalise.warm()
+        loaded = normalise._LATIN._confusables
+        assert loaded and "\u0441" in loaded  # Cyrillic с
+        normalise.warm()
+        assert normalise._LATIN._confusables is loaded
+    finally:
+        normalise._LATIN._confusables = saved
+
+
+def test_the_readable_form_reads_leetspeak_symbols():
+    assert normalize("n@k3d $ex") == "naked sex"
