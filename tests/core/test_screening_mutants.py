@@ -147,3 +147,17 @@ def test_warm_loads_the_lookalike_table_once():
 
 def test_the_readable_form_reads_leetspeak_symbols():
     assert normalize("n@k3d $ex") == "naked sex"
+
+
+@pytest.mark.parametrize(
+    ("masked", "word"),
+    [
+        ("p#rn", "porn"),  # a list word of the same length
+        ("dz#ewczynkami", "dziewczynkami"),  # a declined form: the stem "dziewczynk*" under the mask
+        ("dziewczynk#mi", "dziewczynkxmi"),  # masks past the stem are only filler
+        ("#" * 40, None),  # no list word that long, no stem
+        ("xz#q", None),
+    ],
+)
+def test_masked_letters_are_read_from_the_lists(masked, word):
+    assert SAFETY.index.unmask(masked) == word
