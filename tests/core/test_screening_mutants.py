@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared, normalise, normalize
+from core.screening.ages import AgeReader
 from core.screening.guild import CACHE_SIZE, MAX_TERM_LENGTH, GuildMatcher
 from core.screening.matching import word_forms
+from core.screening.normalise import latin
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "safety_terms.json"
 SAFETY = SafetyLists.load(DATA)
@@ -161,3 +163,22 @@ def test_the_readable_form_reads_leetspeak_symbols():
 )
 def test_masked_letters_are_read_from_the_lists(masked, word):
     assert SAFETY.index.unmask(masked) == word
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("12 yo", "12 yo"),
+        ("12 yoga", None),  # a short unit stands alone: not the start of another word
+        ("a 12 years old girl", "12 years old"),  # the longest unit that fits, as written
+        ("12yearsold", "12yearsold"),  # longer units may be glued on
+    ],
+)
+def test_ages_read_the_longest_unit(text, age):
+    assert SAFETY.ages.minor_age(latin(text)) == age
+
+
+def test_an_empty_unit_group_matches_nothing():
+    reader = AgeReader({"units_after": {"en": ["yo"]}, "units_before": {}, "grade_after": {}, "grade_before": {}})
+    assert reader.minor_age("12 yo") == "12 yo"
+    assert reader.minor_age("12 apples") is None
