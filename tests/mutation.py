@@ -19,6 +19,8 @@ it covers; 60 examples still find a double settlement in a few steps).
 from __future__ import annotations
 
 import argparse
+import ast
+import functools
 import os
 import re
 import subprocess
@@ -77,12 +79,31 @@ def results() -> dict[str, str]:
     return {m.group(1): m.group(2) for line in out.splitlines() if (m := LINE.match(line))}
 
 
+@functools.cache
+def _functions(path: Path) -> dict[str, list[str]]:
+    """The lines of each function mutmut wrote into a file of mutants/, by name."""
+    source = path.read_text(encoding="utf-8")
+    lines = source.splitlines()
+    return {
+        node.name: lines[node.lineno - 1 : node.end_lineno]
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name
+    }
+
+
 def diff(mutant: str) -> tuple[str, str]:
-    """The original and the mutated line of a mutant (first changed pair)."""
-    out = subprocess.run([*MUTMUT, "show", mutant], cwd=ROOT, capture_output=True, text=True).stdout
-    minus = [line[1:] for line in out.splitlines() if line.startswith("-") and not line.startswith("---")]
-    plus = [line[1:] for line in out.splitlines() if line.startswith("+") and not line.startswith("+++")]
-    return (minus[0] if minus else "", plus[0] if plus else "")
+    """The original and the mutated line of a mutant (first changed pair), read from mutants/
+    (`mutmut show` takes a second or two per mutant)."""
+    name = mutant.rpartition(".")[2]
+    base = ROOT / "mutants" / module_of(mutant).replace(".", "/")
+    path = base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
+    functions = _functions(path)
+    mutated = functions.get(name, [])
+    original = functions.get(name.rpartition("__mutmut_")[0] + "__mutmut_orig", [])
+    for before, after in zip(original[1:], mutated[1:], strict=False):
+        if before != after:
+            return before, after
+    return (original[1] if len(original) > 1 else "", mutated[1] if len(mutated) > 1 else "")
 
 
 # Modules whose strings are SQL or sqlite3.Row keys, where letter case does not matter.
