@@ -126,6 +126,40 @@ EQUIVALENT = {
         "max(1, left) for max(0, left): past the check, left >= price >= 1"
     ),
 }
+_RE2_OPTIONS = "RE2's memory budget, capture groups and error logging do not change what matches"
+EQUIVALENT |= {f"core.screening.guild.x__options__mutmut_{n}": _RE2_OPTIONS for n in range(3, 10)}
+EQUIVALENT |= {f"core.screening.guild.xǁGuildMatcherǁ__init____mutmut_{n}": _RE2_OPTIONS for n in (9, 20, 22)}
+EQUIVALENT |= {
+    "core.screening.guild.xǁGuildMatcherǁ_which__mutmut_1": "the per-chunk set is rebuilt: same answer",
+    "core.screening.guild.xǁGuildMatcherǁ_which__mutmut_2": "the per-chunk set is rebuilt: same answer",
+    "core.screening.guild.xǁGuildMatcherǁ_which__mutmut_11": "the per-chunk set is rebuilt: same answer",
+    "core.screening.guild.xǁGuildMatcherǁ_which__mutmut_5": _RE2_OPTIONS,
+    "core.screening.guild.xǁGuildMatcherǁ_which__mutmut_9": (
+        "the next chunk's terms only add higher indices; min() picks this chunk's, which matched"
+    ),
+    "core.screening.guild.xǁGuildMatcherǁ_which__mutmut_15": (
+        "indices is never empty: the text matched this chunk's alternation, so one of its terms"
+    ),
+    "core.screening.guild.x_guild_matcher__mutmut_9": "popitem(last=None) is popitem(last=False)",
+    "core.screening.matching.x__kind__mutmut_7": "strip('XX*XX') strips {X, *}; keys are lower case",
+    "core.screening.matching.x__kind__mutmut_12": "rstrip('XX*XX') strips {X, *}; keys are lower case",
+    "core.screening.matching.x__kind__mutmut_17": "lstrip('XX*XX') strips {X, *}; keys are lower case",
+    "core.screening.matching.x_word_forms__mutmut_38": "an added 'X' is never the last letter of a lower-case key",
+    "core.screening.matching.x_word_forms__mutmut_65": "an added 'X' is never the last letter of a lower-case key",
+    "core.screening.matching.xǁTermIndexǁadd__mutmut_16": "spaces are ASCII: isascii() is the same with or without them",
+    "core.screening.matching.xǁTermIndexǁadd__mutmut_17": "spaces are ASCII: isascii() is the same with or without them",
+    "core.screening.matching.xǁTermIndexǁunmask__mutmut_23": (
+        "the default is read only for lengths no list word has; 'XXXX' needs four, and four-letter words exist"
+    ),
+    "core.screening.matching.xǁTermIndexǁunmask__mutmut_34": "zip(strict=None) is zip(strict=False)",
+    "core.screening.matching.xǁTermIndexǁunmask__mutmut_37": "zip() is zip(strict=False)",
+    "core.screening.normalise.xǁ_LatinTableǁ_map__mutmut_4": "latin() case-folds what the table returns",
+    "core.screening.normalise.xǁ_LatinTableǁ_map__mutmut_17": "latin() case-folds what the table returns",
+    "core.screening.normalise.x__is_latin__mutmut_6": "a default name 'XXXX' does not start with LATIN either",
+    "core.screening.lists.xǁSafetyListsǁload__mutmut_6": "codec names ignore case",
+    "core.screening.ages.x__unit_pattern__mutmut_18": "rstrip('XX*XX') strips {X, *}; units are case-folded",
+    "core.screening.ages.x__unit_pattern__mutmut_41": "'XX(?!)XX' never matches, like '(?!)'",
+}
 
 
 def equivalent(mutant: str, before: str, after: str) -> bool:
