@@ -4,6 +4,8 @@ the normalisation classes one by one, the adult-content rule per channel, and gu
 from __future__ import annotations
 
 import asyncio
+import itertools
+import os
 import random
 import string
 from dataclasses import replace
@@ -17,14 +19,16 @@ from core.policy import DenyReason, GuildPolicy, MemberUsage, RequestFacts, deci
 from core.screening import SafetyLists, check_prompt, clean_term, guild_matcher, is_prepared, prepare
 from core.screening.guild import MAX_TERM_LENGTH, GuildMatcher
 from core.screening.normalise import fold, latin, views
+from tests.core.conftest import ascii_id
 from tests.core.screening_corpus.benign import BENIGN
 from tests.core.screening_corpus.blocked import ADULT, CHILD_SAFETY
 
-SAFETY = SafetyLists.load(Path(__file__).resolve().parents[2] / "data" / "safety_terms.json")
+SAFETY_FILE = Path(__file__).resolve().parents[2] / "data" / "safety_terms.json"
+SAFETY = SafetyLists.load(SAFETY_FILE)
 
 
 def _id(case: tuple[str, str]) -> str:
-    return f"{case[0]}:{case[1]}"
+    return ascii_id(f"{case[0]}:{case[1]}")
 
 
 # --- the corpora ---------------------------------------------------------------------------------
@@ -54,10 +58,12 @@ def test_benign_corpus_passes_even_with_the_adult_screen(case):
 
 
 def test_corpus_rates(capsys):
-    """The figures quoted in the notes: share of each corpus screened as it should be."""
-    child = sum(check_prompt([p], SAFETY, ()).reason == "safety" for _, p in CHILD_SAFETY)
-    adult = sum(check_prompt([p], SAFETY, (), adult=True).reason == "adult" for _, p in ADULT)
-    benign = sum(not check_prompt([p], SAFETY, (), adult=True).blocked for _, p in BENIGN)
+    """The figures quoted in the notes: share of each corpus screened as it should be, by lists
+    loaded here (SAFETY above is built once, at import, before mutmut plants a mutant in the loader)."""
+    safety = SafetyLists.load(SAFETY_FILE)
+    child = sum(check_prompt([p], safety, ()).reason == "safety" for _, p in CHILD_SAFETY)
+    adult = sum(check_prompt([p], safety, (), adult=True).reason == "adult" for _, p in ADULT)
+    benign = sum(not check_prompt([p], safety, (), adult=True).blocked for _, p in BENIGN)
     with capsys.disabled():
         print(
             f"\nscreening corpus: child-safety blocked {child}/{len(CHILD_SAFETY)}, "
@@ -209,8 +215,11 @@ def test_term_length_is_capped_and_terms_are_cleaned():
     assert matcher.terms == ("ok",)
 
 
+_PREPARE_RUNS = itertools.count(3)  # a new term list each time pytest runs in this process (mutmut does)
+
+
 def test_prepare_compiles_off_the_loop_and_caches():
-    rng = random.Random(3)
+    rng = random.Random(next(_PREPARE_RUNS))
     terms = tuple("".join(rng.choices(string.ascii_lowercase, k=8)) for _ in range(2000)) + (ADVERSARIAL,)
     assert not is_prepared(terms)
     asyncio.run(prepare(terms))
@@ -258,11 +267,15 @@ def _compose(rng: random.Random) -> str:
     return " ".join(out)
 
 
+# Lowered by the mutation run (python -m tests.mutation), which repeats this test once per mutant it covers.
+COMPOSED_EXAMPLES = int(os.environ.get("SCREENING_COMPOSED_EXAMPLES", "1000"))
+
+
 def test_evasions_composed_at_random_are_blocked(capsys):
-    """Two or three evasion classes stacked on one prompt, 1,000 prompts from a fixed seed."""
+    """Two or three evasion classes stacked on one prompt, 1,000 prompts from a fixed seed, 3 % may slip."""
     rng = random.Random(2026)
-    prompts = [_compose(rng) for _ in range(1000)]
+    prompts = [_compose(rng) for _ in range(COMPOSED_EXAMPLES)]
     missed = [p for p in prompts if not check_prompt([p], SAFETY, ()).blocked]
     with capsys.disabled():
         print(f"\ncomposed evasions blocked {len(prompts) - len(missed)}/{len(prompts)}")
-    assert len(missed) <= 30, missed[:30]
+    assert len(missed) <= len(prompts) * 3 // 100, missed[:30]

@@ -1,0 +1,184 @@
+"""Screening rules the corpora do not pin down one by one (found by mutation testing, tests/mutation.py):
+the word forms a list term is matched in, wildcard terms, plurals of benign phrases and companions, the guild-term
+length cap and matcher cache, and the look-alike table loaded on first need."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared, normalise, normalize
+from core.screening.ages import AgeReader
+from core.screening.guild import CACHE_SIZE, MAX_TERM_LENGTH, GuildMatcher
+from core.screening.matching import word_forms
+from core.screening.normalise import latin
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "safety_terms.json"
+SAFETY = SafetyLists.load(DATA)
+
+
+@pytest.mark.parametrize(
+    ("word", "present", "absent"),
+    [
+        # a final "e" gives way to a vowel ending; four letters take no Romance gender
+        ("nude", {"nudes", "nuding", "nudist", "nudism", "nudie", "nudies", "nudy"}, {"nuda", "nudo"}),
+        # four letters or more: the longer endings
+        ("porn", {"porno", "pornos", "porns", "pornography", "pornographic"}, set()),
+        # a final "y" turns into "ies"/"ied"; a vowel ending is never doubled
+        ("sexy", {"sexies", "sexied"}, {"sexyying", "sexyyed"}),
+        # a short word ending in a consonant doubles it
+        ("hot", {"hotter", "hottie", "hotties", "hotty", "hotting", "hotted"}, {"hota", "hoto"}),
+        # a long one does not
+        ("topless", {"toplessness"}, {"toplesssing", "toplesssy"}),
+        # Romance gender and number, from either gender, from five letters up
+        ("chica", {"chica", "chice", "chici", "chico", "chicas", "chices", "chicos"}, set()),
+        ("chico", {"chica", "chice", "chici", "chico", "chicas", "chices", "chicos"}, set()),
+    ],
+)
+def test_word_forms(word, present, absent):
+    forms = word_forms(word)
+    assert present <= forms, present - forms
+    assert not absent & forms, absent & forms
+
+
+@pytest.mark.parametrize(
+    ("prompt", "blocked"),
+    [
+        ("nakedphotos", True),  # a companion's plural, run together with a list word
+        ("nakedbodies", True),  # ... a "y" plural
+        ("stars visible to the naked eyes", False),  # a benign phrase's plural hides the list word
+        ("a naked eye", False),
+    ],
+)
+def test_plurals_of_companions_and_benign_phrases(prompt, blocked):
+    assert check_prompt([prompt], SAFETY, (), adult=True).blocked is blocked
+
+
+def test_a_term_of_exactly_the_maximum_length_is_kept():
+    longest = "x" * MAX_TERM_LENGTH
+    assert GuildMatcher.build([longest, longest + "y", "ok"]).terms == (longest, "ok")
+
+
+def test_the_matcher_cache_keeps_the_most_recent_lists():
+    lists = [(f"cachetest{n}term",) for n in range(CACHE_SIZE + 1)]
+    for terms in lists[:CACHE_SIZE]:
+        guild_matcher(terms)
+    assert all(is_prepared(terms) for terms in lists[:CACHE_SIZE]), "a full cache keeps every list"
+    guild_matcher(lists[0])  # used again: now the most recent
+    guild_matcher(lists[CACHE_SIZE])
+    assert is_prepared(lists[CACHE_SIZE]) and is_prepared(lists[0])
+    assert not is_prepared(lists[1]), "the least recently used list is the one dropped"
+
+
+def test_the_lookalike_table_is_loaded_on_first_need():
+    table = normalise._LatinTable()
+    assert "\u0441\u04bb\u0456ld".translate(table) == "child"  # Cyrillic с, һ, і
+    assert "\u0434".translate(normalise._LatinTable()) == "\u0434", "a letter with no Latin look-alike stays"
+
+
+@pytest.fixture(scope="module")
+def with_wildcards(tmp_path_factory):
+    """The real lists plus adult terms of each wildcard kind."""
+    raw = json.loads(DATA.read_text(encoding="utf-8"))
+    raw["adult"]["test"] = ["*zorg*", "blarg*", "*quux"]
+    path = tmp_path_factory.mktemp("lists") / "safety_terms.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    return SafetyLists.load(path)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "blocked"),
+    [
+        ("abczorgdef", True), ("zorg", True),  # *part*: anywhere inside a word
+        ("blargification", True), ("xblarg", False),  # stem*: a word starting so
+        ("abcquux", True), ("quuxabc", False),  # *ending: a word ending so
+    ],
+)
+def test_wildcard_terms_in_the_lists(with_wildcards, prompt, blocked):
+    assert check_prompt([prompt], with_wildcards, (), adult=True).blocked is blocked
+
+
+def test_scan_and_violation_on_raw_texts():
+    assert SAFETY.violation(["a castle", "a naked child"]) == "sexual content involving minors"
+    assert SAFETY.violation(["a castle", ""]) is None
+    assert SAFETY.scan(["nude woman"]).adult and not SAFETY.scan(["a castle"]).adult
+
+
+def test_a_lists_file_without_the_optional_sections_loads(tmp_path):
+    raw = json.loads(DATA.read_text(encoding="utf-8"))
+    minimal = {name: raw[name] for name in ("always", "minor", "sexual", "adult", "ages")}
+    minimal["sexual_before_minor"] = {"xx": ["hot"]}  # a language with modifiers and no minor terms
+    path = tmp_path / "safety_terms.json"
+    path.write_text(json.dumps(minimal), encoding="utf-8")
+    lists = SafetyLists.load(path)
+    assert check_prompt(["a naked child"], lists, ()).reason == "safety"
+    assert not check_prompt(["a castle"], lists, (), adult=True).blocked
+
+
+@pytest.mark.parametrize(
+    ("prompt", "reason"),
+    [
+        ("sexywithkid", "safety"),  # run together with a glue word
+        ("nakedandkid", "safety"),
+        ("hot kid", "safety"),  # an English modifier before the minor
+        ("nena caliente", "safety"),  # a Spanish one after it
+        ("kids hot chocolate", None),  # English: after the noun it is innocent
+        ("the kid is hot", None),
+        ("\U0001f9d2 at the park", None),  # a child emoji alone is no refusal
+        ("\U0001f9d2 naked", "safety"),
+    ],
+)
+def test_glue_modifier_order_and_emoji(prompt, reason):
+    assert check_prompt([prompt], SAFETY, ()).reason == reason
+
+
+def test_warm_loads_the_lookalike_table_once():
+    saved = normalise._LATIN._confusables
+    try:
+        normalise._LATIN._confusables = None
+        normalise.warm()
+        loaded = normalise._LATIN._confusables
+        assert loaded and "\u0441" in loaded  # Cyrillic с
+        normalise.warm()
+        assert normalise._LATIN._confusables is loaded
+    finally:
+        normalise._LATIN._confusables = saved
+
+
+def test_the_readable_form_reads_leetspeak_symbols():
+    assert normalize("n@k3d $ex") == "naked sex"
+
+
+@pytest.mark.parametrize(
+    ("masked", "word"),
+    [
+        ("p#rn", "porn"),  # a list word of the same length
+        ("dz#ewczynkami", "dziewczynkami"),  # a declined form: the stem "dziewczynk*" under the mask
+        ("dziewczynk#mi", "dziewczynkxmi"),  # masks past the stem are only filler
+        ("z" * 39 + "#", None),  # no list word that long, no stem
+        ("xz#q", None),
+    ],
+)
+def test_masked_letters_are_read_from_the_lists(masked, word):
+    assert SAFETY.index.unmask(masked) == word
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("12 yo", "12 yo"),
+        ("12 yoga", None),  # a short unit stands alone: not the start of another word
+        ("a 12 years old girl", "12 years old"),  # the longest unit that fits, as written
+        ("12yearsold", "12yearsold"),  # longer units may be glued on
+    ],
+)
+def test_ages_read_the_longest_unit(text, age):
+    assert SAFETY.ages.minor_age(latin(text)) == age
+
+
+def test_an_empty_unit_group_matches_nothing():
+    reader = AgeReader({"units_after": {"en": ["yo"]}, "units_before": {}, "grade_after": {}, "grade_before": {}})
+    assert reader.minor_age("12 yo") == "12 yo"
+    assert reader.minor_age("12 apples") is None
