@@ -7,7 +7,6 @@ Thin glue: acknowledge at once, turn options and attachments into a `GenerationS
 from __future__ import annotations
 
 import logging
-import time
 
 import discord
 from discord import app_commands
@@ -49,6 +48,7 @@ from core.models import (
     ModelId,
 )
 from core.services import Services
+from core.snowflake import snowflake_time
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +375,9 @@ class GenerateCog(commands.Cog, name="Generate"):
         ref = InteractionRef(
             application_id=interaction.application_id,
             token=interaction.token,
-            created_at=time.time(),
+            # The token's 15 minutes run from the interaction's creation (its snowflake), not from when
+            # the bot got round to it (a download or a slow acknowledgement comes out of them).
+            created_at=snowflake_time(interaction.id),
             message_id=message_id,
             upload_limit=interaction.filesize_limit,
         )
