@@ -69,6 +69,11 @@ _LEDGER_SELECT = (
     " AND (CAST(? AS DOUBLE PRECISION) IS NULL OR l.created_at >= ?)"
     " AND (CAST(? AS DOUBLE PRECISION) IS NULL OR l.created_at < ?)"
 )
+# A plain range (no "? IS NULL OR"), so the (guild_id, id) index starts at the cursor instead of
+# walking down to it from the newest entry.
+_LEDGER_OLDER = _LEDGER_SELECT + " AND l.id < ? ORDER BY l.id DESC LIMIT ?"
+_LEDGER_NEWER = _LEDGER_SELECT + " AND l.id > ? ORDER BY l.id ASC LIMIT ?"
+_LEDGER_ALL = _LEDGER_SELECT + " ORDER BY l.id DESC"
 
 
 async def ledger_rows(
@@ -96,21 +101,9 @@ async def ledger_rows(
         limit = 2**62  # "all": PostgreSQL refuses a negative LIMIT, SQLite reads it as none
     params = (guild_id, user_id, user_id, model, model, since, since, until, until)
     if newer_than is None:
-        rows = await db.fetchall(
-            _LEDGER_SELECT
-            # A plain range (no "? IS NULL OR"), so the (guild_id, id) index starts at the cursor
-            # instead of walking down to it from the newest entry.
-            + " AND l.id < ?"
-            " ORDER BY l.id DESC LIMIT ?",
-            (*params, older_than if older_than is not None else _NO_CURSOR, limit),
-        )
+        rows = await db.fetchall(_LEDGER_OLDER, (*params, older_than if older_than is not None else _NO_CURSOR, limit))
         return [dict(r) for r in rows]
-    rows = await db.fetchall(
-        _LEDGER_SELECT
-        + " AND l.id > ?"
-        " ORDER BY l.id ASC LIMIT ?",
-        (*params, newer_than, limit),
-    )
+    rows = await db.fetchall(_LEDGER_NEWER, (*params, newer_than, limit))
     return [dict(r) for r in reversed(rows)]
 
 
@@ -140,7 +133,7 @@ async def export_ledger(
 
     try:
         await db.scan_in_thread(
-            _LEDGER_SELECT + " ORDER BY l.id DESC",
+            _LEDGER_ALL,
             (guild_id, None, None, None, None, since, since, until, until),
             write,
             batch,

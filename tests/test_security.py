@@ -36,7 +36,7 @@ from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind, Fault
 
 ROOT = Path(__file__).resolve().parents[1]
-SQL_METHODS = {"execute", "executemany", "executescript", "fetchone", "fetchall"}
+SQL_METHODS = {"execute", "executemany", "executescript", "fetchone", "fetchall", "fetchall_in_thread", "scan_in_thread"}
 # f-string SQL that only ever interpolates fixed fragments of the code itself (reviewed):
 REVIEWED_FSTRING_PARTS = {
     ("core/db_thread.py", "int(number)"),  # PRAGMA user_version takes no bound parameter; our own integer
@@ -65,12 +65,25 @@ def _module_sql_constants() -> dict[str, dict[str, str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         assigns = [n for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1]
         bound = [ast.unparse(n.targets[0]) for n in assigns]
-        constants[str(path.relative_to(ROOT))] = {
-            name: n.value.value
-            for n, name in zip(assigns, bound, strict=True)
-            if isinstance(n.value, ast.Constant) and isinstance(n.value.value, str) and bound.count(name) == 1
-        }
+        found: dict[str, str] = {}
+        for n, name in zip(assigns, bound, strict=True):
+            text = _literal_text(n.value, found)
+            if text is not None and bound.count(name) == 1:
+                found[name] = text
+        constants[str(path.relative_to(ROOT))] = found
     return constants
+
+
+def _literal_text(node: ast.expr, known: dict[str, str]) -> str | None:
+    """The text of a string literal, or of literals and earlier such constants joined with `+`."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return known.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal_text(node.left, known), _literal_text(node.right, known)
+        return None if left is None or right is None else left + right
+    return None
 
 
 def test_every_sql_statement_is_a_fixed_string_with_bound_parameters():
