@@ -86,9 +86,9 @@ class PreferenceStore:
             row = await tx.fetchone(
                 "INSERT INTO guild_presentation (guild_id, png_metadata, spoiler_age_restricted, private_results,"
                 " updated_at) VALUES (?, COALESCE(?, 1), COALESCE(?, 0), COALESCE(?, 0), ?)"
-                " ON CONFLICT (guild_id) DO UPDATE SET png_metadata = COALESCE(?, png_metadata),"
-                " spoiler_age_restricted = COALESCE(?, spoiler_age_restricted),"
-                " private_results = COALESCE(?, private_results), updated_at = excluded.updated_at"
+                " ON CONFLICT (guild_id) DO UPDATE SET png_metadata = COALESCE(?, guild_presentation.png_metadata),"
+                " spoiler_age_restricted = COALESCE(?, guild_presentation.spoiler_age_restricted),"
+                " private_results = COALESCE(?, guild_presentation.private_results), updated_at = excluded.updated_at"
                 " RETURNING png_metadata, spoiler_age_restricted, private_results",
                 (guild_id, *values, tx.now, *values),
             )

@@ -52,15 +52,15 @@ class QuoteStore:
             await tx.execute(
                 "DELETE FROM quotes WHERE state = 'answered' OR created_at < ?", (tx.now - QUOTE_SECONDS,)
             )
-            cursor = await tx.execute(
+            row = await tx.fetchone(
                 "INSERT INTO quotes (guild_id, channel_id, user_id, kind, count, spec, parent_job_id,"
-                " reference_authors, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
+                " reference_authors, state, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?) RETURNING id",
                 (
                     guild_id, channel_id, user_id, kind.value, count, spec.model_dump_json(), parent_job_id,
                     json.dumps(sorted(reference_authors)), tx.now,
                 ),
             )
-            return int(cursor.lastrowid)
+            return int(row["id"])
 
     async def claim(self, quote_id: int, user_id: int) -> PendingQuote | None:
         """The quote, answered now by its member; None if it was answered already, expired or is not theirs."""

@@ -47,7 +47,7 @@ class StyleStore:
     async def put(self, guild_id: int, style: Style, *, by: int) -> None:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT COUNT(*) AS n, SUM(name = ?) AS same FROM guild_styles WHERE guild_id = ?",
+                "SELECT COUNT(*) AS n, SUM(CASE WHEN name = ? THEN 1 ELSE 0 END) AS same FROM guild_styles WHERE guild_id = ?",
                 (style.name, guild_id),
             )
             if row["n"] >= STYLES_PER_GUILD and not row["same"]:

@@ -23,6 +23,9 @@ BOTH_BACKENDS = {
     "tests.core.test_generation",
     "tests.core.test_account",
     "tests.core.test_stores",
+    "tests.core.test_styles",
+    "tests.core.test_quotes",
+    "tests.core.test_cancel",
 }
 
 

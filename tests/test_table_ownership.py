@@ -100,7 +100,7 @@ def core_modules() -> list[Path]:
 
 def schema_tables() -> set[str]:
     tables = set()
-    for text in sql_strings(ROOT / "core/db.py"):
+    for text in sql_strings(ROOT / "core/migrations.py"):
         tables |= {m.group(1).lower() for m in re.finditer(r"CREATE\s+TABLE\s+(\w+)", text, re.IGNORECASE)}
     return tables
 
@@ -151,7 +151,7 @@ def test_declared_exceptions_are_still_needed():
 
 # The two migration lists (one per backend, kept in step by tests/core/test_pg_backend) and the
 # PostgreSQL runner's own version table.
-MIGRATION_MODULES = {"core/db.py", "core/pg_migrations.py", "core/db_postgres.py"}
+MIGRATION_MODULES = {"core/migrations.py", "core/pg_migrations.py", "core/db_postgres.py"}
 
 
 def test_schema_is_changed_only_by_the_migrations():
