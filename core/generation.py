@@ -2,7 +2,8 @@
 
 This is the one place that strings the domain together. The Discord side plugs in a
 `JobPresenter` (how progress, results and failures are shown); everything here is plain data
-and testable without Discord.
+and testable without Discord. What a job shows while it waits or runs is core/progress.py; posting
+the result, with its retries, is core/delivery.py.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 from core.account import AccountWatch
 from core.blobs import BlobStore
 from core.credit_rules import CreditRules, SpendLimits, start_of_day
 from core.db import Database
+from core.delivery import Delivery, DeliveryFailed, JobPresenter, ResultDelivery
 from core.errors import (
     BotError,
     InvalidRequest,
@@ -30,12 +29,13 @@ from core.errors import (
     ProviderSubmitUncertain,
     QueueFull,
 )
-from core.events import EventBus, GuildBalanceLow, JobFailed, JobPosted, JobUndeliverable
+from core.events import EventBus, GuildBalanceLow, JobFailed
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
 from core.policy import MemberUsage, PaceLimits
 from core.pricing import PriceList
+from core.progress import ProgressDisplay
 from core.references import ReferenceImages
 from core.safety import DEFAULT_SAFETY_TOLERANCE
 from core.scheduler import FairScheduler
@@ -43,30 +43,8 @@ from core.segmind import SegmindClient
 
 log = logging.getLogger(__name__)
 
-
-
-
-class DeliveryFailed(Exception):
-    """The presenter could not post a finished image. `permanent` = retrying cannot help."""
-
-    def __init__(self, detail: str, *, permanent: bool = False) -> None:
-        super().__init__(detail)
-        self.permanent = permanent
-
-
-@dataclass(frozen=True)
-class Delivery:
-    channel_id: int
-    message_id: int
-
-
-class JobPresenter(Protocol):
-    async def show_queued(self, job: Job, position: int) -> None: ...
-    async def show_running(self, job: Job, elapsed: float) -> None: ...
-    async def deliver(self, job: Job, image: Path, mime: str, balance_after: int) -> Delivery:
-        """Post the stored result (`image` is its file in the blob store: stream it, never load it)."""
-        ...
-    async def show_failed(self, job: Job, error: BotError) -> None: ...
+# Re-exported: the Discord side and the tests import these from here.
+__all__ = ["Delivery", "DeliveryFailed", "GenerationService", "JobPresenter", "spec_for_finalize"]
 
 
 class GenerationService:
@@ -105,18 +83,10 @@ class GenerationService:
         self.events = events or EventBus()
         self.references = ReferenceImages(blobs)  # bot.py sets one with the configured bounds
         self._queue_limit = queue_limit_per_guild
-        self._progress_interval = progress_interval
-        self._queue_notice_delay = queue_notice_delay
-        self._delivery_retry_delays = delivery_retry_delays
         self._follow_delays = follow_delays
         self._clock = clock
         self._rng = rng or random.Random()
         self._background: set[asyncio.Task[None]] = set()
-        # Progress edits, per job: latest wins, one at a time, and none after the job's outcome.
-        self._progress: dict[int, _ProgressLane] = {}
-        # Jobs created here whose message still shows Discord's own "thinking…" (never announced as
-        # queued): it says all there is to say, so their first progress edit waits one interval.
-        self._quiet_start: set[int] = set()
         # Results being fetched, stored and posted at once. A result streams through the bot in
         # 64-256 KiB pieces (download into the blob store, upload from the file), so this bounds
         # concurrent disk and upload work when many jobs finish together, not memory.
@@ -127,6 +97,24 @@ class GenerationService:
             global_limit=global_limit,
             per_guild_limit=per_guild_limit,
             gate=getattr(client, "limiter", None),
+        )
+        self.progress = ProgressDisplay(
+            present=self._present,
+            spawn=self._spawn,
+            position=self.scheduler.position,
+            clock=clock,
+            interval=progress_interval,
+            queue_notice_delay=queue_notice_delay,
+        )
+        self.delivery = ResultDelivery(
+            jobs=jobs,
+            ledger=ledger,
+            blobs=blobs,
+            events=self.events,
+            presenter=lambda: self.presenter,
+            end_progress=self.progress.end,
+            spawn=self._spawn,
+            retry_delays=delivery_retry_delays,
         )
 
     # --- creating jobs ------------------------------------------------------------------------
@@ -188,9 +176,9 @@ class GenerationService:
             )
             job = await self.jobs.get_in(tx, job_id)
         position = self.scheduler.submit(guild_id, job.id)
-        self._quiet_start.add(job.id)
+        self.progress.start_quiet(job.id)
         if self.scheduler.position(job.id) is not None:
-            self._spawn(self._announce_queue(job, position))
+            self._spawn(self.progress.announce_queue(job, position))
         return job
 
     async def _check_pace_in(self, tx, guild_id: int, user_id: int, pace: PaceLimits, price: int) -> None:
@@ -212,21 +200,12 @@ class GenerationService:
             if await self.jobs.cancel_in(tx, job_id):
                 await self.ledger.release_in(tx, job_id)
             job = await self.jobs.get_in(tx, job_id)
-        await self._end_progress(job_id)
+        await self.progress.end(job_id)
         return job
 
     def place(self, job_id: int) -> int | None:
         """How many queued jobs start before this one (None: not waiting in the queue)."""
         return self.scheduler.position(job_id)
-
-    async def _announce_queue(self, job: Job, position: int) -> None:
-        """Say "queued" only to a job that is still waiting after `queue_notice_delay`: most jobs
-        start within moments (the scheduler admits them asynchronously), and an edit they would
-        overwrite at once is one more request for nothing."""
-        await asyncio.sleep(self._queue_notice_delay)
-        if self.scheduler.position(job.id) is not None and job.id in self._quiet_start:
-            self._quiet_start.discard(job.id)
-            self._show_progress(job, "show_queued", position)
 
     # --- running jobs -------------------------------------------------------------------------
 
@@ -249,7 +228,7 @@ class GenerationService:
         job = await self.jobs.get(job_id)
         if job.state is JobState.SUCCEEDED:
             await result_slot()
-            await self._deliver(job)
+            await self.delivery.deliver(job)
             return
         if job.state.final:
             return
@@ -267,10 +246,10 @@ class GenerationService:
         await result_slot()  # sync mode: the image came with the answer
         balance = await self._capture(job, image)
         if balance is not None:
-            await self._deliver(await self.jobs.get(job.id))
+            await self.delivery.deliver(await self.jobs.get(job.id))
 
     async def _generate(self, job: Job, result_slot=None):
-        ticker = asyncio.create_task(self._tick(job))
+        ticker = asyncio.create_task(self.progress.tick(job))
         try:
             if job.state is JobState.SUBMITTING:
                 # The billed POST may have reached Segmind before the crash: never post it again.
@@ -315,45 +294,6 @@ class GenerationService:
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _tick(self, job: Job) -> None:
-        started = self._clock()
-        if job.id in self._quiet_start:
-            self._quiet_start.discard(job.id)
-            await asyncio.sleep(self._progress_interval)
-        while True:
-            self._show_progress(job, "show_running", self._clock() - started)
-            await asyncio.sleep(self._progress_interval)
-
-    def _show_progress(self, job: Job, method: str, arg) -> None:
-        """Ask for a progress edit. Only the latest one waiting is sent, one at a time per job, so
-        a burst never queues stale edits and a slow Discord never gets more than one per job."""
-        lane = self._progress.get(job.id)
-        if lane is None:
-            lane = self._progress[job.id] = _ProgressLane()
-        lane.pending = (method, arg)
-        if lane.sender is None:
-            lane.sender = self._spawn(self._send_progress(job, lane))
-
-    async def _send_progress(self, job: Job, lane: _ProgressLane) -> None:
-        try:
-            while lane.pending is not None:
-                method, arg = lane.pending
-                lane.pending = None
-                await self._present(method, job, arg)
-        finally:
-            lane.sender = None
-
-    async def _end_progress(self, job_id: int) -> None:
-        """No more progress for this job: drop what waits, let an edit already sent finish (so it
-        cannot land after the result or the failure notice)."""
-        self._quiet_start.discard(job_id)
-        lane = self._progress.pop(job_id, None)
-        if lane is None:
-            return
-        lane.pending = None
-        if lane.sender is not None:
-            await asyncio.shield(lane.sender)
-
     async def _capture(self, job: Job, image) -> int | None:
         # The Segmind client has already stored the image (durably) in the blob store.
         async with self.db.transaction() as tx:
@@ -394,50 +334,19 @@ class GenerationService:
         await self._notify_failure(await self.jobs.get(job.id), error)
 
     async def _notify_failure(self, job: Job, error: BotError) -> None:
-        await self._end_progress(job.id)
+        await self.progress.end(job.id)
         await self.events.publish(
             JobFailed(job, type(error).__name__, getattr(error, "message", "") or str(error), job.price)
         )
         await self._present("show_failed", job, error)
         await self.jobs.mark_notified(job.id)
 
-    async def _deliver(self, job: Job) -> None:
-        await self._end_progress(job.id)
-        if self.presenter is None or job.result_blob is None:
-            return
-        balance = (await self.ledger.balance(job.guild_id)).balance
-        try:
-            delivery = await self.presenter.deliver(
-                job, self.blobs.path(job.result_blob), job.result_mime or "image/png", balance
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            permanent = isinstance(exc, DeliveryFailed) and exc.permanent
-            attempt = job.delivery_attempts
-            give_up = permanent or attempt >= len(self._delivery_retry_delays)
-            log.warning("posting job %d failed (attempt %d, give up: %s): %r", job.id, attempt + 1, give_up, exc)
-            await self.jobs.mark_delivery_failed(job.id, give_up=give_up, detail=repr(exc))
-            if not give_up:
-                self._spawn(self._retry_delivery(job.id, self._delivery_retry_delays[attempt]))
-            else:
-                await self.events.publish(JobUndeliverable(await self.jobs.get(job.id), repr(exc)))
-            return
-        await self.jobs.mark_posted(job.id, channel_id=delivery.channel_id, message_id=delivery.message_id)
-        await self.events.publish(JobPosted(await self.jobs.get(job.id)))
-
     async def redeliver(self, job_id: int) -> Job:
         """Deliver a reopened job now, through the same paths as any result (an owner asked)."""
         job = await self.jobs.get(job_id)
         if job.state is JobState.SUCCEEDED:
-            await self._deliver(job)
+            await self.delivery.deliver(job)
         return await self.jobs.get(job_id)
-
-    async def _retry_delivery(self, job_id: int, delay: float) -> None:
-        await asyncio.sleep(delay)
-        job = await self.jobs.get(job_id)
-        if job.state is JobState.SUCCEEDED:
-            await self._deliver(job)
 
     async def _present(self, method: str, job: Job, arg) -> None:
         """Progress and failure notices are best effort: a Discord error must not fail the job."""
@@ -467,7 +376,7 @@ class GenerationService:
                 error_cls = ProviderSubmitUncertain if job.error_kind == "ProviderSubmitUncertain" else ProviderError
                 self._spawn(self._notify_failure(job, error_cls(job.error_detail or "")))
             elif job.state is JobState.SUCCEEDED:
-                self._spawn(self._deliver(job))
+                self._spawn(self.delivery.deliver(job))
             else:
                 self.scheduler.submit(job.guild_id, job.id)
         if counts:
@@ -480,12 +389,6 @@ class GenerationService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-@dataclass
-class _ProgressLane:
-    pending: tuple[str, object] | None = None
-    sender: asyncio.Task[None] | None = None
 
 
 def _tolerance(spec: GenerationSpec) -> int:

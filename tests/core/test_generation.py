@@ -381,7 +381,7 @@ async def test_progress_edits_waiting_behind_a_slow_one_collapse_to_the_latest(w
     await service.ledger.grant(GUILD, 10, user_id=1, reason=None)
     job = await service.jobs.get((await new_job(service)).id)
     for elapsed in (1, 2, 3, 4):
-        service._show_progress(job, "show_running", elapsed)
+        service.progress.show(job, "show_running", elapsed)
         await asyncio.sleep(0)
     gate.set()
     await settle(service, job.id, JobState.POSTED)
