@@ -33,6 +33,13 @@ class GuildBalance:
         return self.balance - self.reserved
 
 
+_MEMBER_SPEND = (
+    "SELECT COALESCE(SUM(r.amount), 0) AS total FROM reservations r"
+    " WHERE r.guild_id = ? AND r.user_id = ? AND r.state IN ('held', 'captured') AND r.created_at >= ?"
+    " AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.job_id = r.job_id AND e.kind = 'refund')"
+)
+
+
 class Ledger:
     def __init__(self, db: Database, *, starting_credits: int = 0) -> None:
         self._db = db
@@ -122,17 +129,14 @@ class Ledger:
     @staticmethod
     async def member_spend_in(tx: Transaction, guild_id: int, user_id: int, since: float) -> int:
         """Credits held or charged for the member's jobs since `since`, less what was refunded."""
-        row = await tx.fetchone(
-            "SELECT COALESCE(SUM(r.amount), 0) AS total FROM reservations r"
-            " WHERE r.guild_id = ? AND r.user_id = ? AND r.state IN ('held', 'captured') AND r.created_at >= ?"
-            " AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.job_id = r.job_id AND e.kind = 'refund')",
-            (guild_id, user_id, since),
-        )
+        row = await tx.fetchone(_MEMBER_SPEND, (guild_id, user_id, since))
         return int(row["total"]) if row else 0
 
     async def allowance_used(self, guild_id: int, user_id: int, since: float) -> int:
-        async with self._db.transaction() as tx:
-            return await self.member_spend_in(tx, guild_id, user_id, since)
+        """The same sum read outside any transaction (what a quote or a refusal shows). A write
+        transaction here would queue every /imagine behind the writer and its commit's fsync."""
+        row = await self._db.fetchone(_MEMBER_SPEND, (guild_id, user_id, since))
+        return int(row["total"]) if row else 0
 
     async def refund(self, job_id: int, *, guild_id: int, by: int | None, reason: str | None) -> GuildBalance:
         """Give back what a job was charged. Once per job; only for a charged job of this guild."""

@@ -83,3 +83,18 @@ async def test_reports_over_a_whole_ledger_leave_the_shared_connections_free(db,
         assert await usage.export_ledger(db, GUILD, tmp_path / "export.csv.gz") == 1
 
     assert await traced(db, reports) == []
+
+
+async def test_what_a_member_has_spent_is_read_without_a_write_transaction(db):
+    """Every /imagine reads it before its acknowledgement: a BEGIN IMMEDIATE there would queue each
+    command behind the writer (and its commit's fsync), so the acknowledgement waited for other jobs' writes."""
+    ledger = Ledger(db)
+    seen: list[str] = []
+    for conn in (db._conn, db._reader):
+        await conn.set_trace_callback(seen.append)
+    try:
+        await ledger.allowance_used(GUILD, MEMBER, time.time() - 86_400)
+    finally:
+        for conn in (db._conn, db._reader):
+            await conn.set_trace_callback(None)
+    assert seen and not [s for s in seen if s.lstrip().upper().startswith(("BEGIN", "COMMIT"))], seen
