@@ -160,6 +160,26 @@ EQUIVALENT |= {
     "core.screening.ages.x__unit_pattern__mutmut_18": "rstrip('XX*XX') strips {X, *}; units are case-folded",
     "core.screening.ages.x__unit_pattern__mutmut_41": "'XX(?!)XX' never matches, like '(?!)'",
 }
+_PREFIX_FIRST = (
+    "reverse text order puts a word before every shorter word it starts with, as length order does; "
+    "that is all the alternation needs"
+)
+EQUIVALENT |= {f"core.screening.ages.x__unit_pattern__mutmut_{n}": _PREFIX_FIRST for n in (3, 6)}
+EQUIVALENT |= {f"core.screening.ages.xǁAgeReaderǁ__init____mutmut_{n}": _PREFIX_FIRST for n in (17, 20)}
+EQUIVALENT |= {
+    f"core.screening.ages.xǁAgeReaderǁ__init____mutmut_{n}": (
+        "the order of the words before an age: searched for a yes/no answer, every alternative is tried"
+    )
+    for n in (69, 72, 73, 74)
+}
+EQUIVALENT |= {
+    "core.screening.ages.xǁAgeReaderǁ__init____mutmut_25": "'XX(?!)XX' is never in the lower-case latin view, like '(?!)'",
+    "core.screening.ages.xǁAgeReaderǁminor_age__mutmut_19": "'.' and ',' are in 'XX.,XX'; 'X' is never in the lower-case latin view",
+    "core.screening.ages.xǁAgeReaderǁ_numbers_in__mutmut_8": (
+        "has_words only skips a loop that finds nothing; `or` runs it more often, same numbers"
+    ),
+    "core.screening.ages.xǁAgeReaderǁsexual_before__mutmut_7": "at 0 the window is empty and the pattern needs a word",
+}
 
 
 def equivalent(mutant: str, before: str, after: str) -> bool:

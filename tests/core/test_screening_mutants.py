@@ -182,3 +182,56 @@ def test_an_empty_unit_group_matches_nothing():
     reader = AgeReader({"units_after": {"en": ["yo"]}, "units_before": {}, "grade_after": {}, "grade_before": {}})
     assert reader.minor_age("12 yo") == "12 yo"
     assert reader.minor_age("12 apples") is None
+
+
+def shipped_ages() -> AgeReader:
+    """The shipped age reader, built inside the test: SAFETY is built once at import, before mutmut plants a mutant."""
+    raw = json.loads(DATA.read_text(encoding="utf-8"))
+    return AgeReader(raw["ages"], [latin(w) for words in raw["sexual_before_minor"].values() for w in words])
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("17 yo", "17 yo"),  # under 18 is a minor age...
+        ("18 yo", None),  # ...18 is not
+        ("grade 12", "grade12"),  # school grades go up to 12...
+        ("grade 13", None),
+        ("1st grade", "1st grade"),  # ...and start at 1
+        ("12 yoga", None),  # a short unit stands alone
+        ("a 12 years old girl", "12 years old"),  # the longest unit that fits
+        ("een 12-jaarige", "12-jaar"),  # a four-letter unit may have more glued on
+        ("12-jährige", "12-jahrige"),  # a stem unit takes the whole word
+        ("1O yo", "10 yo"),  # a letter standing in for a digit is read as that digit
+        ("十二歳", "十二歳"),  # the longest CJK number word ("十二", not "十" then "二")
+        ("女の子十二歳", "十二歳"),  # a CJK number inside a run of CJK text
+        ("dreizehn jahre", "dreizehn jahre"),  # a number word
+        ("3.12 and 10 yo", "10 yo"),  # the decimals of a number are no age; the search goes on
+        ("1,5 years", None),  # a decimal comma too
+    ],
+)
+def test_minor_ages_as_written(text, age):
+    assert shipped_ages().minor_age(latin(text)) == age
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        # a word before the number is reported with up to 20 characters of what precedes it
+        ("a girl, 12", "a girl,12"),
+        ("a long story about a girl, 12", " story about a girl,12"),
+        ("a long story about school, grade 5", " about school, grade5"),
+        # the word before an age is looked for in the 40 characters before the number
+        ("aged" + " " * 36 + "12", "aged12"),
+        ("aged" + " " * 37 + "12", None),
+    ],
+)
+def test_a_word_before_the_number_and_its_context(text, age):
+    assert shipped_ages().minor_age(latin(text)) == age
+
+
+def test_without_sexual_words_no_age_is_sexual():
+    data = {"units_after": {"en": ["yo"]}, "units_before": {}, "grade_after": {}, "grade_before": {}}
+    assert not AgeReader(data).sexual_before("hot 10 yo", "10 yo")
+    assert AgeReader(data, ["hot"]).sexual_before("hot 10 yo", "10 yo")
+    assert not AgeReader(data, ["hot"]).sexual_before("hot" + " " * 18 + "10 yo", "10 yo")  # 20 characters back
