@@ -205,6 +205,7 @@ def shipped_ages() -> AgeReader:
         ("1O yo", "10 yo"),  # a letter standing in for a digit is read as that digit
         ("十二歳", "十二歳"),  # the longest CJK number word ("十二", not "十" then "二")
         ("女の子十二歳", "十二歳"),  # a CJK number inside a run of CJK text
+        ("photo 女の子十二歳", "十二歳"),
         ("dreizehn jahre", "dreizehn jahre"),  # a number word
         ("3.12 and 10 yo", "10 yo"),  # the decimals of a number are no age; the search goes on
         ("1,5 years", None),  # a decimal comma too
