@@ -180,6 +180,15 @@ EQUIVALENT |= {
     ),
     "core.screening.ages.xǁAgeReaderǁsexual_before__mutmut_7": "at 0 the window is empty and the pattern needs a word",
 }
+EQUIVALENT |= {
+    f"core.screening.matching.xǁTermIndexǁscan__mutmut_{n}": (
+        "the running maximum of benign ends starts below the first end: every span ends at 1 or later"
+    )
+    for n in (34, 35)
+}
+EQUIVALENT["core.screening.matching.xǁTermIndexǁ_compounds__mutmut_65"] = (
+    "range(0, ...) adds only positions already visited (ascending order), whose reach is never read again"
+)
 
 
 def equivalent(mutant: str, before: str, after: str) -> bool:

@@ -12,8 +12,8 @@ import pytest
 from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared, normalise, normalize
 from core.screening.ages import AgeReader
 from core.screening.guild import CACHE_SIZE, MAX_TERM_LENGTH, GuildMatcher
-from core.screening.matching import word_forms
-from core.screening.normalise import latin
+from core.screening.matching import ADULT, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, Scan, TermIndex, word_forms
+from core.screening.normalise import latin, term_key
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "safety_terms.json"
 SAFETY = SafetyLists.load(DATA)
@@ -32,6 +32,9 @@ SAFETY = SafetyLists.load(DATA)
         ("hot", {"hotter", "hottie", "hotties", "hotty", "hotting", "hotted"}, {"hota", "hoto"}),
         # a long one does not
         ("topless", {"toplessness"}, {"toplesssing", "toplesssy"}),
+        ("strip", {"stripping", "stripper", "strippers"}, set()),  # five letters are short
+        ("fetish", {"fetishes", "fetishist"}, {"fetishhing"}),  # six are not
+        ("hentai", {"hentais", "hentaia"}, set()),  # Romance endings come on top of the others
         # Romance gender and number, from either gender, from five letters up
         ("chica", {"chica", "chice", "chici", "chico", "chicas", "chices", "chicos"}, set()),
         ("chico", {"chica", "chice", "chici", "chico", "chicas", "chices", "chicos"}, set()),
@@ -236,3 +239,99 @@ def test_without_sexual_words_no_age_is_sexual():
     assert not AgeReader(data).sexual_before("hot 10 yo", "10 yo")
     assert AgeReader(data, ["hot"]).sexual_before("hot 10 yo", "10 yo")
     assert not AgeReader(data, ["hot"]).sexual_before("hot" + " " * 18 + "10 yo", "10 yo")  # 20 characters back
+
+
+def index(*terms: tuple[str, int] | tuple[str, int, int]) -> TermIndex:
+    built = TermIndex()
+    for term, tags, *kind in terms:
+        built.add(term, tags, kind=kind[0] if kind else None)
+    return built.finish()
+
+
+def scan(built: TermIndex, text: str) -> Scan:
+    return built.scan(" ".join(term_key(text).split()))
+
+
+def test_the_terms_found_are_reported_as_listed():
+    built = index(("naked", SEXUAL), ("little girl", MINOR), ("barely legal teen", MINOR), ("blarg*", ADULT),
+                  ("photo", 0, COMPANION))
+    assert scan(built, "nakedness") == Scan(SEXUAL, ("naked",))
+    assert scan(built, "two little girls") == Scan(MINOR, ("iittie giri",))  # terms in key form: "l" is "i"
+    assert scan(built, "littlegirls").terms == ("iittie giri",)  # a phrase written together
+    assert scan(built, "barelylegalteens").tags == MINOR  # three words written together
+    assert scan(built, "blargification").terms == ("biarg*",)
+    assert scan(built, "nakedphotos").terms == ("naked", "photo")  # a split reports its pieces
+
+
+def test_a_listed_word_keeps_its_tags_and_derived_forms_merge():
+    built = index(("porn", SEXUAL), ("porno", ADULT))
+    assert scan(built, "porno").tags == ADULT  # listed as such, not "porn" + "o"
+    assert scan(built, "pornos") == Scan(SEXUAL | ADULT, ("porn",))  # "porn" + "os" and "porno" + "s"
+    assert index(("porno", ADULT), ("porn", SEXUAL)).scan("porno").tags == ADULT  # whatever the order
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("nakedphotos", SEXUAL),  # a companion's plural
+        ("nakeddresses", SEXUAL),  # ... in "es"
+        ("nakedbodies", SEXUAL),  # ... in "ies"
+        ("a naked eye", 0),  # a benign phrase hides the list word
+        ("naked eyes", 0),  # ... in the plural too
+        ("naked eye nude", ADULT),  # and only it: the search goes on after it
+    ],
+)
+def test_plurals_of_companions_and_benign_phrases_in_an_index(text, tags):
+    built = index(
+        ("naked", SEXUAL), ("nude", ADULT), ("photo", 0, COMPANION), ("dress", 0, COMPANION),
+        ("body", 0, COMPANION), ("naked eye", 0, BENIGN),
+    )
+    assert scan(built, text).tags == tags
+
+
+def test_arabic_terms_match_with_attached_articles():
+    assert scan(index(("عاري", SEXUAL)), "العاري").tags == SEXUAL
+
+
+def test_suffix_terms_match_word_endings():
+    built = index(("*quux", ADULT))
+    assert scan(built, "abcquux") == Scan(ADULT, ("*quux",))
+    assert scan(built, "quuxabc").tags == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("sexkid", SEXUAL | MINOR),  # two list words, short ones included
+        ("nacktekinder", SEXUAL | MINOR),  # up to three unknown letters between long words
+        ("nacktekind", SEXUAL | MINOR),  # four letters are long
+        ("nacktxxxkinder", SEXUAL | MINOR),
+        ("nacktxxxxkinder", 0),  # not four
+        ("nacktxkid", 0),  # not before a short word
+        ("sexakinder", 0),  # nor after one
+        ("nakedkidney", 0),  # the pieces must cover the whole word
+        ("xnakedkid", 0),  # from its start
+        ("andnaked", 0),  # one list word after a glue word is no split
+        ("nakedandkid", SEXUAL | MINOR),
+        ("nakedkid nudewoman", SEXUAL | MINOR | ADULT),  # every split counts
+    ],
+)
+def test_words_run_together(text, tags):
+    built = index(
+        ("naked", SEXUAL), ("nackt", SEXUAL), ("sex", SEXUAL), ("nude", ADULT), ("kid", MINOR), ("kind", MINOR),
+        ("kinder", MINOR), ("and", 0, GLUE), ("woman", 0, COMPANION),
+    )
+    assert scan(built, text).tags == tags
+
+
+def test_masked_letters_in_a_small_index():
+    built = index(("naked", SEXUAL), ("photo", 0, COMPANION), ("dziewczynk*", MINOR))
+    assert built.unmask("n*ked") == "naked"
+    assert built.unmask("ph*to") == "photo"  # companions are list words too
+    assert built.unmask("dziewcz*nk") == "dziewczynk"  # as long as the stem
+    assert built.unmask("dziewcz*nka") == "dziewczynka"
+
+
+def test_an_empty_index_unmasks_nothing():
+    empty = TermIndex().finish()
+    assert empty.unmask("n*ked") is None
