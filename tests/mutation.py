@@ -186,6 +186,13 @@ EQUIVALENT |= {
     )
     for n in (34, 35)
 }
+EQUIVALENT |= {
+    f"core.screening.matching.xǁTermIndexǁ__init____mutmut_{n}": "finish(), which every index goes through, sets it"
+    for n in (3, 4)
+}
+EQUIVALENT["core.screening.matching.xǁTermIndexǁ__init____mutmut_2"] = (
+    "add() resets the automaton; an index with no term cannot be scanned either way (pyahocorasick raises)"
+)
 EQUIVALENT["core.screening.matching.xǁTermIndexǁ_compounds__mutmut_65"] = (
     "range(0, ...) adds only positions already visited (ascending order), whose reach is never read again"
 )

@@ -304,7 +304,7 @@ def test_suffix_terms_match_word_endings():
     [
         ("sexkid", SEXUAL | MINOR),  # two list words, short ones included
         ("nacktekinder", SEXUAL | MINOR),  # up to three unknown letters between long words
-        ("nacktekind", SEXUAL | MINOR),  # four letters are long
+        ("nacktxkind", SEXUAL | MINOR),  # four letters are long
         ("nacktxxxkinder", SEXUAL | MINOR),
         ("nacktxxxxkinder", 0),  # not four
         ("nacktxkid", 0),  # not before a short word
@@ -314,6 +314,7 @@ def test_suffix_terms_match_word_endings():
         ("andnaked", 0),  # one list word after a glue word is no split
         ("nakedandkid", SEXUAL | MINOR),
         ("nakedkid nudewoman", SEXUAL | MINOR | ADULT),  # every split counts
+        ("nude nakedkid", SEXUAL | MINOR | ADULT),  # and the whole words besides
     ],
 )
 def test_words_run_together(text, tags):
