@@ -13,7 +13,7 @@ from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared
 from core.screening.ages import AgeReader
 from core.screening.guild import CACHE_SIZE, MAX_TERM_LENGTH, GuildMatcher
 from core.screening.matching import ADULT, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, Scan, TermIndex, word_forms
-from core.screening.normalise import latin, term_key
+from core.screening.normalise import latin, merged_latin, term_key, views
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "safety_terms.json"
 SAFETY = SafetyLists.load(DATA)
@@ -336,3 +336,55 @@ def test_masked_letters_in_a_small_index():
 def test_an_empty_index_unmasks_nothing():
     empty = TermIndex().finish()
     assert empty.unmask("n*ked") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "merged"),
+    [
+        ("c hi l d", "child"),  # fragments of at most two letters join across a space
+        ("n.u.d.e", "nude"),  # or across a splitting character
+        ("n - u - d - e", "nude"),
+        ("pen is", "pen is"),  # real words stay apart
+        ("a knight", "a knight"),
+        ("abc d", "abc d"),
+        ("ab cd", "abcd"),
+        ("ab    cd", "ab cd"),  # not across a wide plain space
+        ("n . . . . . . u", "n u"),  # nor a long gap
+        ("n.u.d.e\nkid", "nude kid"),  # nor a line break
+        ("n*u*d*e l-i-t-t-l-e", "nudelittle nude little"),  # a plain space among splitters is a likely break
+        ("n u d e   c h i l d", "nudechild nude child"),  # so is a wider space
+        ("g o r e in", "gorein gore in"),  # a two-letter word at the edge of a run
+        ("in g o r e", "ingore in gore"),
+    ],
+)
+def test_split_words_are_rejoined(text, merged):
+    assert merged_latin(text) == merged
+
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        ("na ked", "naked"),  # two or three neighbouring short words run together
+        ("a b c d", "ab abc bc bcd cd"),
+        ("na kedness", ""),  # not with a long one
+        ("ab long cd", ""),
+    ],
+)
+def test_short_neighbours_run_together(text, pairs):
+    assert views(text).pairs == pairs
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("p*rn n#de k?d", ("p*rn", "n#de", "k?d")),  # letters hidden behind * # ?
+        ("a kid? p?rn?", ("p?rn",)),  # a question mark at the end is a question
+        ("*rn ab* a*", ("ab*",)),  # not a mask first; three characters at least
+        ("p**n p***", ("p**n",)),  # at most half of them hidden
+        ("a castle", ()),
+        (" ".join(f"n#de{c}" for c in "bcdfghjkmn"), tuple(f"n#de{c}" for c in "bcdfghjk")),  # eight at most
+    ],
+)
+def test_masked_words(text, masked):
+    assert views(text).masked == masked
