@@ -193,6 +193,15 @@ EQUIVALENT |= {
 EQUIVALENT["core.screening.matching.xǁTermIndexǁ__init____mutmut_2"] = (
     "add() resets the automaton; an index with no term cannot be scanned either way (pyahocorasick raises)"
 )
+EQUIVALENT |= {
+    f"core.screening.normalise.x__merged__mutmut_{n}": "last_end is read only after the first token has set it"
+    for n in (4, 5, 6)
+}
+EQUIVALENT |= {
+    f"core.screening.normalise.x__merged__mutmut_{n}": "breaks is built from run: the lengths always agree"
+    for n in (67, 70, 71)
+}
+EQUIVALENT["core.screening.normalise.x__load_confusables__mutmut_10"] = "codec names ignore case"
 EQUIVALENT["core.screening.matching.xǁTermIndexǁ_compounds__mutmut_65"] = (
     "range(0, ...) adds only positions already visited (ascending order), whose reach is never read again"
 )
