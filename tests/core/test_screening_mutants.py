@@ -369,6 +369,7 @@ def test_split_words_are_rejoined(text, merged):
         ("a b c d", "ab abc bc bcd cd"),
         ("na kedness", ""),  # not with a long one
         ("ab long cd", ""),
+        ("long na ked", "naked"),  # a long word does not stop the search
     ],
 )
 def test_short_neighbours_run_together(text, pairs):
@@ -388,3 +389,16 @@ def test_short_neighbours_run_together(text, pairs):
 )
 def test_masked_words(text, masked):
     assert views(text).masked == masked
+
+
+@pytest.mark.parametrize(
+    "between",
+    ["\u2028", "\u2029", "\t", "\x85", "\u1680"],  # line and paragraph separators, controls, an odd space
+)
+def test_every_kind_of_space_separates_words(between):
+    assert latin(f"nude{between}kid") == "nude kid"
+
+
+@pytest.mark.parametrize("mark", ["\u0301", "\u20df"])  # a combining accent, an enclosing mark
+def test_combining_and_enclosing_marks_are_dropped(mark):
+    assert latin(f"nu{mark}de") == "nude"
