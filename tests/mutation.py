@@ -160,6 +160,51 @@ EQUIVALENT |= {
     "core.screening.ages.x__unit_pattern__mutmut_18": "rstrip('XX*XX') strips {X, *}; units are case-folded",
     "core.screening.ages.x__unit_pattern__mutmut_41": "'XX(?!)XX' never matches, like '(?!)'",
 }
+_PREFIX_FIRST = (
+    "reverse text order puts a word before every shorter word it starts with, as length order does; "
+    "that is all the alternation needs"
+)
+EQUIVALENT |= {f"core.screening.ages.x__unit_pattern__mutmut_{n}": _PREFIX_FIRST for n in (3, 6)}
+EQUIVALENT |= {f"core.screening.ages.xǁAgeReaderǁ__init____mutmut_{n}": _PREFIX_FIRST for n in (17, 20)}
+EQUIVALENT |= {
+    f"core.screening.ages.xǁAgeReaderǁ__init____mutmut_{n}": (
+        "the order of the words before an age: searched for a yes/no answer, every alternative is tried"
+    )
+    for n in (69, 72, 73, 74)
+}
+EQUIVALENT |= {
+    "core.screening.ages.xǁAgeReaderǁ__init____mutmut_25": "'XX(?!)XX' is never in the lower-case latin view, like '(?!)'",
+    "core.screening.ages.xǁAgeReaderǁminor_age__mutmut_19": "'.' and ',' are in 'XX.,XX'; 'X' is never in the lower-case latin view",
+    "core.screening.ages.xǁAgeReaderǁ_numbers_in__mutmut_8": (
+        "has_words only skips a loop that finds nothing; `or` runs it more often, same numbers"
+    ),
+    "core.screening.ages.xǁAgeReaderǁsexual_before__mutmut_7": "at 0 the window is empty and the pattern needs a word",
+}
+EQUIVALENT |= {
+    f"core.screening.matching.xǁTermIndexǁscan__mutmut_{n}": (
+        "the running maximum of benign ends starts below the first end: every span ends at 1 or later"
+    )
+    for n in (34, 35)
+}
+EQUIVALENT |= {
+    f"core.screening.matching.xǁTermIndexǁ__init____mutmut_{n}": "finish(), which every index goes through, sets it"
+    for n in (3, 4)
+}
+EQUIVALENT["core.screening.matching.xǁTermIndexǁ__init____mutmut_2"] = (
+    "add() resets the automaton; an index with no term cannot be scanned either way (pyahocorasick raises)"
+)
+EQUIVALENT |= {
+    f"core.screening.normalise.x__merged__mutmut_{n}": "last_end is read only after the first token has set it"
+    for n in (4, 5, 6)
+}
+EQUIVALENT |= {
+    f"core.screening.normalise.x__merged__mutmut_{n}": "breaks is built from run: the lengths always agree"
+    for n in (67, 70, 71)
+}
+EQUIVALENT["core.screening.normalise.x__load_confusables__mutmut_10"] = "codec names ignore case"
+EQUIVALENT["core.screening.matching.xǁTermIndexǁ_compounds__mutmut_65"] = (
+    "range(0, ...) adds only positions already visited (ascending order), whose reach is never read again"
+)
 
 
 def equivalent(mutant: str, before: str, after: str) -> bool:

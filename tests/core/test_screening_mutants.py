@@ -12,8 +12,8 @@ import pytest
 from core.screening import SafetyLists, check_prompt, guild_matcher, is_prepared, normalise, normalize
 from core.screening.ages import AgeReader
 from core.screening.guild import CACHE_SIZE, MAX_TERM_LENGTH, GuildMatcher
-from core.screening.matching import word_forms
-from core.screening.normalise import latin
+from core.screening.matching import ADULT, BENIGN, COMPANION, GLUE, MINOR, SEXUAL, Scan, TermIndex, word_forms
+from core.screening.normalise import latin, merged_latin, term_key, views
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "safety_terms.json"
 SAFETY = SafetyLists.load(DATA)
@@ -32,6 +32,9 @@ SAFETY = SafetyLists.load(DATA)
         ("hot", {"hotter", "hottie", "hotties", "hotty", "hotting", "hotted"}, {"hota", "hoto"}),
         # a long one does not
         ("topless", {"toplessness"}, {"toplesssing", "toplesssy"}),
+        ("strip", {"stripping", "stripper", "strippers"}, set()),  # five letters are short
+        ("fetish", {"fetishes", "fetishist"}, {"fetishhing"}),  # six are not
+        ("hentai", {"hentais", "hentaia"}, set()),  # Romance endings come on top of the others
         # Romance gender and number, from either gender, from five letters up
         ("chica", {"chica", "chice", "chici", "chico", "chicas", "chices", "chicos"}, set()),
         ("chico", {"chica", "chice", "chici", "chico", "chicas", "chices", "chicos"}, set()),
@@ -182,3 +185,220 @@ def test_an_empty_unit_group_matches_nothing():
     reader = AgeReader({"units_after": {"en": ["yo"]}, "units_before": {}, "grade_after": {}, "grade_before": {}})
     assert reader.minor_age("12 yo") == "12 yo"
     assert reader.minor_age("12 apples") is None
+
+
+def shipped_ages() -> AgeReader:
+    """The shipped age reader, built inside the test: SAFETY is built once at import, before mutmut plants a mutant."""
+    raw = json.loads(DATA.read_text(encoding="utf-8"))
+    return AgeReader(raw["ages"], [latin(w) for words in raw["sexual_before_minor"].values() for w in words])
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        ("17 yo", "17 yo"),  # under 18 is a minor age...
+        ("18 yo", None),  # ...18 is not
+        ("grade 12", "grade12"),  # school grades go up to 12...
+        ("grade 13", None),
+        ("1st grade", "1st grade"),  # ...and start at 1
+        ("12 yoga", None),  # a short unit stands alone
+        ("a 12 years old girl", "12 years old"),  # the longest unit that fits
+        ("een 12-jaarige", "12-jaar"),  # a four-letter unit may have more glued on
+        ("12-jährige", "12-jahrige"),  # a stem unit takes the whole word
+        ("1O yo", "10 yo"),  # a letter standing in for a digit is read as that digit
+        ("十二歳", "十二歳"),  # the longest CJK number word ("十二", not "十" then "二")
+        ("女の子十二歳", "十二歳"),  # a CJK number inside a run of CJK text
+        ("photo 女の子十二歳", "十二歳"),
+        ("dreizehn jahre", "dreizehn jahre"),  # a number word
+        ("3.12 and 10 yo", "10 yo"),  # the decimals of a number are no age; the search goes on
+        ("1,5 years", None),  # a decimal comma too
+    ],
+)
+def test_minor_ages_as_written(text, age):
+    assert shipped_ages().minor_age(latin(text)) == age
+
+
+@pytest.mark.parametrize(
+    ("text", "age"),
+    [
+        # a word before the number is reported with up to 20 characters of what precedes it
+        ("a girl, 12", "a girl,12"),
+        ("a long story about a girl, 12", " story about a girl,12"),
+        ("a long story about school, grade 5", " about school, grade5"),
+        # the word before an age is looked for in the 40 characters before the number
+        ("aged" + " " * 36 + "12", "aged12"),
+        ("aged" + " " * 37 + "12", None),
+    ],
+)
+def test_a_word_before_the_number_and_its_context(text, age):
+    assert shipped_ages().minor_age(latin(text)) == age
+
+
+def test_without_sexual_words_no_age_is_sexual():
+    data = {"units_after": {"en": ["yo"]}, "units_before": {}, "grade_after": {}, "grade_before": {}}
+    assert not AgeReader(data).sexual_before("hot 10 yo", "10 yo")
+    assert AgeReader(data, ["hot"]).sexual_before("hot 10 yo", "10 yo")
+    assert not AgeReader(data, ["hot"]).sexual_before("hot" + " " * 18 + "10 yo", "10 yo")  # 20 characters back
+
+
+def index(*terms: tuple[str, int] | tuple[str, int, int]) -> TermIndex:
+    built = TermIndex()
+    for term, tags, *kind in terms:
+        built.add(term, tags, kind=kind[0] if kind else None)
+    return built.finish()
+
+
+def scan(built: TermIndex, text: str) -> Scan:
+    return built.scan(" ".join(term_key(text).split()))
+
+
+def test_the_terms_found_are_reported_as_listed():
+    built = index(("naked", SEXUAL), ("little girl", MINOR), ("barely legal teen", MINOR), ("blarg*", ADULT),
+                  ("photo", 0, COMPANION))
+    assert scan(built, "nakedness") == Scan(SEXUAL, ("naked",))
+    assert scan(built, "two little girls") == Scan(MINOR, ("iittie giri",))  # terms in key form: "l" is "i"
+    assert scan(built, "littlegirls").terms == ("iittie giri",)  # a phrase written together
+    assert scan(built, "barelylegalteens").tags == MINOR  # three words written together
+    assert scan(built, "blargification").terms == ("biarg*",)
+    assert scan(built, "nakedphotos").terms == ("naked", "photo")  # a split reports its pieces
+
+
+def test_a_listed_word_keeps_its_tags_and_derived_forms_merge():
+    built = index(("porn", SEXUAL), ("porno", ADULT))
+    assert scan(built, "porno").tags == ADULT  # listed as such, not "porn" + "o"
+    assert scan(built, "pornos") == Scan(SEXUAL | ADULT, ("porn",))  # "porn" + "os" and "porno" + "s"
+    assert index(("porno", ADULT), ("porn", SEXUAL)).scan("porno").tags == ADULT  # whatever the order
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("nakedphotos", SEXUAL),  # a companion's plural
+        ("nakeddresses", SEXUAL),  # ... in "es"
+        ("nakedbodies", SEXUAL),  # ... in "ies"
+        ("a naked eye", 0),  # a benign phrase hides the list word
+        ("naked eyes", 0),  # ... in the plural too
+        ("naked eye nude", ADULT),  # and only it: the search goes on after it
+    ],
+)
+def test_plurals_of_companions_and_benign_phrases_in_an_index(text, tags):
+    built = index(
+        ("naked", SEXUAL), ("nude", ADULT), ("photo", 0, COMPANION), ("dress", 0, COMPANION),
+        ("body", 0, COMPANION), ("naked eye", 0, BENIGN),
+    )
+    assert scan(built, text).tags == tags
+
+
+def test_arabic_terms_match_with_attached_articles():
+    assert scan(index(("عاري", SEXUAL)), "العاري").tags == SEXUAL
+
+
+def test_suffix_terms_match_word_endings():
+    built = index(("*quux", ADULT))
+    assert scan(built, "abcquux") == Scan(ADULT, ("*quux",))
+    assert scan(built, "quuxabc").tags == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("sexkid", SEXUAL | MINOR),  # two list words, short ones included
+        ("nacktekinder", SEXUAL | MINOR),  # up to three unknown letters between long words
+        ("nacktxkind", SEXUAL | MINOR),  # four letters are long
+        ("nacktxxxkinder", SEXUAL | MINOR),
+        ("nacktxxxxkinder", 0),  # not four
+        ("nacktxkid", 0),  # not before a short word
+        ("sexakinder", 0),  # nor after one
+        ("nakedkidney", 0),  # the pieces must cover the whole word
+        ("xnakedkid", 0),  # from its start
+        ("andnaked", 0),  # one list word after a glue word is no split
+        ("nakedandkid", SEXUAL | MINOR),
+        ("nakedkid nudewoman", SEXUAL | MINOR | ADULT),  # every split counts
+        ("nude nakedkid", SEXUAL | MINOR | ADULT),  # and the whole words besides
+    ],
+)
+def test_words_run_together(text, tags):
+    built = index(
+        ("naked", SEXUAL), ("nackt", SEXUAL), ("sex", SEXUAL), ("nude", ADULT), ("kid", MINOR), ("kind", MINOR),
+        ("kinder", MINOR), ("and", 0, GLUE), ("woman", 0, COMPANION),
+    )
+    assert scan(built, text).tags == tags
+
+
+def test_masked_letters_in_a_small_index():
+    built = index(("naked", SEXUAL), ("photo", 0, COMPANION), ("dziewczynk*", MINOR))
+    assert built.unmask("n*ked") == "naked"
+    assert built.unmask("ph*to") == "photo"  # companions are list words too
+    assert built.unmask("dziewcz*nk") == "dziewczynk"  # as long as the stem
+    assert built.unmask("dziewcz*nka") == "dziewczynka"
+
+
+def test_an_empty_index_unmasks_nothing():
+    empty = TermIndex().finish()
+    assert empty.unmask("n*ked") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "merged"),
+    [
+        ("c hi l d", "child"),  # fragments of at most two letters join across a space
+        ("n.u.d.e", "nude"),  # or across a splitting character
+        ("n - u - d - e", "nude"),
+        ("pen is", "pen is"),  # real words stay apart
+        ("a knight", "a knight"),
+        ("abc d", "abc d"),
+        ("ab cd", "abcd"),
+        ("ab    cd", "ab cd"),  # not across a wide plain space
+        ("n . . . . . . u", "n u"),  # nor a long gap
+        ("n.u.d.e\nkid", "nude kid"),  # nor a line break
+        ("n*u*d*e l-i-t-t-l-e", "nudelittle nude little"),  # a plain space among splitters is a likely break
+        ("n u d e   c h i l d", "nudechild nude child"),  # so is a wider space
+        ("g o r e in", "gorein gore in"),  # a two-letter word at the edge of a run
+        ("in g o r e", "ingore in gore"),
+    ],
+)
+def test_split_words_are_rejoined(text, merged):
+    assert merged_latin(text) == merged
+
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        ("na ked", "naked"),  # two or three neighbouring short words run together
+        ("a b c d", "ab abc bc bcd cd"),
+        ("na kedness", ""),  # not with a long one
+        ("ab long cd", ""),
+        ("long na ked", "naked"),  # a long word does not stop the search
+    ],
+)
+def test_short_neighbours_run_together(text, pairs):
+    assert views(text).pairs == pairs
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("p*rn n#de k?d", ("p*rn", "n#de", "k?d")),  # letters hidden behind * # ?
+        ("a kid? p?rn?", ("p?rn",)),  # a question mark at the end is a question
+        ("*rn ab* a*", ("ab*",)),  # not a mask first; three characters at least
+        ("p**n p***", ("p**n",)),  # at most half of them hidden
+        ("a castle", ()),
+        (" ".join(f"n#de{c}" for c in "bcdfghjkmn"), tuple(f"n#de{c}" for c in "bcdfghjk")),  # eight at most
+    ],
+)
+def test_masked_words(text, masked):
+    assert views(text).masked == masked
+
+
+@pytest.mark.parametrize(
+    "between",
+    ["\u2028", "\u2029", "\t", "\x85", "\u1680"],  # line and paragraph separators, controls, an odd space
+)
+def test_every_kind_of_space_separates_words(between):
+    assert latin(f"nude{between}kid") == "nude kid"
+
+
+@pytest.mark.parametrize("mark", ["\u0301", "\u20df"])  # a combining accent, an enclosing mark
+def test_combining_and_enclosing_marks_are_dropped(mark):
+    assert latin(f"nu{mark}de") == "nude"
