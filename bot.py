@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -139,6 +140,7 @@ class ImageBot(commands.Bot):
         self._account_task = asyncio.create_task(self._watch_account(), name="segmind-account")
         self._retention = tasks.loop(seconds=DAY)(self._sweep_stored_images)
         self._retention.start()
+        freeze_startup_heap()
 
     async def _sweep_stored_images(self) -> None:
         """Now and once a day (discord.ext.tasks): stored images past RESULT_RETENTION_DAYS that nothing
@@ -213,6 +215,18 @@ class ImageBot(commands.Bot):
         await self.services.generation.close()
         await self.services.events.drain()
         await super().close()
+
+
+def freeze_startup_heap() -> None:
+    """Move everything built so far (modules, classes, the cogs and their services) out of the
+    garbage collector's reach, before the gateway opens.
+
+    Those objects live as long as the process, yet every full collection walked them all: two such
+    passes of ~70 ms fell inside a 500-command burst and delayed the acknowledgements queued
+    behind them (tests/perf, scenario 1). Objects made from here on are collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def subscribe_listeners(bus: ev.EventBus, mod_log: ModLog, alerts: OwnerAlerts) -> None:
