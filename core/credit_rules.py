@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from core.db import Database
+from core.guild_cache import GuildCache
 
 
 @dataclass(frozen=True)
@@ -84,18 +85,26 @@ def effective_limits(
 
 
 class CreditRules:
+    """Both tables are read before every acknowledgement, so each guild's rows are kept in memory
+    (core/guild_cache.py) and dropped when one of the writes below commits."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._allowances: GuildCache[tuple[Allowance, ...]] = GuildCache()
+        self._settings: GuildCache[CreditSettings] = GuildCache()
 
     async def allowances(self, guild_id: int) -> list[Allowance]:
+        return list(await self._allowances.get(guild_id, lambda: self._read_allowances(guild_id)))
+
+    async def _read_allowances(self, guild_id: int) -> tuple[Allowance, ...]:
         rows = await self._db.fetchall(
             "SELECT scope, target_id, daily, monthly, unlimited FROM allowances WHERE guild_id = ?",
             (guild_id,),
         )
-        return [
+        return tuple(
             Allowance(r["scope"], r["target_id"], r["daily"], r["monthly"], bool(r["unlimited"]))
             for r in rows
-        ]
+        )
 
     async def limits_for(
         self, guild_id: int, user_id: int, role_ids: frozenset[int], now: float
@@ -119,6 +128,7 @@ class CreditRules:
                     int(allowance.unlimited),
                 ),
             )
+        self._allowances.forget(guild_id)
 
     async def clear_allowance(self, guild_id: int, scope: str, target_id: int) -> bool:
         async with self._db.transaction() as tx:
@@ -126,9 +136,13 @@ class CreditRules:
                 "DELETE FROM allowances WHERE guild_id = ? AND scope = ? AND target_id = ?",
                 (guild_id, scope, target_id),
             )
-            return cursor.rowcount == 1
+        self._allowances.forget(guild_id)
+        return cursor.rowcount == 1
 
     async def settings(self, guild_id: int) -> CreditSettings:
+        return await self._settings.get(guild_id, lambda: self._read_settings(guild_id))
+
+    async def _read_settings(self, guild_id: int) -> CreditSettings:
         row = await self._db.fetchone(
             "SELECT quote_above, confirm_all, low_balance_below FROM credit_settings WHERE guild_id = ?",
             (guild_id,),
@@ -159,6 +173,7 @@ class CreditRules:
                 " confirm_all = excluded.confirm_all, low_balance_below = excluded.low_balance_below",
                 (guild_id, new.quote_above, int(new.confirm_all), new.low_balance_below),
             )
+        self._settings.forget(guild_id)
         return new
 
     async def note_balance(self, guild_id: int, balance: int) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.db import Database
+from core.guild_cache import GuildCache
 from core.jobs import InteractionRef, JobKind
 from core.models import GenerationSpec
 from core.policy import GuildPolicy
@@ -25,23 +26,26 @@ class ReviewRequest:
     job_id: int | None
 
 
+# Whether a member is blocked (a row, `blocked` = 1) and why; also part of admission's one read
+# about a member (core/ledger.py `member_snapshot`).
+BLOCK_OF = "SELECT 1 AS blocked, reason FROM member_blocks WHERE guild_id = ? AND user_id = ?"
+
+
 class ModerationStore:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._policies: dict[int, GuildPolicy] = {}
+        self._policies: GuildCache[GuildPolicy] = GuildCache()  # read before every acknowledgement
 
     # --- policy ------------------------------------------------------------------------------
 
     async def policy(self, guild_id: int) -> GuildPolicy:
-        cached = self._policies.get(guild_id)
-        if cached is not None:
-            await prepare_terms(cached.blocked_terms)  # compiled off the loop, before decide() needs it
-            return cached
-        row = await self._db.fetchone("SELECT policy FROM guild_policies WHERE guild_id = ?", (guild_id,))
-        policy = GuildPolicy() if row is None else GuildPolicy.model_validate_json(row["policy"])
-        self._policies[guild_id] = policy
-        await prepare_terms(policy.blocked_terms)
+        policy = await self._policies.get(guild_id, lambda: self._read_policy(guild_id))
+        await prepare_terms(policy.blocked_terms)  # compiled off the loop, before decide() needs it
         return policy
+
+    async def _read_policy(self, guild_id: int) -> GuildPolicy:
+        row = await self._db.fetchone("SELECT policy FROM guild_policies WHERE guild_id = ?", (guild_id,))
+        return GuildPolicy() if row is None else GuildPolicy.model_validate_json(row["policy"])
 
     async def update_policy(
         self, guild_id: int, by: int, change: Callable[[GuildPolicy], GuildPolicy]
@@ -57,7 +61,7 @@ class ModerationStore:
                 " updated_at = excluded.updated_at",
                 (guild_id, updated.model_dump_json(), by, tx.now),
             )
-        self._policies[guild_id] = updated
+        self._policies.forget(guild_id)
         await prepare_terms(updated.blocked_terms)
         return updated
 
@@ -79,9 +83,7 @@ class ModerationStore:
             return cursor.rowcount == 1
 
     async def block_of(self, guild_id: int, user_id: int) -> tuple[bool, str | None]:
-        row = await self._db.fetchone(
-            "SELECT reason FROM member_blocks WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-        )
+        row = await self._db.fetchone(BLOCK_OF, (guild_id, user_id))
         return (row is not None, row["reason"] if row else None)
 
     async def blocked_members(self, guild_id: int) -> list[int]:

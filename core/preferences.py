@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from core.db import Database
+from core.guild_cache import GuildCache
 from core.models import ASPECT_RATIOS, ModelId
 
 
@@ -49,6 +50,8 @@ class GuildPresentation:
 class PreferenceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Read before every /imagine's acknowledgement, changed by a /config command now and then.
+        self._guilds: GuildCache[GuildPresentation] = GuildCache()
 
     async def get(self, guild_id: int, user_id: int) -> Preferences:
         row = await self._db.fetchone(
@@ -65,6 +68,9 @@ class PreferenceStore:
             )
 
     async def guild(self, guild_id: int) -> GuildPresentation:
+        return await self._guilds.get(guild_id, lambda: self._read_guild(guild_id))
+
+    async def _read_guild(self, guild_id: int) -> GuildPresentation:
         row = await self._db.fetchone(
             "SELECT png_metadata, spoiler_age_restricted, private_results FROM guild_presentation"
             " WHERE guild_id = ?",
@@ -92,6 +98,7 @@ class PreferenceStore:
                 " RETURNING png_metadata, spoiler_age_restricted, private_results",
                 (guild_id, *values, tx.now, *values),
             )
+        self._guilds.forget(guild_id)
         return _presentation(row)
 
 

@@ -4,7 +4,9 @@
 
 SIGUSR1 starts a window, SIGUSR2 ends it and writes OUT_DIR/window-<n>.prof (n = 1, 2, ...) and
 window-<n>.gc.json: the garbage collector's passes in the window, by generation (count, seconds),
-which cProfile charges to whichever function happened to allocate.
+which cProfile charges to whichever function happened to allocate; and the database's hops to its
+threads and the time reads and commits waited for a WAL fsync (neither shows in a profile of the
+loop: the loop is idle or another task runs meanwhile).
 Only the main thread is profiled: that is the event loop, where the acknowledgements queue.
 The script runs as `__main__`, as with `python script.py`.
 """
@@ -19,6 +21,37 @@ import signal
 import sys
 import time
 from pathlib import Path
+
+
+def _trace_database(active) -> dict[str, float]:
+    """Count the hops to aiosqlite's threads and the waits for a WAL fsync while `active()`."""
+    import aiosqlite
+
+    from core.db import Database
+
+    stats: dict[str, float] = {}
+    execute, durable = aiosqlite.Connection._execute, Database._durable
+
+    async def counted_execute(self, fn, *args, **kwargs):
+        if active():
+            stats["hops"] = stats.get("hops", 0) + 1
+        return await execute(self, fn, *args, **kwargs)
+
+    async def timed_durable(self, seq=None):
+        sync = self._wal_sync
+        if not active() or sync is None or sync._synced >= (sync.sent if seq is None else seq):
+            return await durable(self, seq)
+        started = time.perf_counter()
+        try:
+            return await durable(self, seq)
+        finally:
+            kind = "read" if seq is None else "commit"  # a read waits for every commit it may have seen
+            stats[f"{kind}_fsync_waits"] = stats.get(f"{kind}_fsync_waits", 0) + 1
+            stats[f"{kind}_fsync_wait_s"] = stats.get(f"{kind}_fsync_wait_s", 0.0) + time.perf_counter() - started
+
+    aiosqlite.Connection._execute = counted_execute
+    Database._durable = timed_durable
+    return stats
 
 
 def main() -> None:
@@ -43,6 +76,7 @@ def main() -> None:
     def start(_signum, _frame) -> None:
         if state["profile"] is None:
             gc_passes.clear()
+            db_stats.clear()
             profile = cProfile.Profile()
             state["profile"] = profile
             profile.enable()
@@ -55,11 +89,13 @@ def main() -> None:
         state["profile"] = None
         state["n"] = int(state["n"]) + 1
         profile.dump_stats(str(out / f"window-{state['n']}.prof"))
-        (out / f"window-{state['n']}.gc.json").write_text(json.dumps(
-            {f"gen{g}": {"passes": n, "seconds": round(t, 4)} for g, (n, t) in sorted(gc_passes.items())}
-        ))
+        (out / f"window-{state['n']}.gc.json").write_text(json.dumps({
+            **{f"gen{g}": {"passes": n, "seconds": round(t, 4)} for g, (n, t) in sorted(gc_passes.items())},
+            "db": {k: round(v, 4) for k, v in sorted(db_stats.items())},
+        }))
         (out / f"window-{state['n']}.done").touch()
 
+    db_stats = _trace_database(lambda: state["profile"] is not None)
     gc.callbacks.append(on_gc)
     signal.signal(signal.SIGUSR1, start)
     signal.signal(signal.SIGUSR2, stop)

@@ -1,0 +1,70 @@
+"""A guild's settings kept in this process's memory: read before every acknowledgement, written rarely.
+
+Admission reads a guild's policy, allowances and credit settings, and /imagine its presentation
+settings, before each acknowledgement; from the database each was a hop to the reader's thread and back,
+and in a 500-command burst those hops delayed the acknowledgements (tests/perf, scenario 1).
+
+The store that owns a table keeps one `GuildCache` for it and calls `forget(guild_id)` once a
+write to it has committed; a purge that deletes a guild's rows everywhere (core/privacy.py) calls
+`forget_guild`. A read that was already under way when a write committed is returned to those
+who asked before the write but not kept, so the cache never holds a value older than the last
+`forget`.
+
+Exact because one process owns the database (a second one is refused: core/instance.py, and on
+PostgreSQL a session advisory lock), so every write passes through this process. When several
+processes share a PostgreSQL database, each commit's `forget` must reach the others too (e.g.
+NOTIFY in the writing transaction, LISTEN calling `forget`): `GuildCache.forget` is that seam
+(README, "Running several processes").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+_ALL: weakref.WeakSet[GuildCache] = weakref.WeakSet()
+
+
+class GuildCache(Generic[T]):
+    def __init__(self) -> None:
+        self._values: dict[int, T] = {}
+        # One read per guild at a time: the commands of a burst that all miss share it.
+        self._loading: dict[int, asyncio.Future[T]] = {}
+        self._writes: dict[int, int] = {}  # forget() calls per guild, to drop reads a write overtook
+        _ALL.add(self)
+
+    async def get(self, guild_id: int, load: Callable[[], Awaitable[T]]) -> T:
+        if guild_id in self._values:
+            return self._values[guild_id]
+        loading = self._loading.get(guild_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(guild_id, load))
+            self._loading[guild_id] = loading
+        # Shielded: one waiter's cancellation must not cancel the read the others wait for.
+        return await asyncio.shield(loading)
+
+    async def _load(self, guild_id: int, load: Callable[[], Awaitable[T]]) -> T:
+        writes = self._writes.get(guild_id, 0)
+        try:
+            value = await load()
+        finally:
+            if self._loading.get(guild_id) is asyncio.current_task():
+                del self._loading[guild_id]
+        if self._writes.get(guild_id, 0) == writes:
+            self._values[guild_id] = value
+        return value
+
+    def forget(self, guild_id: int) -> None:
+        self._values.pop(guild_id, None)
+        self._loading.pop(guild_id, None)  # a read under way may predate the write: later gets read again
+        self._writes[guild_id] = self._writes.get(guild_id, 0) + 1
+
+
+def forget_guild(guild_id: int) -> None:
+    """Every cache drops what it holds for `guild_id` (its rows were deleted outside their stores)."""
+    for cache in list(_ALL):
+        cache.forget(guild_id)
