@@ -25,6 +25,7 @@ class AckFirst:
     def __init__(self, max_wait: float = MAX_WAIT) -> None:
         self.max_wait = max_wait
         self._pending: set[int] = set()
+        self._waiting = 0  # requests inside turn()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -59,8 +60,17 @@ class AckFirst:
         return wrapper
 
     async def turn(self) -> None:
-        if not self._pending:
+        """In order of arrival: a request that finds others still waiting for their turn goes after
+        them, even when no acknowledgement is pending any more (they were woken, not yet run)."""
+        if not self._pending and not self._waiting:
             return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self.max_wait):
-                await self._idle.wait()
+        self._waiting += 1
+        try:
+            if self._pending:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.max_wait):
+                        await self._idle.wait()
+            else:
+                await asyncio.sleep(0)  # behind the waiters already woken
+        finally:
+            self._waiting -= 1

@@ -237,3 +237,23 @@ async def test_a_request_that_fails_before_its_acknowledgement_is_no_longer_pend
     with pytest.raises(ValueError, match="refused"):
         await cog.submit(Interaction(), True)
     assert cog.acks.pending == 0
+
+
+async def test_work_starts_in_the_order_the_requests_were_acknowledged():
+    """The last one answered finds nothing pending, yet goes after the one woken before it (their
+    jobs are created, queued and run in that order)."""
+    acks, started = AckFirst(max_wait=60), []
+
+    async def request(request_id: int) -> None:
+        acks.answered(request_id)
+        await acks.turn()
+        started.append(request_id)
+
+    acks.arrived(1)
+    acks.arrived(2)
+    first = asyncio.create_task(request(1))
+    while acks.pending == 2:
+        await asyncio.sleep(0)
+    await request(2)
+    await first
+    assert started == [1, 2]
