@@ -18,7 +18,10 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-MAX_WAIT = 1.0  # seconds a started request's work yields to others' acknowledgements at most
+# Seconds a started request's work yields to others' acknowledgements at most: Discord's own
+# deadline for an acknowledgement (after it, a pending one is lost anyway). Under load a burst's
+# acknowledgements took longer than 1 s, and jobs then started among them again.
+MAX_WAIT = 3.0
 
 
 class AckFirst:
