@@ -18,11 +18,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs.generate import MODEL_CHOICES
 from cogs.owner import is_bot_owner
 from cogs.ui import messages
 from cogs.ui.checks import require_guild, require_manage_guild
 from cogs.ui.errors import NO_MENTIONS, report_error
+from cogs.ui.options import MODEL_CHOICES
 from cogs.ui.wiring import wired
 from core import usage
 from core.credit_rules import Allowance

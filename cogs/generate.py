@@ -20,18 +20,7 @@ from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_
 from cogs.ui.edit_modal import EditPromptModal, submitted
 from cogs.ui.errors import NO_MENTIONS, report_error
 from cogs.ui.member_texts import STARTING
-from cogs.ui.options import (
-    EDIT_RATIO_CHOICES,
-    FORMAT_CHOICES,
-    MODEL_CHOICES,
-    OPTION_HELP,
-    RATIO_CHOICES,
-    SAMPLER_CHOICES,
-    Count,
-    Prompt,
-    Seed,
-    Side,
-)
+from cogs.ui.options import EDIT_RATIO_CHOICES, generation_options, model_or_default
 from cogs.ui.quote import show_quote, show_stored_quote
 from cogs.ui.requests import request_of
 from cogs.ui.review import Review
@@ -42,25 +31,11 @@ from core.events import ResultDeleted
 from core.generation import spec_for_finalize
 from core.images import ImageInfo
 from core.jobs import InteractionRef, Job, JobKind
-from core.models import (
-    NEGATIVE_PROMPT_MAX_CHARS,
-    GenerationSpec,
-    ModelId,
-)
+from core.models import GenerationSpec
 from core.services import Services
 from core.snowflake import snowflake_time
 
 log = logging.getLogger(__name__)
-
-
-
-def _model(value: str | None) -> ModelId:
-    if value is None:
-        return ModelId.KLEIN
-    try:
-        return ModelId(value)
-    except ValueError:
-        raise InvalidRequest("model", "must be FLUX.2 Pro or FLUX.2 Klein 9B") from None
 
 
 class GenerateCog(commands.Cog, name="Generate"):
@@ -89,53 +64,9 @@ class GenerateCog(commands.Cog, name="Generate"):
 
     @app_commands.command(name="imagine", description="Generate an image with FLUX.2")
     @app_commands.guild_only()
-    @app_commands.describe(**OPTION_HELP)
-    @app_commands.choices(
-        model=MODEL_CHOICES, aspect_ratio=RATIO_CHOICES, image_format=FORMAT_CHOICES, sampler=SAMPLER_CHOICES
-    )
-    async def imagine(
-        self,
-        interaction: discord.Interaction,
-        prompt: Prompt,
-        model: str | None = None,
-        aspect_ratio: str | None = None,
-        seed: Seed | None = None,
-        image_format: str | None = None,
-        width: Side | None = None,
-        height: Side | None = None,
-        negative_prompt: app_commands.Range[str, 1, NEGATIVE_PROMPT_MAX_CHARS] | None = None,
-        steps: app_commands.Range[int, 1, 100] | None = None,
-        cfg: app_commands.Range[float, 1, 20] | None = None,
-        sampler: str | None = None,
-        go_fast: bool | None = None,
-        quality: app_commands.Range[int, 10, 100] | None = None,
-        count: Count = 1,
-        style: str | None = None,
-        spoiler: bool | None = None,
-    ) -> None:
-        chosen = await choose(
-            self.services, interaction, prompt=prompt, model=model, aspect_ratio=aspect_ratio, style=style,
-            spoiler=spoiler,
-        )
-        spec = GenerationSpec(
-            model=_model(chosen.model),
-            prompt=chosen.prompt,
-            aspect_ratio=chosen.aspect_ratio,
-            spoiler=chosen.spoiler,
-            style=chosen.style,
-            locale=str(interaction.guild_locale) if interaction.guild_locale else None,
-            private=chosen.private,
-            seed=seed,
-            image_format=image_format,
-            width=width,
-            height=height,
-            negative_prompt=negative_prompt,
-            steps=steps,
-            cfg=cfg,
-            sampler=sampler,
-            go_fast=go_fast,
-            quality=quality,
-        )
+    @generation_options()
+    async def imagine(self, interaction: discord.Interaction, **options) -> None:
+        spec, count = await self._spec(interaction, options)
         await self.submit(interaction, spec, JobKind.IMAGINE, count=count)
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
@@ -145,64 +76,43 @@ class GenerateCog(commands.Cog, name="Generate"):
         image2="Another reference image",
         image3="Another reference image",
         image4="Another reference image",
-        **OPTION_HELP,
     )
-    @app_commands.choices(
-        model=MODEL_CHOICES, aspect_ratio=EDIT_RATIO_CHOICES, image_format=FORMAT_CHOICES, sampler=SAMPLER_CHOICES
-    )
+    @generation_options(aspect_ratio=EDIT_RATIO_CHOICES)
     async def edit(
         self,
         interaction: discord.Interaction,
-        prompt: Prompt,
         image: discord.Attachment,
         image2: discord.Attachment | None = None,
         image3: discord.Attachment | None = None,
         image4: discord.Attachment | None = None,
-        model: str | None = None,
-        aspect_ratio: str | None = None,
-        seed: Seed | None = None,
-        image_format: str | None = None,
-        width: Side | None = None,
-        height: Side | None = None,
-        negative_prompt: app_commands.Range[str, 1, NEGATIVE_PROMPT_MAX_CHARS] | None = None,
-        steps: app_commands.Range[int, 1, 100] | None = None,
-        cfg: app_commands.Range[float, 1, 20] | None = None,
-        sampler: str | None = None,
-        go_fast: bool | None = None,
-        quality: app_commands.Range[int, 10, 100] | None = None,
-        count: Count = 1,
-        style: str | None = None,
-        spoiler: bool | None = None,
+        **options,
     ) -> None:
         attachments = [a for a in (image, image2, image3, image4) if a is not None]
+        spec, count = await self._spec(interaction, options)
+        for attachment in attachments:
+            _precheck(attachment, self.services.settings.max_input_image_bytes)
+        await self.submit(
+            interaction, draft_with(spec, attachments), JobKind.EDIT, attachments=attachments, count=count
+        )
+
+    async def _spec(self, interaction: discord.Interaction, options: dict) -> tuple[GenerationSpec, int]:
+        """The spec of /imagine's or /edit's options (the member's defaults filled in) and the count."""
+        options = dict(options)
+        count = options.pop("count")
         chosen = await choose(
-            self.services, interaction, prompt=prompt, model=model, aspect_ratio=aspect_ratio, style=style,
-            spoiler=spoiler,
+            self.services, interaction, **{k: options.pop(k) for k in ("prompt", "model", "aspect_ratio", "style", "spoiler")}
         )
         spec = GenerationSpec(
-            model=_model(chosen.model),
+            model=model_or_default(chosen.model),
             prompt=chosen.prompt,
             aspect_ratio=chosen.aspect_ratio,
             spoiler=chosen.spoiler,
             style=chosen.style,
             locale=str(interaction.guild_locale) if interaction.guild_locale else None,
             private=chosen.private,
-            seed=seed,
-            image_format=image_format,
-            width=width,
-            height=height,
-            negative_prompt=negative_prompt,
-            steps=steps,
-            cfg=cfg,
-            sampler=sampler,
-            go_fast=go_fast,
-            quality=quality,
+            **options,  # the rest of the table's options are spec fields of the same name
         )
-        for attachment in attachments:
-            _precheck(attachment, self.services.settings.max_input_image_bytes)
-        await self.submit(
-            interaction, draft_with(spec, attachments), JobKind.EDIT, attachments=attachments, count=count
-        )
+        return spec, count
 
     @imagine.autocomplete("style")
     @edit.autocomplete("style")

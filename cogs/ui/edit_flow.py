@@ -14,7 +14,7 @@ import discord
 from cogs.ui.edit_modal import EDIT_JOB, EDIT_MESSAGE
 from core.errors import InvalidRequest
 from core.jobs import JobKind
-from core.models import GenerationSpec, ModelId
+from core.models import DEFAULT_MODEL, GenerationSpec, ModelId
 
 MENU_MESSAGES_KEPT = 500
 
@@ -68,7 +68,7 @@ async def answer_edit(cog, interaction: discord.Interaction, prompt: str, model:
         return
     match = EDIT_MESSAGE.match(custom_id)
     message = await cog.menu_messages.get(interaction.client, int(match["channel"]), int(match["message"]))
-    model = model or ModelId.KLEIN
+    model = model or DEFAULT_MODEL
     images = [a for a in message.attachments if looks_like_image(a)]
     if not images:
         raise InvalidRequest("image", "is gone from that message")
