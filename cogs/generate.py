@@ -20,7 +20,7 @@ from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_
 from cogs.ui.edit_modal import EditPromptModal, submitted
 from cogs.ui.errors import NO_MENTIONS, report_error
 from cogs.ui.member_texts import STARTING
-from cogs.ui.options import EDIT_RATIO_CHOICES, generation_options, model_or_default
+from cogs.ui.options import EDIT_IMAGES, EDIT_RATIO_CHOICES, generation_options, model_or_default
 from cogs.ui.quote import show_quote, show_stored_quote
 from cogs.ui.requests import request_of
 from cogs.ui.review import Review
@@ -71,23 +71,9 @@ class GenerateCog(commands.Cog, name="Generate"):
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
     @app_commands.guild_only()
-    @app_commands.describe(
-        image="The image to edit (PNG, JPEG or WebP)",
-        image2="Another reference image",
-        image3="Another reference image",
-        image4="Another reference image",
-    )
-    @generation_options(aspect_ratio=EDIT_RATIO_CHOICES)
-    async def edit(
-        self,
-        interaction: discord.Interaction,
-        image: discord.Attachment,
-        image2: discord.Attachment | None = None,
-        image3: discord.Attachment | None = None,
-        image4: discord.Attachment | None = None,
-        **options,
-    ) -> None:
-        attachments = [a for a in (image, image2, image3, image4) if a is not None]
+    @generation_options(*EDIT_IMAGES, aspect_ratio=EDIT_RATIO_CHOICES)
+    async def edit(self, interaction: discord.Interaction, **options) -> None:
+        attachments = [a for a in (options.pop(o.name) for o in EDIT_IMAGES) if a is not None]
         spec, count = await self._spec(interaction, options)
         for attachment in attachments:
             _precheck(attachment, self.services.settings.max_input_image_bytes)

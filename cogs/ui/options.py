@@ -1,8 +1,8 @@
 """The generation options as Discord shows them: one table, read by /imagine, /edit and the context menu.
 
 discord.py builds a command's options from its callback's signature, so `generation_options` writes
-the table's rows into that signature (with their help and choices); the callbacks take them as
-`**options`. The context menu's modal offers the table's model choices and default.
+the table's rows (and /edit's images) into that signature, with their help and choices; the callbacks
+take them as `**options`. The context menu's modal offers the table's model choices and default.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import discord
 from discord import app_commands
 
 from core.errors import InvalidRequest
@@ -77,27 +78,35 @@ GENERATION_OPTIONS = (
 OPTIONS = {option.name: option for option in GENERATION_OPTIONS}
 
 
-def generation_options(**choices: list[app_commands.Choice]) -> Callable[[Callable], Callable]:
-    """Give a command callback `(self, interaction, <its own options>, **options)` the table's options.
+# /edit's attachments, placed after the prompt; the first is required.
+EDIT_IMAGES = (
+    GenerationOption("image", discord.Attachment, "The image to edit (PNG, JPEG or WebP)", REQUIRED),
+    *(GenerationOption(f"image{n}", discord.Attachment | None, "Another reference image") for n in (2, 3, 4)),
+)
 
-    The required ones (the prompt) come first, then the callback's own, then the rest, as Discord
-    lists them. `choices` replaces a row's choices for this command (e.g. /edit's aspect ratios).
+
+def generation_options(
+    *own: GenerationOption, **choices: list[app_commands.Choice]
+) -> Callable[[Callable], Callable]:
+    """Give a command callback `(self, interaction, **options)` the table's options.
+
+    The required ones (the prompt) come first, then the command's `own` rows, then the rest, as
+    Discord lists them. `choices` replaces a row's choices for this command (e.g. /edit's ratios).
     """
+    rows = (
+        *(o for o in GENERATION_OPTIONS if o.default is REQUIRED),
+        *own,
+        *(o for o in GENERATION_OPTIONS if o.default is not REQUIRED),
+    )
 
     def decorate(callback: Callable) -> Callable:
-        own = [p for p in inspect.signature(callback).parameters.values() if p.kind is not p.VAR_KEYWORD]
-        table = [
-            inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=o.default, annotation=o.annotation)
-            for o in GENERATION_OPTIONS
-        ]
-        required = [p for p in table if p.default is REQUIRED]
-        rest = [p for p in table if p.default is not REQUIRED]
+        first_two = list(inspect.signature(callback).parameters.values())[:2]  # self, interaction
         plain = inspect.Parameter.POSITIONAL_OR_KEYWORD
-        params = [p.replace(kind=plain) for p in (*own[:2], *required, *own[2:], *rest)]
-        callback.__signature__ = inspect.Signature(params)
-        callback = app_commands.describe(**{o.name: o.help for o in GENERATION_OPTIONS})(callback)
-        given = {o.name: o.choices for o in GENERATION_OPTIONS if o.choices} | choices
-        return app_commands.choices(**given)(callback)
+        callback.__signature__ = inspect.Signature(
+            [*first_two, *(inspect.Parameter(o.name, plain, default=o.default, annotation=o.annotation) for o in rows)]
+        )
+        callback = app_commands.describe(**{o.name: o.help for o in rows})(callback)
+        return app_commands.choices(**{o.name: o.choices for o in rows if o.choices} | choices)(callback)
 
     return decorate
 
