@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from cogs.ui import messages, patches
 from cogs.ui.batch import create_jobs, keep_private_only_unreviewed
-from cogs.ui.checks import require_guild
+from cogs.ui.checks import job_of_guild, require_guild
 from cogs.ui.defaults import choose, style_choices
 from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_image
 from cogs.ui.edit_modal import EditPromptModal, submitted
@@ -22,11 +22,11 @@ from cogs.ui.errors import NO_MENTIONS, report_error
 from cogs.ui.member_texts import STARTING
 from cogs.ui.options import EDIT_IMAGES, EDIT_RATIO_CHOICES, generation_options, model_or_default
 from cogs.ui.quote import show_quote, show_stored_quote
-from cogs.ui.requests import request_of
+from cogs.ui.requests import origin, request_of
 from cogs.ui.review import Review
 from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
 from core.downloads import DownloadError, HostNotAllowed, TooLarge
-from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
+from core.errors import InvalidAttachment, InvalidRequest, NotAllowed
 from core.events import ResultDeleted
 from core.generation import spec_for_finalize
 from core.images import ImageInfo
@@ -129,7 +129,7 @@ class GenerateCog(commands.Cog, name="Generate"):
     # --- result buttons ----------------------------------------------------------------------
 
     async def on_result_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
-        job = await self._job_of_guild(interaction, job_id)
+        job = await job_of_guild(self.services.jobs, interaction, job_id)
         # A result made from reference images is only as open as those images: someone else's
         # click follows the context menu's "own images only" rule (core/policy.py).
         authors = {job.user_id} if job.spec.references else set()
@@ -145,13 +145,6 @@ class GenerateCog(commands.Cog, name="Generate"):
             await self.submit(interaction, spec, JobKind.FINALIZE, parent_job_id=job.id, reference_authors=authors)
         elif action == "report":
             await self.review.report(interaction, job)
-
-    async def _job_of_guild(self, interaction: discord.Interaction, job_id: int) -> Job:
-        require_guild(interaction)
-        job = await self.services.jobs.get(job_id)
-        if job.guild_id != interaction.guild_id:
-            raise JobNotFound(job_id)  # never reveal or act on another server's job
-        return job
 
     async def _delete_result(self, interaction: discord.Interaction, job: Job) -> None:
         perms = interaction.permissions
@@ -234,8 +227,7 @@ class GenerateCog(commands.Cog, name="Generate"):
 
         if isinstance(outcome, NeedsQuote) and not attachments:
             quote_id = await self.services.quotes.open(
-                guild_id=interaction.guild_id, channel_id=interaction.channel_id, user_id=interaction.user.id,
-                kind=kind, count=count, spec=spec, parent_job_id=parent_job_id,
+                **origin(interaction), kind=kind, count=count, spec=spec, parent_job_id=parent_job_id,
                 reference_authors=frozenset(reference_authors),
             )
             await show_stored_quote(interaction, outcome, quote_id)
@@ -294,12 +286,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         self, interaction: discord.Interaction, spec: GenerationSpec, kind: JobKind, ref: InteractionRef
     ) -> None:
         request_id = await self.services.moderation.create_request(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            kind=kind,
-            spec=spec,
-            interaction=ref,
+            **origin(interaction), kind=kind, spec=spec, interaction=ref
         )
         summary = f"{spec.model.display_name}: {spec.prompt}"
         if spec.references:

@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 import discord
 
+from cogs.ui.checks import job_of_guild
 from cogs.ui.edit_modal import EDIT_JOB, EDIT_MESSAGE
 from core.errors import InvalidRequest
 from core.jobs import JobKind
@@ -60,7 +61,7 @@ async def answer_edit(cog, interaction: discord.Interaction, prompt: str, model:
     """Start the edit an edit modal asked for (`cog` is GenerateCog)."""
     custom_id = (interaction.data or {}).get("custom_id", "")
     if match := EDIT_JOB.match(custom_id):
-        job = await cog._job_of_guild(interaction, int(match["job"]))
+        job = await job_of_guild(cog.services.jobs, interaction, int(match["job"]))
         authors = {job.user_id} if job.spec.references else set()
         ref, size = await cog._result_as_reference(job)
         spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
