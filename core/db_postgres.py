@@ -24,10 +24,10 @@ middle one) and `transaction()` returns once a flush that began after its COMMIT
 flush, outside the lock, serves every transaction that committed before it began (`_WalFlush`).
 That is what synchronous_commit=on promises for each caller, with the flushes shared.
 
-Migrations (core/pg_migrations.py, numbered like core/db.py's) run under a session advisory lock:
-processes starting together apply them once, one at a time; the version is in `schema_version`.
-Both locks are keyed by the schema (search_path), so databases in separate schemas (the tests
-give each test its own) do not wait on each other.
+Migrations (core/pg_migrations.py, derived from core/migrations.py's) run under a session advisory
+lock: processes starting together apply them once, one at a time; the version is in
+`schema_version`. Both locks are keyed by the schema (search_path), so databases in separate
+schemas (the tests give each test its own) do not wait on each other.
 
 Statements are the stores' SQLite dialect, translated once each by core/pg_sql.py.
 """
