@@ -22,8 +22,8 @@ the WAL into the database file, fsynced) run on a separate connection in a worke
 CHECKPOINT_EVERY commits, never inside a COMMIT.
 
 The schema of each table is owned by the module named after it (ledger.py, jobs.py); this module
-only applies the numbered migrations (after backing up an existing database) and keeps a small
-key/value table.
+only applies the numbered migrations (after backing up an existing database); the small key/value
+table and the group-commit bookkeeping are shared with the PostgreSQL backend (core/db_shared.py).
 """
 
 from __future__ import annotations
