@@ -25,7 +25,8 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from cogs.config import ConfigCog
-from cogs.credits import CreditsCog, HistoryButton
+from cogs.credits import CreditsCog
+from cogs.credits_admin import CreditsAdminCog
 from cogs.generate import GenerateCog
 from cogs.members import MembersCog
 from cogs.moderation import ModerationCog
@@ -34,6 +35,7 @@ from cogs.privacy import PrivacyCog
 from cogs.ui import errors as error_handler
 from cogs.ui import patches, startup
 from cogs.ui.buttons import ResultButton
+from cogs.ui.credit_history import HistoryButton
 from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.member_buttons import CancelButton, InfoButton, MinePage
 from cogs.ui.modlog import ModLog
@@ -111,9 +113,10 @@ class ImageBot(commands.Bot):
         error_handler.install(self.tree)
         review = Review(self, self.services, self.mod_log)
         generate = GenerateCog(self, self.services, review)
-        credits = CreditsCog(self, self.services)
+        credits_admin = CreditsAdminCog(self, self.services)
         await self.add_cog(generate)
-        await self.add_cog(credits)
+        await self.add_cog(CreditsCog(self, self.services))
+        await self.add_cog(credits_admin)
         await self.add_cog(ModerationCog(self, self.services, review))
         config = ConfigCog(self, self.services)
         await self.add_cog(config)
@@ -126,7 +129,7 @@ class ImageBot(commands.Bot):
         members = MembersCog(self, self.services, config.app_command)
         await self.add_cog(members)
         ResultButton.on_click = generate.on_result_button
-        HistoryButton.pages = credits.history_page
+        HistoryButton.pages = credits_admin.history_page
         ModButton.review = review
         CancelButton.on_click = members.cancel
         InfoButton.on_click = members.info

@@ -242,9 +242,9 @@ async def test_credits_balance_and_history(world):
     await world.result(interaction)
     balance = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "credits", subcommand="balance"))
     assert "8 credits" in balance["content"] and "You spent today:** 2" in balance["content"]
-    refused = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "credits", subcommand="history"))
+    refused = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "credits-admin", subcommand="history"))
     assert "Manage Server" in refused["content"]
-    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", subcommand="history")
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", subcommand="history")
     page = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
     )
@@ -254,7 +254,7 @@ async def test_credits_balance_and_history(world):
 async def test_grant_is_owner_only(world):
     await world.start_bot()
     interaction = await world.discord.slash(
-        GUILD, GENERAL, MOD, "credits", {"amount": 100}, subcommand="grant"
+        GUILD, GENERAL, MOD, "credits-admin", {"amount": 100}, subcommand="grant"
     )
     reply = await world.reply(interaction)
     assert "not allowed" in reply["content"]
@@ -358,7 +358,7 @@ async def test_history_pages_with_buttons(world):
     await world.start_bot()
     for _ in range(12):
         await world.grant(1)
-    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", subcommand="history")
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", subcommand="history")
     page = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
     )
@@ -386,7 +386,7 @@ async def test_filtered_history_pages_the_same_list_after_a_restart(world):
         await world.grant(1)
     await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a tree"}))
     owner = world.discord.owner_id
-    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"member": owner}, subcommand="history")
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"member": owner}, subcommand="history")
     page = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
     )
