@@ -2,7 +2,8 @@
 refund, allowance, settings). Registered with default_permissions(manage_guild), so Discord shows it
 only to members with Manage Server unless the server changes that; each command still checks the
 permission itself (grant: bot owners, or Manage Server where GUILD_ADMINS_CAN_GRANT). Rendering
-only; the numbers come from core/ledger.py."""
+only; the numbers come from core/ledger.py. Each option's help is its command's docstring (the Args
+section, which discord.py reads for the option descriptions)."""
 
 from __future__ import annotations
 
@@ -49,13 +50,18 @@ class CreditsAdminCog(
     group_description="Manage the server's image credits (Manage Server)",
 ):
     @app_commands.command(name="grant", description="Add credits to this server (bot owners)")
-    @app_commands.describe(amount="Credits to add", reason="Shown in the history")
     async def grant(
         self,
         interaction: discord.Interaction,
         amount: app_commands.Range[int, 1, 1_000_000],
         reason: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
+        """Bot owners, or Manage Server where GUILD_ADMINS_CAN_GRANT; the ledger keeps who and why.
+
+        Args:
+            amount: Credits to add
+            reason: Shown in the history
+        """
         if not await self._may_grant(interaction):
             raise NotAllowed("grant credits")
         result = await self.services.ledger.grant(
@@ -70,12 +76,6 @@ class CreditsAdminCog(
         )
 
     @app_commands.command(name="history", description="Credit movements, newest first (Manage Server)")
-    @app_commands.describe(
-        member="Only this member's jobs",
-        model="Only this model",
-        since="From this day (YYYY-MM-DD, UTC)",
-        until="Up to and including this day (YYYY-MM-DD, UTC)",
-    )
     @app_commands.choices(model=MODEL_CHOICES)
     async def history(
         self,
@@ -85,6 +85,14 @@ class CreditsAdminCog(
         since: app_commands.Range[str, 10, 10] | None = None,
         until: app_commands.Range[str, 10, 10] | None = None,
     ) -> None:
+        """Paged by entry id; the page buttons carry the filters (cogs/ui/credit_history.py).
+
+        Args:
+            member: Only this member's jobs
+            model: Only this model
+            since: From this day (YYYY-MM-DD, UTC)
+            until: Up to and including this day (YYYY-MM-DD, UTC)
+        """
         require_manage_guild(interaction)
         if model is not None and model not in MODEL_CODES:
             raise InvalidRequest("model", "must be one of the listed models")
@@ -128,15 +136,18 @@ class CreditsAdminCog(
     @app_commands.command(
         name="export", description="The server's ledger as a gzipped CSV file (Manage Server)"
     )
-    @app_commands.describe(
-        since="From this day (YYYY-MM-DD, UTC)", until="Up to and including this day (YYYY-MM-DD, UTC)"
-    )
     async def export(
         self,
         interaction: discord.Interaction,
         since: app_commands.Range[str, 10, 10] | None = None,
         until: app_commands.Range[str, 10, 10] | None = None,
     ) -> None:
+        """Written to a temporary gzip file, which is refused when over the server's upload limit.
+
+        Args:
+            since: From this day (YYYY-MM-DD, UTC)
+            until: Up to and including this day (YYYY-MM-DD, UTC)
+        """
         require_manage_guild(interaction)
         start, end = parse_day(since, "since"), parse_day(until, "until", end=True)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -206,14 +217,6 @@ class CreditsAdminCog(
     @app_commands.command(
         name="allowance", description="Limit what a member or role may spend (Manage Server)"
     )
-    @app_commands.describe(
-        member="Set it for one member",
-        role="Set it for a role (@everyone = everybody)",
-        daily="Credits per day (empty = no daily limit)",
-        monthly="Credits per month (empty = no monthly limit)",
-        unlimited="The role is exempt from role limits",
-        clear="Remove this allowance",
-    )
     async def allowance(
         self,
         interaction: discord.Interaction,
@@ -224,6 +227,16 @@ class CreditsAdminCog(
         unlimited: bool = False,
         clear: bool = False,
     ) -> None:
+        """Exactly one of member or role; unlimited applies to roles only.
+
+        Args:
+            member: Set it for one member
+            role: Set it for a role (@everyone = everybody)
+            daily: Credits per day (empty = no daily limit)
+            monthly: Credits per month (empty = no monthly limit)
+            unlimited: The role is exempt from role limits
+            clear: Remove this allowance
+        """
         require_manage_guild(interaction)
         if (member is None) == (role is None):
             raise InvalidRequest("member", "give exactly one of member or role")
@@ -250,11 +263,6 @@ class CreditsAdminCog(
             )
 
     @app_commands.command(name="settings", description="Quotes and the low-balance alert (Manage Server)")
-    @app_commands.describe(
-        quote_above="Ask to confirm jobs costing more than this (0 = off)",
-        confirm_all="Ask to confirm every job",
-        low_balance_alert="Tell the mod log when the balance falls below this (0 = off)",
-    )
     async def settings(
         self,
         interaction: discord.Interaction,
@@ -262,6 +270,13 @@ class CreditsAdminCog(
         confirm_all: bool | None = None,
         low_balance_alert: app_commands.Range[int, 0, 10**9] | None = None,
     ) -> None:
+        """An option left out stays as it is; 0 turns the quote or the alert off.
+
+        Args:
+            quote_above: Ask to confirm jobs costing more than this (0 = off)
+            confirm_all: Ask to confirm every job
+            low_balance_alert: Tell the mod log when the balance falls below this (0 = off)
+        """
         require_manage_guild(interaction)
         new = await self.services.credit_rules.update_settings(
             interaction.guild_id,
@@ -269,7 +284,7 @@ class CreditsAdminCog(
             confirm_all=confirm_all,
             low_balance_below=... if low_balance_alert is None else (low_balance_alert or None),
         )
-        await interaction.response.send_message(messages.credit_settings(new), ephemeral=True)
+        await interaction.response.send_message(messages.credit_settings(new), ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.services.events.publish(
             CreditSettingsChanged(
                 interaction.guild_id, interaction.user.id, new.quote_above, new.confirm_all, new.low_balance_below
