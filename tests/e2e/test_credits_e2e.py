@@ -96,6 +96,9 @@ async def test_admin_subcommands_are_a_group_discord_hides_from_members_and_stil
         "grant", "history", "export", "usage", "refund", "allowance", "settings"
     }
     assert admin["contexts"] == [0]
+    described = {s["name"]: {o["name"]: o["description"] for o in s.get("options", [])} for s in admin["options"]}
+    assert described["allowance"]["role"] == "Set it for a role (@everyone = everybody)"  # from the docstring
+    assert "…" not in [d for name, options in described.items() if name != "refund" for d in options.values()]
     # A server may show it to anyone (Integrations settings): each subcommand still checks.
     refused = await credits(world, "settings", {"quote_above": 1}, user=ALICE)
     assert "Manage Server" in refused["content"]
