@@ -211,11 +211,13 @@ class GenerateCog(commands.Cog, name="Generate"):
         parent_job_id: int | None = None,
         reference_authors: set[int] = frozenset(),
         count: int = 1,
+        notice: str | None = None,
     ) -> None:
         """Admit the request (core/admission.py), show a quote if the guild asks for one, then start it.
 
         Admission is local and fast and comes before the acknowledgement, so refusals are private
-        and nothing is reserved until the job (or the quote's Confirm) goes ahead.
+        and nothing is reserved until the job (or the quote's Confirm) goes ahead. A `notice` (what
+        the context menu left out) is said privately with the quote, or before the job's message.
         """
         request = await request_of(interaction, reference_authors)
         outcome = await self.services.admission.evaluate(request, spec, count=count)
@@ -225,6 +227,10 @@ class GenerateCog(commands.Cog, name="Generate"):
         async def start(answer: discord.Interaction, chosen: Outcome) -> None:
             await self._start(answer, chosen, kind, attachments, parent_job_id, count)
 
+        if notice is not None and not isinstance(outcome, NeedsQuote):
+            # Answered with the notice, the job gets a message of its own (see _start).
+            await interaction.response.send_message(notice, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
         if isinstance(outcome, NeedsQuote) and not attachments:
             quote_id = await self.services.quotes.open(
                 **origin(interaction), kind=kind, count=count, spec=spec, parent_job_id=parent_job_id,
@@ -232,7 +238,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             )
             await show_stored_quote(interaction, outcome, quote_id)
         elif isinstance(outcome, NeedsQuote):
-            await show_quote(interaction, outcome, start)  # fresh attachments: answered while this process lives
+            await show_quote(interaction, outcome, start, notice)  # fresh attachments: answered while this process lives
         else:
             await start(interaction, outcome)
 

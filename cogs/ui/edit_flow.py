@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 import discord
 
+from cogs.ui import messages
 from cogs.ui.checks import job_of_guild
 from cogs.ui.edit_modal import EDIT_JOB, EDIT_MESSAGE
 from core.errors import InvalidRequest
@@ -73,7 +74,11 @@ async def answer_edit(cog, interaction: discord.Interaction, prompt: str, model:
     images = [a for a in message.attachments if looks_like_image(a)]
     if not images:
         raise InvalidRequest("image", "is gone from that message")
-    # The modal told the member how many images the message has and what each model takes.
     used = images[: model.max_references]
+    notice = messages.images_left_out(
+        len(message.attachments) - len(images), len(images) - len(used), model.display_name, model.max_references
+    )
     draft = draft_with(GenerationSpec(prompt=prompt, model=model), used)
-    await cog.submit(interaction, draft, JobKind.EDIT, attachments=used, reference_authors={message.author.id})
+    await cog.submit(
+        interaction, draft, JobKind.EDIT, attachments=used, reference_authors={message.author.id}, notice=notice
+    )

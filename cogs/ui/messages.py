@@ -185,6 +185,19 @@ DM_FALLBACK = "Your image from {channel} could not be posted there, so here it i
 DELETED = "Deleted."
 EDIT_NEEDS_IMAGE = "That message has no PNG, JPEG or WebP image to edit."
 
+
+def images_left_out(not_images: int, over_limit: int, model: str, limit: int) -> str | None:
+    """What the context menu says when it edits only some of a message's attachments (None: all of them)."""
+    reasons = []
+    if not_images:
+        reasons.append(f"{not_images} {'is' if not_images == 1 else 'are'} not a PNG, JPEG or WebP image")
+    if over_limit:
+        reasons.append(f"{over_limit} beyond the first {limit}, as {model} takes at most {limit} reference images")
+    if not reasons:
+        return None
+    total = not_images + over_limit
+    return f"{total} of the message's attachments {'was' if total == 1 else 'were'} left out: {'; '.join(reasons)}."
+
 HELD_FOR_REVIEW = "🕵️ Your image is waiting for a moderator's approval."
 HELD_NO_MODLOG = (
     "🕵️ Your image is held for a moderator's approval, but this server's mod log cannot take it right now, "
