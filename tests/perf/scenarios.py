@@ -152,6 +152,8 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
             "cpu_s": round(cpu_to_last_ack, 2),  # until the last acknowledgement, all threads
             "loop_cpu_s": round(loop_cpu_to_last_ack, 2),  # the same, the event loop's thread alone
             "cpu_after_last_ack_s": round(after, 2),
+            # A burst answered with error messages is acknowledged as fast, and measures nothing.
+            "errors_logged": process.log(tail=10**9).count(" ERROR "),
             **aged,
         }
         await process.stop()
