@@ -103,7 +103,10 @@ class Admission:
         the quote are judged on their total (each job is still reserved and checked on its own)."""
         price = self.price(spec)
         total = price * count
-        # The balance and the member's usage in one read; the guild's settings come from memory.
+        # The balance and the member's usage in one read; the guild's settings come from memory, or
+        # (the guild's first request since the start) are read alongside, not one after another.
+        self.gate.moderation.prefetch_policy(request.guild_id)
+        self.credit_rules.prefetch(request.guild_id)
         snapshot = await self.ledger.member_snapshot(request.guild_id, request.user_id, start_of_day(request.now))
         available = snapshot.balance.available
         if available < total:

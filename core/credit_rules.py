@@ -93,6 +93,11 @@ class CreditRules:
         self._allowances: GuildCache[tuple[Allowance, ...]] = GuildCache()
         self._settings: GuildCache[CreditSettings] = GuildCache()
 
+    def prefetch(self, guild_id: int) -> None:
+        """Start reading the guild's allowances and settings if they are not in memory."""
+        self._allowances.prefetch(guild_id, lambda: self._read_allowances(guild_id))
+        self._settings.prefetch(guild_id, lambda: self._read_settings(guild_id))
+
     async def allowances(self, guild_id: int) -> list[Allowance]:
         return list(await self._allowances.get(guild_id, lambda: self._read_allowances(guild_id)))
 

@@ -40,12 +40,24 @@ class GuildCache(Generic[T]):
     async def get(self, guild_id: int, load: Callable[[], Awaitable[T]]) -> T:
         if guild_id in self._values:
             return self._values[guild_id]
+        # Shielded: one waiter's cancellation must not cancel the read the others wait for.
+        return await asyncio.shield(self._start(guild_id, load))
+
+    def prefetch(self, guild_id: int, load: Callable[[], Awaitable[T]]) -> None:
+        """Start reading the guild's value unless it is in memory or on its way: a caller about to
+        read several things sends them to the database together, not one after another."""
+        if guild_id not in self._values:
+            self._start(guild_id, load)
+
+    def _start(self, guild_id: int, load: Callable[[], Awaitable[T]]) -> asyncio.Future[T]:
         loading = self._loading.get(guild_id)
         if loading is None:
             loading = asyncio.ensure_future(self._load(guild_id, load))
+            # A prefetch nobody awaited in the end (the request was refused first) must not leave
+            # a failed read to be reported as "never retrieved": the next get() reads again.
+            loading.add_done_callback(lambda done: done.cancelled() or done.exception())
             self._loading[guild_id] = loading
-        # Shielded: one waiter's cancellation must not cancel the read the others wait for.
-        return await asyncio.shield(loading)
+        return loading
 
     async def _load(self, guild_id: int, load: Callable[[], Awaitable[T]]) -> T:
         writes = self._writes.get(guild_id, 0)

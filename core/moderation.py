@@ -44,6 +44,10 @@ class ModerationStore:
         await prepare_terms(policy.blocked_terms)  # compiled off the loop, before decide() needs it
         return policy
 
+    def prefetch_policy(self, guild_id: int) -> None:
+        """Start reading the guild's policy if it is not in memory."""
+        self._policies.prefetch(guild_id, lambda: self._read_policy(guild_id))
+
     async def _read_policy(self, guild_id: int) -> GuildPolicy:
         row = await self._db.fetchone("SELECT policy FROM guild_policies WHERE guild_id = ?", (guild_id,))
         return GuildPolicy() if row is None else GuildPolicy.model_validate_json(row["policy"])

@@ -70,6 +70,10 @@ class PreferenceStore:
     async def guild(self, guild_id: int) -> GuildPresentation:
         return await self._guilds.get(guild_id, lambda: self._read_guild(guild_id))
 
+    def prefetch_guild(self, guild_id: int) -> None:
+        """Start reading the server's settings if they are not in memory."""
+        self._guilds.prefetch(guild_id, lambda: self._read_guild(guild_id))
+
     async def _read_guild(self, guild_id: int) -> GuildPresentation:
         row = await self._db.fetchone(
             "SELECT png_metadata, spoiler_age_restricted, private_results FROM guild_presentation"

@@ -257,3 +257,34 @@ async def test_work_starts_in_the_order_the_requests_were_acknowledged():
     await request(2)
     await first
     assert started == [1, 2]
+
+
+async def test_a_prefetch_is_the_read_a_later_get_shares():
+    cache: GuildCache[str] = GuildCache()
+    loads: list[int] = []
+
+    async def load() -> str:
+        loads.append(1)
+        return "settings"
+
+    cache.prefetch(GUILD, load)
+    assert await cache.get(GUILD, load) == "settings"
+    cache.prefetch(GUILD, load)  # in memory: nothing to read
+    assert await cache.get(GUILD, load) == "settings"
+    assert len(loads) == 1
+
+
+async def test_a_failed_prefetch_is_read_again_by_the_next_get():
+    cache: GuildCache[str] = GuildCache()
+    answers = iter([RuntimeError("database gone"), "settings"])
+
+    async def load() -> str:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    cache.prefetch(GUILD, load)
+    while cache._loading:  # the failed read is finished and forgotten
+        await asyncio.sleep(0)
+    assert await cache.get(GUILD, load) == "settings"

@@ -154,6 +154,11 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
             "cpu_after_last_ack_s": round(after, 2),
             # A burst answered with error messages is acknowledged as fast, and measures nothing.
             "errors_logged": process.log(tail=10**9).count(" ERROR "),
+            # The five slowest: (ms, index of the command in the burst, index of its guild).
+            "slowest": sorted(
+                ((ms(callbacks[x.id] - x.dispatched_at), n, world.guilds.index(x.guild_id))
+                 for n, x in enumerate(sent) if x.id in callbacks), reverse=True,
+            )[:5],
             **aged,
         }
         await process.stop()
