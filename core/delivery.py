@@ -44,6 +44,7 @@ class JobPresenter(Protocol):
         """Post the stored result (`image` is its file in the blob store: stream it, never load it)."""
         ...
     async def show_failed(self, job: Job, error: BotError) -> None: ...
+    # Optional (core/batch_delivery.py): deliver_batch(batch, images, balance_after) -> Delivery.
 
 
 class ResultDelivery:
@@ -58,6 +59,7 @@ class ResultDelivery:
         end_progress: Callable[[int], Awaitable[None]],
         spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]],
         retry_delays: tuple[float, ...],
+        batched: Callable[[Job], Awaitable[bool]] | None = None,
     ) -> None:
         self._jobs = jobs
         self._ledger = ledger
@@ -68,8 +70,12 @@ class ResultDelivery:
         self._end_progress = end_progress
         self._spawn = spawn
         self._retry_delays = retry_delays
+        # True when the job's batch shows it (core/batch_delivery.py): not posted on its own then.
+        self._batched = batched
 
     async def deliver(self, job: Job) -> None:
+        if self._batched is not None and await self._batched(job):
+            return
         await self._end_progress(job.id)
         presenter = self._presenter()
         if presenter is None or job.result_blob is None:

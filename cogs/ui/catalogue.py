@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cogs.ui import error_texts as et
 from cogs.ui import member_texts as t
+from cogs.ui.catalogue_batch import BATCH
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
 
@@ -413,3 +414,6 @@ CATALOGUE.update(
         ),
     }
 )
+
+# --- a batch's one message (cogs/ui/batch_texts.py) ----------------------------------------------
+CATALOGUE.update(BATCH)

@@ -25,6 +25,7 @@ from pathlib import Path
 import discord
 
 from cogs.ui import i18n, messages
+from cogs.ui.batch_presenter import BatchPresenting
 from cogs.ui.error_texts import localised_error
 from cogs.ui.member_buttons import cancel_view
 from cogs.ui.mentions import NO_MENTIONS, only_user
@@ -44,7 +45,7 @@ HISTORY_LOOKBACK = 50
 FOOTER = re.compile(r"^Job (\d+)\b")
 
 
-class DiscordPresenter:
+class DiscordPresenter(BatchPresenting):
     def __init__(self, bot: discord.Client, *, token_seconds: float, clock=time.time) -> None:
         self._bot = bot
         self._token_seconds = token_seconds
@@ -79,10 +80,14 @@ class DiscordPresenter:
                 raise
 
     async def show_queued(self, job: Job, position: int) -> None:
-        await self._edit_progress(job, i18n.queued(position, job.spec.locale), cancel_view(job.id))
+        text = i18n.queued(position, job.spec.locale)
+        if not await self._show_in_batch(job, text, cancellable=True):
+            await self._edit_progress(job, text, cancel_view(job.id))
 
     async def show_running(self, job: Job, elapsed: float) -> None:
-        await self._edit_progress(job, i18n.running(job.model.display_name, elapsed, job.spec.locale))
+        text = i18n.running(job.model.display_name, elapsed, job.spec.locale)
+        if not await self._show_in_batch(job, text, cancellable=False):
+            await self._edit_progress(job, text)
 
     def _scrub(self, text: str) -> str:
         """Provider text is shown to users: never with the bot's token in it, whatever echoed it.

@@ -33,7 +33,16 @@ def assert_alt_text(message: dict, prompt: str) -> None:
         assert prompt in attachment["description"], attachment["description"]
 
 
-async def test_count_four_asks_one_quote_and_charges_four_jobs(world):
+def assert_within_discord_limits(message: dict) -> None:
+    rows = message.get("components", [])
+    items = [c for row in rows for c in row.get("components", [])]
+    assert len(rows) <= 5 and all(len(row["components"]) <= 5 for row in rows), "5 rows of at most 5"
+    assert len(items) <= 25 and len(message["attachments"]) <= 10
+    ids = [c["custom_id"] for c in items]
+    assert len(ids) == len(set(ids)) and all(1 <= len(i) <= 100 for i in ids), "unique custom ids of 1-100"
+
+
+async def test_count_four_asks_one_quote_and_shows_four_charged_jobs_in_one_message(world):
     await world.start_bot()
     await world.grant(100)
     await world.reply(
@@ -47,21 +56,77 @@ async def test_count_four_asks_one_quote_and_charges_four_jobs(world):
     price = 4 * 2
     assert f"{price} credits" in quote["embeds"][0]["title"], "one quote for all four images"
     confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Confirm"])
-    results = await all_images(world, confirmed, 4)
-    # The image is on Discord a moment before its job is marked posted.
+    [gallery] = await all_images(world, confirmed, 1)
+    # The message is on Discord a moment before its jobs are marked posted.
     jobs = await world.discord.wait_for(
         lambda: (rows := world.jobs()) and all(j["state"] == "posted" for j in rows) and rows
     )
     assert len(jobs) == 4
-    assert len({j["result_message_id"] for j in jobs}) == 4, "each image has its own message and buttons"
+    assert {j["result_message_id"] for j in jobs} == {int(gallery["id"])}, "one message holds the four images"
+    assert len(gallery["attachments"]) == 4
     assert len({j["result_seed"] for j in jobs}) == 4, "four different images"
     captures = world.query("SELECT job_id, amount FROM ledger_entries WHERE kind = 'capture'")
     assert sorted(c["job_id"] for c in captures) == [j["id"] for j in jobs], "each job charged on its own"
     assert world.balance() == (100 - sum(j["price"] for j in jobs), 0)
     assert len(world.segmind.submits) == 4
-    for message in results:
-        assert_alt_text(message, "four foxes")
-        assert {"Reroll", "Edit", "Info"} <= set(buttons(message))
+    assert_alt_text(gallery, "four foxes")
+    assert [a["description"][:4] for a in gallery["attachments"]] == ["1/4:", "2/4:", "3/4:", "4/4:"]
+    assert_within_discord_limits(gallery)
+    shown = buttons(gallery)
+    for n, job in enumerate(jobs, 1):
+        for action, custom_id in (("Reroll", "reroll"), ("Edit", "edit"), ("Pro", "pro"), ("Report", "report"),
+                                  ("Info", "info")):
+            assert shown[f"{action} {n}"] == f"flux:{custom_id}:{job['id']}", f"{action} {n} acts on image {n}"
+    assert world.query("SELECT state FROM batches")[0]["state"] == "posted"
+
+    # After a restart, "Reroll 3" still rerolls image 3 (the job id is in the custom id).
+    await world.restart_bot()
+    rerolled = await world.discord.click(GUILD, GENERAL, ALICE, gallery, shown["Reroll 3"])
+    await world.discord.wait_for(lambda: len(world.jobs()) == 5 and world.jobs()[-1]["state"] == "posted", timeout=20)
+    assert world.jobs()[-1]["parent_job_id"] == jobs[2]["id"]
+    assert images(world, rerolled), "a reroll is one image in its own message"
+
+    # Delete removes the whole message (every image in it is the requester's).
+    refused = await world.discord.click(GUILD, GENERAL, BOB, gallery, shown["Delete"])
+    assert "not allowed" in (await world.reply(refused))["content"]
+    deleted = await world.discord.click(GUILD, GENERAL, ALICE, gallery, shown["Delete"])
+    await world.discord.wait_for(lambda: world.discord.message(gallery["id"]) is None)
+    assert world.discord.callbacks(deleted)
+
+
+async def test_a_batch_says_which_image_failed_and_that_it_was_refunded(world):
+    await world.start_bot()
+    await world.grant(100)
+    world.segmind.fail_job("moderated", prompt="three owls")  # the next one of them fails, not billed
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "three owls", "count": 3})
+    [gallery] = await all_images(world, asked, 1)
+    jobs = await world.discord.wait_for(
+        lambda: (rows := world.jobs()) and all(j["state"] in ("posted", "refunded") for j in rows)
+        and all(j["notified"] for j in rows if j["state"] == "refunded") and rows
+    )
+    refunded = [n for n, j in enumerate(jobs, 1) if j["state"] == "refunded"]
+    assert len(refunded) == 1 and len(gallery["attachments"]) == 2
+    not_made = next(f for f in gallery["embeds"][0]["fields"] if f["name"] == "Not made")
+    assert f"Image {refunded[0]} failed and its 2 credits were refunded" in not_made["value"]
+    assert world.balance() == (100 - 2 * 2, 0), "only the two images made are charged"
+    assert f"Reroll {refunded[0]}" not in buttons(gallery)
+
+
+async def test_a_batch_whose_jobs_end_after_a_restart_is_posted_once(world):
+    await world.start_bot()
+    await world.grant(100)
+    world.segmind.slow("patient", 3)
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "patient", "count": 2})
+    await world.discord.wait_for(lambda: len(world.segmind.submits) == 2, timeout=20)
+    await world.restart_bot()
+    [gallery] = await all_images(world, asked, 1)
+    jobs = await world.discord.wait_for(
+        lambda: (rows := world.jobs()) and all(j["state"] == "posted" for j in rows) and rows
+    )
+    assert {j["result_message_id"] for j in jobs} == {int(gallery["id"])}
+    assert len(gallery["attachments"]) == 2
+    posted = [m for m in world.discord.messages_in(GENERAL) if m.get("attachments")]
+    assert len(posted) == 1, "one message, posted once"
 
 
 async def test_cancel_before_submit_releases_the_reservation(world):
