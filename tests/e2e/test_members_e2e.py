@@ -135,29 +135,36 @@ async def test_cancel_before_submit_releases_the_reservation(world):
     world.segmind.slow("slow lane", 120)  # two jobs run (the guild's cap), the other two wait
     asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "slow lane", "count": 4})
 
-    def cancellable():
-        return [m for m in world.discord.interaction_messages(asked) if "Cancel" in buttons(m)]
+    def batch_message():
+        return next(iter(world.discord.interaction_messages(asked)), None)
 
-    waiting = await world.discord.wait_for(lambda: len(cancellable()) == 2 and cancellable(), timeout=20)
+    def cancels():
+        message = batch_message()
+        return {k: v for k, v in buttons(message).items() if k.startswith("Cancel")} if message else {}
+
+    # One message for the batch: a line per image and a numbered Cancel for each waiting one.
+    await world.discord.wait_for(lambda: len(cancels()) == 2, timeout=20)
+    assert set(cancels()) == {"Cancel 3", "Cancel 4"}, cancels()
     listed = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "queue"))
     assert listed["content"].count("queued") == 2 and listed["content"].count("submitted") == 2, listed["content"]
 
-    refused = await world.discord.click(GUILD, GENERAL, BOB, waiting[-1], buttons(waiting[-1])["Cancel"])
+    waiting = batch_message()
+    refused = await world.discord.click(GUILD, GENERAL, BOB, waiting, cancels()["Cancel 4"])
     assert "not allowed" in (await world.reply(refused))["content"], "someone else's job is not theirs to cancel"
-    click = await world.discord.click(GUILD, GENERAL, ALICE, waiting[-1], buttons(waiting[-1])["Cancel"])
+    click = await world.discord.click(GUILD, GENERAL, ALICE, waiting, cancels()["Cancel 4"])
     await world.discord.wait_for(lambda: world.discord.callbacks(click))
     cancelled = await world.discord.wait_for(
         lambda: next((j for j in world.jobs() if j["state"] == "refunded"), None)
     )
     assert cancelled["error_kind"] == "JobCancelled"
+    assert cancelled["id"] == world.jobs()[3]["id"], "Cancel 4 cancels image 4"
     released = world.query("SELECT amount FROM ledger_entries WHERE kind = 'release' AND job_id = ?", (cancelled["id"],))
     assert [r["amount"] for r in released] == [cancelled["price"]]
     assert world.balance() == (100, 3 * cancelled["price"]), "only the three other jobs still hold credits"
-    message = world.discord.message(waiting[-1]["id"])
-    assert "Cancelled" in message["content"] and "Cancel" not in buttons(message), "the button is gone"
+    await world.discord.wait_for(lambda: set(cancels()) == {"Cancel 3"} and "Cancelled" in batch_message()["content"])
     assert len(world.segmind.submits) == 2, "the cancelled job never reached Segmind"
     started = next(j for j in world.jobs() if j["state"] == "submitted")
-    late = await world.discord.click(GUILD, GENERAL, ALICE, waiting[0], f"flux:cancel:{started['id']}", forge=True)
+    late = await world.discord.click(GUILD, GENERAL, ALICE, waiting, f"flux:cancel:{started['id']}", forge=True)
     assert "bills it" in (await world.reply(late))["content"], "a submitted job says Segmind already bills it"
 
 
@@ -274,7 +281,8 @@ async def test_a_quote_confirmed_after_a_restart_runs_once(world):
     assert "2 × FLUX.2 Pro: 16 credits" == quote["embeds"][0]["title"]
     await world.restart_bot()
     confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Confirm"])
-    await all_images(world, confirmed, 2)
+    [gallery] = await all_images(world, confirmed, 1)
+    assert len(gallery["attachments"]) == 2
     assert [j["model"] for j in world.jobs()] == ["flux-2-pro", "flux-2-pro"]
     assert world.balance() == (84, 0)
     # A client that still shows the old buttons (or replays the click) gets nothing more.
