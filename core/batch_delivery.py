@@ -115,8 +115,8 @@ class BatchDelivery:
         permanent = isinstance(exc, DeliveryFailed) and exc.permanent
         give_up = permanent or batch.attempts >= len(self._retry_delays)
         log.warning("posting batch %d failed (attempt %d, give up: %s): %r", batch.id, batch.attempts + 1, give_up, exc)
-        await self.store.delivery_failed(batch.id, give_up=give_up)
         if not give_up:
+            await self.store.delivery_failed(batch.id, give_up=False)
             self._spawn(self._retry(batch.id, self._retry_delays[batch.attempts]))
             return
         for job in batch.jobs:
@@ -125,6 +125,7 @@ class BatchDelivery:
                 await self._events.publish(JobUndeliverable(await self._jobs.get(job.id), repr(exc)))
             elif job.state is JobState.REFUNDED and not job.notified:
                 await self._jobs.mark_notified(job.id)
+        await self.store.delivery_failed(batch.id, give_up=True)
 
     async def _retry(self, batch_id: int, delay: float) -> None:
         await asyncio.sleep(delay)
