@@ -10,8 +10,9 @@ from discord import app_commands
 
 from cogs.generate import GenerateCog
 from cogs.members import MembersCog
-from cogs.ui import error_texts, member_texts
+from cogs.ui import batch_texts, error_texts, member_texts
 from cogs.ui.catalogue import CATALOGUE, LOCALES
+from cogs.ui.catalogue_names import NAMES
 from cogs.ui.i18n import CatalogueTranslator, lookup, tr
 
 
@@ -29,7 +30,10 @@ def shown_strings() -> list[str]:
 
 def messages() -> list[str]:
     return [
-        v for module in (member_texts, error_texts) for k, v in vars(module).items() if k.isupper() and isinstance(v, str)
+        v
+        for module in (member_texts, error_texts, batch_texts)
+        for k, v in vars(module).items()
+        if k.isupper() and isinstance(v, str)
     ]
 
 
@@ -61,15 +65,46 @@ def test_the_member_locale_picks_the_language_and_english_is_the_fallback():
     assert lookup("not in the catalogue", discord.Locale.german) is None
 
 
-async def test_names_stay_english_and_descriptions_are_translated():
+async def test_names_come_from_the_names_table_and_descriptions_from_the_catalogue():
     translator = CatalogueTranslator()
     name = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)
+    option = app_commands.TranslationContext(app_commands.TranslationContextLocation.parameter_name, None)
     description = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_description, None)
-    assert await translator.translate(app_commands.locale_str("imagine"), discord.Locale.german, name) is None
+    choice = app_commands.TranslationContext(app_commands.TranslationContextLocation.choice_name, None)
+    assert await translator.translate(app_commands.locale_str("imagine"), discord.Locale.german, name) == "bild"
+    assert await translator.translate(app_commands.locale_str("results"), discord.Locale.german, option) == "ergebnisse"
+    assert await translator.translate(app_commands.locale_str("results"), discord.Locale.german, choice) == "Ergebnisse"
+    assert await translator.translate(app_commands.locale_str("imagine"), discord.Locale.korean, name) is None
     text = "Generate an image with FLUX.2"
     assert await translator.translate(app_commands.locale_str(text), discord.Locale.french, description) == (
         "Générer une image avec FLUX.2"
     )
+
+
+@pytest.mark.parametrize("table", ["CATALOGUE", "NAMES"])
+def test_every_entry_has_every_language_with_the_same_fields(table):
+    entries = CATALOGUE if table == "CATALOGUE" else NAMES
+    problems = []
+    for english, translations in entries.items():
+        if len(translations) != len(LOCALES) or not all(translations):
+            problems.append(f"{english[:50]!r}: {len(translations)} translations, some empty")
+            continue
+        for locale, translated in zip(LOCALES, translations, strict=True):
+            if fields(translated) != fields(english):
+                problems.append(f"{locale}: {english[:50]!r} has {fields(translated)} instead of {fields(english)}")
+            if translated.count("{") != translated.count("}"):
+                problems.append(f"{locale}: {english[:50]!r} has unbalanced braces")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_walk_finds_a_missing_language_and_a_changed_field(monkeypatch):
+    """The check above can fail: a wrong entry makes it fail."""
+    monkeypatch.setitem(CATALOGUE, "Image {number} of {count}", ("Bild {number} von {count}",) * 4 + ("",))
+    with pytest.raises(AssertionError, match="some empty"):
+        test_every_entry_has_every_language_with_the_same_fields("CATALOGUE")
+    monkeypatch.setitem(CATALOGUE, "Image {number} of {count}", ("Bild {nummer} von {count}",) * 5)
+    with pytest.raises(AssertionError, match="instead of"):
+        test_every_entry_has_every_language_with_the_same_fields("CATALOGUE")
 
 
 def test_refusals_are_translated_for_the_member_and_the_rest_stay_english():

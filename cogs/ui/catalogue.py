@@ -1,15 +1,17 @@
 """Translations of the member-facing commands and messages, keyed by their English text.
 
 Each entry: English → (German, French, Spanish, Brazilian Portuguese, Japanese), the order of
-`LOCALES`. Command and option *names* stay English (the issue fixes them, and admins' guides cite
-them); descriptions, word choices and messages are translated. tests/test_i18n.py fails when a
-string shown by these commands has no entry here.
+`LOCALES`. Command and option *names* are in cogs/ui/catalogue_names.py (the English names keep
+working as typed); descriptions, word choices and messages are here, with the admin commands' in
+cogs/ui/catalogue_admin.py and a batch's in cogs/ui/catalogue_batch.py. tests/test_i18n.py fails
+when an entry lacks a language or a translation's {fields} differ from the English.
 """
 
 from __future__ import annotations
 
 from cogs.ui import error_texts as et
 from cogs.ui import member_texts as t
+from cogs.ui.catalogue_admin import ADMIN
 from cogs.ui.catalogue_batch import BATCH
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
@@ -417,3 +419,6 @@ CATALOGUE.update(
 
 # --- a batch's one message (cogs/ui/batch_texts.py) ----------------------------------------------
 CATALOGUE.update(BATCH)
+
+# --- admin, moderator, owner and privacy commands (cogs/ui/catalogue_admin.py) --------------------
+CATALOGUE.update(ADMIN)

@@ -297,7 +297,7 @@ async def test_localised_descriptions_are_registered_and_a_german_member_reads_g
     imagine = next(c for c in world.discord.commands if c["name"] == "imagine")
     assert imagine["description_localizations"]["de"] == "Ein Bild mit FLUX.2 erzeugen"
     assert imagine["description_localizations"]["ja"] == "FLUX.2で画像を生成"
-    assert not imagine.get("name_localizations"), "names stay as the issue fixes them"
+    assert imagine["name_localizations"]["de"] == "bild", "names too (tests/e2e/test_localised_names_e2e.py)"
     count = next(o for o in imagine["options"] if o["name"] == "count")
     assert set(count["description_localizations"]) == {"de", "fr", "es-ES", "pt-BR", "ja"}
 
