@@ -115,4 +115,44 @@ def test_refusals_are_translated_for_the_member_and_the_rest_stay_english():
     cooldown = error_texts.localised_error(e.PolicyDenied("cooldown", {"seconds": 12}), "ja")
     assert "12 秒後" in cooldown
     assert error_texts.localised_error(e.InsufficientCredits(3, 8), discord.Locale.american_english) is None
-    assert error_texts.localised_error(e.JobNotFound(4), discord.Locale.german) is None, "untranslated: English"
+    assert error_texts.localised_error(e.JobNotFound(4), discord.Locale.german).startswith("Dieses Bild kennt")
+    assert error_texts.localised_error(e.JobNotFound(4), discord.Locale.korean) is None, "no such language: English"
+
+
+def _every_error_case() -> list[BaseException]:
+    from core import errors as e
+
+    return [
+        e.InsufficientCredits(3, 8), e.InvalidRequest("seed", "must be a number"), e.InvalidAttachment("a.gif", "is big"),
+        e.InvalidAmount(-1), e.JobNotFound(4), e.NotAllowed("delete this"), e.QueueFull(50),
+        e.AllowanceExceeded("day", 10, 9, 2), e.AllowanceExceeded("month", 10, 9, 2),
+        e.NotRefundable(4, "already_refunded"), e.NotRefundable(4, "not_charged"), e.JobAlreadyStarted(4),
+        e.JobCancelled(4, 2), e.ProviderAccountEmpty(), e.AccountExhausted(1.0, 2.0),
+        *(e.PolicyDenied(reason, data) for reason, data in [
+            ("blocked_member", {"why": "spam"}), ("blocked_member", {}), ("channel", {"channels": [1]}), ("channel", {}),
+            ("role", {"roles": [2]}), ("pro_role", {"roles": [2]}), ("safety_filter", {}),
+            ("adult_content", {"channel_nsfw": True}), ("adult_content", {}), ("guild_filter", {"term": "gore"}),
+            ("foreign_reference", {}), ("cooldown", {"seconds": 3}), ("running", {"limit": 2}),
+            ("daily_jobs", {"limit": 5}), ("daily_credits", {"limit": 5}), ("something new", {}),
+        ]),
+        e.ProviderModerated(), e.ProviderRejected("bad size"), e.ProviderAuthError(), e.ProviderModelUnavailable(),
+        e.ProviderOutOfCredits(), e.ProviderRateLimited(), e.ProviderSubmitUncertain(), e.ProviderResultExpired(),
+        e.ProviderBadOutput(), e.ProviderUnavailable(), e.ProviderError("boom"),
+        app_commands.NoPrivateMessage(), app_commands.MissingPermissions(["manage_guild"]),
+        app_commands.CheckFailure(), RuntimeError("a bug"),
+    ]
+
+
+@pytest.mark.parametrize("error", _every_error_case(), ids=lambda error: type(error).__name__)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_refusal_and_failure_reads_in_every_language(error, locale):
+    from cogs.ui.messages import describe_error
+
+    template, fields_given, _ = error_texts.template_of(error)
+    generic = describe_error(RuntimeError("x"))
+    assert (template == error_texts.UNEXPECTED) == (describe_error(error) == generic), "the same case as English"
+    text = error_texts.localised_error(error, locale)
+    assert text and text != describe_error(error), f"{type(error).__name__} is English in {locale}"
+    for name, value in fields_given.items():
+        if "{" + name + "}" in template:
+            assert str(value) in text, f"{value!r} is missing from {text!r}"

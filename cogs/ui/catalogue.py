@@ -13,6 +13,7 @@ from cogs.ui import error_texts as et
 from cogs.ui import member_texts as t
 from cogs.ui.catalogue_admin import ADMIN
 from cogs.ui.catalogue_batch import BATCH
+from cogs.ui.catalogue_errors import ERRORS
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
 
@@ -422,3 +423,6 @@ CATALOGUE.update(BATCH)
 
 # --- admin, moderator, owner and privacy commands (cogs/ui/catalogue_admin.py) --------------------
 CATALOGUE.update(ADMIN)
+
+# --- the rarer refusals and failures (cogs/ui/catalogue_errors.py) -------------------------------
+CATALOGUE.update(ERRORS)
