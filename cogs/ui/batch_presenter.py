@@ -127,7 +127,7 @@ class BatchPresenting:
             raise DeliveryFailed(f"channel {first.channel_id} unusable and no DM channel", permanent=True)
         try:
             return await self._post_batch_once(
-                dm, batch, images, balance_after, content=messages.DM_FALLBACK.format(channel=f"<#{first.channel_id}>")
+                dm, batch, images, balance_after, content=i18n.tr(messages.DM_FALLBACK, first.spec.locale, channel=f"<#{first.channel_id}>")
             )
         except (discord.Forbidden, discord.NotFound) as exc:
             raise DeliveryFailed(f"cannot post batch {batch.id} in the channel nor by DM: {exc.code}", permanent=True) from exc

@@ -14,6 +14,7 @@ from cogs.ui import member_texts as t
 from cogs.ui.catalogue_admin import ADMIN
 from cogs.ui.catalogue_batch import BATCH
 from cogs.ui.catalogue_errors import ERRORS
+from cogs.ui.catalogue_messages import MESSAGES
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
 
@@ -426,3 +427,6 @@ CATALOGUE.update(ADMIN)
 
 # --- the rarer refusals and failures (cogs/ui/catalogue_errors.py) -------------------------------
 CATALOGUE.update(ERRORS)
+
+# --- cogs/ui/messages.py's fixed sentences and a quote's card (cogs/ui/catalogue_messages.py) -----
+CATALOGUE.update(MESSAGES)

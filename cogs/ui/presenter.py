@@ -152,7 +152,7 @@ class DiscordPresenter(BatchPresenting):
             raise DeliveryFailed(f"channel {job.channel_id} unusable and no DM channel", permanent=True)
         try:
             return await self._post_once(
-                dm, job, image, mime, balance_after, content=messages.DM_FALLBACK.format(channel=f"<#{job.channel_id}>")
+                dm, job, image, mime, balance_after, content=i18n.tr(messages.DM_FALLBACK, job.spec.locale, channel=f"<#{job.channel_id}>")
             )
         except (discord.Forbidden, discord.NotFound) as exc:
             raise DeliveryFailed(

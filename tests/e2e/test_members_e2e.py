@@ -319,6 +319,34 @@ async def test_localised_descriptions_are_registered_and_a_german_member_reads_g
     assert english["content"].startswith("You have no images")
 
 
+async def test_a_german_member_in_a_german_server_reads_the_quote_the_batch_and_refusals_in_german(world):
+    await world.start_bot()
+    await world.grant(100)
+    world.discord.guild_locales[GUILD] = "de"
+    await world.reply(
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 3}, subcommand="settings")
+    )
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "zwei Füchse", "count": 2},
+                                      locale="de")
+    quote = await world.discord.wait_for(
+        lambda: next((m for m in world.discord.interaction_messages(asked) if m.get("embeds")), None)
+    )
+    card = quote["embeds"][0]
+    assert card["title"] == "2 × FLUX.2 Klein 9B: 4 Credits"
+    assert card["description"] == "Bis zu deiner Bestätigung wird nichts reserviert."
+    assert [f["name"] for f in card["fields"]][:1] == ["Guthaben des Servers"]
+    confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Bestätigen"], locale="de")
+    [gallery] = await all_images(world, confirmed, 1)
+    assert world.discord.message(quote["id"])["content"] == "Bestätigt."
+    names = [f["name"] for f in gallery["embeds"][0]["fields"]]
+    assert names[:3] == ["Seeds", "Kosten", "Guthaben danach"], names
+    assert gallery["embeds"][0]["fields"][1]["value"] == "4 Credits"
+    # An admin command's refusal (Bob may not read the ledger) is German too.
+    refused = await world.discord.slash(GUILD, GENERAL, BOB, "credits", subcommand="history", locale="de")
+    text = (await world.reply(refused))["content"]
+    assert text.startswith(("Dafür brauchst du", "Das darfst du nicht", "Du darfst diesen Befehl")), text
+
+
 async def test_joining_a_server_tells_its_owner_the_three_first_steps(world):
     await world.start_bot()
     new_guild, owner = 1_200_000_000_000_000_777, 1_200_000_000_000_000_778
