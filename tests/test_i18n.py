@@ -10,7 +10,7 @@ from discord import app_commands
 
 from cogs.generate import GenerateCog
 from cogs.members import MembersCog
-from cogs.ui import batch_texts, error_texts, member_texts, quote_texts
+from cogs.ui import batch_texts, error_texts, member_texts, privacy_texts, quote_texts
 from cogs.ui import messages as ui_messages
 from cogs.ui.catalogue import CATALOGUE, LOCALES
 from cogs.ui.catalogue_names import NAMES
@@ -32,7 +32,7 @@ def shown_strings() -> list[str]:
 def messages() -> list[str]:
     return [
         v
-        for module in (member_texts, error_texts, batch_texts, ui_messages, quote_texts)
+        for module in (member_texts, error_texts, batch_texts, ui_messages, quote_texts, privacy_texts)
         for k, v in vars(module).items()
         if k.isupper() and isinstance(v, str)
     ]

@@ -15,6 +15,7 @@ from cogs.ui.catalogue_admin import ADMIN
 from cogs.ui.catalogue_batch import BATCH
 from cogs.ui.catalogue_errors import ERRORS
 from cogs.ui.catalogue_messages import MESSAGES
+from cogs.ui.catalogue_replies import REPLIES
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
 
@@ -430,3 +431,6 @@ CATALOGUE.update(ERRORS)
 
 # --- cogs/ui/messages.py's fixed sentences and a quote's card (cogs/ui/catalogue_messages.py) -----
 CATALOGUE.update(MESSAGES)
+
+# --- /privacy's and /mod's replies (cogs/ui/catalogue_replies.py) --------------------------------
+CATALOGUE.update(REPLIES)
