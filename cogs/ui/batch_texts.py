@@ -1,4 +1,5 @@
-"""Sentences of a batch's one message (count 2-4): its progress and what it says about images not made."""
+"""Sentences of a result's card and of a batch's one message (count 2-4): its progress and what it says
+about images not made. Public: in the server's language (the job's `spec.locale`)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,9 @@ COST_VALUE = "{credits} credits"
 BALANCE_AFTER = "Balance after"
 REQUESTED_BY = "Requested by"
 NOT_MADE = "Not made"
+SEED = "Seed"
+SIZE = "Size"
+TIME = "Time"
+REFERENCES = "References"
+RANDOM = "random"
+UNKNOWN = "unknown"

@@ -54,4 +54,10 @@ BATCH: dict[str, tuple[str, str, str, str, str]] = {
     b.BALANCE_AFTER: ("Guthaben danach", "Solde après", "Saldo después", "Saldo depois", "残高"),
     b.REQUESTED_BY: ("Angefordert von", "Demandé par", "Pedido por", "Pedido por", "リクエスト"),
     b.NOT_MADE: ("Nicht erstellt", "Non créées", "No creadas", "Não criadas", "未作成"),
+    b.SEED: ("Seed", "Graine", "Semilla", "Semente", "シード"),
+    b.SIZE: ("Größe", "Taille", "Tamaño", "Tamanho", "サイズ"),
+    b.TIME: ("Dauer", "Durée", "Tiempo", "Tempo", "所要時間"),
+    b.REFERENCES: ("Referenzen", "Références", "Referencias", "Referências", "参照画像"),
+    b.RANDOM: ("zufällig", "aléatoire", "aleatoria", "aleatória", "ランダム"),
+    b.UNKNOWN: ("unbekannt", "inconnue", "desconocido", "desconhecido", "不明"),
 }

@@ -8,7 +8,19 @@ import hashlib
 import pytest
 
 from core.png_text import read_text
-from tests.e2e.conftest import ALICE, BOB, CAROL, GENERAL, GUILD, MOD, NSFW, OTHER_CHANNEL, OTHER_GUILD, png
+from tests.e2e.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    GENERAL,
+    GUILD,
+    MOD,
+    MODLOG,
+    NSFW,
+    OTHER_CHANNEL,
+    OTHER_GUILD,
+    png,
+)
 from tests.e2e.test_bot_e2e import buttons
 
 pytestmark = pytest.mark.e2e
@@ -89,9 +101,15 @@ async def test_count_four_asks_one_quote_and_shows_four_charged_jobs_in_one_mess
     # Delete removes the whole message (every image in it is the requester's).
     refused = await world.discord.click(GUILD, GENERAL, BOB, gallery, shown["Delete"])
     assert "not allowed" in (await world.reply(refused))["content"]
+    await world.config("modlog", {"channel": MODLOG})
     deleted = await world.discord.click(GUILD, GENERAL, ALICE, gallery, shown["Delete"])
     await world.discord.wait_for(lambda: world.discord.message(gallery["id"]) is None)
     assert world.discord.callbacks(deleted)
+    ids = ", ".join(str(j["id"]) for j in jobs)
+    await world.discord.wait_for(lambda: any(
+        f"deleted the results of jobs {ids}" in (e.get("description") or "")
+        for m in world.discord.messages_in(MODLOG) for e in m.get("embeds", [])
+    )), "the mod log names every image of the deleted message"
 
 
 async def test_a_batch_says_which_image_failed_and_that_it_was_refunded(world):
