@@ -14,6 +14,13 @@ MESSAGES: dict[str, tuple[str, str, str, str, str]] = {
         "Sua imagem de {channel} não pôde ser postada lá, então aqui está.",
         "{channel} の画像をそこに投稿できなかったので、こちらに送ります。",
     ),
+    m.MISCONFIGURED: (
+        "Der Bot ist für dieses Modell falsch eingerichtet; sein Betreiber ist informiert. Dir wurde nichts berechnet.",
+        "Le bot est mal configuré pour ce modèle ; son opérateur est prévenu. Rien ne vous a été facturé.",
+        "El bot está mal configurado para este modelo; su operador está avisado. No se te ha cobrado nada.",
+        "O bot está mal configurado para este modelo; o operador foi avisado. Nada foi cobrado.",
+        "このモデルのボット設定に問題があります。運営者に通知済みです。料金はかかっていません。",
+    ),
     m.DELETED: ("Gelöscht.", "Supprimé.", "Borrado.", "Apagado.", "削除しました。"),
     m.EDIT_NEEDS_IMAGE: (
         "Diese Nachricht hat kein PNG-, JPEG- oder WebP-Bild zum Bearbeiten.",
