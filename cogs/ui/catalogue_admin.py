@@ -4,7 +4,12 @@ keyed by the English text, in catalogue.LOCALES' order (Discord allows 100 chara
 from __future__ import annotations
 
 ADMIN: dict[str, tuple[str, str, str, str, str]] = {
-    # --- /credits ---
+    # --- /credits, /credits-admin ---
+    "Manage the server's image credits (Manage Server)": (
+        "Die Bild-Credits des Servers verwalten (Server verwalten)", "Gérer les crédits d'images du serveur (Gérer le serveur)",
+        "Gestionar los créditos de imágenes del servidor (Gestionar servidor)",
+        "Gerenciar os créditos de imagens do servidor (Gerenciar servidor)", "サーバーの画像クレジットを管理(サーバー管理)",
+    ),
     "The server's image credits": (
         "Die Bild-Credits des Servers", "Les crédits d'images du serveur", "Los créditos de imágenes del servidor",
         "Os créditos de imagens do servidor", "サーバーの画像クレジット",

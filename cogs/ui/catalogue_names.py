@@ -20,6 +20,7 @@ NAMES: dict[str, tuple[str, str, str, str, str]] = {
     "show": ("zeigen", "afficher", "mostrar", "mostrar", "表示"),
     "help": ("hilfe", "aide", "ayuda", "ajuda", "ヘルプ"),
     "credits": ("credits", "crédits", "créditos", "créditos", "クレジット"),
+    "credits-admin": ("credits-verwaltung", "crédits-admin", "créditos-admin", "créditos-admin", "クレジット管理"),
     "config": ("konfiguration", "configuration", "configuración", "configuração", "サーバー設定"),
     "mod": ("moderation", "modération", "moderación", "moderação", "モデレーション"),
     "privacy": ("datenschutz", "confidentialité", "privacidad", "privacidade", "プライバシー"),

@@ -89,7 +89,7 @@ async def test_count_four_asks_one_quote_and_shows_four_charged_jobs_in_one_mess
         for action, custom_id in (("Reroll", "reroll"), ("Edit", "edit"), ("Pro", "pro"), ("Report", "report"),
                                   ("Info", "info")):
             assert shown[f"{action} {n}"] == f"flux:{custom_id}:{job['id']}", f"{action} {n} acts on image {n}"
-    assert world.query("SELECT state FROM batches")[0]["state"] == "posted"
+    await world.discord.wait_for(lambda: world.query("SELECT state FROM batches")[0]["state"] == "posted")
 
     # After a restart, "Reroll 3" still rerolls image 3 (the job id is in the custom id).
     await world.restart_bot()
@@ -342,7 +342,7 @@ async def test_a_german_member_in_a_german_server_reads_the_quote_the_batch_and_
     await world.grant(100)
     world.discord.guild_locales[GUILD] = "de"
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 3}, subcommand="settings")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"quote_above": 3}, subcommand="settings")
     )
     asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "zwei Füchse", "count": 2},
                                       locale="de")
@@ -360,7 +360,7 @@ async def test_a_german_member_in_a_german_server_reads_the_quote_the_batch_and_
     assert names[:3] == ["Seeds", "Kosten", "Guthaben danach"], names
     assert gallery["embeds"][0]["fields"][1]["value"] == "4 Credits"
     # An admin command's refusal (Bob may not read the ledger) is German too.
-    refused = await world.discord.slash(GUILD, GENERAL, BOB, "credits", subcommand="history", locale="de")
+    refused = await world.discord.slash(GUILD, GENERAL, BOB, "credits-admin", subcommand="history", locale="de")
     text = (await world.reply(refused))["content"]
     assert text.startswith(("Dafür brauchst du", "Das darfst du nicht", "Du darfst diesen Befehl")), text
 
