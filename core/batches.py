@@ -16,6 +16,7 @@ resume) can never both post.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from core.db import Database, Transaction
@@ -25,6 +26,7 @@ from core.jobs import Job, JobState, JobStore
 FINAL = (JobState.SUCCEEDED, JobState.POSTED, JobState.REFUNDED, JobState.UNDELIVERABLE)
 MADE = (JobState.SUCCEEDED, JobState.POSTED, JobState.UNDELIVERABLE)
 BATCH_MAX = 10  # Discord's attachments per message
+MEMBERS_REMEMBERED = 4096  # jobs whose membership is kept in memory (the ones still showing progress)
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,9 @@ class BatchStore:
     def __init__(self, db: Database, jobs: JobStore) -> None:
         self._db = db
         self._jobs = jobs
-        # Membership never changes once written: progress asks for it on every tick.
-        self._members: dict[int, Member | None] = {}
+        # Membership never changes once written, and progress asks for it on every tick: the recent
+        # answers are kept (bounded: a long-running bot sees millions of jobs).
+        self._members: OrderedDict[int, Member | None] = OrderedDict()
 
     async def open(self, size: int) -> int:
         if not 2 <= size <= BATCH_MAX:
@@ -75,7 +78,7 @@ class BatchStore:
         await tx.execute(
             "INSERT INTO batch_jobs (job_id, batch_id, number) VALUES (?, ?, ?)", (job_id, batch_id, number)
         )
-        self._members[job_id] = Member(batch_id, number, row["size"])
+        self._remember(job_id, Member(batch_id, number, row["size"]))
 
     async def close(self, batch_id: int, *, stop_note: str | None = None) -> bool:
         """No more jobs: `open` (True), or `abandoned` when not one was created (False)."""
@@ -89,14 +92,23 @@ class BatchStore:
         return state == "open"
 
     async def member(self, job_id: int) -> Member | None:
-        if job_id not in self._members:
-            row = await self._db.fetchone(
-                "SELECT m.batch_id, m.number, b.size FROM batch_jobs m JOIN batches b ON b.id = m.batch_id"
-                " WHERE m.job_id = ?",
-                (job_id,),
-            )
-            self._members[job_id] = None if row is None else Member(row["batch_id"], row["number"], row["size"])
-        return self._members[job_id]
+        if job_id in self._members:
+            self._members.move_to_end(job_id)
+            return self._members[job_id]
+        row = await self._db.fetchone(
+            "SELECT m.batch_id, m.number, b.size FROM batch_jobs m JOIN batches b ON b.id = m.batch_id"
+            " WHERE m.job_id = ?",
+            (job_id,),
+        )
+        member = None if row is None else Member(row["batch_id"], row["number"], row["size"])
+        self._remember(job_id, member)
+        return member
+
+    def _remember(self, job_id: int, member: Member | None) -> None:
+        self._members[job_id] = member
+        self._members.move_to_end(job_id)
+        while len(self._members) > MEMBERS_REMEMBERED:
+            self._members.popitem(last=False)
 
     async def state(self, batch_id: int) -> str | None:
         row = await self._db.fetchone("SELECT state FROM batches WHERE id = ?", (batch_id,))

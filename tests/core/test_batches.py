@@ -177,3 +177,19 @@ async def test_a_batch_left_by_a_crash_is_delivered_on_resume(batch_world, world
     await posted(restarted, delivering)
     assert sorted(b for b, _, _ in again.batches) == sorted([creating, delivering])
     assert again.delivered == []
+
+
+async def test_membership_is_remembered_within_bounds(batch_world, monkeypatch):
+    import core.batches
+
+    monkeypatch.setattr(core.batches, "MEMBERS_REMEMBERED", 2)
+    service, _ = batch_world()
+    await service.ledger.grant(GUILD, 100, user_id=1, reason=None)
+    batch_id, jobs = await make_batch(service, 3)
+    await posted(service, batch_id)
+    store = service.batches
+    assert [await store.member(j.id) for j in jobs] == [
+        core.batches.Member(batch_id, n, 3) for n in (1, 2, 3)
+    ], "each job knows its place, read back from the database once forgotten"
+    assert len(store._members) == 2
+    assert await store.member(10_000) is None
