@@ -63,6 +63,8 @@ class BatchPresenting:
         mine, lock = self._batch_state(member.batch_id)
         async with lock:
             if member.batch_id in self._batches_done:
+                self._batch_lines.pop(member.batch_id, None)  # a late edit: nothing more to keep
+                self._batch_locks.pop(member.batch_id, None)
                 return True
             mine[member.number] = (line, job.id if cancellable else None)
             locale = job.spec.locale
