@@ -21,6 +21,7 @@ from cogs.ui.error_texts import localised_error
 from cogs.ui.errors import NO_MENTIONS
 from cogs.ui.i18n import tr
 from cogs.ui.member_texts import batch_part
+from cogs.ui.requests import origin
 from core.admission import Admitted, NeedsReview, Outcome
 from core.errors import BotError
 from core.generation import GenerationService
@@ -77,9 +78,7 @@ async def _create_batch(
         for n in range(count):
             try:
                 await generation.create_job(
-                    guild_id=interaction.guild_id,
-                    channel_id=interaction.channel_id,
-                    user_id=interaction.user.id,
+                    **origin(interaction),
                     kind=kind,
                     spec=_spec_of(outcome, n),
                     parent_job_id=parent_job_id,
@@ -126,9 +125,7 @@ async def _create_one_by_one(
             ref = replace(ref, message_id=placeholder.id)
         try:
             await generation.create_job(
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
-                user_id=interaction.user.id,
+                **origin(interaction),
                 kind=kind,
                 spec=spec,
                 parent_job_id=parent_job_id,
