@@ -34,6 +34,8 @@ OWNERS = {
     "member_preferences": "core/preferences.py",
     "guild_presentation": "core/preferences.py",
     "quotes": "core/quotes.py",
+    "batches": "core/batches.py",
+    "batch_jobs": "core/batches.py",
 }
 
 
