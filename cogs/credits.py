@@ -55,5 +55,6 @@ class CreditsCog(GuildCredits, commands.GroupCog, group_name="credits", group_de
             spent_today=spent,
             prices=prices,
             remaining=remaining,
+            locale=interaction.locale,
         )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -19,6 +19,7 @@ from cogs.ui.defaults import choose, style_choices
 from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_image
 from cogs.ui.edit_modal import EditPromptModal, submitted
 from cogs.ui.errors import NO_MENTIONS, report_error
+from cogs.ui.i18n import tr
 from cogs.ui.member_texts import STARTING
 from cogs.ui.options import EDIT_IMAGES, EDIT_RATIO_CHOICES, generation_options, model_or_default
 from cogs.ui.quote import show_quote, show_stored_quote
@@ -109,7 +110,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         require_guild(interaction)
         images = [a for a in message.attachments if looks_like_image(a)]
         if not images:
-            await interaction.response.send_message(messages.EDIT_NEEDS_IMAGE, ephemeral=True)
+            await interaction.response.send_message(tr(messages.EDIT_NEEDS_IMAGE, interaction.locale), ephemeral=True)
             return
         self.menu_messages.keep(message)
         modal = EditPromptModal(f"flux:editmsg:{message.channel.id}:{message.id}", images=len(images))
@@ -156,7 +157,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             raise NotAllowed("delete this message with that button (it does not hold that image)")
         await interaction.response.defer(ephemeral=True, thinking=True)
         await interaction.message.delete()
-        await interaction.followup.send(messages.DELETED, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(tr(messages.DELETED, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.services.events.publish(ResultDeleted(job, interaction.user.id))
 
     async def _result_as_reference(self, job: Job) -> tuple[str, tuple[int, int] | None]:
@@ -300,9 +301,9 @@ class GenerateCog(commands.Cog, name="Generate"):
         if not await self.review.hold_request(interaction, request_id, summary):
             # No moderator can see it: closed, not left pending forever (nothing was generated or charged).
             await self.services.moderation.decide_request(request_id, "rejected", by=self.bot.user.id)
-            await interaction.edit_original_response(content=messages.REQUEST_NO_MODLOG, allowed_mentions=NO_MENTIONS)
+            await interaction.edit_original_response(content=tr(messages.REQUEST_NO_MODLOG, spec.locale), allowed_mentions=NO_MENTIONS)
             return
-        await interaction.edit_original_response(content=messages.REQUEST_PENDING, allowed_mentions=NO_MENTIONS)
+        await interaction.edit_original_response(content=tr(messages.REQUEST_PENDING, spec.locale), allowed_mentions=NO_MENTIONS)
 
 
 async def _defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> int | None:

@@ -13,9 +13,11 @@ from cogs.ui import error_texts as et
 from cogs.ui import member_texts as t
 from cogs.ui.catalogue_admin import ADMIN
 from cogs.ui.catalogue_batch import BATCH
+from cogs.ui.catalogue_config import CONFIG
 from cogs.ui.catalogue_errors import ERRORS
 from cogs.ui.catalogue_messages import MESSAGES
 from cogs.ui.catalogue_replies import REPLIES
+from cogs.ui.catalogue_replies2 import REPLIES2
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
 
@@ -434,3 +436,7 @@ CATALOGUE.update(MESSAGES)
 
 # --- /privacy's and /mod's replies (cogs/ui/catalogue_replies.py) --------------------------------
 CATALOGUE.update(REPLIES)
+
+# --- credits, /settings, /queue, buttons and /config replies (catalogue_replies2.py, catalogue_config.py)
+CATALOGUE.update(REPLIES2)
+CATALOGUE.update(CONFIG)
