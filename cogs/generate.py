@@ -113,7 +113,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             await interaction.response.send_message(tr(messages.EDIT_NEEDS_IMAGE, interaction.locale), ephemeral=True)
             return
         self.menu_messages.keep(message)
-        modal = EditPromptModal(f"flux:editmsg:{message.channel.id}:{message.id}", images=len(images))
+        modal = EditPromptModal(f"flux:editmsg:{message.channel.id}:{message.id}", images=len(images), locale=interaction.locale)
         await interaction.response.send_modal(modal)
 
     @commands.Cog.listener()
@@ -137,7 +137,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         if action == "delete":
             await self._delete_result(interaction, job)
         elif action == "edit":
-            await interaction.response.send_modal(EditPromptModal(f"flux:editjob:{job.id}"))
+            await interaction.response.send_modal(EditPromptModal(f"flux:editjob:{job.id}", locale=interaction.locale))
         elif action == "reroll":
             spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
             await self.submit(interaction, spec, JobKind.REROLL, parent_job_id=job.id, reference_authors=authors)

@@ -210,6 +210,44 @@ REPLIES2: dict[str, tuple[str, str, str, str, str]] = {
     r.DELETE: ("Löschen", "Supprimer", "Borrar", "Apagar", "削除"),
     r.REPORT: ("Melden", "Signaler", "Denunciar", "Denunciar", "報告"),
     r.INFO: ("Info", "Infos", "Info", "Info", "情報"),
+    # --- the Edit modal --------------------------------------------------------------------------------
+    r.MODAL_TITLE: ("Mit FLUX bearbeiten", "Modifier avec FLUX", "Editar con FLUX", "Editar com FLUX", "FLUXで編集"),
+    r.WHAT_CHANGES: (
+        "Was soll sich ändern?", "Que faut-il changer ?", "¿Qué debe cambiar?", "O que deve mudar?", "何を変えますか?",
+    ),
+    r.UP_TO_REFERENCES: (
+        "bis zu {count} Referenzbilder", "jusqu'à {count} images de référence", "hasta {count} imágenes de referencia",
+        "até {count} imagens de referência", "参照画像は{count}枚まで",
+    ),
+    r.IMAGES_HERE: (
+        "{images} Bild(er) hier; Klein nimmt die ersten {klein}, Pro bis zu {pro}",
+        "{images} image(s) ici ; Klein prend les {klein} premières, Pro jusqu'à {pro}",
+        "{images} imagen(es) aquí; Klein usa las primeras {klein}, Pro hasta {pro}",
+        "{images} imagem(ns) aqui; o Klein usa as primeiras {klein}, o Pro até {pro}",
+        "ここに{images}枚: Kleinは最初の{klein}枚、Proは{pro}枚まで使います",
+    ),
+    # --- an image that reached no one ----------------------------------------------------------------------
+    r.UNDELIVERABLE: (
+        "Dein Bild (Auftrag #{job}) ist fertig und bezahlt, konnte aber weder in {channel} gepostet noch dir {how}"
+        " geschickt werden. Es wird sicher aufbewahrt: ein Bot-Besitzer kann es mit `/owner redeliver job_id:{job}`"
+        " erneut senden (erlaube vorher DMs von Mitgliedern dieses Servers oder bitte einen Moderator, den Bot in"
+        " diesem Kanal posten zu lassen).",
+        "Votre image (tâche n°{job}) est prête et payée, mais elle n'a pu être ni publiée dans {channel} ni vous être"
+        " envoyée {how}. Elle est gardée : un propriétaire du bot peut la renvoyer avec `/owner redeliver"
+        " job_id:{job}` (autorisez d'abord les MP des membres de ce serveur, ou demandez à un modérateur de laisser le"
+        " bot publier dans ce salon).",
+        "Tu imagen (trabajo n.º {job}) está lista y pagada, pero no se pudo publicar en {channel} ni enviarte {how}."
+        " Se guarda: un propietario del bot puede reenviarla con `/owner redeliver job_id:{job}` (antes permite los"
+        " MD de los miembros de este servidor o pide a un moderador que deje publicar al bot en ese canal).",
+        "Sua imagem (tarefa nº {job}) está pronta e paga, mas não pôde ser postada em {channel} nem enviada a você"
+        " {how}. Ela está guardada: um dono do bot pode reenviá-la com `/owner redeliver job_id:{job}` (antes permita"
+        " DMs de membros deste servidor ou peça a um moderador que deixe o bot postar nesse canal).",
+        "画像(ジョブ#{job})は完成し支払い済みですが、{channel}に投稿できず、{how}送ることもできませんでした。"
+        "画像は保管されています: ボットのオーナーが`/owner redeliver job_id:{job}`で再送できます"
+        "(先にこのサーバーのメンバーからのDMを許可するか、そのチャンネルにボットが投稿できるようモデレーターに頼んでください)。",
+    ),
+    r.HERE: ("hier", "ici", "aquí", "aqui", "ここに"),
+    r.BY_DM: ("per DM", "par MP", "por MD", "por DM", "DMで"),
     r.ALREADY_DECIDED: (
         "Über diese Anfrage hat schon jemand entschieden.", "Quelqu'un a déjà statué sur cette demande.",
         "Alguien ya decidió sobre esta solicitud.", "Alguém já decidiu sobre este pedido.",

@@ -64,6 +64,21 @@ DELETE = "Delete"
 REPORT = "Report"
 INFO = "Info"
 
+# --- the Edit modal ------------------------------------------------------------------------------------
+MODAL_TITLE = "Edit with FLUX"
+WHAT_CHANGES = "What should change?"
+UP_TO_REFERENCES = "up to {count} reference images"
+IMAGES_HERE = "{images} image(s) here; Klein uses the first {klein}, Pro up to {pro}"
+
+# --- an image that reached no one: its requester is told (in the server's language) ----------------------
+UNDELIVERABLE = (
+    "Your image (job #{job}) is ready and paid for, but it could not be posted in {channel} nor sent to you {how}. "
+    "It is kept safe: a bot owner can send it again with `/owner redeliver job_id:{job}` (allow DMs from this "
+    "server's members, or ask a moderator to let the bot post in that channel, first)."
+)
+HERE = "here"
+BY_DM = "by DM"
+
 # --- a moderator's click on a request someone else already decided -----------------------------------
 ALREADY_DECIDED = "Someone already decided this request."
 
