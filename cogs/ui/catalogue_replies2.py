@@ -33,7 +33,7 @@ REPLIES2: dict[str, tuple[str, str, str, str, str]] = {
         "**Sua cota hoje:** restam {left} de {limit} créditos",
         "**今日の利用枠:** {limit}クレジット中、残り{left}",
     ),
-    m.ALLOWANCE_LEFT["this month"]: (
+    m.ALLOWANCE_LEFT["month"]: (
         "**Dein Kontingent diesen Monat:** {left} von {limit} Credits übrig",
         "**Votre quota ce mois-ci :** {left} sur {limit} crédits restants",
         "**Tu cupo este mes:** quedan {left} de {limit} créditos",

@@ -177,7 +177,7 @@ BALANCE_HELD = "**Server balance:** {balance} credits ({reserved} held for runni
 SPENT_TODAY = "**You spent today:** {credits} credits"
 ALLOWANCE_LEFT = {
     "today": "**Your allowance today:** {left} of {limit} credits left",
-    "this month": "**Your allowance this month:** {left} of {limit} credits left",
+    "month": "**Your allowance this month:** {left} of {limit} credits left",
 }
 PRICES = "**Prices:** {prices}"
 PRICE_FROM = "{name} from {price}"
