@@ -258,7 +258,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         if interaction.response.is_done():
             # Answered already (a stored quote's click edits the quote): the images get a message of their own.
             placeholder = await interaction.followup.send(
-                STARTING, wait=True, ephemeral=private, allowed_mentions=NO_MENTIONS
+                tr(STARTING, outcome.spec.locale), wait=True, ephemeral=private, allowed_mentions=NO_MENTIONS
             )
             message_id = placeholder.id
         else:

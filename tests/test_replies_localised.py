@@ -83,6 +83,8 @@ def inline_replies(source: str) -> list[tuple[int, str]]:
                     found.append((node.lineno, literal))
             elif isinstance(arg, ast.Attribute) and isinstance(arg.value, ast.Name) and arg.value.id in TEXT_MODULES:
                 found.append((node.lineno, f"{arg.value.id}.{arg.attr}"))
+            elif isinstance(arg, ast.Name) and arg.id.isupper():
+                found.append((node.lineno, arg.id))  # a sentence constant imported by name
     return found
 
 
@@ -139,8 +141,9 @@ def test_the_checks_find_inline_and_untranslated_replies():
         "    await i.edit_original_response(content=messages.REQUEST_PENDING)\n"
         "    await i.response.send_message(tr(messages.DELETED, i.locale))\n"
         "    await i.channel.send(f'<@{ok}>')\n"
+        "    await i.followup.send(STARTING, wait=True)\n"
     )
-    assert [line for line, _ in inline_replies(source)] == [2, 3, 4]
+    assert [line for line, _ in inline_replies(source)] == [2, 3, 4, 7]
     kept = "x = 'Allowance removed.'\ny = 'Your brand new words here'\nlog.info('some log line')\n"
     assert english_sentences(kept) == [(2, "Your brand new words here")]
     fields = "e.add_field(name='Model', value=str(seed))\ne.add_field(name='Seedling', value='x')\n"

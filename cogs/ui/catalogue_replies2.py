@@ -94,6 +94,35 @@ REPLIES2: dict[str, tuple[str, str, str, str, str]] = {
         "unter {credits} Credits", "sous {credits} crédits", "por debajo de {credits} créditos",
         "abaixo de {credits} créditos", "{credits}クレジット未満",
     ),
+    # --- what the context menu left out of an edit (cogs/ui/messages.py) ------------------------------
+    m.LEFT_OUT_ONE: (
+        "{total} Anhang der Nachricht wurde weggelassen: {reasons}.", "{total} pièce jointe du message a été ignorée : {reasons}.",
+        "Se omitió {total} adjunto del mensaje: {reasons}.", "{total} anexo da mensagem foi deixado de fora: {reasons}.",
+        "メッセージの添付ファイルのうち{total}件を除外しました: {reasons}。",
+    ),
+    m.LEFT_OUT: (
+        "{total} Anhänge der Nachricht wurden weggelassen: {reasons}.",
+        "{total} pièces jointes du message ont été ignorées : {reasons}.",
+        "Se omitieron {total} adjuntos del mensaje: {reasons}.", "{total} anexos da mensagem foram deixados de fora: {reasons}.",
+        "メッセージの添付ファイルのうち{total}件を除外しました: {reasons}。",
+    ),
+    m.NOT_AN_IMAGE: (
+        "{count} ist kein PNG-, JPEG- oder WebP-Bild", "{count} n'est pas une image PNG, JPEG ou WebP",
+        "{count} no es una imagen PNG, JPEG o WebP", "{count} não é uma imagem PNG, JPEG ou WebP",
+        "{count}件はPNG、JPEG、WebPの画像ではありません",
+    ),
+    m.NOT_IMAGES: (
+        "{count} sind keine PNG-, JPEG- oder WebP-Bilder", "{count} ne sont pas des images PNG, JPEG ou WebP",
+        "{count} no son imágenes PNG, JPEG o WebP", "{count} não são imagens PNG, JPEG ou WebP",
+        "{count}件はPNG、JPEG、WebPの画像ではありません",
+    ),
+    m.BEYOND_LIMIT: (
+        "{count} nach den ersten {limit}, da {model} höchstens {limit} Referenzbilder nimmt",
+        "{count} au-delà des {limit} premières, car {model} prend au plus {limit} images de référence",
+        "{count} más allá de las primeras {limit}, porque {model} usa como máximo {limit} imágenes de referencia",
+        "{count} além das primeiras {limit}, pois o {model} usa no máximo {limit} imagens de referência",
+        "最初の{limit}件より後の{count}件({model}の参照画像は最大{limit}枚)",
+    ),
     # --- /credits-admin -------------------------------------------------------------------------
     r.ALLOWANCE_REMOVED: (
         "Kontingent entfernt.", "Quota supprimé.", "Cupo eliminado.", "Cota removida.", "利用枠を削除しました。",

@@ -205,17 +205,24 @@ DELETED = "Deleted."
 EDIT_NEEDS_IMAGE = "That message has no PNG, JPEG or WebP image to edit."
 
 
-def images_left_out(not_images: int, over_limit: int, model: str, limit: int) -> str | None:
+LEFT_OUT_ONE = "{total} of the message's attachments was left out: {reasons}."
+LEFT_OUT = "{total} of the message's attachments were left out: {reasons}."
+NOT_AN_IMAGE = "{count} is not a PNG, JPEG or WebP image"
+NOT_IMAGES = "{count} are not a PNG, JPEG or WebP image"
+BEYOND_LIMIT = "{count} beyond the first {limit}, as {model} takes at most {limit} reference images"
+
+
+def images_left_out(not_images: int, over_limit: int, model: str, limit: int, locale=None) -> str | None:
     """What the context menu says when it edits only some of a message's attachments (None: all of them)."""
     reasons = []
     if not_images:
-        reasons.append(f"{not_images} {'is' if not_images == 1 else 'are'} not a PNG, JPEG or WebP image")
+        reasons.append(_tr(NOT_AN_IMAGE if not_images == 1 else NOT_IMAGES, locale, count=not_images))
     if over_limit:
-        reasons.append(f"{over_limit} beyond the first {limit}, as {model} takes at most {limit} reference images")
+        reasons.append(_tr(BEYOND_LIMIT, locale, count=over_limit, limit=limit, model=model))
     if not reasons:
         return None
     total = not_images + over_limit
-    return f"{total} of the message's attachments {'was' if total == 1 else 'were'} left out: {'; '.join(reasons)}."
+    return _tr(LEFT_OUT_ONE if total == 1 else LEFT_OUT, locale, total=total, reasons="; ".join(reasons))
 
 HELD_FOR_REVIEW = "🕵️ Your image is waiting for a moderator's approval."
 HELD_NO_MODLOG = (
