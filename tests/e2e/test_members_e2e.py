@@ -362,6 +362,8 @@ async def test_a_german_member_in_a_german_server_reads_the_quote_the_batch_and_
     names = [f["name"] for f in gallery["embeds"][0]["fields"]]
     assert names[:3] == ["Seeds", "Kosten", "Guthaben danach"], names
     assert gallery["embeds"][0]["fields"][1]["value"] == "4 Credits"
+    labels = set(buttons(gallery))
+    assert {"Neu würfeln 1", "Bearbeiten 2", "Pro 2", "Melden 1", "Info 2", "Löschen"} <= labels, labels
     # An admin command's refusal (Bob may not read the ledger) is German too.
     refused = await world.discord.slash(GUILD, GENERAL, BOB, "credits-admin", subcommand="history", locale="de")
     text = (await world.reply(refused))["content"]
