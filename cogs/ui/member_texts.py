@@ -41,8 +41,13 @@ SETUP = """👋 Thanks for adding the image bot! Three first steps for the admin
 3. Try it: `/imagine prompt:a lighthouse at dawn`, then `/help` for the rest."""
 
 
-def batch_part(n: int, count: int) -> str:
-    return f"⏳ Image {n} of {count}: waiting…"
+BATCH_PART = "⏳ Image {n} of {count}: waiting…"
+
+
+def batch_part(n: int, count: int, locale=None) -> str:
+    from cogs.ui.i18n import tr  # the catalogue imports this module
+
+    return tr(BATCH_PART, locale, n=n, count=count)
 
 
 def queue_line(job_id: int, prompt: str, state: str, place: int | None, locale=None) -> str:
