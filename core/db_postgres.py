@@ -70,6 +70,7 @@ _FLUSH = (
 )
 _MIGRATE_LOCK = 1718384249
 _INSTANCE_LOCK = 1718384250
+_SHARD_LOCK = 1718384251
 
 # What start-up reports as "the database cannot be used".
 StorageError = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
@@ -141,6 +142,32 @@ class PgDatabase:
             return False
         self._instance = conn
         return True
+
+    async def hold_shard_locks(self, shard_ids: Iterable[int]) -> int | None:
+        """With shard ranges (SHARD_IDS), one process per shard instead of one per database: the
+        database lock is taken shared (so a process without shard ranges, which takes it exclusively,
+        cannot join) and each shard's lock exclusively, on one connection of their own, for the life
+        of the process. None when all are held; otherwise the first shard another process runs
+        (-1: a process without shard ranges runs the whole database), and nothing is held."""
+        conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
+        try:
+            if not await conn.fetchval(
+                "SELECT pg_try_advisory_lock_shared($1, hashtext(current_schema()))", _INSTANCE_LOCK
+            ):
+                await conn.close()
+                return -1
+            for shard in shard_ids:
+                if not await conn.fetchval(
+                    "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '/shard/' || CAST($1 AS bigint), $2))",
+                    shard, _SHARD_LOCK,
+                ):
+                    await conn.close()
+                    return shard
+        except BaseException:
+            conn.terminate()
+            raise
+        self._instance = conn
+        return None
 
     async def _migrate(self) -> None:
         async with self._pool.acquire() as conn:

@@ -219,4 +219,16 @@ MIGRATIONS: list[tuple[str, ...]] = [
         # every job ever made. Its WHERE is the queries' own, so the planner can prove it applies.
         "CREATE INDEX jobs_in_flight ON jobs (guild_id, model) WHERE state IN ('queued', 'submitting', 'submitted')",
     ),
+    (
+        # 8: several processes on one database (issue "Past one process"): IDENTIFY slots per bucket
+        # (core/shards.py), chores run by one process at a time (core/chores.py), and job leases with a
+        # fence (core/leases.py: who runs a job, until when, and which claim of it is current)
+        "CREATE TABLE identify_slots (bucket INTEGER PRIMARY KEY, last_at REAL NOT NULL)",
+        "CREATE TABLE chore_leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until REAL NOT NULL)",
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE jobs ADD COLUMN lease_until REAL",
+        "ALTER TABLE jobs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX jobs_leases ON jobs (owner, lease_until)"
+        " WHERE state NOT IN ('posted', 'refunded', 'undeliverable') OR (state = 'refunded' AND notified = 0)",
+    ),
 ]

@@ -26,6 +26,8 @@ BOTH_BACKENDS = {
     "tests.core.test_styles",
     "tests.core.test_quotes",
     "tests.core.test_cancel",
+    "tests.core.test_shards",
+    "tests.core.test_chores",
 }
 
 

@@ -34,6 +34,8 @@ OWNERS = {
     "member_preferences": "core/preferences.py",
     "guild_presentation": "core/preferences.py",
     "quotes": "core/quotes.py",
+    "identify_slots": "core/shards.py",
+    "chore_leases": "core/chores.py",
 }
 
 # The storage backends keep their own key/value table (each backend is the owner of its copy).
