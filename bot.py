@@ -54,6 +54,7 @@ from core.gate import Gate
 from core.generation import GenerationService
 from core.instance import AlreadyRunning, backup, hold_instance_lock
 from core.jobs import JobStore
+from core.leases import JobLeases
 from core.ledger import Ledger
 from core.metrics import Metrics
 from core.moderation import ModerationStore
@@ -349,8 +350,10 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         name = sharding.process_name(settings)
         cls, shard_options = (ImageBot, {}) if settings.shard_count is None else (ShardedImageBot, sharding.shard_options(settings))
         bot = cls(services, force_sync=force_sync, http_trace=metrics.discord_trace(), process=name, **shard_options)
-        if url:  # several processes may share the database: chores by lease
-            bot.chores = Chores(db, sharding.lease_owner(name), shared=True, lease_seconds=settings.job_lease_seconds)
+        if url and settings.shard_count is not None:  # processes share the database: chores and jobs by lease
+            owner, lease = sharding.lease_owner(name), settings.job_lease_seconds
+            bot.chores = Chores(db, owner, shared=True, lease_seconds=lease)
+            generation.leases = JobLeases(db, owner, lease_seconds=lease)
         subscribe_operations(events, metrics, bot.undeliverable_notices)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

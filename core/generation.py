@@ -31,6 +31,7 @@ from core.errors import (
 )
 from core.events import EventBus, GuildBalanceLow, JobFailed
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
+from core.leases import JobLeases, LeaseLost, fenced_as
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
 from core.policy import MemberUsage, PaceLimits
@@ -79,6 +80,8 @@ class GenerationService:
         # Optional collaborators: spending rules (low-balance alerts) and the Segmind account watch.
         self.credit_rules: CreditRules | None = None
         self.account: AccountWatch | None = None
+        # Several processes on one database (core/leases.py): jobs are claimed, renewed, fenced.
+        self.leases: JobLeases | None = None
         # What happened to jobs (posted, failed, a guild's balance low), for whoever bot.py subscribed.
         self.events = events or EventBus()
         self.references = ReferenceImages(blobs)  # bot.py sets one with the configured bounds
@@ -111,7 +114,7 @@ class GenerationService:
             ledger=ledger,
             blobs=blobs,
             events=self.events,
-            presenter=lambda: self.presenter,
+            presenter=lambda: self.presenter if self.leases is None else self.leases.guard(self.presenter),
             end_progress=self.progress.end,
             spawn=self._spawn,
             retry_delays=delivery_retry_delays,
@@ -171,6 +174,8 @@ class GenerationService:
                 parent_job_id=parent_job_id,
                 interaction=interaction,
             )
+            if self.leases is not None:
+                await self.leases.own_in(tx, job_id)
             await self.ledger.reserve_in(
                 tx, job_id=job_id, guild_id=guild_id, user_id=user_id, amount=price, limits=limits
             )
@@ -210,6 +215,8 @@ class GenerationService:
     # --- running jobs -------------------------------------------------------------------------
 
     async def _run(self, job_id: int) -> None:
+        if self.leases is not None and not self.leases.enter(job_id):
+            return  # taken over by another process while it waited here
         holding = False
 
         async def result_slot() -> None:
@@ -220,6 +227,8 @@ class GenerationService:
 
         try:
             await self._run_holding(job_id, result_slot)
+        except LeaseLost:
+            pass  # the process that took the job over finishes it
         finally:
             if holding:
                 self._result_slots.release()
@@ -260,7 +269,10 @@ class GenerationService:
             if job.spec.references:
                 urls = await self.references.upload(self.client, job.spec.references)
             body = request_body(build_request(job.spec, urls, safety_tolerance=_tolerance(job.spec)))
-            await self.jobs.mark_submitting(job.id, self._clock())
+            if not await self.jobs.mark_submitting(job.id, self._clock()):
+                raise LeaseLost(job.id)  # no longer queued for us: another process took it over
+            if self.leases is not None:
+                await self.leases.check(job.id)  # a process paused past its lease must not submit
 
             accepted: list[str] = []
 
@@ -329,6 +341,8 @@ class GenerationService:
             )
             if moved:
                 await self.ledger.release_in(tx, job.id)
+        if not moved and self.leases is not None:
+            await self.leases.check(job.id)  # fenced out: the process that holds the job tells the member
         if self.account is not None:
             await self.account.note_failure(error)
         await self._notify_failure(await self.jobs.get(job.id), error)
@@ -367,20 +381,29 @@ class GenerationService:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    async def resume(self) -> dict[str, int]:
-        """Pick up every unfinished job after a start: run, poll, post, or refund and tell."""
+    async def resume(self, job_ids: list[int] | None = None) -> dict[str, int]:
+        """Pick up every unfinished job after a start (with leases: those whose lease ran out, all
+        of them alone on the database), or `job_ids` just taken over: run, poll, post, or refund and tell."""
+        if self.leases is not None and job_ids is None:
+            job_ids = await self.leases.take_expired(everything=not self.leases.shared)
+        jobs = await self.jobs.unfinished()
+        if job_ids is not None:
+            jobs = [job for job in jobs if job.id in set(job_ids)]
         counts: dict[str, int] = {}
-        for job in await self.jobs.unfinished():
+        for job in jobs:
             counts[job.state.value] = counts.get(job.state.value, 0) + 1
-            if job.state is JobState.REFUNDED:
-                error_cls = ProviderSubmitUncertain if job.error_kind == "ProviderSubmitUncertain" else ProviderError
-                self._spawn(self._notify_failure(job, error_cls(job.error_detail or "")))
-            elif job.state is JobState.SUCCEEDED:
-                self._spawn(self.delivery.deliver(job))
-            else:
-                self.scheduler.submit(job.guild_id, job.id)
+            with fenced_as(None if self.leases is None else self.leases.fence_of(job.id)):  # for the tasks spawned
+                if job.state is JobState.REFUNDED:
+                    error_cls = ProviderSubmitUncertain if job.error_kind == "ProviderSubmitUncertain" else ProviderError
+                    self._spawn(_unless_lost(self._notify_failure(job, error_cls(job.error_detail or ""))))
+                elif job.state is JobState.SUCCEEDED:
+                    self._spawn(_unless_lost(self.delivery.deliver(job)))
+                else:
+                    self.scheduler.submit(job.guild_id, job.id)
         if counts:
             log.info("resumed unfinished jobs: %s", counts)
+        if job_ids is None and self.leases is not None and self.leases.shared:
+            self._spawn(self.leases.keep(self.resume))  # renew ours, take over the expired ones
         return counts
 
     async def close(self) -> None:
@@ -389,6 +412,13 @@ class GenerationService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _unless_lost(work) -> None:
+    try:
+        await work
+    except LeaseLost:
+        pass  # another process holds the job now and finishes it
 
 
 def _tolerance(spec: GenerationSpec) -> int:

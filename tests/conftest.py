@@ -28,6 +28,7 @@ BOTH_BACKENDS = {
     "tests.core.test_cancel",
     "tests.core.test_shards",
     "tests.core.test_chores",
+    "tests.core.test_leases",
 }
 
 
