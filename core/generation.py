@@ -359,15 +359,18 @@ class GenerationService:
         """Deliver a reopened job now, through the same paths as any result (an owner asked)."""
         job = await self.jobs.get(job_id)
         if job.state is JobState.SUCCEEDED:
-            await self.delivery.deliver(job)
+            fence = None if self.leases is None else await self.leases.claim(job_id)  # this process posts it
+            with fenced_as(fence):
+                await self.delivery.deliver(job)
         return await self.jobs.get(job_id)
 
     async def _present(self, method: str, job: Job, arg) -> None:
         """Progress and failure notices are best effort: a Discord error must not fail the job."""
         if self.presenter is None:
             return
+        presenter = self.presenter if self.leases is None else self.leases.guard(self.presenter)
         try:
-            await getattr(self.presenter, method)(job, arg)
+            await getattr(presenter, method)(job, arg)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -384,7 +387,8 @@ class GenerationService:
     async def resume(self, job_ids: list[int] | None = None) -> dict[str, int]:
         """Pick up every unfinished job after a start (with leases: those whose lease ran out, all
         of them alone on the database), or `job_ids` just taken over: run, poll, post, or refund and tell."""
-        if self.leases is not None and job_ids is None:
+        starting = job_ids is None
+        if self.leases is not None and starting:
             job_ids = await self.leases.take_expired(everything=not self.leases.shared)
         jobs = await self.jobs.unfinished()
         if job_ids is not None:
@@ -402,7 +406,7 @@ class GenerationService:
                     self.scheduler.submit(job.guild_id, job.id)
         if counts:
             log.info("resumed unfinished jobs: %s", counts)
-        if job_ids is None and self.leases is not None and self.leases.shared:
+        if starting and self.leases is not None and self.leases.shared:
             self._spawn(self.leases.keep(self.resume))  # renew ours, take over the expired ones
         return counts
 

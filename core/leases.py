@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -44,6 +45,7 @@ _TAKE = (
     " WHERE (state NOT IN ('posted', 'refunded', 'undeliverable') OR (state = 'refunded' AND notified = 0))"
     " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) RETURNING id, fence"
 )
+_FENCES = "SELECT id, fence FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
 _TAKE_ALL = (
     "UPDATE jobs SET owner = ?, lease_until = ?, fence = fence + 1"
     " WHERE state NOT IN ('posted', 'refunded', 'undeliverable') OR (state = 'refunded' AND notified = 0)"
@@ -106,6 +108,11 @@ class JobLeases:
         self._valid_until = max(self._valid_until, now + self.lease_seconds)
         return self.held[job_id]
 
+    async def claim(self, job_id: int) -> int:
+        """Take one job whoever holds it (an owner's /owner redeliver of a reopened result)."""
+        async with self._db.transaction() as tx:
+            return await self.own_in(tx, job_id)
+
     async def take_expired(self, *, everything: bool = False, limit: int = 200) -> list[int]:
         """Claim unfinished jobs whose lease ran out (all unfinished jobs with `everything`: a
         process alone on its database, at start). Returns their ids, oldest first."""
@@ -117,24 +124,31 @@ class JobLeases:
                 rows = await tx.fetchall(_TAKE, (self.owner, start + self.lease_seconds, self._clock(), limit))
         for row in rows:
             self.held[int(row["id"])] = int(row["fence"])
-        if rows:
+        taken = sorted(int(row["id"]) for row in rows)
+        if taken:
             self._valid_until = max(self._valid_until, start + self.lease_seconds)
-        return sorted(int(row["id"]) for row in rows)
+            if not everything:  # tests.scale measures takeovers by this line
+                log.info("took over jobs=%s process=%s", _ids(taken), self.owner)
+        return taken
 
     async def renew(self) -> set[int]:
         """Extend the lease of every job this process holds; returns the ids it lost (taken over by
-        another process after its lease ran out) and forgets them, and the finished ones."""
+        another process after its lease ran out). Lost and finished jobs are forgotten."""
         start = self._clock()
         before = dict(self.held)  # jobs created while the renewal commits are not in its answer
         async with self._db.transaction() as tx:
             rows = await tx.fetchall(_RENEW, (start + self.lease_seconds, self.owner))
         still = {int(r["id"]): int(r["fence"]) for r in rows}
-        lost = set()
-        for job, fence in before.items():
-            if still.get(job) != fence and self.held.get(job) == fence:
-                del self.held[job]
-                lost.add(job)
+        gone = {job for job, fence in before.items() if still.get(job) != fence and self.held.get(job) == fence}
         self._valid_until = start + self.lease_seconds
+        if not gone:
+            return set()
+        # Gone from the renewal: finished here (same fence), or taken over (a newer fence).
+        rows = await self._db.fetchall(_FENCES, (json.dumps(sorted(gone)),))
+        lost = {int(r["id"]) for r in rows if int(r["fence"]) != before[int(r["id"])]}
+        for job in gone:
+            if self.held.get(job) == before[job]:
+                del self.held[job]
         return lost
 
     # --- while running a job ----------------------------------------------------------------------
@@ -186,7 +200,6 @@ class JobLeases:
                     log.warning("lost jobs=%s process=%s (taken over after their lease ran out)", _ids(lost), self.owner)
                 taken = await self.take_expired()
                 if taken:
-                    log.info("took over jobs=%s process=%s", _ids(taken), self.owner)
                     await resume(taken)
             except asyncio.CancelledError:
                 raise
@@ -199,15 +212,21 @@ def _ids(ids: set[int] | list[int]) -> str:
 
 
 class _GuardedPresenter:
-    """The presenter, but a result is posted only by the process that holds the job's lease."""
+    """The presenter, but only the process that holds a job's lease shows anything of it: a result
+    posted twice, or a lost job's progress drawn over the result its new owner posted, is what
+    this prevents (LeaseLost instead)."""
 
     def __init__(self, inner: Any, leases: JobLeases) -> None:
         self._inner = inner
         self._leases = leases
 
-    async def deliver(self, job: Any, *args: Any) -> Any:
-        await self._leases.check(job.id)
-        return await self._inner.deliver(job, *args)
-
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+        method = getattr(self._inner, name)
+        if not callable(method):
+            return method
+
+        async def checked(job: Any, *args: Any) -> Any:
+            await self._leases.check(job.id)
+            return await method(job, *args)
+
+        return checked

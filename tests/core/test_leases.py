@@ -149,3 +149,27 @@ async def test_a_queued_job_taken_over_is_never_submitted_by_the_old_owner(world
         await asyncio.sleep(0.02)
     assert len(segmind.submits) == 2, "each job submitted once, the queued one only by its new owner"
     assert sorted(d[0] for d in second_shown.delivered) == sorted([running.id, waiting.id])
+
+
+async def test_a_result_reopened_by_an_owner_is_posted_by_the_process_asked(world, segmind, db):  # noqa: F811
+    await Ledger(db).grant(GUILD, 10, user_id=USER, reason="test")
+    first, first_shown = await with_leases(world, "a", 0)
+    job = await first.create_job(guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE, spec=SPEC)
+    await settle(first, job.id, JobState.POSTED)
+    await db.fetchall("SELECT 1")
+    async with db.transaction() as tx:  # as if every delivery had failed: undeliverable, then reopened
+        await tx.execute("UPDATE jobs SET state = 'undeliverable' WHERE id = ?", (job.id,))
+    assert await first.jobs.reopen_undeliverable(job.id)
+    second, second_shown = await with_leases(world, "b", 0)
+    assert (await second.redeliver(job.id)).state is JobState.POSTED, "posted by the process the owner asked"
+    assert [d[0] for d in second_shown.delivered] == [job.id]
+    assert first.leases.fence_of(job.id) is not None and await first.leases.renew() == {job.id}, "taken"
+
+
+async def test_a_finished_job_is_forgotten_not_lost(db):
+    leases = JobLeases(db, "a", lease_seconds=30, clock=Clock())
+    job_id = await new_job(db, leases)
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE jobs SET state = 'posted' WHERE id = ?", (job_id,))
+    assert await leases.renew() == set()
+    assert leases.held == {}
