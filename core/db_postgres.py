@@ -77,6 +77,11 @@ StorageError = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 IntegrityError = asyncpg.IntegrityConstraintViolationError
 
 POOL_SIZE = 8
+# A process stopped (SIGSTOP, a VM pause) inside a transaction would hold the advisory lock, and with it
+# every other process's writes, until it wakes: the server ends such a session after this long idle in
+# its transaction (the lock goes with it; the stopped process finds its connection gone and its jobs'
+# fences moved on). Every transaction here is a few statements with no other I/O inside.
+STALLED_TRANSACTION_SECONDS = 5.0
 CONNECT_TIMEOUT = 10.0  # seconds; asyncpg's default (60) would hold start-up that long on a dead host
 
 
@@ -116,8 +121,11 @@ class PgDatabase:
         self._flush = _WalFlush(pool)
 
     @classmethod
-    async def open(cls, url: str) -> PgDatabase:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, init=_setup, timeout=CONNECT_TIMEOUT)
+    async def open(cls, url: str, *, stalled_transaction_seconds: float = STALLED_TRANSACTION_SECONDS) -> PgDatabase:
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=POOL_SIZE, init=_setup, timeout=CONNECT_TIMEOUT,
+            server_settings={"idle_in_transaction_session_timeout": str(int(stalled_transaction_seconds * 1000))},
+        )
         db = cls(pool, url)
         try:
             await db._migrate()
@@ -308,7 +316,7 @@ class _WalFlush:
 async def _end(conn: asyncpg.Connection, statement: str) -> None:
     try:
         await conn.execute(statement)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError):
         # A connection that cannot even roll back must not go back to the pool mid-transaction.
         conn.terminate()
 
