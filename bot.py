@@ -54,7 +54,6 @@ from core.gate import Gate
 from core.generation import GenerationService
 from core.instance import AlreadyRunning, backup, hold_instance_lock
 from core.jobs import JobStore
-from core.leases import JobLeases
 from core.ledger import Ledger
 from core.metrics import Metrics
 from core.moderation import ModerationStore
@@ -63,7 +62,6 @@ from core.pricing import PriceList
 from core.privacy import Privacy
 from core.prompt_filter import SafetyLists
 from core.quotes import QuoteStore
-from core.ratelimit import SlidingWindowLimiter
 from core.references import ImageWork, ReferenceImages
 from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
@@ -277,7 +275,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
     url = settings.database_url.get_secret_value() if settings.database_url is not None else None
     db = await startup.open_database(settings.database_path, url, sharding.shard_ids(settings))
     prices = PriceList.load(settings.prices_path)
-    limiter = SlidingWindowLimiter(settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds)
+    limiter = sharding.rate_limiter(settings, db)  # shared by every process on PostgreSQL with shard ranges
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
     blobs = startup.open_blobs(settings.blobs)
     metrics = Metrics()
@@ -350,10 +348,8 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         name = sharding.process_name(settings)
         cls, shard_options = (ImageBot, {}) if settings.shard_count is None else (ShardedImageBot, sharding.shard_options(settings))
         bot = cls(services, force_sync=force_sync, http_trace=metrics.discord_trace(), process=name, **shard_options)
-        if url and settings.shard_count is not None:  # processes share the database: chores and jobs by lease
-            owner, lease = sharding.lease_owner(name), settings.job_lease_seconds
-            bot.chores = Chores(db, owner, shared=True, lease_seconds=lease)
-            generation.leases = JobLeases(db, owner, lease_seconds=lease)
+        if sharding.shared(settings):  # chores, jobs and the queue shared with the other processes
+            bot.chores = sharding.share(settings, db, generation, limiter, name)
         subscribe_operations(events, metrics, bot.undeliverable_notices)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from core.account import AccountWatch
 from core.blobs import BlobStore
@@ -31,7 +31,7 @@ from core.errors import (
 )
 from core.events import EventBus, GuildBalanceLow, JobFailed
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
-from core.leases import JobLeases, LeaseLost, fenced_as
+from core.leases import JobLeases, LeaseLost, fenced_as, unless_lost
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
 from core.policy import MemberUsage, PaceLimits
@@ -120,6 +120,10 @@ class GenerationService:
             retry_delays=delivery_retry_delays,
         )
 
+    def share_queue(self, make: Callable[[Callable[[int], Awaitable[None]]], FairScheduler]) -> None:
+        """Several processes: jobs wait in the database's queue (core/shared_queue.py), not this process's."""
+        self.scheduler = make(self._run)
+
     # --- creating jobs ------------------------------------------------------------------------
 
     def new_seed(self) -> int:
@@ -174,7 +178,7 @@ class GenerationService:
                 parent_job_id=parent_job_id,
                 interaction=interaction,
             )
-            if self.leases is not None:
+            if self.leases is not None and self.leases.owns_new_jobs:
                 await self.leases.own_in(tx, job_id)
             await self.ledger.reserve_in(
                 tx, job_id=job_id, guild_id=guild_id, user_id=user_id, amount=price, limits=limits
@@ -399,15 +403,16 @@ class GenerationService:
             with fenced_as(None if self.leases is None else self.leases.fence_of(job.id)):  # for the tasks spawned
                 if job.state is JobState.REFUNDED:
                     error_cls = ProviderSubmitUncertain if job.error_kind == "ProviderSubmitUncertain" else ProviderError
-                    self._spawn(_unless_lost(self._notify_failure(job, error_cls(job.error_detail or ""))))
+                    self._spawn(unless_lost(self._notify_failure(job, error_cls(job.error_detail or ""))))
                 elif job.state is JobState.SUCCEEDED:
-                    self._spawn(_unless_lost(self.delivery.deliver(job)))
+                    self._spawn(unless_lost(self.delivery.deliver(job)))
                 else:
                     self.scheduler.submit(job.guild_id, job.id)
         if counts:
             log.info("resumed unfinished jobs: %s", counts)
         if starting and self.leases is not None and self.leases.shared:
             self._spawn(self.leases.keep(self.resume))  # renew ours, take over the expired ones
+            self.scheduler.start()  # the shared queue's admission, now that the presenter is there
         return counts
 
     async def close(self) -> None:
@@ -416,13 +421,6 @@ class GenerationService:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _unless_lost(work) -> None:
-    try:
-        await work
-    except LeaseLost:
-        pass  # another process holds the job now and finishes it
 
 
 def _tolerance(spec: GenerationSpec) -> int:

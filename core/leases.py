@@ -43,7 +43,8 @@ _RENEW = (
 _TAKE = (
     "UPDATE jobs SET owner = ?, lease_until = ?, fence = fence + 1 WHERE id IN (SELECT id FROM jobs"
     " WHERE (state NOT IN ('posted', 'refunded', 'undeliverable') OR (state = 'refunded' AND notified = 0))"
-    " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?) RETURNING id, fence"
+    " AND (lease_until IS NULL OR lease_until < ?) AND (owner IS NOT NULL OR state <> 'queued')"
+    " ORDER BY id LIMIT ?) RETURNING id, fence"
 )
 _FENCES = "SELECT id, fence FROM jobs WHERE id IN (SELECT value FROM json_each(?))"
 _TAKE_ALL = (
@@ -63,6 +64,12 @@ def fence_params() -> tuple[int | None, int | None]:
     """Parameters for `AND (CAST(? AS BIGINT) IS NULL OR fence = ?)`: no check outside a job's task."""
     fence = current_fence.get()
     return fence, fence
+
+
+async def unless_lost(work: Awaitable[object]) -> None:
+    """Await `work` (a job's delivery or notice); a lost lease ends it quietly: the job's new owner finishes it."""
+    with contextlib.suppress(LeaseLost):
+        await work
 
 
 @contextlib.contextmanager
@@ -96,6 +103,8 @@ class JobLeases:
         self._clock = clock
         self._sleep = sleep
         self.held: dict[int, int] = {}  # job id -> the fence this process holds it with
+        # False with the shared queue (core/shared_queue.py): a new job waits unowned until claimed.
+        self.owns_new_jobs = True
         self._valid_until = float("-inf")  # by this process's clock: the last renewal's start + lease
 
     # --- claiming ---------------------------------------------------------------------------------
@@ -107,6 +116,14 @@ class JobLeases:
         self.held[job_id] = int(row["fence"])
         self._valid_until = max(self._valid_until, now + self.lease_seconds)
         return self.held[job_id]
+
+    def adopt(self, job_id: int, fence: int, now: float) -> None:
+        """A job claimed elsewhere in this process (core/shared_queue.py) with `fence` at `now`."""
+        self.held[job_id] = fence
+        self._valid_until = max(self._valid_until, now + self.lease_seconds)
+
+    def forget(self, job_id: int) -> None:
+        self.held.pop(job_id, None)
 
     async def claim(self, job_id: int) -> int:
         """Take one job whoever holds it (an owner's /owner redeliver of a reopened result)."""

@@ -228,6 +228,12 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "ALTER TABLE jobs ADD COLUMN owner TEXT",
         "ALTER TABLE jobs ADD COLUMN lease_until REAL",
         "ALTER TABLE jobs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0",
+        # the queue every process admits from (core/shared_queue.py): when a job was handed to a
+        # process, each guild's last turn of the round-robin, and the key's window (core/shared_window.py)
+        "ALTER TABLE jobs ADD COLUMN dispatched_at REAL",
+        "CREATE TABLE guild_turns (guild_id INTEGER PRIMARY KEY, turn INTEGER NOT NULL)",
+        "CREATE TABLE rate_slots (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " taken_at REAL NOT NULL, answered_at REAL)",
         "CREATE INDEX jobs_leases ON jobs (owner, lease_until)"
         " WHERE state NOT IN ('posted', 'refunded', 'undeliverable') OR (state = 'refunded' AND notified = 0)",
     ),

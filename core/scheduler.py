@@ -61,6 +61,9 @@ class FairScheduler:
     def in_flight(self) -> int:
         return len(self._tasks)
 
+    def start(self) -> None:
+        """Nothing to start: jobs are dispatched as they are submitted (core/shared_queue.py needs it)."""
+
     def queued(self, guild_id: int | None = None) -> int:
         if guild_id is None:
             return sum(len(q) for q in self._queues.values())

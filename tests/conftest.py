@@ -29,6 +29,7 @@ BOTH_BACKENDS = {
     "tests.core.test_shards",
     "tests.core.test_chores",
     "tests.core.test_leases",
+    "tests.core.test_shared_queue",
 }
 
 

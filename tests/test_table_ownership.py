@@ -36,6 +36,8 @@ OWNERS = {
     "quotes": "core/quotes.py",
     "identify_slots": "core/shards.py",
     "chore_leases": "core/chores.py",
+    "guild_turns": "core/shared_queue.py",
+    "rate_slots": "core/shared_window.py",
 }
 
 # The storage backends keep their own key/value table (each backend is the owner of its copy).
@@ -61,6 +63,11 @@ EXCEPTIONS = {
         {"jobs"},
         "the lease columns of jobs (owner, lease_until, fence) are the job leases': claims, renewals and"
         " takeovers; jobs.py keeps the rest of the row and checks the fence in every state change",
+    ),
+    "core/shared_queue.py": (
+        {"jobs"},
+        "the queue every process admits from claims a job (dispatched_at, owner, lease, fence) in the"
+        " transaction that picks it round-robin; the job's states stay jobs.py's",
     ),
     "core/privacy.py": (
         set(OWNERS) - {"meta"},

@@ -17,8 +17,15 @@ import socket
 import aiohttp
 import discord
 
+from core.chores import Chores
 from core.config import Settings
+from core.db import Database
+from core.generation import GenerationService
+from core.leases import JobLeases
+from core.ratelimit import SlidingWindowLimiter
 from core.shards import IDENTIFY_PERIOD, IdentifyGate
+from core.shared_queue import SharedQueue
+from core.shared_window import SharedWindowLimiter
 
 log = logging.getLogger("bot")
 
@@ -38,6 +45,34 @@ def shard_ids(settings: Settings) -> tuple[int, ...] | None:
     if settings.shard_count is None:
         return None
     return settings.shard_ids or tuple(range(settings.shard_count))
+
+
+def shared(settings: Settings) -> bool:
+    """Processes over shard ranges on PostgreSQL share jobs, chores, the queue and the key's window.
+    (Without SHARD_COUNT a process holds the whole database alone: nothing to share.)"""
+    return settings.database_url is not None and settings.shard_count is not None
+
+
+def rate_limiter(settings: Settings, db: Database) -> SlidingWindowLimiter:
+    rate, period = settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds
+    if shared(settings):
+        return SharedWindowLimiter(db, rate, period)
+    return SlidingWindowLimiter(rate, period)
+
+
+def share(
+    settings: Settings, db: Database, generation: GenerationService, limiter: SlidingWindowLimiter, name: str
+) -> Chores:
+    """Wire this process to the others: job leases, the shared queue; returns the chore leases."""
+    owner, lease = lease_owner(name), settings.job_lease_seconds
+    generation.leases = leases = JobLeases(db, owner, lease_seconds=lease)
+    generation.share_queue(
+        lambda run: SharedQueue(  # type: ignore[arg-type,return-value]
+            run, db=db, leases=leases, global_limit=settings.max_concurrent_jobs,
+            per_guild_limit=settings.max_concurrent_jobs_per_guild, gate=limiter,
+        )
+    )
+    return Chores(db, owner, shared=True, lease_seconds=lease)
 
 
 def shard_options(settings: Settings) -> dict[str, object]:

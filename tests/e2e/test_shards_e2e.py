@@ -54,7 +54,12 @@ async def test_a_process_paused_past_its_lease_loses_its_job_to_another(world, p
             await world.grant(10)
             world.segmind.latency = 8.0
             interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a harbour"})
-            await world.discord.wait_for(lambda: world.segmind.submits, timeout=15)
+
+            async def submitted() -> None:  # Segmind has it and the database says so
+                while (await books(url))["states"] != ["submitted"]:
+                    await asyncio.sleep(0.05)
+
+            await asyncio.wait_for(submitted(), 15)
             first.proc.send_signal(signal.SIGSTOP)
             second = await world.start_bot(SHARD_IDS="1", PROCESS_NAME="second")
             await world.discord.wait_for(lambda: "took over jobs=1 process=second/" in world.log(), timeout=20)

@@ -1,0 +1,123 @@
+"""The Segmind key's rate limit shared by every process on the database (owner of `rate_slots`).
+
+The same limiter as core/ratelimit.py (FIFO within the process, tokens the scheduler reserves, a
+request counted from when its answer arrived), except that the window itself is a table: a request
+takes a row under the database's write lock only when fewer than `rate` rows are in the window,
+so all processes together never send more than `rate` billed requests per `period`.
+
+A row is *open* (`answered_at` NULL) from the moment its place is taken until the request's answer
+is back, and then stamped with that time: Segmind counts a request when it arrives, which is before
+its answer, so a window of stamped rows always contains the server's. A row left open by a process
+that died counts until `taken_at + OPEN_CAP` (no request takes that long to arrive).
+Clocks: rows carry wall-clock times, so processes on several machines need synchronised clocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from core.db import Database
+from core.ratelimit import _OPEN, SlidingWindowLimiter, _Entry
+
+log = logging.getLogger(__name__)
+
+OPEN_CAP = 30.0
+POLL = 0.2  # how often a full window is looked at again (open rows close at unknown times)
+
+_RECENT = (
+    "SELECT COALESCE(answered_at, taken_at + ?) AS at FROM rate_slots ORDER BY COALESCE(answered_at, taken_at + ?) DESC"
+    " LIMIT ?"
+)
+_TAKE = "INSERT INTO rate_slots (taken_at, answered_at) VALUES (?, ?) RETURNING id"
+_EXPIRE = "DELETE FROM rate_slots WHERE COALESCE(answered_at, taken_at + ?) <= ?"
+_STAMP = "UPDATE rate_slots SET answered_at = ? WHERE id = ?"
+_FORGET = "DELETE FROM rate_slots WHERE id = ?"
+
+
+class SharedWindowLimiter(SlidingWindowLimiter):
+    def __init__(
+        self,
+        db: Database,
+        rate: int,
+        period: float = 60.0,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        super().__init__(rate, period, clock=clock, sleep=sleep)
+        self._db = db
+        self._rows: dict[_Entry, int] = {}
+        self._writes: set[asyncio.Task[None]] = set()
+
+    async def _take(self, at: float | None) -> _Entry | None:
+        if self.rate <= 0:
+            return None
+        async with self._lock:  # FIFO among this process's callers; the table orders the processes
+            while True:
+                now = self.clock()
+                if now < self._blocked_until:  # a 429's reset time (this process's)
+                    await self._sleep(self._blocked_until - now)
+                    continue
+                row_id, taken = await self._try_take(at)
+                if row_id is not None:
+                    self._wait_needed(self.clock())  # drops this process's entries that left the window
+                    entry = _Entry(taken if at is None else at)
+                    bisect.insort(self._entries, entry)
+                    if at == _OPEN:  # stamped (or forgotten) later; a closed row is final
+                        self._rows[entry] = row_id
+                    return entry
+                await self._sleep(POLL)
+
+    async def _try_take(self, at: float | None) -> tuple[int | None, float]:
+        """A row in the window if it has room (one transaction: count, clean up, insert), open when
+        `at` is _OPEN, else counted from now (None) or `at`."""
+        async with self._db.transaction() as tx:
+            now = self.clock()
+            recent = await tx.fetchall(_RECENT, (OPEN_CAP, OPEN_CAP, self.rate))
+            if len(recent) >= self.rate and recent[-1]["at"] + self.period > now:
+                return None, now
+            await tx.execute(_EXPIRE, (OPEN_CAP, now - self.period))
+            answered = None if at == _OPEN else (now if at is None else at)
+            row = await tx.fetchone(_TAKE, (now, answered))
+            return int(row["id"]), now
+
+    def _settle(self, entry: _Entry | None, at: float) -> None:
+        super()._settle(entry, at)
+        if entry is not None and at != _OPEN and entry in self._rows:
+            self._write(self._stamp(at, self._rows.pop(entry)))
+
+    def _forget(self, entry: _Entry | None) -> None:
+        super()._forget(entry)
+        if entry is not None and entry in self._rows:
+            self._write(self._forget_row(self._rows.pop(entry)))
+
+    def _write(self, write: Awaitable[None]) -> None:
+        # Called from synchronous hooks (aiohttp's trace, Token.give_back): the row is written a
+        # moment later; until then it stays open, i.e. counted, which only errs on the safe side.
+        task = asyncio.get_running_loop().create_task(self._logged(write))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+
+    async def _stamp(self, at: float, row_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(_STAMP, (at, row_id))
+
+    async def _forget_row(self, row_id: int) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(_FORGET, (row_id,))
+
+    @staticmethod
+    async def _logged(write: Awaitable[None]) -> None:
+        try:
+            await write
+        except Exception as exc:  # the row then counts until OPEN_CAP: safe, only slower
+            log.warning("could not update the shared rate window: %r", exc)
+
+    async def flush(self) -> None:
+        """Wait for the pending row writes (tests; a clean stop)."""
+        while self._writes:
+            await asyncio.gather(*list(self._writes), return_exceptions=True)
