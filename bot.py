@@ -333,7 +333,8 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             downloads_at_once=settings.attachment_downloads_at_once,
             uploads_at_once=settings.reference_uploads_at_once,
         )
-        moderation = ModerationStore(db)
+        invalidations = await sharding.invalidations(settings)  # other processes' policy changes
+        moderation = ModerationStore(db, invalidations)
         gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))
         gate.listeners.append(lambda facts, decision: events.publish(ev.RequestDenied(facts, decision)))
         credit_rules = CreditRules(db)
@@ -367,6 +368,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         finally:
             if health is not None:
                 await health.close()
+            await invalidations.close()
             await db.close()
 
 

@@ -21,6 +21,7 @@ from core.chores import Chores
 from core.config import Settings
 from core.db import Database
 from core.generation import GenerationService
+from core.invalidation import Invalidations, PgInvalidations
 from core.leases import JobLeases
 from core.ratelimit import SlidingWindowLimiter
 from core.shards import IDENTIFY_PERIOD, IdentifyGate
@@ -51,6 +52,15 @@ def shared(settings: Settings) -> bool:
     """Processes over shard ranges on PostgreSQL share jobs, chores, the queue and the key's window.
     (Without SHARD_COUNT a process holds the whole database alone: nothing to share.)"""
     return settings.database_url is not None and settings.shard_count is not None
+
+
+async def invalidations(settings: Settings) -> Invalidations:
+    """Listening for other processes' cache changes (PostgreSQL with shard ranges), started."""
+    if not shared(settings):
+        return Invalidations()
+    listening = PgInvalidations(settings.database_url.get_secret_value())  # type: ignore[union-attr]
+    await listening.start()
+    return listening
 
 
 def rate_limiter(settings: Settings, db: Database) -> SlidingWindowLimiter:
