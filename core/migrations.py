@@ -1,5 +1,5 @@
-"""SQLite's schema, in order: the DDL of every owner's tables (core/pg_migrations.py is the same list
-for PostgreSQL, kept in step by tests/core/test_pg_backend.py). Each entry names its owner."""
+"""SQLite's schema, in order: the DDL of every owner's tables (core/pg_migrations.py derives
+PostgreSQL's from it). Each entry names its owner."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX jobs_unfinished ON jobs (state) WHERE state NOT IN ('posted', 'refunded', 'undeliverable')",
         "CREATE INDEX jobs_by_guild ON jobs (guild_id, id)",
-        # small key/value store (owned by this module)
+        # small key/value store (owned by core/db_shared.py)
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
     (

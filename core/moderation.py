@@ -10,6 +10,7 @@ from core.invalidation import Invalidations
 from core.jobs import InteractionRef, JobKind
 from core.models import GenerationSpec
 from core.policy import GuildPolicy
+from core.rows import dataclass_from_row
 from core.screening import prepare as prepare_terms
 
 
@@ -190,17 +191,12 @@ class ModerationStore:
         row = await self._db.fetchone("SELECT * FROM review_requests WHERE id = ?", (request_id,))
         if row is None:
             return None
-        interaction = InteractionRef.from_row(row)
-        return ReviewRequest(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            user_id=row["user_id"],
+        return dataclass_from_row(
+            ReviewRequest,
+            row,
             kind=JobKind(row["kind"]),
             spec=GenerationSpec.model_validate_json(row["spec"]),
-            interaction=interaction,
-            status=row["status"],
-            job_id=row["job_id"],
+            interaction=InteractionRef.from_row(row),
         )
 
     async def decide_request(self, request_id: int, status: str, *, by: int) -> bool:
