@@ -29,8 +29,8 @@ OPEN_CAP = 30.0
 POLL = 0.2  # how often a full window is looked at again (open rows close at unknown times)
 
 _RECENT = (
-    "SELECT COALESCE(answered_at, taken_at + ?) AS at FROM rate_slots ORDER BY COALESCE(answered_at, taken_at + ?) DESC"
-    " LIMIT ?"
+    "SELECT COALESCE(answered_at, taken_at + ?) AS at, answered_at IS NULL AS open FROM rate_slots"
+    " ORDER BY COALESCE(answered_at, taken_at + ?) DESC LIMIT ?"
 )
 _TAKE = "INSERT INTO rate_slots (taken_at, answered_at) VALUES (?, ?) RETURNING id"
 _EXPIRE = "DELETE FROM rate_slots WHERE COALESCE(answered_at, taken_at + ?) <= ?"
@@ -62,24 +62,27 @@ class SharedWindowLimiter(SlidingWindowLimiter):
                 if now < self._blocked_until:  # a 429's reset time (this process's)
                     await self._sleep(self._blocked_until - now)
                     continue
-                row_id, taken = await self._try_take(at)
-                if row_id is not None:
-                    self._wait_needed(self.clock())  # drops this process's entries that left the window
-                    entry = _Entry(taken if at is None else at)
-                    bisect.insort(self._entries, entry)
-                    if at == _OPEN:  # stamped (or forgotten) later; a closed row is final
-                        self._rows[entry] = row_id
-                    return entry
-                await self._sleep(POLL)
+                row_id, when = await self._try_take(at)
+                if row_id is None:
+                    await self._sleep(when)  # until a place frees (or a look again)
+                    continue
+                self._wait_needed(self.clock())  # drops this process's entries that left the window
+                entry = _Entry(when if at is None else at)
+                bisect.insort(self._entries, entry)
+                if at == _OPEN:  # stamped (or forgotten) later; a closed row is final
+                    self._rows[entry] = row_id
+                return entry
 
     async def _try_take(self, at: float | None) -> tuple[int | None, float]:
-        """A row in the window if it has room (one transaction: count, clean up, insert), open when
-        `at` is _OPEN, else counted from now (None) or `at`."""
+        """(row id, time taken) if the window has room (one transaction: count, clean up, insert),
+        the row open when `at` is _OPEN, else counted from now (None) or `at`; else (None, how long
+        to wait: until the place frees, or POLL while it is held by a request still open)."""
         async with self._db.transaction() as tx:
-            now = self.clock()
             recent = await tx.fetchall(_RECENT, (OPEN_CAP, OPEN_CAP, self.rate))
+            now = self.clock()  # read once the transaction runs alone: the wait for it must not age `now`
             if len(recent) >= self.rate and recent[-1]["at"] + self.period > now:
-                return None, now
+                frees = recent[-1]["at"] + self.period - now
+                return None, min(frees, POLL) if recent[-1]["open"] else frees
             await tx.execute(_EXPIRE, (OPEN_CAP, now - self.period))
             answered = None if at == _OPEN else (now if at is None else at)
             row = await tx.fetchone(_TAKE, (now, answered))
