@@ -8,9 +8,10 @@ import asyncio
 import signal
 import sys
 
+import asyncpg
 import pytest
 
-from tests.e2e.conftest import ALICE, GENERAL, GUILD, ROOT
+from tests.e2e.conftest import ALICE, BOB, CAROL, GENERAL, GUILD, MOD, ROOT
 from tests.e2e.test_postgres_e2e import books
 from tests.pg import fresh_schema
 
@@ -82,3 +83,41 @@ async def test_a_process_paused_past_its_lease_loses_its_job_to_another(world, p
             await first.stop()
             if second is not None:
                 await second.stop()
+
+
+async def test_two_processes_share_one_queue_and_each_job_runs_once(world, pg_url):
+    """Interactions reach one process; the jobs they create wait in the database's queue and both
+    processes claim from it (each may run one at a time here): every job submitted, charged and
+    posted once, and both processes did some of the work."""
+    async with fresh_schema(pg_url) as url:
+        world.env.update(DATABASE_URL=url, SHARD_COUNT="2", MAX_CONCURRENT_JOBS="1")
+        first = await world.start_bot(SHARD_IDS="0", PROCESS_NAME="first")
+        second = await world.start_bot(SHARD_IDS="1", PROCESS_NAME="second")
+        try:
+            await world.grant(20)
+            world.segmind.latency = 1.0
+            interactions = [
+                await world.discord.slash(GUILD, GENERAL, user, "imagine", {"prompt": f"a boat {n}"})
+                for n, user in enumerate((ALICE, BOB, CAROL, MOD))
+            ]
+            for interaction in interactions:
+                await world.result(interaction, timeout=60)
+            assert len(world.segmind.submits) == 4 and world.segmind.billed == 4
+            seen = await books(url)
+            for _ in range(300):
+                if seen["states"] == ["posted"] * 4:
+                    break
+                await asyncio.sleep(0.05)
+                seen = await books(url)
+            assert seen["totals"] == {"grant": 20, "reserve": 8, "capture": 8}, seen
+            conn = await asyncpg.connect(url)
+            try:
+                owners = {r["owner"].split("/")[0] for r in await conn.fetch("SELECT owner FROM jobs")}
+                fences = {r["fence"] for r in await conn.fetch("SELECT fence FROM jobs")}
+            finally:
+                await conn.close()
+            assert owners == {"first", "second"}, owners
+            assert fences == {1}, "each job claimed once"
+        finally:
+            await first.stop()
+            await second.stop()
