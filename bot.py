@@ -277,7 +277,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
     prices = PriceList.load(settings.prices_path)
     limiter = sharding.rate_limiter(settings, db)  # shared by every process on PostgreSQL with shard ranges
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
-    blobs = startup.open_blobs(settings.blobs)
+    blobs = startup.open_blobs(settings.blobs, sharding.partial_area(settings))
     metrics = Metrics()
     segmind_trace = metrics.segmind_trace(settings.segmind_base_url, settings.segmind_upload_url)
     async with aiohttp.ClientSession(trace_configs=[limiter.trace_config(), segmind_trace]) as session:

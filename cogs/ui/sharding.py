@@ -63,6 +63,14 @@ async def invalidations(settings: Settings) -> Invalidations:
     return listening
 
 
+def partial_area(settings: Settings) -> str:
+    """Processes sharing BLOB_DIR each stream downloads into a folder of their own: named after the
+    process (PROCESS_NAME, or the first of its shards), so a restart clears what its predecessor left."""
+    if not shared(settings):
+        return ""
+    return settings.process_name or f"shards-{(shard_ids(settings) or (0,))[0]}"
+
+
 def rate_limiter(settings: Settings, db: Database) -> SlidingWindowLimiter:
     rate, period = settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds
     if shared(settings):

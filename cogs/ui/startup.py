@@ -117,8 +117,8 @@ def _already_running(shown: str, taken: int, shard_ids: tuple[int, ...] | None) 
     return f"A bot process without SHARD_IDS is already using {shown} (all of its shards); stop it first"
 
 
-def open_blobs(path: Path) -> BlobStore:
-    blobs = BlobStore(path)
+def open_blobs(path: Path, partial_area: str = "") -> BlobStore:
+    blobs = BlobStore(path, partial_area)
     try:
         if removed := blobs.clear_partial():
             log.info("removed %d partial result file(s) left by an earlier run", removed)
