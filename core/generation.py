@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import time
@@ -41,6 +42,7 @@ from core.references import ReferenceImages
 from core.safety import DEFAULT_SAFETY_TOLERANCE
 from core.scheduler import FairScheduler
 from core.segmind import SegmindClient
+from core.segmind.transport import before_billed
 
 log = logging.getLogger(__name__)
 
@@ -275,8 +277,8 @@ class GenerationService:
             body = request_body(build_request(job.spec, urls, safety_tolerance=_tolerance(job.spec)))
             if not await self.jobs.mark_submitting(job.id, self._clock()):
                 raise LeaseLost(job.id)  # no longer queued for us: another process took it over
-            if self.leases is not None:
-                await self.leases.check(job.id)  # a process paused past its lease must not submit
+            if self.leases is not None:  # a process paused past its lease must not submit
+                before_billed.set(functools.partial(self.leases.check, job.id))
 
             accepted: list[str] = []
 

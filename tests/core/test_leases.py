@@ -13,6 +13,7 @@ from core.leases import JobLeases, LeaseLost, fenced_as
 from core.ledger import Ledger
 from core.models import GenerationSpec, ModelId
 from tests.core.test_generation import CHANNEL, GUILD, USER, segmind, settle, world  # noqa: F401 - fixtures
+from tests.fakes.segmind_server import Fault
 
 SPEC = GenerationSpec(model=ModelId.KLEIN, prompt="a red fox", seed=1)
 
@@ -173,3 +174,24 @@ async def test_a_finished_job_is_forgotten_not_lost(db):
         await tx.execute("UPDATE jobs SET state = 'posted' WHERE id = ?", (job_id,))
     assert await leases.renew() == set()
     assert leases.held == {}
+
+
+async def test_a_lost_job_is_not_submitted_again_after_a_retryable_answer(world, segmind, db):  # noqa: F811
+    """The first POST is answered 503 (not accepted) slowly; meanwhile the job is taken over. The retry
+    checks the lease before it goes: nothing reaches Segmind from the process that lost the job."""
+    await Ledger(db).grant(GUILD, 10, user_id=USER, reason="test")
+    segmind.script("submit", Fault(status=503, delay=0.5))
+    first, _ = await with_leases(world, "a", 0)
+    second, _ = await with_leases(world, "b", 31)
+    job = await first.create_job(guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE, spec=SPEC)
+    await settle(first, job.id, JobState.SUBMITTING, JobState.SUBMITTED)
+    assert (await first.jobs.get(job.id)).state is JobState.SUBMITTING, "taken over while the POST is out"
+    await second.resume()  # refunds it: the POST may have reached Segmind
+    wake(first)
+    await settle(second, job.id, JobState.REFUNDED)
+    for _ in range(300):
+        if not first.scheduler.in_flight:
+            break
+        await asyncio.sleep(0.02)
+    assert not first.scheduler.in_flight
+    assert segmind.billed == 0 and not segmind.submits, "the retry never went out"
