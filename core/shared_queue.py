@@ -21,9 +21,10 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
-from core.db import Database
+from core.db import Database, Transaction
 from core.leases import JobLeases
 from core.ratelimit import SlidingWindowLimiter, Token
+from core.shared_window import SharedWindowLimiter
 
 log = logging.getLogger(__name__)
 
@@ -141,14 +142,21 @@ class SharedQueue:
                 if len(self._tasks) >= self._global_limit or not await self._work_waiting():
                     await self._idle()
                     continue
-                token = await self._gate.reserve() if self._gate is not None else None
-                claimed = await self._claim()
+                if isinstance(self._gate, SharedWindowLimiter):
+                    # The place and the claim in one transaction: no time lost between them.
+                    got = await self._gate.reserve_for(self._claim_in)
+                    token, claimed = got if got is not None else (None, None)
+                else:
+                    token = await self._gate.reserve() if self._gate is not None else None
+                    claimed = await self._claim()
                 if claimed is None:
                     if token is not None:
                         token.give_back()
                     await self._idle()
                     continue
-                self._start(*claimed, token)
+                guild_id, job_id, fence, now = claimed
+                self._leases.adopt(job_id, fence, now)
+                self._start(guild_id, job_id, token)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database away for a moment: try again shortly
@@ -165,20 +173,22 @@ class SharedQueue:
         self._waiting = {int(r["guild_id"]): int(r["n"]) for r in rows}
         return bool(self._waiting)
 
-    async def _claim(self) -> tuple[int, int] | None:
-        """The round-robin's next job, made this process's (guild id, job id); None if none may start."""
+    async def _claim(self) -> tuple[int, int, int, float] | None:
         async with self._db.transaction() as tx:
-            row = await tx.fetchone(_NEXT, (self._per_guild_limit,))
-            if row is None:
-                return None
-            guild_id, job_id = int(row["guild_id"]), int(row["id"])
-            now = self._clock()
-            claimed = await tx.fetchone(_CLAIM, (now, self._leases.owner, now + self._leases.lease_seconds, job_id))
-            if claimed is None:
-                return None
-            await tx.execute(_TURN, (guild_id,))
-        self._leases.adopt(job_id, int(claimed["fence"]), now)
-        return guild_id, job_id
+            return await self._claim_in(tx, self._clock())
+
+    async def _claim_in(self, tx: Transaction, now: float) -> tuple[int, int, int, float] | None:
+        """The round-robin's next job, made this process's: (guild id, job id, fence, when); None if
+        none may start."""
+        row = await tx.fetchone(_NEXT, (self._per_guild_limit,))
+        if row is None:
+            return None
+        guild_id, job_id = int(row["guild_id"]), int(row["id"])
+        claimed = await tx.fetchone(_CLAIM, (now, self._leases.owner, now + self._leases.lease_seconds, job_id))
+        if claimed is None:
+            return None
+        await tx.execute(_TURN, (guild_id,))
+        return guild_id, job_id, int(claimed["fence"]), now
 
     def _start(self, guild_id: int, job_id: int, token: Token | None) -> None:
         self.started_order.append(job_id)

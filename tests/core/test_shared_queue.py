@@ -63,7 +63,7 @@ async def test_a_request_counts_until_its_answer_then_from_it(db, second_db):
     first = SharedWindowLimiter(db, 1, 10.0, clock=clock, sleep=clock.sleep)
     second = SharedWindowLimiter(second_db, 1, 10.0, clock=clock, sleep=clock.sleep)
     token = await first.reserve()  # open: its request may still be on its way
-    clock.now += 20
+    clock.now += OPEN_CAP - 1  # longer than the window: only being open keeps it counted
     assert (await second._try_take(None))[0] is None, "an open request still counts"
     first._settle(token._entry, clock.now - 5)  # answered 5 s ago
     await first.flush()
@@ -94,7 +94,7 @@ async def test_a_returned_place_is_free_at_once(db, second_db):
 
 
 def sharing(world, db, name: str, **limits):  # noqa: F811 - the fixture's builder
-    service, presenter = world()
+    service, presenter = world(limiter=limits.get("gate"))
     service.leases = JobLeases(db, name, lease_seconds=30)
     service.share_queue(lambda run: SharedQueue(run, db=db, leases=service.leases, poll=0.02, **limits))
     return service, presenter
@@ -155,7 +155,7 @@ async def test_a_job_claimed_by_a_process_that_died_before_starting_it_goes_back
     dead, _ = sharing(world, db, "dead", global_limit=1, per_guild_limit=1)
     job = await dead.create_job(guild_id=FLOOD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE, spec=SPEC)
     await dead.scheduler.close()  # its loop never ran: the claim below is all it did before dying
-    assert await dead.scheduler._claim() == (FLOOD, job.id)
+    assert (await dead.scheduler._claim())[:2] == (FLOOD, job.id)
     alive, shown = sharing(world, second_db, "alive", global_limit=1, per_guild_limit=1)
     alive.leases._clock = lambda: time.time() + 31  # the dead process's lease has run out
     await alive.resume()  # takes the job over, puts it back in the queue, claims and runs it
@@ -164,3 +164,37 @@ async def test_a_job_claimed_by_a_process_that_died_before_starting_it_goes_back
     assert len(segmind.submits) == 1
     row = await db.fetchone("SELECT owner, fence FROM jobs WHERE id = ?", (job.id,))
     assert row["owner"] == "alive" and int(row["fence"]) == 3, "claimed, taken over, claimed again"
+
+
+async def test_a_place_reserved_too_long_ago_is_exchanged_for_a_fresh_one(db):
+    """A row left open by a dead process counts only OPEN_CAP: a job that holds its reserved place
+    longer than half of that before sending gets a new place, so its request cannot arrive uncounted."""
+    clock = Clock()
+    limiter = SharedWindowLimiter(db, 5, 10.0, clock=clock, sleep=clock.sleep)
+    token = await limiter.reserve()
+    clock.now += OPEN_CAP / 2 + 1
+
+    async def send() -> None:
+        token.hold()
+        await limiter.acquire()
+
+    await asyncio.create_task(send())
+    await limiter.flush()
+    rows = await db.fetchall("SELECT taken_at FROM rate_slots")
+    assert [r["taken_at"] for r in rows] == [clock.now], "the old place given back, a new one taken now"
+
+
+async def test_with_the_shared_window_a_place_is_taken_only_for_a_job_claimed(world, segmind, db):  # noqa: F811
+    await Ledger(db).grant(FLOOD, 100, user_id=USER, reason="test")
+    gate = SharedWindowLimiter(db, 100, 60.0)
+    service, _ = sharing(world, db, "a", global_limit=2, per_guild_limit=2, gate=gate)
+    await service.resume()
+    jobs = [
+        await service.create_job(guild_id=FLOOD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE, spec=SPEC)
+        for _ in range(3)
+    ]
+    for job in jobs:
+        await settle(service, job.id, JobState.POSTED)
+    await gate.flush()
+    rows = await db.fetchall("SELECT answered_at FROM rate_slots")
+    assert len(rows) == 3 and all(r["answered_at"] is not None for r in rows), "one place per job, each answered"
