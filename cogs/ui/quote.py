@@ -15,8 +15,11 @@ from core.models import switch_to_klein
 Start = Callable[[discord.Interaction, Outcome], Awaitable[None]]
 
 
-async def show_quote(interaction: discord.Interaction, quote: NeedsQuote, start: Start) -> None:
-    """Show `quote` privately; the outcome the member picks is handed to `start` with their click."""
+async def show_quote(
+    interaction: discord.Interaction, quote: NeedsQuote, start: Start, notice: str | None = None
+) -> None:
+    """Show `quote` privately (after `notice`, if any); the outcome the member picks is handed to
+    `start` with their click."""
 
     async def confirm(click: discord.Interaction, outcome: Outcome) -> None:
         await interaction.edit_original_response(content=messages.QUOTE_CONFIRMED, embed=None, view=None)
@@ -27,7 +30,7 @@ async def show_quote(interaction: discord.Interaction, quote: NeedsQuote, start:
 
     view = QuoteView(interaction.user.id, quote, confirm, cancel)
     await interaction.response.send_message(
-        embed=_embed(quote), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        notice, embed=_embed(quote), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
     )
 
 

@@ -24,7 +24,7 @@ from cogs.ui.mentions import only_user
 from cogs.ui.modlog import ModLog
 from cogs.ui.notices import channel_or_none, edit_interaction_message, tell_requester
 from cogs.ui.render import render_result, result_view
-from cogs.ui.requests import request_of_member
+from cogs.ui.requests import origin, request_of_member
 from cogs.ui.wiring import wired
 from core.errors import BotError, JobNotFound, NotAllowed
 from core.events import ModeratorAction
@@ -320,9 +320,7 @@ class Review:
             raise NotAllowed("run it: the member has left the server")
         admitted = await self.services.admission.evaluate(facts, request.spec, approved=True)
         return await self.services.generation.create_job(
-            guild_id=request.guild_id,
-            channel_id=request.channel_id,
-            user_id=request.user_id,
+            **origin(request),
             kind=request.kind,
             spec=admitted.spec,
             interaction=request.interaction,

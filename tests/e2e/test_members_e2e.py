@@ -37,7 +37,7 @@ async def test_count_four_asks_one_quote_and_charges_four_jobs(world):
     await world.start_bot()
     await world.grant(100)
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 5}, subcommand="settings")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"quote_above": 5}, subcommand="settings")
     )
     asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "four foxes", "count": 4})
     quote = await world.discord.wait_for(
@@ -198,7 +198,7 @@ async def test_a_quote_confirmed_after_a_restart_runs_once(world):
     await world.start_bot()
     await world.grant(100)
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 5}, subcommand="settings")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"quote_above": 5}, subcommand="settings")
     )
     asked = await world.discord.slash(
         GUILD, GENERAL, ALICE, "imagine", {"prompt": "after the restart", "model": "flux-2-pro", "count": 2}
@@ -313,7 +313,7 @@ async def test_every_file_the_bot_uploads_carries_a_description(world):
     await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "lamp"}))
     await all_images(world, await world.discord.slash(GUILD, GENERAL, ALICE, "show", {"job_id": 1}), 1)
     for sub in ("export", "usage"):
-        asked = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {}, subcommand=sub)
+        asked = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {}, subcommand=sub)
         await world.discord.wait_for(
             lambda asked=asked: any(m.get("attachments") for m in world.discord.interaction_messages(asked))
         )

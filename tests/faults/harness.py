@@ -247,7 +247,7 @@ class FaultRun:
         self.bot_up.set()
         for gid in [*self.guilds, self.kill_guild]:
             inter = await self.discord.slash(
-                gid, self.channels[gid][0], self.discord.owner_id, "credits", {"amount": 1_000_000}, subcommand="grant"
+                gid, self.channels[gid][0], self.discord.owner_id, "credits-admin", {"amount": 1_000_000}, subcommand="grant"
             )
             await self.world.reply(inter, timeout=30)
         self.setup_seconds = time.monotonic() - started
