@@ -398,7 +398,8 @@ class GenerationService:
             job_ids = await self.leases.take_expired(everything=not self.leases.shared)
         jobs = await self.jobs.unfinished()
         if job_ids is not None:
-            jobs = [job for job in jobs if job.id in set(job_ids)]
+            wanted = set(job_ids)
+            jobs = [job for job in jobs if job.id in wanted]
         counts: dict[str, int] = {}
         for job in jobs:
             counts[job.state.value] = counts.get(job.state.value, 0) + 1

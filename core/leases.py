@@ -197,7 +197,7 @@ class JobLeases:
             raise LeaseLost(job_id)
 
     def guard(self, presenter: Any) -> Any:
-        return _GuardedPresenter(presenter, self)
+        return None if presenter is None else _GuardedPresenter(presenter, self)
 
     # --- the keeper -------------------------------------------------------------------------------
 
