@@ -274,7 +274,7 @@ async def start_health(bot: ImageBot, services: Services, metrics: Metrics) -> H
 
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
     url = settings.database_url.get_secret_value() if settings.database_url is not None else None
-    db = await startup.open_database(settings.database_path, url, sharding.shard_ids(settings))
+    db = await startup.open_database(settings.database_path, url, sharding.shard_ids(settings), settings.shard_count)
     prices = PriceList.load(settings.prices_path)
     limiter = sharding.rate_limiter(settings, db)  # shared by every process on PostgreSQL with shard ranges
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).

@@ -72,6 +72,15 @@ _FLUSH = (
 _MIGRATE_LOCK = 1718384249
 _INSTANCE_LOCK = 1718384250
 _SHARD_LOCK = 1718384251
+# Shard locks of shards 0 … n-1 (this schema) that another session holds: a bigint advisory key shows
+# in pg_locks as its high and low 32 bits (classid, objid) with objsubid 1.
+_SHARDS_HELD = (
+    "SELECT COUNT(*) AS n FROM pg_locks l, generate_series(0, CAST(? AS bigint) - 1) AS s(i)"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid <> ?"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND ((CAST(l.classid AS bigint) << 32) | CAST(l.objid AS bigint))"
+    " = hashtextextended(current_schema() || '/shard/' || CAST(s.i AS bigint), ?)"
+)
 
 # What start-up reports as "the database cannot be used".
 StorageError = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
@@ -176,6 +185,21 @@ class PgDatabase(MetaTable):
             conn.terminate()
             raise
         self._instance = conn
+        return None
+
+    async def check_shard_count(self, count: int) -> int | None:
+        """Record SHARD_COUNT for the processes to come; if the processes running now (holding shard
+        locks) use another count, return it and record nothing: with different counts two processes
+        would both receive some guilds' events. (Call after `hold_shard_locks`.)"""
+        mine = self._instance.get_server_pid() if self._instance is not None else 0
+        async with self.transaction() as tx:
+            value = await self.get_meta_in(tx, "shard_count")
+            stored = int(value) if value is not None else None
+            if stored is not None and stored != count:
+                held = await tx.fetchone(_SHARDS_HELD, (stored, mine, _SHARD_LOCK))
+                if held["n"]:
+                    return stored
+            await self.set_meta_in(tx, "shard_count", str(count))
         return None
 
     async def _migrate(self) -> None:

@@ -44,11 +44,13 @@ class StartupFailure(Exception):
         self.exit_code = exit_code
 
 
-async def open_database(path: Path, url: str | None = None, shard_ids: tuple[int, ...] | None = None) -> Database:
+async def open_database(
+    path: Path, url: str | None = None, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None
+) -> Database:
     """The SQLite file at `path`, or with `url` (DATABASE_URL) the PostgreSQL database; with
-    `shard_ids` (SHARD_IDS) this process holds those shards rather than the whole database."""
+    `shard_ids` (SHARD_IDS of SHARD_COUNT) this process holds those shards rather than the whole database."""
     if url:
-        return await _open_postgres(url, shard_ids)
+        return await _open_postgres(url, shard_ids, shard_count)
     try:
         return await Database.open(path)
     except DatabaseTooNew as exc:
@@ -65,7 +67,9 @@ async def open_database(path: Path, url: str | None = None, shard_ids: tuple[int
         ) from None
 
 
-async def _open_postgres(url: str, shard_ids: tuple[int, ...] | None = None) -> Database:
+async def _open_postgres(
+    url: str, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None
+) -> Database:
     from core import db_postgres  # only a bot configured for PostgreSQL loads its driver
 
     shown = db_postgres.redacted(url)
@@ -82,6 +86,15 @@ async def _open_postgres(url: str, shard_ids: tuple[int, ...] | None = None) -> 
         if taken is not None:
             await db.close()
             raise StartupFailure(_already_running(shown, taken, shard_ids), EXIT_ALREADY_RUNNING)
+        if shard_ids is not None and shard_count is not None:
+            other = await db.check_shard_count(shard_count)
+            if other is not None:
+                await db.close()
+                raise StartupFailure(
+                    f"SHARD_COUNT={shard_count}, but the bot processes running on {shown} use SHARD_COUNT={other}: "
+                    "every process must use the same count (stop them all to change it)",
+                    EXIT_CONFIG,
+                )
         return db  # type: ignore[return-value]
     except DatabaseTooNew as exc:
         raise StartupFailure(

@@ -147,3 +147,22 @@ async def test_one_process_per_shard_on_postgresql(pg_url, tmp_path):
             assert "without SHARD_IDS is already using" in str(caught.value)
         finally:
             await whole.close()
+
+
+async def test_every_process_must_use_the_same_shard_count(pg_url, tmp_path):
+    async with fresh_schema(pg_url) as url:
+        first = await startup.open_database(tmp_path / "unused.db", url, (0,), 2)
+        try:
+            with pytest.raises(startup.StartupFailure) as caught:
+                await startup.open_database(tmp_path / "unused.db", url, (2, 3), 4)
+            assert caught.value.exit_code == startup.EXIT_CONFIG
+            assert "SHARD_COUNT=4, but the bot processes running" in str(caught.value)
+            assert "use SHARD_COUNT=2" in str(caught.value)
+            same = await startup.open_database(tmp_path / "unused.db", url, (1,), 2)  # the same count: welcome
+            await same.close()
+        finally:
+            await first.close()
+        # Everything stopped: the count may change.
+        resharded = await startup.open_database(tmp_path / "unused.db", url, (2, 3), 4)
+        assert await resharded.get_meta("shard_count") == "4"
+        await resharded.close()
