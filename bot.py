@@ -189,8 +189,10 @@ class ImageBot(commands.Bot):
             return
         owner_guild = self.services.settings.owner_guild_id
         scopes = [None] + ([discord.Object(owner_guild)] if owner_guild is not None else [])
+        translator = self.tree.translator  # the payload as sent: a changed translation is a change too
         payload = [
-            [str(scope and scope.id), command.to_dict(self.tree)]
+            [str(scope and scope.id), await command.get_translated_payload(self.tree, translator)
+             if translator is not None else command.to_dict(self.tree)]
             for scope in scopes
             for command in self.tree.get_commands(guild=scope)
         ]

@@ -83,11 +83,11 @@ class CreditsGranted(Event):
     amount: int
     balance: int
     reason: str | None
-    by_owner_command: bool = False  # /owner grant (from anywhere) rather than /credits grant here
+    by_owner_command: bool = False  # /owner grant (from anywhere) rather than /credits-admin grant here
 
 
 class CreditsRefunded(Event):
-    """A moderator gave back what a job was charged (/credits refund)."""
+    """A moderator gave back what a job was charged (/credits-admin refund)."""
 
     guild_id: int
     by: int

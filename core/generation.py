@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from core.account import AccountWatch
+from core.batch_delivery import BatchDelivery
+from core.batches import BatchStore
 from core.blobs import BlobStore
 from core.credit_rules import CreditRules, SpendLimits, start_of_day
 from core.db import Database
@@ -42,7 +43,6 @@ from core.references import ReferenceImages
 from core.safety import DEFAULT_SAFETY_TOLERANCE
 from core.scheduler import FairScheduler
 from core.segmind import SegmindClient
-from core.segmind.transport import before_billed
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,7 @@ class GenerationService:
         # Optional collaborators: spending rules (low-balance alerts) and the Segmind account watch.
         self.credit_rules: CreditRules | None = None
         self.account: AccountWatch | None = None
-        # Several processes on one database (core/leases.py): jobs are claimed, renewed, fenced.
-        self.leases: JobLeases | None = None
+        self.leases: JobLeases | None = None  # several processes on one database (core/leases.py)
         # What happened to jobs (posted, failed, a guild's balance low), for whoever bot.py subscribed.
         self.events = events or EventBus()
         self.references = ReferenceImages(blobs)  # bot.py sets one with the configured bounds
@@ -111,7 +110,9 @@ class GenerationService:
             interval=progress_interval,
             queue_notice_delay=queue_notice_delay,
         )
-        self.delivery = ResultDelivery(
+        # count 2-4: one message for all the images of one command (core/batches.py).
+        self.batches = BatchStore(db, jobs)
+        posting = dict(
             jobs=jobs,
             ledger=ledger,
             blobs=blobs,
@@ -121,10 +122,8 @@ class GenerationService:
             spawn=self._spawn,
             retry_delays=delivery_retry_delays,
         )
-
-    def share_queue(self, make: Callable[[Callable[[int], Awaitable[None]]], FairScheduler]) -> None:
-        """Several processes: jobs wait in the database's queue (core/shared_queue.py), not this process's."""
-        self.scheduler = make(self._run)
+        self.batch_delivery = BatchDelivery(store=self.batches, **posting)
+        self.delivery = ResultDelivery(batched=self.batch_delivery.takes, **posting)
 
     # --- creating jobs ------------------------------------------------------------------------
 
@@ -143,13 +142,15 @@ class GenerationService:
         interaction: InteractionRef | None = None,
         limits: SpendLimits | None = None,
         pace: PaceLimits | None = None,
+        batch: tuple[int, int] | None = None,
     ) -> Job:
         """Validate, write the job and reserve its price in one transaction, then queue it.
 
         The member's pace limits and allowance are checked in that same transaction, so requests
         racing each other cannot slip past them (core/admission.py checks them earlier only to
         refuse privately and at once). Raises InvalidRequest / InsufficientCredits /
-        AllowanceExceeded / PolicyDenied / QueueFull before anything is charged.
+        AllowanceExceeded / PolicyDenied / QueueFull before anything is charged. `batch`: (batch id,
+        image number) of an open batch (`open_batch`), joined in that same transaction.
         """
         spec.validate_for_model()
         if spec.seed is None:
@@ -180,17 +181,26 @@ class GenerationService:
                 parent_job_id=parent_job_id,
                 interaction=interaction,
             )
-            if self.leases is not None and self.leases.owns_new_jobs:
-                await self.leases.own_in(tx, job_id)
             await self.ledger.reserve_in(
                 tx, job_id=job_id, guild_id=guild_id, user_id=user_id, amount=price, limits=limits
             )
+            if batch is not None:
+                await self.batches.add_in(tx, batch[0], job_id, batch[1])
             job = await self.jobs.get_in(tx, job_id)
         position = self.scheduler.submit(guild_id, job.id)
         self.progress.start_quiet(job.id)
         if self.scheduler.position(job.id) is not None:
             self._spawn(self.progress.announce_queue(job, position))
         return job
+
+    async def open_batch(self, size: int) -> int:
+        """A batch of `size` images, shown in one message once all its jobs are final."""
+        return await self.batches.open(size)
+
+    async def close_batch(self, batch_id: int, *, stop_note: str | None = None) -> None:
+        """No more jobs join the batch (`stop_note`: why the rest were not made); settled if done."""
+        if await self.batches.close(batch_id, stop_note=stop_note):
+            await self.batch_delivery.settle(batch_id)
 
     async def _check_pace_in(self, tx, guild_id: int, user_id: int, pace: PaceLimits, price: int) -> None:
         since = start_of_day(tx.now)
@@ -212,6 +222,7 @@ class GenerationService:
                 await self.ledger.release_in(tx, job_id)
             job = await self.jobs.get_in(tx, job_id)
         await self.progress.end(job_id)
+        await self.batch_delivery.takes(job)
         return job
 
     def place(self, job_id: int) -> int | None:
@@ -232,9 +243,7 @@ class GenerationService:
                 holding = True
 
         try:
-            await self._run_holding(job_id, result_slot)
-        except LeaseLost:
-            pass  # the process that took the job over finishes it
+            await unless_lost(self._run_holding(job_id, result_slot))
         finally:
             if holding:
                 self._result_slots.release()
@@ -276,9 +285,7 @@ class GenerationService:
                 urls = await self.references.upload(self.client, job.spec.references)
             body = request_body(build_request(job.spec, urls, safety_tolerance=_tolerance(job.spec)))
             if not await self.jobs.mark_submitting(job.id, self._clock()):
-                raise LeaseLost(job.id)  # no longer queued for us: another process took it over
-            if self.leases is not None:  # a process paused past its lease must not submit
-                before_billed.set(functools.partial(self.leases.check, job.id))
+                raise LeaseLost(job.id)  # cancelled, or taken over by another process
 
             accepted: list[str] = []
 
@@ -358,6 +365,8 @@ class GenerationService:
         await self.events.publish(
             JobFailed(job, type(error).__name__, getattr(error, "message", "") or str(error), job.price)
         )
+        if await self.batch_delivery.takes(job):
+            return  # its batch's message says it, and marks it told
         await self._present("show_failed", job, error)
         await self.jobs.mark_notified(job.id)
 
@@ -365,8 +374,7 @@ class GenerationService:
         """Deliver a reopened job now, through the same paths as any result (an owner asked)."""
         job = await self.jobs.get(job_id)
         if job.state is JobState.SUCCEEDED:
-            fence = None if self.leases is None else await self.leases.claim(job_id)  # this process posts it
-            with fenced_as(fence):
+            with fenced_as(None if self.leases is None else await self.leases.claim(job_id)):  # this process posts it
                 await self.delivery.deliver(job)
         return await self.jobs.get(job_id)
 
@@ -374,9 +382,8 @@ class GenerationService:
         """Progress and failure notices are best effort: a Discord error must not fail the job."""
         if self.presenter is None:
             return
-        presenter = self.presenter if self.leases is None else self.leases.guard(self.presenter)
         try:
-            await getattr(presenter, method)(job, arg)
+            await getattr(self.presenter if self.leases is None else self.leases.guard(self.presenter), method)(job, arg)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -391,16 +398,14 @@ class GenerationService:
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def resume(self, job_ids: list[int] | None = None) -> dict[str, int]:
-        """Pick up every unfinished job after a start (with leases: those whose lease ran out, all
-        of them alone on the database), or `job_ids` just taken over: run, poll, post, or refund and tell."""
-        starting = job_ids is None
-        if self.leases is not None and starting:
-            job_ids = await self.leases.take_expired(everything=not self.leases.shared)
+        """Pick up every unfinished job after a start (with leases: those whose lease ran out), or
+        `job_ids` just taken over: run, poll, post, or refund and tell."""
         jobs = await self.jobs.unfinished()
-        if job_ids is not None:
-            wanted = set(job_ids)
-            jobs = [job for job in jobs if job.id in wanted]
+        if self.leases is not None:
+            jobs = await self.leases.resumable(jobs, job_ids)
         counts: dict[str, int] = {}
+        if job_ids is None:
+            await self.batch_delivery.recover()
         for job in jobs:
             counts[job.state.value] = counts.get(job.state.value, 0) + 1
             with fenced_as(None if self.leases is None else self.leases.fence_of(job.id)):  # for the tasks spawned
@@ -413,9 +418,8 @@ class GenerationService:
                     self.scheduler.submit(job.guild_id, job.id)
         if counts:
             log.info("resumed unfinished jobs: %s", counts)
-        if starting and self.leases is not None and self.leases.shared:
-            self._spawn(self.leases.keep(self.resume))  # renew ours, take over the expired ones
-            self.scheduler.start()  # the shared queue's admission, now that the presenter is there
+        if job_ids is None:
+            self.scheduler.start()  # the shared queue's admission and lease keeper, now that the presenter is there
         return counts
 
     async def close(self) -> None:

@@ -20,14 +20,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.db import Database, Transaction
+from core.segmind.transport import before_billed
+
+if TYPE_CHECKING:
+    from core.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +108,6 @@ class JobLeases:
         self._clock = clock
         self._sleep = sleep
         self.held: dict[int, int] = {}  # job id -> the fence this process holds it with
-        # False with the shared queue (core/shared_queue.py): a new job waits unowned until claimed.
-        self.owns_new_jobs = True
         self._valid_until = float("-inf")  # by this process's clock: the last renewal's start + lease
 
     # --- claiming ---------------------------------------------------------------------------------
@@ -171,12 +174,23 @@ class JobLeases:
     # --- while running a job ----------------------------------------------------------------------
 
     def enter(self, job_id: int) -> bool:
-        """In the job's task: carry its fence from here on. False if this process does not hold it."""
+        """In the job's task: carry its fence from here on, and check the lease before every attempt
+        of its billed request (a process paused past its lease must not submit). False if this
+        process does not hold the job."""
         fence = self.held.get(job_id)
         if fence is None:
             return False
         current_fence.set(fence)
+        before_billed.set(functools.partial(self.check, job_id))
         return True
+
+    async def resumable(self, unfinished: list[Job], job_ids: list[int] | None) -> list[Job]:
+        """Of the unfinished jobs, those this process resumes: `job_ids` (just taken over), or at start
+        those whose lease ran out (all of them when this process is alone on the database)."""
+        if job_ids is None:
+            job_ids = await self.take_expired(everything=not self.shared)
+        wanted = set(job_ids)
+        return [job for job in unfinished if job.id in wanted]
 
     def fence_of(self, job_id: int) -> int | None:
         return self.held.get(job_id)

@@ -220,7 +220,29 @@ MIGRATIONS: list[tuple[str, ...]] = [
         "CREATE INDEX jobs_in_flight ON jobs (guild_id, model) WHERE state IN ('queued', 'submitting', 'submitted')",
     ),
     (
-        # 8: several processes on one database (issue "Past one process"): IDENTIFY slots per bucket
+        # 8: the images of one command shown in one message (core/batches.py)
+        """CREATE TABLE batches (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            size INTEGER NOT NULL CHECK (size BETWEEN 2 AND 10),
+            state TEXT NOT NULL
+                CHECK (state IN ('creating', 'open', 'delivering', 'posted', 'undeliverable', 'abandoned')),
+            stop_note TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            channel_id INTEGER,
+            message_id INTEGER,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX batches_by_state ON batches (state)",
+        """CREATE TABLE batch_jobs (
+            job_id INTEGER PRIMARY KEY,
+            batch_id INTEGER NOT NULL REFERENCES batches(id),
+            number INTEGER NOT NULL,
+            UNIQUE (batch_id, number)
+        )""",
+    ),
+    (
+        # 9: several processes on one database (issue "Past one process"): IDENTIFY slots per bucket
         # (core/shards.py), chores run by one process at a time (core/chores.py), and job leases with a
         # fence (core/leases.py: who runs a job, until when, and which claim of it is current)
         "CREATE TABLE identify_slots (bucket INTEGER PRIMARY KEY, last_at REAL NOT NULL)",

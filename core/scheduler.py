@@ -61,6 +61,10 @@ class FairScheduler:
     def in_flight(self) -> int:
         return len(self._tasks)
 
+    @property
+    def run(self) -> Callable[[int], Awaitable[None]]:
+        return self._run
+
     def start(self) -> None:
         """Nothing to start: jobs are dispatched as they are submitted (core/shared_queue.py needs it)."""
 

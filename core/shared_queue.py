@@ -63,13 +63,14 @@ class SharedQueue:
         global_limit: int,
         per_guild_limit: int,
         gate: SlidingWindowLimiter | None = None,
+        keep: Callable[[], Awaitable[None]] | None = None,
         clock: Callable[[], float] = time.time,
         poll: float = POLL,
     ) -> None:
         self._run = run
+        self._keep = keep  # the lease keeper (JobLeases.keep), run from start() until close()
         self._db = db
         self._leases = leases
-        leases.owns_new_jobs = False  # a new job waits here unowned; its claim makes it someone's
         self._global_limit = global_limit
         self._per_guild_limit = per_guild_limit
         self._gate = gate
@@ -127,6 +128,9 @@ class SharedQueue:
     # --- the admission loop -------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self._keep is not None:
+            self._spawn(self._keep())
+            self._keep = None
         self._kick()
 
     def _kick(self) -> None:

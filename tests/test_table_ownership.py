@@ -38,6 +38,8 @@ OWNERS = {
     "chore_leases": "core/chores.py",
     "guild_turns": "core/shared_queue.py",
     "rate_slots": "core/shared_window.py",
+    "batches": "core/batches.py",
+    "batch_jobs": "core/batches.py",
 }
 
 

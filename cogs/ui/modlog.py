@@ -131,7 +131,19 @@ class ModLog:
 
     async def on_result_deleted(self, event: ev.ResultDeleted) -> None:
         job = event.job
-        await self.action(job.guild_id, f"<@{event.by}> deleted the result of job {job.id} (by <@{job.user_id}>)")
+        ids = await self._jobs_in_message(job)
+        what = f"the result of job {job.id}" if len(ids) < 2 else "the results of jobs " + ", ".join(map(str, ids))
+        await self.action(job.guild_id, f"<@{event.by}> deleted {what} (by <@{job.user_id}>)")
+
+    async def _jobs_in_message(self, job) -> list[int]:
+        """Every job whose image was in `job`'s result message (a batch shows up to 4 in one)."""
+        generation = getattr(getattr(self._bot, "services", None), "generation", None)
+        batches = getattr(generation, "batches", None)
+        member = None if batches is None else await batches.member(job.id)
+        batch = None if member is None else await batches.get(member.batch_id)
+        if batch is None:
+            return [job.id]
+        return [j.id for j in batch.jobs if j.result_message_id == job.result_message_id]
 
     async def on_moderator_action(self, event: ev.ModeratorAction) -> None:
         await self.action(event.guild_id, event.summary, event.reason)

@@ -357,3 +357,10 @@ class ReviewingPresenter:
         if job.spec.hold_for_review and job.state is JobState.SUCCEEDED:
             return await self._review.hold(job)
         return await self._inner.deliver(job, image, mime, balance_after)
+
+    # Batches are never held for review (cogs/ui/batch.py makes held jobs one by one): passed through.
+    async def deliver_batch(self, batch, images, balance_after: int) -> Delivery:
+        return await self._inner.deliver_batch(batch, images, balance_after)
+
+    async def show_batch_part(self, job: Job) -> None:
+        await self._inner.show_batch_part(job)

@@ -84,11 +84,11 @@ def share(
     """Wire this process to the others: job leases, the shared queue; returns the chore leases."""
     owner, lease = lease_owner(name), settings.job_lease_seconds
     generation.leases = leases = JobLeases(db, owner, lease_seconds=lease)
-    generation.share_queue(
-        lambda run: SharedQueue(  # type: ignore[arg-type,return-value]
-            run, db=db, leases=leases, global_limit=settings.max_concurrent_jobs,
-            per_guild_limit=settings.max_concurrent_jobs_per_guild, gate=limiter,
-        )
+    # Jobs wait in the database's queue, not this process's; the queue also runs the lease keeper.
+    generation.scheduler = SharedQueue(  # type: ignore[assignment]
+        generation.scheduler.run, db=db, leases=leases, global_limit=settings.max_concurrent_jobs,
+        per_guild_limit=settings.max_concurrent_jobs_per_guild, gate=limiter,
+        keep=lambda: leases.keep(generation.resume),
     )
     return Chores(db, owner, shared=True, lease_seconds=lease)
 

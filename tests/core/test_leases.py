@@ -12,6 +12,7 @@ from core.jobs import JobKind, JobState, JobStore
 from core.leases import JobLeases, LeaseLost, fenced_as
 from core.ledger import Ledger
 from core.models import GenerationSpec, ModelId
+from core.shared_queue import SharedQueue
 from tests.core.test_generation import CHANNEL, GUILD, USER, segmind, settle, world  # noqa: F401 - fixtures
 from tests.fakes.segmind_server import Fault
 
@@ -96,9 +97,14 @@ async def test_alone_on_the_database_every_unfinished_job_is_claimed_at_start(db
     assert restarted.held == {ids[0]: 2, ids[1]: 1}
 
 
-async def with_leases(world, name: str, offset: float, **options):  # noqa: F811 - the fixture's builder
-    service, presenter = world(**options)
-    service.leases = JobLeases(service.db, name, lease_seconds=30, clock=Clock(offset))
+async def with_leases(world, name: str, offset: float, global_limit: int = 8):  # noqa: F811 - the fixture's builder
+    """A process of several: jobs in the shared queue, claimed with leases (its clock `offset` ahead)."""
+    service, presenter = world()
+    service.leases = leases = JobLeases(service.db, name, lease_seconds=30, clock=Clock(offset))
+    service.scheduler = SharedQueue(
+        service.scheduler.run, db=service.db, leases=leases, global_limit=global_limit, per_guild_limit=8,
+        keep=lambda: leases.keep(service.resume), poll=0.02,
+    )
     return service, presenter
 
 
@@ -138,14 +144,13 @@ async def test_a_queued_job_taken_over_is_never_submitted_by_the_old_owner(world
     second, second_shown = await with_leases(world, "b", 31)
     running = await first.create_job(guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE, spec=SPEC)
     waiting = await first.create_job(guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE, spec=SPEC)
-    assert first.place(waiting.id) == 0, "queued behind the running job"
     await settle(first, running.id, JobState.SUBMITTED)
     await second.resume()  # takes both over; the queued one runs there
     wake(first)
     await settle(second, waiting.id, JobState.POSTED)
     await settle(second, running.id, JobState.POSTED)
     for _ in range(300):
-        if not first.scheduler.in_flight and first.place(waiting.id) is None:
+        if not first.scheduler.in_flight:
             break
         await asyncio.sleep(0.02)
     assert len(segmind.submits) == 2, "each job submitted once, the queued one only by its new owner"

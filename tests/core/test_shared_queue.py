@@ -96,7 +96,7 @@ async def test_a_returned_place_is_free_at_once(db, second_db):
 def sharing(world, db, name: str, **limits):  # noqa: F811 - the fixture's builder
     service, presenter = world(limiter=limits.get("gate"))
     service.leases = JobLeases(db, name, lease_seconds=30)
-    service.share_queue(lambda run: SharedQueue(run, db=db, leases=service.leases, poll=0.02, **limits))
+    service.scheduler = SharedQueue(service.scheduler.run, db=db, leases=service.leases, poll=0.02, **limits)
     return service, presenter
 
 
