@@ -76,7 +76,8 @@ class SharedQueue:
         self._gate = gate
         self._clock = clock
         self._poll = poll
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # jobs running here
+        self._helpers: set[asyncio.Task[None]] = set()  # the keeper, takeovers: not jobs in flight
         self._waiting: dict[int, int] = {}  # guild -> queued jobs, as last read (for QueueFull)
         self._wakeup = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
@@ -120,7 +121,7 @@ class SharedQueue:
 
     async def close(self) -> None:
         self._closed = True
-        tasks = list(self._tasks) + ([self._loop] if self._loop is not None else [])
+        tasks = [*self._tasks, *self._helpers, *([self._loop] if self._loop is not None else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -218,8 +219,8 @@ class SharedQueue:
 
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._helpers.add(task)
+        task.add_done_callback(self._helpers.discard)
 
     async def _take_over(self, guild_id: int, job_id: int, fence: int) -> None:
         """A job that had not started goes back to the queue (its turn comes round again); one that

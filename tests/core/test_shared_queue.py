@@ -198,3 +198,14 @@ async def test_with_the_shared_window_a_place_is_taken_only_for_a_job_claimed(wo
     await gate.flush()
     rows = await db.fetchall("SELECT answered_at FROM rate_slots")
     assert len(rows) == 3 and all(r["answered_at"] is not None for r in rows), "one place per job, each answered"
+
+
+async def test_the_lease_keeper_does_not_take_a_job_slot(world, segmind, db):  # noqa: F811
+    """With room for one job in flight, the keeper running beside the queue must not use that room."""
+    await Ledger(db).grant(FLOOD, 100, user_id=USER, reason="test")
+    service, shown = sharing(world, db, "a", global_limit=1, per_guild_limit=1)
+    service.scheduler._keep = lambda: service.leases.keep(service.resume)
+    await service.resume()  # starts the keeper and the admission
+    job = await service.create_job(guild_id=FLOOD, channel_id=CHANNEL, user_id=USER, kind=JobKind.IMAGINE, spec=SPEC)
+    await settle(service, job.id, JobState.POSTED)
+    assert [d[0] for d in shown.delivered] == [job.id]
