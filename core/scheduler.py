@@ -61,6 +61,13 @@ class FairScheduler:
     def in_flight(self) -> int:
         return len(self._tasks)
 
+    @property
+    def run(self) -> Callable[[int], Awaitable[None]]:
+        return self._run
+
+    def start(self) -> None:
+        """Nothing to start: jobs are dispatched as they are submitted (core/shared_queue.py needs it)."""
+
     def queued(self, guild_id: int | None = None) -> int:
         if guild_id is None:
             return sum(len(q) for q in self._queues.values())
