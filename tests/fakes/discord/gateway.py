@@ -128,19 +128,26 @@ class GatewayMixin:
         if not self._token_ok(d.get("token")):
             conn.send((4004, "Authentication failed."))
             return
-        session = _Session(secrets.token_hex(16), int(d.get("intents") or 0), d.get("shard"))
+        shard = self._admit_identify(conn, d.get("shard"))
+        if shard is False:
+            return
+        session = _Session(secrets.token_hex(16), int(d.get("intents") or 0), shard)
         session.conn = conn
         conn.session = session
         self._sessions[session.id] = session
         self._current = session
-        ready = p.ready_payload(self.bot_user, self.guilds, session.id, self.gateway_url, session.shard)
+        self._register_shard(session)
+        guild_ids = self.guilds_of_shard(shard)
+        ready = p.ready_payload(self.bot_user, guild_ids, session.id, self.gateway_url, session.shard)
         self._dispatch("READY", ready, session)
-        for guild in self.guilds.values():
+        for guild_id in guild_ids:
+            guild = self.guilds[guild_id]
             self._dispatch(
                 "GUILD_CREATE", self._guild_payload(guild, gateway=True, intents=session.intents), session
             )
         await conn.queue.join()
         self.identify_count += 1
+        self._shard_ready(session)
 
     def _resume(self, conn: _Connection, d: JSON) -> None:
         session = self._sessions.get(d.get("session_id", ""))

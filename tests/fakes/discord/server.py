@@ -53,13 +53,15 @@ from tests.fakes.discord.records import (
     _StoredMessage,
 )
 from tests.fakes.discord.rest import RestMixin
+from tests.fakes.discord.shards import ShardMixin
 from tests.fakes.discord.state import StateMixin
 from tests.fakes.discord.webhooks import WebhookMixin
 from tests.fakes.openapi_check import SpecChecker, get_checker
 
 
 class FakeDiscord(
-    StateMixin, MessageMixin, CdnMixin, HttpMixin, GatewayMixin, InteractionMixin, WebhookMixin, RestMixin
+    StateMixin, MessageMixin, CdnMixin, HttpMixin, GatewayMixin, ShardMixin, InteractionMixin, WebhookMixin,
+    RestMixin,
 ):
     """Fake Discord server; see the module docstring.  Ids are ints here and strings on the wire.
 
@@ -126,6 +128,7 @@ class FakeDiscord(
         self._sessions: dict[str, _Session] = {}
         self._current: _Session | None = None
         self._connections: set[_Connection] = set()
+        self._init_shards()
 
         self.bot_user = p.user_object(application_id, bot_username, bot=True)
         self.users[application_id] = self.bot_user
