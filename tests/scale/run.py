@@ -1,0 +1,366 @@
+"""One scale run: start the world, send the load, kill one process and pause another past its lease,
+wait until every job is final, then compute every figure from the database and the fakes' logs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import signal
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from tests.faults import invariants
+from tests.faults.harness import without_png_text
+from tests.pg import fresh_schema
+from tests.scale import figures
+from tests.scale.config import ScaleConfig
+from tests.scale.world import ScaleWorld, channel_id, guild_id, user_id
+
+FINAL = ("posted", "refunded", "undeliverable")
+PROMPT = "{marker} a lighthouse at dusk, oil on canvas"
+
+
+class ScaleRun:
+    def __init__(self, config: ScaleConfig, tmp: Path, url: str) -> None:
+        self.config = config
+        self.tmp = tmp
+        self.url = url
+        self.world: ScaleWorld | None = None
+        self.sent: dict[str, tuple[int, Any]] = {}  # marker -> (guild number, interaction)
+        self.send_errors: list[str] = []
+        self.events: dict[str, float] = {}  # wall-clock times: kill, stop, cont, load_end
+        self.victims: dict[str, list[dict]] = {}  # "kill" / "pause" -> the victim's unfinished jobs then
+        self.rss: dict[str, float] = {}
+
+    # ---------------------------------------------------------------------------------- the run
+
+    async def run(self) -> dict[str, Any]:
+        cfg = self.config
+        started = time.monotonic()
+        self.world = world = await ScaleWorld.create(cfg, self.tmp)
+        seed_s = await world.seed(self.url)
+        boot = time.monotonic()
+        await world.start_processes(self.url)
+        await world.wait_ready(timeout=60 + 6 * cfg.shards / cfg.max_concurrency)
+        startup_s = time.monotonic() - boot
+        await self._load()
+        await self._kill_and_pause()
+        await self._wait_final()
+        result = await self._figures()
+        result.update(
+            startup_s=round(startup_s, 2),
+            seed_s=round(seed_s, 2),
+            world_build_s=round(world.build_s, 2),
+            elapsed_s=round(time.monotonic() - started, 1),
+        )
+        result["targets"] = targets(result, cfg)
+        return result
+
+    async def _send(self, n: int, marker: str) -> None:
+        world = self.world
+        try:
+            interaction = await world.discord.slash(
+                guild_id(n), channel_id(n), user_id(n), "imagine", {"prompt": PROMPT.format(marker=marker)}
+            )
+        except Exception as exc:  # noqa: BLE001 - reported in the result, never silently dropped
+            self.send_errors.append(f"{marker}: {type(exc).__name__}: {exc}")
+            return
+        self.sent[marker] = (n, interaction)
+
+    async def _load(self) -> None:
+        """The flood guild sends all its commands at once; the small guilds spread theirs over
+        `load_seconds` (a first wave from every guild, then a second from every `repeat_every`-th)."""
+        cfg, world = self.config, self.world
+        counter = iter(range(1, 10**6))
+        tasks = [asyncio.create_task(self._send(world.flood_guild, f"fz{next(counter):06d}")) for _ in range(cfg.flood_jobs)]
+        plan = list(world.load_guilds) + world.load_guilds[:: cfg.repeat_every]
+        interval = cfg.load_seconds / max(1, len(plan))
+        start = time.monotonic()
+        for k, n in enumerate(plan):
+            delay = start + k * interval - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(self._send(n, f"fz{next(counter):06d}")))
+        await asyncio.gather(*tasks)
+        self.events["load_end"] = time.time()
+
+    async def _victim_jobs(self, name: str) -> list[dict]:
+        conn = await asyncpg.connect(self.url)
+        try:
+            rows = await conn.fetch(
+                "SELECT id, state, request_id, spec::json->>'prompt' AS prompt FROM jobs"
+                " WHERE owner = $1 AND state NOT IN ('posted', 'refunded', 'undeliverable')",
+                name,
+            )
+        except asyncpg.UndefinedColumnError:  # a bot without job leases: nobody owns a job
+            return []
+        finally:
+            await conn.close()
+        return [dict(r) for r in rows]
+
+    async def _kill_and_pause(self) -> None:
+        cfg, world = self.config, self.world
+        killed, paused = world.procs[1], world.procs[2]
+        await asyncio.sleep(cfg.kill_after)
+        for proc in world.procs:
+            if (rss := proc.process.rss_mib()) is not None:
+                self.rss[proc.name] = round(rss, 1)
+        killed.signal(signal.SIGKILL)
+        self.events["kill"] = time.time()
+        await killed.process.proc.wait()
+        self.victims["kill"] = await self._victim_jobs(killed.name)
+        await asyncio.sleep(1.0)
+        paused.signal(signal.SIGSTOP)
+        self.events["stop"] = time.time()
+        self.victims["pause"] = await self._victim_jobs(paused.name)
+        await asyncio.sleep(cfg.lease_seconds + cfg.pause_beyond_lease)
+        paused.signal(signal.SIGCONT)
+        self.events["cont"] = time.time()
+
+    async def _wait_final(self) -> None:
+        """Until every job is final (a refund told to its requester) and the count of jobs is steady."""
+        deadline = time.monotonic() + self.config.final_timeout
+        conn = await asyncpg.connect(self.url)
+        try:
+            last, steady_since = -1, time.monotonic()
+            while time.monotonic() < deadline:
+                total, open_ = await conn.fetchrow(
+                    "SELECT count(*), count(*) FILTER (WHERE state NOT IN ('posted', 'refunded', 'undeliverable')"
+                    " OR (state = 'refunded' AND notified = 0)) FROM jobs"
+                )
+                if total != last:
+                    last, steady_since = total, time.monotonic()
+                if open_ == 0 and time.monotonic() - steady_since > 2.0:
+                    return
+                await asyncio.sleep(0.25)
+        finally:
+            await conn.close()
+
+    # ------------------------------------------------------------------------------- the figures
+
+    async def _rows(self) -> dict[str, list[dict]]:
+        conn = await asyncpg.connect(self.url)
+        try:
+            jobs = await conn.fetch(
+                "SELECT id, guild_id, channel_id, user_id, state, notified, request_id, price, result_blob,"
+                " result_mime, result_channel_id, result_message_id, error_kind, created_at, started_at,"
+                " finished_at, spec::json->>'prompt' AS prompt FROM jobs ORDER BY id"
+            )
+            ledger = await conn.fetch("SELECT * FROM ledger_entries WHERE job_id IS NOT NULL ORDER BY id")
+            reservations = await conn.fetch("SELECT * FROM reservations")
+            guilds = [int(r["guild_id"]) for r in jobs]
+            credits = await conn.fetch("SELECT * FROM guild_credits WHERE guild_id = ANY($1::bigint[])", guilds)
+            grants = await conn.fetch(
+                "SELECT * FROM ledger_entries WHERE job_id IS NULL AND guild_id = ANY($1::bigint[])", guilds
+            )
+        finally:
+            await conn.close()
+        return {
+            "jobs": [dict(r) for r in jobs],
+            "ledger": [dict(r) for r in ledger],
+            "grants": [dict(r) for r in grants],
+            "reservations": [dict(r) for r in reservations],
+            "credits": [dict(r) for r in credits],
+        }
+
+    def _result_messages(self) -> list[invariants.ResultMessage]:
+        discord = self.world.discord
+        out = []
+        for data, deleted in discord.all_messages():
+            if str(data.get("author", {}).get("id")) != str(discord.application_id):
+                continue
+            footer = ((data.get("embeds") or [{}])[0].get("footer") or {}).get("text", "")
+            match = invariants.FOOTER.match(footer)
+            if not match or not data.get("attachments"):
+                continue
+            digest = None
+            with contextlib.suppress(Exception):
+                image = discord.attachment_bytes(data["attachments"][0])
+                digest = hashlib.sha256(without_png_text(image)).hexdigest()
+            out.append(
+                invariants.ResultMessage(
+                    int(data["id"]), int(data["channel_id"]), int(match.group(1)), deleted, digest, False
+                )
+            )
+        return out
+
+    def _progress(self) -> list[tuple[float, str]]:
+        """(wall time, marker) of every request that moved a job on: at Segmind (its submit, status
+        and result polls, the download) and at Discord (its interaction's webhook calls)."""
+        world = self.world
+        events = []
+        for record in world.segmind.requests:
+            marker = None
+            if record.endpoint in ("submit", "v1") and isinstance(record.body, dict):
+                marker = invariants.marker_of(str(record.body.get("prompt")))
+            elif record.endpoint in ("status", "result", "download"):
+                rid = record.path.rsplit("/", 2)[-2 if record.endpoint == "status" else -1].split(".")[0]
+                job = world.segmind.jobs.get(rid)
+                marker = invariants.marker_of(str(job.body.get("prompt"))) if job else None
+            if marker:
+                events.append((record.wall, marker))
+        by_token = {inter.token: marker for marker, (_, inter) in self.sent.items()}
+        for record in world.discord.requests:
+            parts = record.path.split("/")
+            if len(parts) > 3 and parts[1] == "webhooks" and parts[3] in by_token:
+                events.append((record.wall, by_token[parts[3]]))
+        return events
+
+    def _snapshot(self, rows: dict[str, list[dict]], results: list[invariants.ResultMessage]) -> invariants.Snapshot:
+        segmind = self.world.segmind
+        accepted = Counter(
+            invariants.marker_of(str(body.get("prompt"))) for body in [*segmind.submits, *segmind.v1_calls]
+        )
+        accepted.pop(None, None)
+        images = {}
+        for rid in [*segmind.jobs, *segmind.v1_results]:
+            if (data := segmind.result_image(rid)) is not None:
+                images[rid] = hashlib.sha256(data).hexdigest()
+        lost_bill = {
+            invariants.marker_of(job["prompt"])
+            for jobs in self.victims.values()
+            for job in jobs
+            if job["state"] in ("queued", "submitting")
+        }
+        plans = [
+            invariants.PlanRecord(
+                marker, None, "posted|refunded|none", None, user_id(n), channel_id(n),
+                getattr(inter, "original_message_id", None), may_lose_bill=marker in lost_bill,
+            )
+            for marker, (n, inter) in self.sent.items()
+        ]
+        blob_dir = self.tmp / "blobs"
+        return invariants.Snapshot(
+            jobs=rows["jobs"],
+            reservations=rows["reservations"],
+            ledger=rows["ledger"] + rows["grants"],
+            credits=rows["credits"],
+            bills=[{"request_id": b.request_id, "prompt": b.prompt} for b in segmind.bills],
+            accepted_submits=accepted,
+            expired_requests={rid for rid in segmind.jobs if segmind.is_expired(rid)},
+            segmind_images=images,
+            results=results,
+            blobs_present={
+                j["id"]: bool(j["result_blob"]) and any(blob_dir.rglob(j["result_blob"])) for j in rows["jobs"]
+                if j["state"] == "undeliverable"
+            },
+            plans=plans,
+        )
+
+    async def _figures(self) -> dict[str, Any]:
+        cfg, world = self.config, self.world
+        rows = await self._rows()
+        results = self._result_messages()
+        report = invariants.check(self._snapshot(rows, results))
+        jobs = [
+            figures.JobRow(j["id"], invariants.marker_of(j["prompt"]), int(j["guild_id"]), j["state"], j["created_at"])
+            for j in rows["jobs"]
+        ]
+        ledger: dict[int, Counter] = defaultdict(Counter)
+        for entry in rows["ledger"]:
+            ledger[entry["job_id"]][entry["kind"]] += 1
+        posts = Counter(m.job_id for m in results)
+        submits = [r for r in world.segmind.requests if r.endpoint in ("submit", "v1") and r.status is not None]
+        accepted = [r for r in submits if r.status == 200]
+        first_submit: dict[str, float] = {}
+        for record in sorted(accepted, key=lambda r: r.wall):
+            marker = invariants.marker_of(str((record.body or {}).get("prompt")))
+            if marker:
+                first_submit.setdefault(marker, record.wall)
+        once = figures.once_figures(
+            jobs, figures.Books(ledger, posts, Counter(invariants.marker_of(str((r.body or {}).get("prompt"))) for r in accepted))
+        )
+        pending = [
+            (j["created_at"], first_submit.get(invariants.marker_of(j["prompt"]) or "", j["finished_at"] or j["created_at"]))
+            for j in rows["jobs"]
+        ]
+        busy = figures.saturated([r.wall for r in accepted], pending)
+        throughput = figures.throughput_over_limit(busy, cfg.rate_limit, cfg.rate_period)
+        beyond, raw = figures.flood_slots_ahead(jobs, first_submit, guild_id(world.flood_guild))
+        progress = self._progress()
+        victims = {
+            kind: {invariants.marker_of(j["prompt"]) for j in jobs_} - {None} for kind, jobs_ in self.victims.items()
+        }
+        kill = figures.takeover_s(self.events["kill"], None, progress, victims.get("kill", set()))
+        pause = figures.takeover_s(self.events["stop"], self.events["cont"], progress, victims.get("pause", set()))
+        states = Counter(j["state"] for j in rows["jobs"])
+        alive = [p for p in world.procs if p.alive]
+        for proc in alive:
+            if (rss := proc.process.rss_mib()) is not None:
+                self.rss[proc.name] = max(self.rss.get(proc.name, 0.0), round(rss, 1))
+        return {
+            "processes": cfg.processes,
+            "shards": cfg.shards,
+            "guilds": cfg.guilds,
+            "load_guilds": cfg.load_guilds,
+            "flood_jobs_sent": cfg.flood_jobs,
+            "commands_sent": len(self.sent),
+            "send_errors": self.send_errors[:10],
+            "jobs": len(jobs),
+            "jobs_by_state": dict(states),
+            "posted_or_refunded_once": once["posted_or_refunded_once"],
+            "double_charges": once["double_charges"],
+            "double_posts": once["double_posts"],
+            "double_submits": once["double_submits"],
+            "not_once": once["not_once"],
+            "invariants_ok": report.ok,
+            "invariant_violations": report.violations[:30],
+            "max_requests_in_window": figures.max_in_window([r.wall for r in submits], cfg.rate_period),
+            "rate_limit": cfg.rate_limit,
+            "rate_period_s": cfg.rate_period,
+            "throughput_over_limit": None if throughput is None else round(throughput, 3),
+            "saturated_submits": len(busy),
+            "http_429": world.segmind.rate_limited,
+            "flood_slots_ahead": beyond,
+            "flood_requests_ahead_max": raw,
+            "identify_violations": len(world.discord.identify_violations),
+            "identifies": len(world.discord.identify_log),
+            "takeover_s": None if kill is None else round(kill, 2),
+            "takeover_after_pause_s": None if pause is None else round(pause, 2),
+            "victim_jobs": {kind: len(v) for kind, v in victims.items()},
+            "lease_s": cfg.lease_seconds,
+            "rss_mib_per_process": max(self.rss.values(), default=None),
+            "rss_mib": self.rss,
+            "fake_errors": (world.discord.server_errors + world.segmind.server_errors)[:5],
+            "spec_violations": world.discord.spec_violations[:5],
+            "unknown_routes": world.discord.unknown_routes[:5],
+        }
+
+
+def targets(result: dict[str, Any], cfg: ScaleConfig) -> dict[str, bool]:
+    """The issue's targets, each on its own line of the result."""
+    takeover = result["takeover_s"]
+    throughput = result["throughput_over_limit"]
+    return {
+        "invariants": bool(result["invariants_ok"] and result["posted_or_refunded_once"]),
+        "no_double_charge_post_or_submit": not (
+            result["double_charges"] or result["double_posts"] or result["double_submits"]
+        ),
+        "no_window_over_limit": result["max_requests_in_window"] <= cfg.rate_limit and result["http_429"] == 0,
+        "throughput_at_least_95pct": throughput is not None and throughput >= 0.95,
+        "small_guild_at_most_2_behind_flood": result["flood_slots_ahead"] <= 2,
+        "identify_within_limits": result["identify_violations"] == 0,
+        "takeover_within_lease_plus_5s": takeover is not None and takeover <= cfg.lease_seconds + 5,
+    }
+
+
+async def run_scale(config: ScaleConfig, tmp: Path, database_url: str) -> dict[str, Any]:
+    """A run in a fresh schema of the cluster at `database_url` (dropped afterwards)."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    async with fresh_schema(database_url) as url:
+        run = ScaleRun(config, tmp, url)
+        try:
+            return await run.run()
+        finally:
+            if run.world is not None:
+                await run.world.close()
+
+
+def dump(result: dict[str, Any], path: Path) -> None:
+    path.write_text(json.dumps(result, indent=2, sort_keys=False) + "\n")

@@ -1,0 +1,76 @@
+"""The scale run's figures on hand-made worlds: each must see the fault it exists to see."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.scale import figures
+from tests.scale.figures import Books, JobRow
+from tests.scale.world import guild_id, shard_ranges
+
+
+def test_max_in_window_slides_over_every_start() -> None:
+    # Three within 1 s only when the window starts at 0.5, not at a fixed grid line.
+    assert figures.max_in_window([0.0, 0.5, 1.2, 1.4], 1.0) == 3
+    assert figures.max_in_window([0.0, 1.0, 2.0], 1.0) == 1  # [t, t + period): the edge is outside
+    assert figures.max_in_window([], 1.0) == 0
+
+
+def test_throughput_is_one_at_the_limit_in_bursts_or_paced() -> None:
+    bursts = [w * 6.0 for w in range(5) for _ in range(50)]  # 50 at once every 6 s
+    paced = [k * 6.0 / 50 for k in range(201)]  # one every 0.12 s
+    assert figures.throughput_over_limit(bursts, 50, 6.0) == 1.0
+    assert abs(figures.throughput_over_limit(paced, 50, 6.0) - 1.0) < 1e-9
+    half = [k * 12.0 / 50 for k in range(201)]  # half the rate
+    assert abs(figures.throughput_over_limit(half, 50, 6.0) - 0.5) < 1e-9
+    assert figures.throughput_over_limit([0.0, 1.0], 50, 6.0) is None  # never filled a window
+
+
+def test_saturated_stops_at_the_last_submit_with_work_waiting() -> None:
+    # Jobs queued at 0 leave at 1, 2, 3; a late job queued at 10 leaves at 10.5.
+    pending = [(0.0, 1.0), (0.0, 2.0), (0.0, 3.0), (10.0, 10.5)]
+    assert figures.saturated([1.0, 2.0, 3.0, 10.5], pending) == [1.0, 2.0]
+
+
+def test_flood_slots_ahead_counts_flood_submits_between_queueing_and_submit() -> None:
+    flood, small, other = guild_id(0), guild_id(1), guild_id(2)
+    jobs = [JobRow(i, f"fz{i:06d}", flood, "posted", 0.0) for i in range(1, 6)]
+    jobs += [JobRow(10, "fz000010", small, "posted", 1.0), JobRow(11, "fz000011", small, "posted", 1.1)]
+    jobs += [JobRow(12, "fz000012", other, "posted", 1.2)]
+    first = {f"fz{i:06d}": float(i) for i in range(1, 6)}  # flood submits at 1..5
+    first |= {"fz000010": 2.5, "fz000011": 4.5, "fz000012": 5.5}
+    # job 10: flood at 2 ahead (1); job 11: 2, 3, 4 ahead (3) but one earlier job of its guild
+    # was ahead of it (2 beyond); job 12: 2, 3, 4, 5 ahead (4).
+    assert figures.flood_slots_ahead(jobs, first, flood) == (4, 4)
+    first["fz000012"] = 2.4
+    assert figures.flood_slots_ahead(jobs, first, flood) == (2, 3)
+
+
+def test_takeover_is_the_first_progress_of_a_victims_job_by_another_process() -> None:
+    progress = [(9.0, "fz000001"), (12.0, "fz000002"), (13.5, "fz000001"), (20.0, "fz000003")]
+    assert figures.takeover_s(10.0, None, progress, {"fz000001"}) == 3.5
+    # During a pause only what happened while the victim was frozen counts (after it, it may be the victim).
+    assert figures.takeover_s(10.0, 13.0, progress, {"fz000001"}) is None
+    assert figures.takeover_s(10.0, None, progress, set()) is None
+
+
+def test_once_figures_see_double_charges_posts_and_submits() -> None:
+    jobs = [JobRow(1, "fz000001", 1, "posted", 0.0), JobRow(2, "fz000002", 1, "refunded", 0.0)]
+    clean = Books({1: Counter(reserve=1, capture=1), 2: Counter(reserve=1, release=1)}, Counter({1: 1}), Counter())
+    assert figures.once_figures(jobs, clean)["posted_or_refunded_once"] is True
+    doubled = Books(
+        {1: Counter(reserve=1, capture=2), 2: Counter(reserve=1, release=1)},
+        Counter({1: 2, 2: 1}),
+        Counter({"fz000001": 2}),
+    )
+    out = figures.once_figures(jobs, doubled)
+    assert out["posted_or_refunded_once"] is False
+    assert (out["double_charges"], out["double_posts"], out["double_submits"]) == (1, 1, 1)
+    assert len(out["not_once"]) == 2  # the refunded job was posted too
+    assert figures.once_figures([JobRow(3, None, 1, "submitted", 0.0)], clean)["posted_or_refunded_once"] is False
+
+
+def test_shard_ranges_cover_every_shard_once_and_guilds_spread_over_them() -> None:
+    assert shard_ranges(8, 4) == [[0, 1], [2, 3], [4, 5], [6, 7]]
+    assert sorted(s for r in shard_ranges(7, 3) for s in r) == list(range(7))
+    assert {(guild_id(n) >> 22) % 8 for n in range(8)} == set(range(8))
