@@ -106,11 +106,13 @@ class ScaleRun:
 
     async def _kill_and_pause(self) -> None:
         cfg, world = self.config, self.world
-        killed, paused = world.procs[1], world.procs[2]
         await asyncio.sleep(cfg.kill_after)
         for proc in world.procs:
             if (rss := proc.process.rss_mib()) is not None:
                 self.rss[proc.name] = round(rss, 1)
+        if len(world.procs) < 3:  # a baseline run: one process killed needs another to take over
+            return
+        killed, paused = world.procs[1], world.procs[2]
         killed.signal(signal.SIGKILL)
         self.events["kill"] = time.time()
         await killed.process.proc.wait()
@@ -287,8 +289,10 @@ class ScaleRun:
         victims = {
             kind: {invariants.marker_of(j["prompt"]) for j in jobs_} - {None} for kind, jobs_ in self.victims.items()
         }
-        kill = figures.takeover_s(self.events["kill"], None, progress, victims.get("kill", set()))
-        pause = figures.takeover_s(self.events["stop"], self.events["cont"], progress, victims.get("pause", set()))
+        kill = pause = None
+        if "kill" in self.events:
+            kill = figures.takeover_s(self.events["kill"], None, progress, victims.get("kill", set()))
+            pause = figures.takeover_s(self.events["stop"], self.events["cont"], progress, victims.get("pause", set()))
         states = Counter(j["state"] for j in rows["jobs"])
         alive = [p for p in world.procs if p.alive]
         for proc in alive:
@@ -323,7 +327,7 @@ class ScaleRun:
             "identifies": len(world.discord.identify_log),
             "takeover_s": None if kill is None else round(kill, 2),
             "takeover_after_pause_s": None if pause is None else round(pause, 2),
-            "victim_jobs": {kind: len(v) for kind, v in victims.items()},
+            "victim_jobs": {kind: len(victims.get(kind, ())) for kind in ("kill", "pause")},
             "lease_s": cfg.lease_seconds,
             "rss_mib_per_process": max(self.rss.values(), default=None),
             "rss_mib": self.rss,
