@@ -51,8 +51,9 @@ class ScaleRun:
         startup_s = time.monotonic() - boot
         await self._load()
         await self._kill_and_pause()
-        await self._wait_final()
+        all_final = await self._wait_final()
         result = await self._figures()
+        result["all_final"] = all_final
         result.update(
             startup_s=round(startup_s, 2),
             seed_s=round(seed_s, 2),
@@ -125,8 +126,9 @@ class ScaleRun:
         paused.signal(signal.SIGCONT)
         self.events["cont"] = time.time()
 
-    async def _wait_final(self) -> None:
-        """Until every job is final (a refund told to its requester) and the count of jobs is steady."""
+    async def _wait_final(self) -> bool:
+        """Until every job is final (a refund told to its requester) and the count of jobs is steady;
+        False when `final_timeout` passed first."""
         deadline = time.monotonic() + self.config.final_timeout
         conn = await asyncpg.connect(self.url)
         try:
@@ -139,8 +141,9 @@ class ScaleRun:
                 if total != last:
                     last, steady_since = total, time.monotonic()
                 if open_ == 0 and time.monotonic() - steady_since > 2.0:
-                    return
+                    return True
                 await asyncio.sleep(0.25)
+            return False
         finally:
             await conn.close()
 
@@ -342,7 +345,7 @@ def targets(result: dict[str, Any], cfg: ScaleConfig) -> dict[str, bool]:
     takeover = result["takeover_s"]
     throughput = result["throughput_over_limit"]
     return {
-        "invariants": bool(result["invariants_ok"] and result["posted_or_refunded_once"]),
+        "invariants": bool(result["all_final"] and result["invariants_ok"] and result["posted_or_refunded_once"]),
         "no_double_charge_post_or_submit": not (
             result["double_charges"] or result["double_posts"] or result["double_submits"]
         ),

@@ -25,6 +25,7 @@ async def test_quick_scale_run_keeps_every_invariant_across_processes(tmp_path, 
     assert result["victim_jobs"]["kill"] + result["victim_jobs"]["pause"] > 0, (
         "the kill and the pause took no job with them: nothing was taken over\n" + summary
     )
+    assert result["all_final"], "jobs were still unfinished at the end\n" + summary
     assert result["invariants_ok"], summary
     assert result["posted_or_refunded_once"], summary
     assert (result["double_charges"], result["double_posts"], result["double_submits"]) == (0, 0, 0), summary
