@@ -24,7 +24,13 @@ from tests.scale.config import FULL, QUICK
 from tests.scale.run import dump, run_scale
 
 ROOT = Path(__file__).resolve().parents[2]
-CORRECTNESS = ("invariants", "no_double_charge_post_or_submit", "no_window_over_limit", "identify_within_limits")
+CORRECTNESS = (
+    "invariants",
+    "no_double_charge_post_or_submit",
+    "no_window_over_limit",
+    "identify_within_limits",
+    "no_guild_taken_for_gone",
+)
 
 
 @contextlib.contextmanager

@@ -164,6 +164,9 @@ class ScaleRun:
             grants = await conn.fetch(
                 "SELECT * FROM ledger_entries WHERE job_id IS NULL AND guild_id = ANY($1::bigint[])", guilds
             )
+            # No guild removed the bot: a departure recorded for one (whose data is then purged after
+            # the grace period) means a process took another's guilds for gone.
+            departures = await conn.fetchval("SELECT count(*) FROM guild_departures")
         finally:
             await conn.close()
         return {
@@ -172,6 +175,7 @@ class ScaleRun:
             "grants": [dict(r) for r in grants],
             "reservations": [dict(r) for r in reservations],
             "credits": [dict(r) for r in credits],
+            "departures": departures,
         }
 
     def _result_messages(self) -> list[invariants.ResultMessage]:
@@ -326,6 +330,7 @@ class ScaleRun:
             "http_429": world.segmind.rate_limited,
             "flood_slots_ahead": beyond,
             "flood_requests_ahead_max": raw,
+            "guild_departures_recorded": rows["departures"],
             "identify_violations": len(world.discord.identify_violations),
             "identifies": len(world.discord.identify_log),
             "takeover_s": None if kill is None else round(kill, 2),
@@ -353,6 +358,7 @@ def targets(result: dict[str, Any], cfg: ScaleConfig) -> dict[str, bool]:
         "throughput_at_least_95pct": throughput is not None and throughput >= 0.95,
         "small_guild_at_most_2_behind_flood": result["flood_slots_ahead"] <= 2,
         "identify_within_limits": result["identify_violations"] == 0,
+        "no_guild_taken_for_gone": result["guild_departures_recorded"] == 0,
         "takeover_within_lease_plus_5s": takeover is not None and takeover <= cfg.lease_seconds + 5,
     }
 
