@@ -170,3 +170,32 @@ async def test_two_identifies_of_one_bucket_within_5s_are_a_violation(fake: Fake
     assert frames[-1] == {"op": 9, "d": False}, "Discord answers INVALID_SESSION over the limit"
     assert len(fake.identify_violations) == 1 and "bucket 0" in fake.identify_violations[0]
     assert 2 not in fake.connected_shards()
+
+
+async def test_spec_checks_per_route_checks_each_route_the_first_n_times() -> None:
+    from tests.fakes.openapi_check import default_spec_path
+
+    spec = default_spec_path("fake Discord spec sampling")
+    if spec is None:
+        pytest.skip("Discord OpenAPI spec not available")
+    server = FakeDiscord(spec_path=spec)
+    server.add_user(USER, "alice")
+    guild = guild_on(0, 0)
+    server.add_guild(guild, channels=[server.make_channel(channel_of(guild), "general")], members=[USER])
+    server.add_guild(guild_on(1, 0), channels=[server.make_channel(channel_of(guild_on(1, 0)), "other")])
+    server.spec_checks_per_route = 2
+    headers = {"Authorization": f"Bot {server.token}"}
+    async with server, aiohttp.ClientSession() as session:
+        for channel in (channel_of(guild), channel_of(guild), channel_of(guild_on(1, 0))):
+            url = f"{server.api_base}/channels/{channel}/messages"
+            async with session.post(url, json={"content": 12345}, headers=headers):
+                pass
+        async with session.patch(
+            f"{server.api_base}/channels/{channel_of(guild)}/messages/1", json={"content": 5}, headers=headers
+        ):
+            pass
+    # Two bad posts checked, the third (same route) not; the PATCH is another route: checked.
+    posts = [v for v in server.spec_violations if v.startswith(f"POST /channels/{channel_of(guild)}/messages:")]
+    assert len(posts) == 2
+    assert not any(v.startswith(f"POST /channels/{channel_of(guild_on(1, 0))}/") for v in server.spec_violations)
+    assert any(v.startswith("PATCH ") for v in server.spec_violations)

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp", type=Path, help="keep the run's logs here (default: a new temp dir)")
     for field in ("processes", "shards", "guilds", "load_guilds", "flood_jobs", "max_concurrency"):
         parser.add_argument(f"--{field.replace('_', '-')}", type=int)
-    for field in ("lease_seconds", "rate_period", "model_seconds"):
+    for field in ("lease_seconds", "rate_period", "model_seconds", "final_timeout"):
         parser.add_argument(f"--{field.replace('_', '-')}", type=float)
     parser.add_argument("--rate-limit", type=int)
     args = parser.parse_args(argv)

@@ -26,6 +26,7 @@ Tests drive it from the user's side (:meth:`FakeDiscord.slash`, :meth:`~FakeDisc
 
 from __future__ import annotations
 
+import collections
 import re
 import secrets
 from pathlib import Path
@@ -92,6 +93,9 @@ class FakeDiscord(
         self.token_lifetime = 900.0
         # While True the gateway answers 503 to new connections (an outage the bot must wait out).
         self.gateway_refusing = False
+        # None: every REST request is checked against the OpenAPI spec; n: the first n per route only.
+        self.spec_checks_per_route: int | None = None
+        self._spec_checked: collections.Counter[tuple[str, str]] = collections.Counter()
 
         # Observations.
         self.requests: list[RecordedRequest] = []
