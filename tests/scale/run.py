@@ -96,7 +96,8 @@ class ScaleRun:
         try:
             rows = await conn.fetch(
                 "SELECT id, state, request_id, spec::json->>'prompt' AS prompt FROM jobs"
-                " WHERE owner = $1 AND state NOT IN ('posted', 'refunded', 'undeliverable')",
+                # An owner is PROCESS_NAME/<instance>: the name, and which start of that process.
+                " WHERE split_part(owner, '/', 1) = $1 AND state NOT IN ('posted', 'refunded', 'undeliverable')",
                 name,
             )
         except asyncpg.UndefinedColumnError:  # a bot without job leases: nobody owns a job
@@ -231,12 +232,19 @@ class ScaleRun:
         for rid in [*segmind.jobs, *segmind.v1_results]:
             if (data := segmind.result_image(rid)) is not None:
                 images[rid] = hashlib.sha256(data).hexdigest()
-        lost_bill = {
-            invariants.marker_of(job["prompt"])
-            for jobs in self.victims.values()
-            for job in jobs
-            if job["state"] in ("queued", "submitting")
-        }
+        # A bill the bot may never learn of: the job was `submitting` (its state is written before
+        # the POST) when its process was killed or frozen, and Segmind got that POST before then.
+        # A submit that arrived after is a process sending for a job it no longer held: not excused.
+        arrivals: dict[str, list[float]] = defaultdict(list)
+        for record in segmind.requests:
+            if record.endpoint in ("submit", "v1") and record.status == 200 and isinstance(record.body, dict):
+                arrivals[invariants.marker_of(str(record.body.get("prompt"))) or ""].append(record.wall)
+        lost_bill = set()
+        for event, jobs in (("kill", self.victims.get("kill", [])), ("stop", self.victims.get("pause", []))):
+            for job in jobs:
+                marker = invariants.marker_of(job["prompt"]) or ""
+                if job["state"] == "submitting" and all(t < self.events[event] for t in arrivals[marker]):
+                    lost_bill.add(marker)
         plans = [
             invariants.PlanRecord(
                 marker, None, "posted|refunded|none", None, user_id(n), channel_id(n),
