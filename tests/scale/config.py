@@ -22,6 +22,7 @@ class ScaleConfig:
     pause_beyond_lease: float = 4.0  # the paused process stays stopped lease + this long
     max_concurrency: int = 1  # the fake's session_start_limit.max_concurrency (10,000 guilds: 1)
     kill_after: float = 4.0  # seconds after the last command is sent
+    restart_killed: bool = True  # start the killed process again after the pause, as a supervisor would
     credits_per_guild: int = 1000
     final_timeout: float = 420.0
 

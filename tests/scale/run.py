@@ -37,6 +37,7 @@ class ScaleRun:
         self.events: dict[str, float] = {}  # wall-clock times: kill, stop, cont, load_end
         self.victims: dict[str, list[dict]] = {}  # "kill" / "pause" -> the victim's unfinished jobs then
         self.rss: dict[str, float] = {}
+        self.restart_s: float | None = None
 
     # ---------------------------------------------------------------------------------- the run
 
@@ -126,6 +127,8 @@ class ScaleRun:
         await asyncio.sleep(cfg.lease_seconds + cfg.pause_beyond_lease)
         paused.signal(signal.SIGCONT)
         self.events["cont"] = time.time()
+        if cfg.restart_killed:
+            self.restart_s = await world.restart(killed, self.url, timeout=60 + 6 * len(killed.shard_ids))
 
     async def _wait_final(self) -> bool:
         """Until every job is final (a refund told to its requester) and the count of jobs is steady;
@@ -309,8 +312,9 @@ class ScaleRun:
             kill = figures.takeover_s(self.events["kill"], None, progress, victims.get("kill", set()))
             pause = figures.takeover_s(self.events["stop"], self.events["cont"], progress, victims.get("pause", set()))
         states = Counter(j["state"] for j in rows["jobs"])
-        alive = [p for p in world.procs if p.alive]
-        for proc in alive:
+        for proc in world.procs:
+            if not proc.alive:
+                continue
             if (rss := proc.process.rss_mib()) is not None:
                 self.rss[proc.name] = max(self.rss.get(proc.name, 0.0), round(rss, 1))
         return {
@@ -345,6 +349,7 @@ class ScaleRun:
             "takeover_after_pause_s": None if pause is None else round(pause, 2),
             "victim_jobs": {kind: len(victims.get(kind, ())) for kind in ("kill", "pause")},
             "lease_s": cfg.lease_seconds,
+            "killed_process_back_s": None if self.restart_s is None else round(self.restart_s, 2),
             "rss_mib_per_process": max(self.rss.values(), default=None),
             "rss_mib": self.rss,
             "fake_errors": (world.discord.server_errors + world.segmind.server_errors)[:5],

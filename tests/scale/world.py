@@ -213,6 +213,23 @@ class ScaleWorld:
             lines.append(f"--- {p.name} (shards {p.shard_ids}) ---\n{p.process.log(3000)}")
         return "\n".join(lines)
 
+    async def restart(self, old: BotProc, url: str, timeout: float) -> float:
+        """Start a killed process again (what its supervisor would do), same name and shards; the
+        seconds until its shards are connected again."""
+        started = time.monotonic()
+        starts = sum(1 for p in self.procs if p.name == old.name) + 1
+        process = await start_process(
+            ROOT / "bot.py", self.env(url, old.name, old.shard_ids), self.tmp / f"{old.name}-{starts}.log",
+            loop="asyncio",
+        )
+        proc = BotProc(old.name, old.shard_ids, process)
+        self.procs.append(proc)
+        while not set(old.shard_ids) <= self.discord.connected_shards():
+            if not proc.alive or time.monotonic() - started > timeout:
+                raise RuntimeError(self.startup_report([proc] if not proc.alive else []))
+            await asyncio.sleep(0.05)
+        return time.monotonic() - started
+
     def proc(self, name: str) -> BotProc:
         return next(p for p in self.procs if p.name == name)
 
