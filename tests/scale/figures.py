@@ -67,11 +67,12 @@ def saturated(submits: Sequence[float], pending: Sequence[tuple[float, float]]) 
 
 
 def flood_slots_ahead(
-    jobs: Sequence[JobRow], first_submit: dict[str, float], flood_guild: int
+    jobs: Sequence[JobRow], first_submit: dict[str, float], flood_guild: int, exclude: frozenset[int] | set[int] = frozenset()
 ) -> tuple[int, int]:
     """(the most flood jobs Segmind received between a small guild's job being queued and its own
     submit, beyond one per earlier job of that guild still ahead of it (round robin lets the flood
-    have one per round); the same without that allowance). Only jobs that reached Segmind count."""
+    have one per round); the same without that allowance). Only jobs that reached Segmind count;
+    `exclude`: jobs held up by something else (a process killed or frozen with them)."""
     flood = sorted(t for job in jobs if job.guild_id == flood_guild and (t := first_submit.get(job.marker or "")))
     index_in_guild: Counter[int] = Counter()
     beyond = raw = 0
@@ -81,7 +82,7 @@ def flood_slots_ahead(
         earlier = index_in_guild[job.guild_id]
         index_in_guild[job.guild_id] += 1
         own = first_submit.get(job.marker or "")
-        if own is None:
+        if own is None or job.id in exclude:
             continue
         ahead = sum(1 for t in flood if job.created_at < t < own)
         raw = max(raw, ahead)

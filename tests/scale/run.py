@@ -302,7 +302,8 @@ class ScaleRun:
         ]
         busy = figures.saturated([r.wall for r in accepted], pending)
         throughput = figures.throughput_over_limit(busy, cfg.rate_limit, cfg.rate_period)
-        beyond, raw = figures.flood_slots_ahead(jobs, first_submit, guild_id(world.flood_guild))
+        held = {j["id"] for jobs_ in self.victims.values() for j in jobs_}
+        beyond, raw = figures.flood_slots_ahead(jobs, first_submit, guild_id(world.flood_guild), held)
         progress = self._progress()
         victims = {
             kind: {invariants.marker_of(j["prompt"]) for j in jobs_} - {None} for kind, jobs_ in self.victims.items()

@@ -44,6 +44,8 @@ def test_flood_slots_ahead_counts_flood_submits_between_queueing_and_submit() ->
     assert figures.flood_slots_ahead(jobs, first, flood) == (4, 4)
     first["fz000012"] = 2.4
     assert figures.flood_slots_ahead(jobs, first, flood) == (2, 3)
+    # A job a killed process held is waiting for its lease, not for the scheduler: left out.
+    assert figures.flood_slots_ahead(jobs, first, flood, exclude={11}) == (1, 1)
 
 
 def test_takeover_is_the_first_progress_of_a_victims_job_by_another_process() -> None:
