@@ -7,9 +7,11 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import re
 import signal
 import time
 from collections import Counter, defaultdict
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from tests.scale.config import ScaleConfig
 from tests.scale.world import ScaleWorld, channel_id, guild_id, user_id
 
 FINAL = ("posted", "refunded", "undeliverable")
+TOOK_OVER = re.compile(r"^(\S+ \S+) INFO core\.leases: took over jobs=([\d,]+) process=")
 PROMPT = "{marker} a lighthouse at dusk, oil on canvas"
 
 
@@ -107,6 +110,13 @@ class ScaleRun:
             await conn.close()
         return [dict(r) for r in rows]
 
+    async def _when_holding(self, name: str, timeout: float = 10.0) -> None:
+        """Return as soon as process `name` holds an unfinished job (or after `timeout`): a kill or a
+        pause that takes no job with it tests no takeover."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not await self._victim_jobs(name):
+            await asyncio.sleep(0.02)
+
     async def _kill_and_pause(self) -> None:
         cfg, world = self.config, self.world
         await asyncio.sleep(cfg.kill_after)
@@ -116,11 +126,13 @@ class ScaleRun:
         if len(world.procs) < 3:  # a baseline run: one process killed needs another to take over
             return
         killed, paused = world.procs[1], world.procs[2]
+        await self._when_holding(killed.name)
         killed.signal(signal.SIGKILL)
         self.events["kill"] = time.time()
         await killed.process.proc.wait()
         self.victims["kill"] = await self._victim_jobs(killed.name)
         await asyncio.sleep(1.0)
+        await self._when_holding(paused.name)
         paused.signal(signal.SIGSTOP)
         self.events["stop"] = time.time()
         self.victims["pause"] = await self._victim_jobs(paused.name)
@@ -225,6 +237,39 @@ class ScaleRun:
                 events.append((record.wall, by_token[parts[3]]))
         return events
 
+    def _taken_over(self) -> dict[int, float]:
+        """Job id -> when another process said it took the job over (`took over jobs=… process=…`,
+        core/leases.py), from every process's log."""
+        taken: dict[int, float] = {}
+        for path in sorted(self.tmp.glob("p*.log")):
+            for line in path.read_text(errors="replace").splitlines():
+                match = TOOK_OVER.match(line)
+                if match:
+                    at = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                    for job_id in match.group(2).split(","):
+                        taken.setdefault(int(job_id), at)
+        return taken
+
+    @staticmethod
+    def _takeover(
+        start: float, end: float | None, progress: list[tuple[float, str]], victims: list[dict],
+        taken: dict[int, float],
+    ) -> float | None:
+        """Seconds from `start` to the first progress of a victim job another process took over,
+        counted only after it said so: a request the victim had sent just before it died or froze
+        may reach the fake a moment after `start`, and is no takeover."""
+        best = None
+        for job in victims:
+            at = taken.get(job["id"])
+            marker = invariants.marker_of(job["prompt"])
+            if at is None or at < start or marker is None:
+                continue
+            after = [(t, m) for t, m in progress if t >= at]
+            value = figures.takeover_s(start, end, after, {marker})
+            if value is not None and (best is None or value < best):
+                best = value
+        return best
+
     def _snapshot(self, rows: dict[str, list[dict]], results: list[invariants.ResultMessage]) -> invariants.Snapshot:
         segmind = self.world.segmind
         accepted = Counter(
@@ -309,9 +354,10 @@ class ScaleRun:
             kind: {invariants.marker_of(j["prompt"]) for j in jobs_} - {None} for kind, jobs_ in self.victims.items()
         }
         kill = pause = None
+        taken = self._taken_over()
         if "kill" in self.events:
-            kill = figures.takeover_s(self.events["kill"], None, progress, victims.get("kill", set()))
-            pause = figures.takeover_s(self.events["stop"], self.events["cont"], progress, victims.get("pause", set()))
+            kill = self._takeover(self.events["kill"], None, progress, self.victims["kill"], taken)
+            pause = self._takeover(self.events["stop"], self.events["cont"], progress, self.victims["pause"], taken)
         states = Counter(j["state"] for j in rows["jobs"])
         for proc in world.procs:
             if not proc.alive:
@@ -349,6 +395,9 @@ class ScaleRun:
             "takeover_s": None if kill is None else round(kill, 2),
             "takeover_after_pause_s": None if pause is None else round(pause, 2),
             "victim_jobs": {kind: len(victims.get(kind, ())) for kind in ("kill", "pause")},
+            "victim_jobs_taken_over": {
+                kind: sum(1 for j in self.victims.get(kind, []) if j["id"] in taken) for kind in ("kill", "pause")
+            },
             "lease_s": cfg.lease_seconds,
             "killed_process_back_s": None if self.restart_s is None else round(self.restart_s, 2),
             "rss_mib_per_process": max(self.rss.values(), default=None),
