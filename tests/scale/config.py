@@ -18,6 +18,7 @@ class ScaleConfig:
     rate_limit: int = 50
     rate_period: float = 6.0
     model_seconds: float = 1.4  # FLUX.2 Klein's ~14 s on the same x10 clock
+    per_guild_cap: int = 2  # MAX_CONCURRENT_JOBS_PER_GUILD (the bot's default)
     lease_seconds: float = 6.0  # JOB_LEASE_SECONDS, also on the x10 clock
     pause_beyond_lease: float = 4.0  # the paused process stays stopped lease + this long
     max_concurrency: int = 1  # the fake's session_start_limit.max_concurrency (10,000 guilds: 1)

@@ -50,17 +50,34 @@ def throughput_over_limit(times: Sequence[float], limit: int, period: float) -> 
     return ideal / span if span > 0 else None
 
 
-def saturated(submits: Sequence[float], pending: Sequence[tuple[float, float]]) -> list[float]:
-    """The submit times while other work was waiting: from the first submit to the last one at which
-    some job was pending (queued at or before it, not yet submitted or finished after it).
+@dataclass(frozen=True)
+class Span:
+    """One job's times: queued (created), left the queue (its first accepted submit, or when it ended
+    without one), and finished (in flight at Segmind between the two last)."""
 
-    ``pending``: (queued at, left the queue at) per job.
-    """
+    guild_id: int
+    queued: float
+    left: float
+    finished: float
+
+
+def saturated(submits: Sequence[float], spans: Sequence[Span], per_guild_cap: int) -> list[float]:
+    """The submit times at which other work was waiting that the key's limit alone held back: from
+    the first submit to the last one at which some job was still queued while its guild had fewer
+    than `per_guild_cap` jobs in flight. (A lone guild at its cap, e.g. the tail of a flood, waits for
+    its own jobs, not for the key: that stretch says nothing about the key's throughput.)"""
+    by_guild: dict[int, list[Span]] = {}
+    for span in spans:
+        by_guild.setdefault(span.guild_id, []).append(span)
     ordered = sorted(submits)
     last = None
     for at in ordered:
-        if any(queued <= at < left for queued, left in pending if left != at):
-            last = at
+        waiting = {s.guild_id for s in spans if s.queued <= at < s.left}
+        for guild in waiting:
+            in_flight = sum(1 for s in by_guild[guild] if s.left <= at < s.finished)
+            if in_flight < per_guild_cap:
+                last = at
+                break
     if last is None:
         return []
     return [t for t in ordered if t <= last]

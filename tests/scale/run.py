@@ -341,11 +341,20 @@ class ScaleRun:
         once = figures.once_figures(
             jobs, figures.Books(ledger, posts, Counter(invariants.marker_of(str((r.body or {}).get("prompt"))) for r in accepted))
         )
-        pending = [
-            (j["created_at"], first_submit.get(invariants.marker_of(j["prompt"]) or "", j["finished_at"] or j["created_at"]))
-            for j in rows["jobs"]
-        ]
-        busy = figures.saturated([r.wall for r in accepted], pending)
+        spans = []
+        for j in rows["jobs"]:
+            ended = j["finished_at"] or j["created_at"]
+            spans.append(figures.Span(
+                int(j["guild_id"]), j["created_at"], first_submit.get(invariants.marker_of(j["prompt"]) or "", ended), ended
+            ))
+        busy = figures.saturated([r.wall for r in accepted], spans, cfg.per_guild_cap)
+        # The arrival log, for a look at the run afterwards (what the figures were computed from).
+        (self.tmp / "segmind-arrivals.json").write_text(json.dumps(
+            [{"wall": r.wall, "endpoint": r.endpoint, "status": r.status,
+              "marker": invariants.marker_of(str((r.body or {}).get("prompt")))} for r in submits]
+        ))
+        origin = min((r.wall for r in accepted), default=0.0)
+        per_window = Counter(int((t - origin) // cfg.rate_period) for t in busy)
         throughput = figures.throughput_over_limit(busy, cfg.rate_limit, cfg.rate_period)
         held = {j["id"] for jobs_ in self.victims.values() for j in jobs_}
         beyond, raw = figures.flood_slots_ahead(jobs, first_submit, guild_id(world.flood_guild), held)
@@ -386,6 +395,8 @@ class ScaleRun:
             "rate_period_s": cfg.rate_period,
             "throughput_over_limit": None if throughput is None else round(throughput, 3),
             "saturated_submits": len(busy),
+            "accepted_per_window": [per_window[w] for w in range(max(per_window, default=-1) + 1)],
+            "events_s": {k: round(v - origin, 2) for k, v in self.events.items()},
             "http_429": world.segmind.rate_limited,
             "flood_slots_ahead": beyond,
             "flood_requests_ahead_max": raw,

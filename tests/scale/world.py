@@ -170,6 +170,7 @@ class ScaleWorld:
             "OWNER_IDS": str(self.discord.owner_id),
             "DOWNLOAD_ALLOWED_HOSTS": "127.0.0.1",
             "MAX_QUEUED_JOBS_PER_GUILD": str(max(50, cfg.flood_jobs)),
+            "MAX_CONCURRENT_JOBS_PER_GUILD": str(cfg.per_guild_cap),
             "PROGRESS_INTERVAL": "3",
             "LOG_LEVEL": "INFO",
         }
