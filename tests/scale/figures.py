@@ -61,18 +61,18 @@ class Span:
     finished: float
 
 
-def saturated(submits: Sequence[float], spans: Sequence[Span], per_guild_cap: int) -> list[float]:
-    """The submit times at which other work was waiting that the key's limit alone held back: from
-    the first submit to the last one at which some job was still queued while its guild had fewer
-    than `per_guild_cap` jobs in flight. (A lone guild at its cap, e.g. the tail of a flood, waits for
-    its own jobs, not for the key: that stretch says nothing about the key's throughput.)"""
+def saturated(submits: Sequence[tuple[float, int]], spans: Sequence[Span], per_guild_cap: int) -> list[float]:
+    """The submit times (of (time, guild) pairs) while the key's limit was what held work back: from
+    the first submit to the last one at which a job of *another* guild was still queued while its
+    guild had fewer than `per_guild_cap` jobs in flight. A lone guild (the tail of a flood) waits for
+    its own jobs at its cap, not for the key: that stretch says nothing about the key's throughput."""
     by_guild: dict[int, list[Span]] = {}
     for span in spans:
         by_guild.setdefault(span.guild_id, []).append(span)
     ordered = sorted(submits)
     last = None
-    for at in ordered:
-        waiting = {s.guild_id for s in spans if s.queued <= at < s.left}
+    for at, submitting in ordered:
+        waiting = {s.guild_id for s in spans if s.queued <= at < s.left} - {submitting}
         for guild in waiting:
             in_flight = sum(1 for s in by_guild[guild] if s.left <= at < s.finished)
             if in_flight < per_guild_cap:
@@ -80,7 +80,7 @@ def saturated(submits: Sequence[float], spans: Sequence[Span], per_guild_cap: in
                 break
     if last is None:
         return []
-    return [t for t in ordered if t <= last]
+    return [t for t, _ in ordered if t <= last]
 
 
 def flood_slots_ahead(

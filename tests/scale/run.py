@@ -347,7 +347,12 @@ class ScaleRun:
             spans.append(figures.Span(
                 int(j["guild_id"]), j["created_at"], first_submit.get(invariants.marker_of(j["prompt"]) or "", ended), ended
             ))
-        busy = figures.saturated([r.wall for r in accepted], spans, cfg.per_guild_cap)
+        guild_of = {invariants.marker_of(j["prompt"]): int(j["guild_id"]) for j in rows["jobs"]}
+        busy = figures.saturated(
+            [(r.wall, guild_of.get(invariants.marker_of(str((r.body or {}).get("prompt"))), 0)) for r in accepted],
+            spans,
+            cfg.per_guild_cap,
+        )
         # The arrival log, for a look at the run afterwards (what the figures were computed from).
         (self.tmp / "segmind-arrivals.json").write_text(json.dumps(
             [{"wall": r.wall, "endpoint": r.endpoint, "status": r.status,

@@ -26,19 +26,27 @@ def test_throughput_is_one_at_the_limit_in_bursts_or_paced() -> None:
     assert figures.throughput_over_limit([0.0, 1.0], 50, 6.0) is None  # never filled a window
 
 
-def test_saturated_stops_at_the_last_submit_with_work_waiting() -> None:
-    # Jobs queued at 0 leave at 1, 2, 3; a late job queued at 10 leaves at 10.5.
+def test_saturated_stops_at_the_last_submit_with_other_work_waiting() -> None:
+    # Guilds 1-3 queued at 0 leave at 1, 2, 3; guild 4 queued at 10 leaves at 10.5.
     spans = [Span(g, 0.0, left, left + 0.5) for g, left in ((1, 1.0), (2, 2.0), (3, 3.0))]
     spans.append(Span(4, 10.0, 10.5, 11.0))
-    assert figures.saturated([1.0, 2.0, 3.0, 10.5], spans, per_guild_cap=2) == [1.0, 2.0]
+    submits = [(1.0, 1), (2.0, 2), (3.0, 3), (10.5, 4)]
+    assert figures.saturated(submits, spans, per_guild_cap=2) == [1.0, 2.0]
 
 
 def test_saturated_leaves_out_a_lone_guild_waiting_at_its_own_cap() -> None:
-    # One guild, cap 1: each job waits for the previous one to finish, never for the key.
+    # The flood (guild 1, cap 1) alone: each job waits for the previous one, never for the key.
     spans = [Span(1, 0.0, float(k), k + 1.0) for k in range(4)]
-    assert figures.saturated([0.0, 1.0, 2.0, 3.0], spans, per_guild_cap=1) == []
-    # With a cap of 2 the second job could have gone at once: it waited for the key.
-    assert figures.saturated([0.0, 1.0, 2.0, 3.0], spans, per_guild_cap=2) == [0.0, 1.0, 2.0]
+    submits = [(float(k), 1) for k in range(4)]
+    assert figures.saturated(submits, spans, per_guild_cap=1) == []
+    # A small guild queued beside it and under its cap waited for the key until it went at 2.
+    spans.append(Span(2, 0.0, 2.0, 3.0))
+    submits.append((2.0, 2))
+    assert figures.saturated(submits, spans, per_guild_cap=1) == [0.0, 1.0]
+    # Its cap, not the key, holds it when it already has a job in flight.
+    spans[-1] = Span(2, 0.0, 2.0, 3.0)
+    spans.append(Span(2, -1.0, -1.0, 5.0))
+    assert figures.saturated(submits, spans, per_guild_cap=1) == []
 
 
 def test_flood_slots_ahead_counts_flood_submits_between_queueing_and_submit() -> None:
