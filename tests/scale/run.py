@@ -111,10 +111,13 @@ class ScaleRun:
         return [dict(r) for r in rows]
 
     async def _when_holding(self, name: str, timeout: float = 10.0) -> None:
-        """Return as soon as process `name` holds an unfinished job (or after `timeout`): a kill or a
-        pause that takes no job with it tests no takeover."""
+        """Return as soon as process `name` holds a job past the queue (submitting, at Segmind, being
+        delivered), or after `timeout`: a kill or a pause that takes no job with it tests no takeover,
+        and a queued job taken over shows no progress before its turn in the shared queue comes."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not await self._victim_jobs(name):
+        while time.monotonic() < deadline:
+            if any(job["state"] != "queued" for job in await self._victim_jobs(name)):
+                return
             await asyncio.sleep(0.02)
 
     async def _kill_and_pause(self) -> None:
@@ -259,7 +262,10 @@ class ScaleRun:
         counted only after it said so: a request the victim had sent just before it died or froze
         may reach the fake a moment after `start`, and is no takeover."""
         best = None
-        for job in victims:
+        # Jobs past the queue show progress as soon as they are taken over; a queued one only at its
+        # turn in the shared queue (that wait is fairness, not takeover).
+        moving = [job for job in victims if job["state"] != "queued"] or victims
+        for job in moving:
             at = taken.get(job["id"])
             marker = invariants.marker_of(job["prompt"])
             if at is None or at < start or marker is None:
@@ -411,6 +417,13 @@ class ScaleRun:
             "takeover_s": None if kill is None else round(kill, 2),
             "takeover_after_pause_s": None if pause is None else round(pause, 2),
             "victim_jobs": {kind: len(victims.get(kind, ())) for kind in ("kill", "pause")},
+            "took_over_s": {
+                kind: round(min(taken[j["id"]] for j in jobs_ if j["id"] in taken) - self.events[event], 2)
+                for kind, event, jobs_ in (
+                    ("kill", "kill", self.victims.get("kill", [])), ("pause", "stop", self.victims.get("pause", []))
+                )
+                if any(j["id"] in taken for j in jobs_)
+            },
             "victim_jobs_taken_over": {
                 kind: sum(1 for j in self.victims.get(kind, []) if j["id"] in taken) for kind in ("kill", "pause")
             },
