@@ -26,7 +26,9 @@ async def test_the_limit_applies_to_the_scaled_window_and_arrivals_are_logged() 
         assert [(await submit(session, fake, f"p{n}"))[0] for n in range(2)] == [200, 200]
         status, headers = await submit(session, fake, "p2")
         assert status == 429 and fake.rate_limited == 1
-        reset = datetime.fromisoformat(headers["x-rate-limit-reset-at-utc"].replace("Z", "+00:00")).timestamp()
+        reset = datetime.fromisoformat(
+            headers["x-rate-limit-reset-at-utc"].replace("Z", "+00:00")
+        ).timestamp()
         assert reset - time.time() > 3000, "the reset is one (scaled) window after the oldest request"
         fake.rate_period = 0.001  # the window has passed for every request above
         await asyncio.sleep(0.01)

@@ -40,7 +40,9 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     server.max_concurrency = SHARDS  # every shard its own bucket: the bots below may IDENTIFY at once
     server.add_user(USER, "alice")
     for guild_id in (g for guilds in GUILDS.values() for g in guilds):
-        server.add_guild(guild_id, channels=[server.make_channel(channel_of(guild_id), "general")], members=[USER])
+        server.add_guild(
+            guild_id, channels=[server.make_channel(channel_of(guild_id), "general")], members=[USER]
+        )
     await server.start()
     yield server
     await server.close()
@@ -65,7 +67,9 @@ class ShardBot(discord.AutoShardedClient):
 
 
 @pytest.fixture
-async def bots(fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[ShardBot, ShardBot]]:
+async def bots(
+    fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[ShardBot, ShardBot]]:
     monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
     monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
     first, second = ShardBot([0, 1]), ShardBot([2, 3])
@@ -114,7 +118,10 @@ async def test_gateway_bot_reports_shards_and_session_start_limit(fake: FakeDisc
     body = await rest_get(fake, "/gateway/bot")
     assert body["shards"] == 8
     assert body["session_start_limit"] == {
-        "total": 1000, "remaining": 1000, "reset_after": 86_400_000, "max_concurrency": 2
+        "total": 1000,
+        "remaining": 1000,
+        "reset_after": 86_400_000,
+        "max_concurrency": 2,
     }
 
 
@@ -195,7 +202,11 @@ async def test_spec_checks_per_route_checks_each_route_the_first_n_times() -> No
         ):
             pass
     # Two bad posts checked, the third (same route) not; the PATCH is another route: checked.
-    posts = [v for v in server.spec_violations if v.startswith(f"POST /channels/{channel_of(guild)}/messages:")]
+    posts = [
+        v for v in server.spec_violations if v.startswith(f"POST /channels/{channel_of(guild)}/messages:")
+    ]
     assert len(posts) == 2
-    assert not any(v.startswith(f"POST /channels/{channel_of(guild_on(1, 0))}/") for v in server.spec_violations)
+    assert not any(
+        v.startswith(f"POST /channels/{channel_of(guild_on(1, 0))}/") for v in server.spec_violations
+    )
     assert any(v.startswith("PATCH ") for v in server.spec_violations)

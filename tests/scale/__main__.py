@@ -46,9 +46,11 @@ def postgres(tmp: Path) -> Iterator[str]:
     env = {**os.environ, "PGPORT": str(port)}
     pgdir = tmp / "pg"
     script = str(ROOT / ".ci" / "postgres.sh")
-    url = subprocess.run(
-        [script, "start", str(pgdir)], env=env, check=True, capture_output=True, text=True
-    ).stdout.strip().splitlines()[-1]
+    url = (
+        subprocess.run([script, "start", str(pgdir)], env=env, check=True, capture_output=True, text=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     try:
         yield url
     finally:
@@ -68,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = QUICK if args.quick else FULL
     overrides = {
-        f.name: getattr(args, f.name) for f in dataclasses.fields(config)
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(config)
         if getattr(args, f.name, None) is not None
     }
     config = dataclasses.replace(config, **overrides)

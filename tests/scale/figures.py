@@ -84,13 +84,18 @@ def saturated(submits: Sequence[tuple[float, int]], spans: Sequence[Span], per_g
 
 
 def flood_slots_ahead(
-    jobs: Sequence[JobRow], first_submit: dict[str, float], flood_guild: int, exclude: frozenset[int] | set[int] = frozenset()
+    jobs: Sequence[JobRow],
+    first_submit: dict[str, float],
+    flood_guild: int,
+    exclude: frozenset[int] | set[int] = frozenset(),
 ) -> tuple[int, int]:
     """(the most flood jobs Segmind received between a small guild's job being queued and its own
     submit, beyond one per earlier job of that guild still ahead of it (round robin lets the flood
     have one per round); the same without that allowance). Only jobs that reached Segmind count;
     `exclude`: jobs held up by something else (a process killed or frozen with them)."""
-    flood = sorted(t for job in jobs if job.guild_id == flood_guild and (t := first_submit.get(job.marker or "")))
+    flood = sorted(
+        t for job in jobs if job.guild_id == flood_guild and (t := first_submit.get(job.marker or ""))
+    )
     index_in_guild: Counter[int] = Counter()
     beyond = raw = 0
     for job in sorted(jobs, key=lambda j: (j.created_at, j.id)):
@@ -107,13 +112,13 @@ def flood_slots_ahead(
     return beyond, raw
 
 
-def takeover_s(start: float, end: float | None, progress: Iterable[tuple[float, str]], victims: set[str]) -> float | None:
+def takeover_s(
+    start: float, end: float | None, progress: Iterable[tuple[float, str]], victims: set[str]
+) -> float | None:
     """Seconds from `start` (a kill, a pause) to the first progress of one of the victim's jobs
     (markers in `victims`) made by another process: any progress after `start` for a kill (`end`
     None: the victim is gone), or between `start` and `end` for a pause (the victim was frozen)."""
-    times = [
-        at for at, marker in progress if marker in victims and at > start and (end is None or at < end)
-    ]
+    times = [at for at, marker in progress if marker in victims and at > start and (end is None or at < end)]
     return min(times) - start if times else None
 
 
@@ -139,7 +144,9 @@ def once_figures(jobs: Sequence[JobRow], books: Books) -> dict[str, object]:
         else:
             ok = False
         if not ok:
-            broken.append(f"job {job.id} ({job.marker}): {job.state}, ledger {dict(kinds)}, {posts} result post(s)")
+            broken.append(
+                f"job {job.id} ({job.marker}): {job.state}, ledger {dict(kinds)}, {posts} result post(s)"
+            )
     return {
         "posted_or_refunded_once": not broken and bool(jobs),
         "double_charges": sum(1 for kinds in books.ledger.values() if kinds["capture"] > 1),

@@ -83,7 +83,10 @@ class ScaleRun:
         `load_seconds` (a first wave from every guild, then a second from every `repeat_every`-th)."""
         cfg, world = self.config, self.world
         counter = iter(range(1, 10**6))
-        tasks = [asyncio.create_task(self._send(world.flood_guild, f"fz{next(counter):06d}")) for _ in range(cfg.flood_jobs)]
+        tasks = [
+            asyncio.create_task(self._send(world.flood_guild, f"fz{next(counter):06d}"))
+            for _ in range(cfg.flood_jobs)
+        ]
         plan = list(world.load_guilds) + world.load_guilds[:: cfg.repeat_every]
         interval = cfg.load_seconds / max(1, len(plan))
         start = time.monotonic()
@@ -179,7 +182,9 @@ class ScaleRun:
             ledger = await conn.fetch("SELECT * FROM ledger_entries WHERE job_id IS NOT NULL ORDER BY id")
             reservations = await conn.fetch("SELECT * FROM reservations")
             guilds = [int(r["guild_id"]) for r in jobs]
-            credits = await conn.fetch("SELECT * FROM guild_credits WHERE guild_id = ANY($1::bigint[])", guilds)
+            credits = await conn.fetch(
+                "SELECT * FROM guild_credits WHERE guild_id = ANY($1::bigint[])", guilds
+            )
             grants = await conn.fetch(
                 "SELECT * FROM ledger_entries WHERE job_id IS NULL AND guild_id = ANY($1::bigint[])", guilds
             )
@@ -255,7 +260,10 @@ class ScaleRun:
 
     @staticmethod
     def _takeover(
-        start: float, end: float | None, progress: list[tuple[float, str]], victims: list[dict],
+        start: float,
+        end: float | None,
+        progress: list[tuple[float, str]],
+        victims: list[dict],
         taken: dict[int, float],
     ) -> float | None:
         """Seconds from `start` to the first progress of a victim job another process took over,
@@ -276,7 +284,9 @@ class ScaleRun:
                 best = value
         return best
 
-    def _snapshot(self, rows: dict[str, list[dict]], results: list[invariants.ResultMessage]) -> invariants.Snapshot:
+    def _snapshot(
+        self, rows: dict[str, list[dict]], results: list[invariants.ResultMessage]
+    ) -> invariants.Snapshot:
         segmind = self.world.segmind
         accepted = Counter(
             invariants.marker_of(str(body.get("prompt"))) for body in [*segmind.submits, *segmind.v1_calls]
@@ -301,8 +311,14 @@ class ScaleRun:
                     lost_bill.add(marker)
         plans = [
             invariants.PlanRecord(
-                marker, None, "posted|refunded|none", None, user_id(n), channel_id(n),
-                getattr(inter, "original_message_id", None), may_lose_bill=marker in lost_bill,
+                marker,
+                None,
+                "posted|refunded|none",
+                None,
+                user_id(n),
+                channel_id(n),
+                getattr(inter, "original_message_id", None),
+                may_lose_bill=marker in lost_bill,
             )
             for marker, (n, inter) in self.sent.items()
         ]
@@ -318,7 +334,8 @@ class ScaleRun:
             segmind_images=images,
             results=results,
             blobs_present={
-                j["id"]: bool(j["result_blob"]) and any(blob_dir.rglob(j["result_blob"])) for j in rows["jobs"]
+                j["id"]: bool(j["result_blob"]) and any(blob_dir.rglob(j["result_blob"]))
+                for j in rows["jobs"]
                 if j["state"] == "undeliverable"
             },
             plans=plans,
@@ -330,14 +347,18 @@ class ScaleRun:
         results = self._result_messages()
         report = invariants.check(self._snapshot(rows, results))
         jobs = [
-            figures.JobRow(j["id"], invariants.marker_of(j["prompt"]), int(j["guild_id"]), j["state"], j["created_at"])
+            figures.JobRow(
+                j["id"], invariants.marker_of(j["prompt"]), int(j["guild_id"]), j["state"], j["created_at"]
+            )
             for j in rows["jobs"]
         ]
         ledger: dict[int, Counter] = defaultdict(Counter)
         for entry in rows["ledger"]:
             ledger[entry["job_id"]][entry["kind"]] += 1
         posts = Counter(m.job_id for m in results)
-        submits = [r for r in world.segmind.requests if r.endpoint in ("submit", "v1") and r.status is not None]
+        submits = [
+            r for r in world.segmind.requests if r.endpoint in ("submit", "v1") and r.status is not None
+        ]
         accepted = [r for r in submits if r.status == 200]
         first_submit: dict[str, float] = {}
         for record in sorted(accepted, key=lambda r: r.wall):
@@ -345,25 +366,47 @@ class ScaleRun:
             if marker:
                 first_submit.setdefault(marker, record.wall)
         once = figures.once_figures(
-            jobs, figures.Books(ledger, posts, Counter(invariants.marker_of(str((r.body or {}).get("prompt"))) for r in accepted))
+            jobs,
+            figures.Books(
+                ledger,
+                posts,
+                Counter(invariants.marker_of(str((r.body or {}).get("prompt"))) for r in accepted),
+            ),
         )
         spans = []
         for j in rows["jobs"]:
             ended = j["finished_at"] or j["created_at"]
-            spans.append(figures.Span(
-                int(j["guild_id"]), j["created_at"], first_submit.get(invariants.marker_of(j["prompt"]) or "", ended), ended
-            ))
+            spans.append(
+                figures.Span(
+                    int(j["guild_id"]),
+                    j["created_at"],
+                    first_submit.get(invariants.marker_of(j["prompt"]) or "", ended),
+                    ended,
+                )
+            )
         guild_of = {invariants.marker_of(j["prompt"]): int(j["guild_id"]) for j in rows["jobs"]}
         busy = figures.saturated(
-            [(r.wall, guild_of.get(invariants.marker_of(str((r.body or {}).get("prompt"))), 0)) for r in accepted],
+            [
+                (r.wall, guild_of.get(invariants.marker_of(str((r.body or {}).get("prompt"))), 0))
+                for r in accepted
+            ],
             spans,
             cfg.per_guild_cap,
         )
         # The arrival log, for a look at the run afterwards (what the figures were computed from).
-        (self.tmp / "segmind-arrivals.json").write_text(json.dumps(
-            [{"wall": r.wall, "endpoint": r.endpoint, "status": r.status,
-              "marker": invariants.marker_of(str((r.body or {}).get("prompt")))} for r in submits]
-        ))
+        (self.tmp / "segmind-arrivals.json").write_text(
+            json.dumps(
+                [
+                    {
+                        "wall": r.wall,
+                        "endpoint": r.endpoint,
+                        "status": r.status,
+                        "marker": invariants.marker_of(str((r.body or {}).get("prompt"))),
+                    }
+                    for r in submits
+                ]
+            )
+        )
         origin = min((r.wall for r in accepted), default=0.0)
         per_window = Counter(int((t - origin) // cfg.rate_period) for t in busy)
         throughput = figures.throughput_over_limit(busy, cfg.rate_limit, cfg.rate_period)
@@ -371,13 +414,16 @@ class ScaleRun:
         beyond, raw = figures.flood_slots_ahead(jobs, first_submit, guild_id(world.flood_guild), held)
         progress = self._progress()
         victims = {
-            kind: {invariants.marker_of(j["prompt"]) for j in jobs_} - {None} for kind, jobs_ in self.victims.items()
+            kind: {invariants.marker_of(j["prompt"]) for j in jobs_} - {None}
+            for kind, jobs_ in self.victims.items()
         }
         kill = pause = None
         taken = self._taken_over()
         if "kill" in self.events:
             kill = self._takeover(self.events["kill"], None, progress, self.victims["kill"], taken)
-            pause = self._takeover(self.events["stop"], self.events["cont"], progress, self.victims["pause"], taken)
+            pause = self._takeover(
+                self.events["stop"], self.events["cont"], progress, self.victims["pause"], taken
+            )
         states = Counter(j["state"] for j in rows["jobs"])
         for proc in world.procs:
             if not proc.alive:
@@ -420,12 +466,14 @@ class ScaleRun:
             "took_over_s": {
                 kind: round(min(taken[j["id"]] for j in jobs_ if j["id"] in taken) - self.events[event], 2)
                 for kind, event, jobs_ in (
-                    ("kill", "kill", self.victims.get("kill", [])), ("pause", "stop", self.victims.get("pause", []))
+                    ("kill", "kill", self.victims.get("kill", [])),
+                    ("pause", "stop", self.victims.get("pause", [])),
                 )
                 if any(j["id"] in taken for j in jobs_)
             },
             "victim_jobs_taken_over": {
-                kind: sum(1 for j in self.victims.get(kind, []) if j["id"] in taken) for kind in ("kill", "pause")
+                kind: sum(1 for j in self.victims.get(kind, []) if j["id"] in taken)
+                for kind in ("kill", "pause")
             },
             "lease_s": cfg.lease_seconds,
             "killed_process_back_s": None if self.restart_s is None else round(self.restart_s, 2),
@@ -442,11 +490,14 @@ def targets(result: dict[str, Any], cfg: ScaleConfig) -> dict[str, bool]:
     takeover = result["takeover_s"]
     throughput = result["throughput_over_limit"]
     return {
-        "invariants": bool(result["all_final"] and result["invariants_ok"] and result["posted_or_refunded_once"]),
+        "invariants": bool(
+            result["all_final"] and result["invariants_ok"] and result["posted_or_refunded_once"]
+        ),
         "no_double_charge_post_or_submit": not (
             result["double_charges"] or result["double_posts"] or result["double_submits"]
         ),
-        "no_window_over_limit": result["max_requests_in_window"] <= cfg.rate_limit and result["http_429"] == 0,
+        "no_window_over_limit": result["max_requests_in_window"] <= cfg.rate_limit
+        and result["http_429"] == 0,
         "throughput_at_least_95pct": throughput is not None and throughput >= 0.95,
         "small_guild_at_most_2_behind_flood": result["flood_slots_ahead"] <= 2,
         "identify_within_limits": result["identify_violations"] == 0,

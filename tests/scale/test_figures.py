@@ -75,7 +75,9 @@ def test_takeover_is_the_first_progress_of_a_victims_job_by_another_process() ->
 
 def test_once_figures_see_double_charges_posts_and_submits() -> None:
     jobs = [JobRow(1, "fz000001", 1, "posted", 0.0), JobRow(2, "fz000002", 1, "refunded", 0.0)]
-    clean = Books({1: Counter(reserve=1, capture=1), 2: Counter(reserve=1, release=1)}, Counter({1: 1}), Counter())
+    clean = Books(
+        {1: Counter(reserve=1, capture=1), 2: Counter(reserve=1, release=1)}, Counter({1: 1}), Counter()
+    )
     assert figures.once_figures(jobs, clean)["posted_or_refunded_once"] is True
     doubled = Books(
         {1: Counter(reserve=1, capture=2), 2: Counter(reserve=1, release=1)},
@@ -86,10 +88,30 @@ def test_once_figures_see_double_charges_posts_and_submits() -> None:
     assert out["posted_or_refunded_once"] is False
     assert (out["double_charges"], out["double_posts"], out["double_submits"]) == (1, 1, 1)
     assert len(out["not_once"]) == 2  # the refunded job was posted too
-    assert figures.once_figures([JobRow(3, None, 1, "submitted", 0.0)], clean)["posted_or_refunded_once"] is False
+    assert (
+        figures.once_figures([JobRow(3, None, 1, "submitted", 0.0)], clean)["posted_or_refunded_once"]
+        is False
+    )
 
 
 def test_shard_ranges_cover_every_shard_once_and_guilds_spread_over_them() -> None:
     assert shard_ranges(8, 4) == [[0, 1], [2, 3], [4, 5], [6, 7]]
     assert sorted(s for r in shard_ranges(7, 3) for s in r) == list(range(7))
     assert {(guild_id(n) >> 22) % 8 for n in range(8)} == set(range(8))
+
+
+def test_takeover_counts_only_progress_after_another_process_said_it_took_the_job() -> None:
+    from tests.scale.run import TOOK_OVER, ScaleRun
+
+    line = "2026-11-30 12:34:53,429 INFO core.leases: took over jobs=229,230 process=p0/cc5cb6a1"
+    match = TOOK_OVER.match(line)
+    assert match and match.group(2) == "229,230"
+    victims = [
+        {"id": 229, "state": "submitted", "prompt": "fz000229 a boat"},
+        {"id": 7, "state": "queued", "prompt": "fz000007"},
+    ]
+    # The victim's own last poll reached the fake 0.1 s after the kill: no takeover yet.
+    progress = [(100.1, "fz000229"), (106.5, "fz000229"), (101.0, "fz000007")]
+    assert ScaleRun._takeover(100.0, None, progress, victims, {229: 106.0}) == 6.5
+    # A job nobody said it took over shows no takeover, whatever reached the fake.
+    assert ScaleRun._takeover(100.0, None, progress, victims, {}) is None

@@ -32,6 +32,8 @@ async def test_quick_scale_run_keeps_every_invariant_across_processes(tmp_path, 
     assert result["http_429"] == 0, summary
     assert result["max_requests_in_window"] <= QUICK.rate_limit, summary
     assert result["identify_violations"] == 0, summary
-    assert result["guild_departures_recorded"] == 0, "a process took other shards' guilds for gone\n" + summary
+    assert result["guild_departures_recorded"] == 0, (
+        "a process took other shards' guilds for gone\n" + summary
+    )
     assert result["flood_slots_ahead"] <= 2, summary
     assert not (result["fake_errors"] or result["spec_violations"] or result["unknown_routes"]), summary

@@ -89,7 +89,9 @@ class ScaleWorld:
         # Checking each of thousands of requests against the spec (~30 ms each) would make the fake
         # the slow side and the bot miss its 3 s deadlines: every route is checked, 25 times each.
         discord.spec_checks_per_route = 25
-        segmind = FakeSegmind(api_key=KEY, latency=config.model_seconds, rate_limit_per_minute=config.rate_limit)
+        segmind = FakeSegmind(
+            api_key=KEY, latency=config.model_seconds, rate_limit_per_minute=config.rate_limit
+        )
         segmind.rate_period = config.rate_period
         world = cls(config, tmp, discord, segmind)
         started = time.monotonic()
@@ -220,7 +222,9 @@ class ScaleWorld:
         started = time.monotonic()
         starts = sum(1 for p in self.procs if p.name == old.name) + 1
         process = await start_process(
-            ROOT / "bot.py", self.env(url, old.name, old.shard_ids), self.tmp / f"{old.name}-{starts}.log",
+            ROOT / "bot.py",
+            self.env(url, old.name, old.shard_ids),
+            self.tmp / f"{old.name}-{starts}.log",
             loop="asyncio",
         )
         proc = BotProc(old.name, old.shard_ids, process)

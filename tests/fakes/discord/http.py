@@ -161,7 +161,8 @@ class HttpMixin:
         would make the fake, not the bot, the slow side)."""
         if self.spec_checks_per_route is None:
             return True
-        key = (request.method, request.match_info.route.resource.canonical if request.match_info.route.resource else "")
+        resource = request.match_info.route.resource
+        key = (request.method, resource.canonical if resource is not None else "")
         self._spec_checked[key] += 1
         return self._spec_checked[key] <= self.spec_checks_per_route
 
