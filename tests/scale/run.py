@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import os
 import re
 import signal
 import time
@@ -46,7 +47,7 @@ class ScaleRun:
 
     async def run(self) -> dict[str, Any]:
         cfg = self.config
-        started = time.monotonic()
+        started, cpu, load = time.monotonic(), time.process_time(), os.getloadavg()[0]
         self.world = world = await ScaleWorld.create(cfg, self.tmp)
         seed_s = await world.seed(self.url)
         boot = time.monotonic()
@@ -63,6 +64,13 @@ class ScaleRun:
             seed_s=round(seed_s, 2),
             world_build_s=round(world.build_s, 2),
             elapsed_s=round(time.monotonic() - started, 1),
+            # The conditions: the harness's own CPU (the fakes live in it: if it nears elapsed_s, the
+            # fakes were the slow side) and the machine's load average at the start and the end.
+            harness_cpu_s=round(time.process_time() - cpu, 1),
+            load_average=[round(load, 2), round(os.getloadavg()[0], 2)],
+            interactions_unanswered_in_time=sum(
+                1 for _, inter in self.sent.values() if inter.callback_type is None and not inter.callbacks
+            ),
         )
         result["targets"] = targets(result, cfg)
         return result
