@@ -468,6 +468,7 @@ class ScaleRun:
             "guild_departures_recorded": rows["departures"],
             "identify_violations": len(world.discord.identify_violations),
             "identifies": len(world.discord.identify_log),
+            "identify_min_gap_s": identify_min_gap(world.discord.identify_log, cfg.max_concurrency),
             "takeover_s": None if kill is None else round(kill, 2),
             "takeover_after_pause_s": None if pause is None else round(pause, 2),
             "victim_jobs": {kind: len(victims.get(kind, ())) for kind in ("kill", "pause")},
@@ -491,6 +492,18 @@ class ScaleRun:
             "spec_violations": world.discord.spec_violations[:5],
             "unknown_routes": world.discord.unknown_routes[:5],
         }
+
+
+def identify_min_gap(log: list[tuple[float, int | None]], max_concurrency: int) -> float | None:
+    """The shortest time between two IDENTIFYs of one bucket (Discord's rule: at least 5 s)."""
+    last: dict[int, float] = {}
+    gaps = []
+    for at, shard in sorted(log, key=lambda entry: entry[0]):
+        bucket = (shard or 0) % max(1, max_concurrency)
+        if bucket in last:
+            gaps.append(at - last[bucket])
+        last[bucket] = at
+    return round(min(gaps), 2) if gaps else None
 
 
 def targets(result: dict[str, Any], cfg: ScaleConfig) -> dict[str, bool]:

@@ -115,3 +115,12 @@ def test_takeover_counts_only_progress_after_another_process_said_it_took_the_jo
     assert ScaleRun._takeover(100.0, None, progress, victims, {229: 106.0}) == 6.5
     # A job nobody said it took over shows no takeover, whatever reached the fake.
     assert ScaleRun._takeover(100.0, None, progress, victims, {}) is None
+
+
+def test_identify_min_gap_is_per_bucket() -> None:
+    from tests.scale.run import identify_min_gap
+
+    log = [(0.0, 0), (1.0, 1), (5.5, 2), (6.0, 3), (11.0, 0)]
+    assert identify_min_gap(log, 2) == 5.0  # shards 1 and 3 share bucket 1: 5.0 s apart
+    assert identify_min_gap(log, 1) == 0.5  # one bucket: 5.5 and 6.0
+    assert identify_min_gap([(0.0, 0)], 1) is None
