@@ -32,6 +32,7 @@ from core.generation import spec_for_finalize
 from core.images import ImageInfo
 from core.jobs import InteractionRef, Job, JobKind
 from core.models import GenerationSpec
+from core.moderation import NewRequest
 from core.services import Services
 from core.snowflake import snowflake_time
 
@@ -292,7 +293,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         self, interaction: discord.Interaction, spec: GenerationSpec, kind: JobKind, ref: InteractionRef
     ) -> None:
         request_id = await self.services.moderation.create_request(
-            **origin(interaction), kind=kind, spec=spec, interaction=ref
+            NewRequest(**origin(interaction), kind=kind, spec=spec, interaction=ref)
         )
         summary = f"{spec.model.display_name}: {spec.prompt}"
         if spec.references:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from core.batches import Batch, BatchStore
-from core.blobs import BlobStore
-from core.delivery import Delivery, DeliveryFailed
-from core.events import EventBus, JobPosted, JobUndeliverable
-from core.jobs import Job, JobState, JobStore
-from core.ledger import Ledger
+from core.delivery import Delivery, DeliveryFailed, Posting
+from core.events import JobPosted, JobUndeliverable
+from core.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
 
@@ -27,29 +24,10 @@ log = logging.getLogger(__name__)
 Images = dict[int, tuple[Path, str]]
 
 
-class BatchDelivery:
-    def __init__(
-        self,
-        *,
-        store: BatchStore,
-        jobs: JobStore,
-        ledger: Ledger,
-        blobs: BlobStore,
-        events: EventBus,
-        presenter: Callable[[], Any],
-        end_progress: Callable[[int], Awaitable[None]],
-        spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]],
-        retry_delays: tuple[float, ...],
-    ) -> None:
+class BatchDelivery(Posting):
+    def __init__(self, *, store: BatchStore, **posting: Any) -> None:
+        super().__init__(**posting)
         self.store = store
-        self._jobs = jobs
-        self._ledger = ledger
-        self._blobs = blobs
-        self._events = events
-        self._presenter = presenter
-        self._end_progress = end_progress
-        self._spawn = spawn
-        self._retry_delays = retry_delays
 
     async def takes(self, job: Job) -> bool:
         """True when `job`'s outcome is shown by its batch (then the batch is settled, if it can be).

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.db import Database, Transaction
 from core.jobs import Job, JobState, JobStore
@@ -29,9 +30,9 @@ BATCH_MAX = 10  # Discord's attachments per message
 MEMBERS_REMEMBERED = 4096  # jobs whose membership is kept in memory (the ones still showing progress)
 
 
-@dataclass(frozen=True)
-class Member:
-    """Where a job sits in its batch (1-based `number`, as members read it)."""
+class Member(NamedTuple):
+    """Where a job sits in its batch (1-based `number`, as members read it): a membership row, kept
+    by the thousand in BatchStore's cache, so a plain tuple."""
 
     batch_id: int
     number: int

@@ -47,7 +47,9 @@ class JobPresenter(Protocol):
     # Optional (core/batch_delivery.py): deliver_batch(batch, images, balance_after) -> Delivery.
 
 
-class ResultDelivery:
+class Posting:
+    """What posting a result and posting a batch (core/batch_delivery.py) both work with."""
+
     def __init__(
         self,
         *,
@@ -59,7 +61,6 @@ class ResultDelivery:
         end_progress: Callable[[int], Awaitable[None]],
         spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]],
         retry_delays: tuple[float, ...],
-        batched: Callable[[Job], Awaitable[bool]] | None = None,
     ) -> None:
         self._jobs = jobs
         self._ledger = ledger
@@ -70,6 +71,11 @@ class ResultDelivery:
         self._end_progress = end_progress
         self._spawn = spawn
         self._retry_delays = retry_delays
+
+
+class ResultDelivery(Posting):
+    def __init__(self, *, batched: Callable[[Job], Awaitable[bool]] | None = None, **posting: Any) -> None:
+        super().__init__(**posting)
         # True when the job's batch shows it (core/batch_delivery.py): not posted on its own then.
         self._batched = batched
 

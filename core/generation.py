@@ -110,8 +110,7 @@ class GenerationService:
         )
         # count 2-4: one message for all the images of one command (core/batches.py).
         self.batches = BatchStore(db, jobs)
-        self.batch_delivery = BatchDelivery(
-            store=self.batches,
+        posting = dict(
             jobs=jobs,
             ledger=ledger,
             blobs=blobs,
@@ -121,17 +120,8 @@ class GenerationService:
             spawn=self._spawn,
             retry_delays=delivery_retry_delays,
         )
-        self.delivery = ResultDelivery(
-            jobs=jobs,
-            ledger=ledger,
-            blobs=blobs,
-            events=self.events,
-            presenter=lambda: self.presenter,
-            end_progress=self.progress.end,
-            spawn=self._spawn,
-            retry_delays=delivery_retry_delays,
-            batched=self.batch_delivery.takes,
-        )
+        self.batch_delivery = BatchDelivery(store=self.batches, **posting)
+        self.delivery = ResultDelivery(batched=self.batch_delivery.takes, **posting)
 
     # --- creating jobs ------------------------------------------------------------------------
 

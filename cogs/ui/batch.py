@@ -12,7 +12,7 @@ those jobs keep one message each (the command's response, then followups).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import discord
 
@@ -29,12 +29,35 @@ from core.jobs import InteractionRef, JobKind
 from core.models import SEED_MAX, GenerationSpec
 
 
-def _spec_of(outcome: Admitted, n: int) -> GenerationSpec:
-    spec = outcome.spec
-    if n and spec.seed is not None:
-        # The same seed would draw the same image again.
-        spec = spec.model_copy(update={"seed": (spec.seed + n) % (SEED_MAX + 1)})
-    return spec
+@dataclass(frozen=True)
+class _Order:
+    """One command's `count` images, as create_jobs was asked for them."""
+
+    generation: GenerationService
+    interaction: discord.Interaction
+    outcome: Admitted
+    kind: JobKind
+    parent_job_id: int | None
+    count: int
+
+    def spec(self, n: int) -> GenerationSpec:
+        spec = self.outcome.spec
+        if n and spec.seed is not None:
+            # The same seed would draw the same image again.
+            spec = spec.model_copy(update={"seed": (spec.seed + n) % (SEED_MAX + 1)})
+        return spec
+
+    async def create(self, spec: GenerationSpec, ref: InteractionRef, **batch) -> None:
+        await self.generation.create_job(
+            **origin(self.interaction),
+            kind=self.kind,
+            spec=spec,
+            parent_job_id=self.parent_job_id,
+            interaction=ref,
+            limits=self.outcome.limits.spend,
+            pace=self.outcome.limits.pace,
+            **batch,
+        )
 
 
 async def create_jobs(
@@ -50,25 +73,16 @@ async def create_jobs(
     """Create `count` jobs of `outcome`; returns how many were created. The first refusal (the
     balance, the allowance or a pace limit, each checked again per job) ends the batch: it is
     raised for the first image, and the batch's message says it for the others."""
+    order = _Order(generation, interaction, outcome, kind, parent_job_id, count)
     if count > 1 and not outcome.spec.hold_for_review:
-        return await _create_batch(generation, interaction, outcome, kind, ref, parent_job_id=parent_job_id, count=count)
-    return await _create_one_by_one(
-        generation, interaction, outcome, kind, ref, parent_job_id=parent_job_id, count=count
-    )
+        return await _create_batch(order, ref)
+    return await _create_one_by_one(order, ref)
 
 
-async def _create_batch(
-    generation: GenerationService,
-    interaction: discord.Interaction,
-    outcome: Admitted,
-    kind: JobKind,
-    ref: InteractionRef,
-    *,
-    parent_job_id: int | None,
-    count: int,
-) -> int:
-    locale = outcome.spec.locale  # the batch's message is public: the server's language
-    await interaction.followup.edit_message(
+async def _create_batch(order: _Order, ref: InteractionRef) -> int:
+    generation, count = order.generation, order.count
+    locale = order.outcome.spec.locale  # the batch's message is public: the server's language
+    await order.interaction.followup.edit_message(
         ref.message_id, content=tr(batch_texts.MAKING, locale, count=count), allowed_mentions=NO_MENTIONS
     )
     batch_id = await generation.open_batch(count)
@@ -77,16 +91,7 @@ async def _create_batch(
     try:
         for n in range(count):
             try:
-                await generation.create_job(
-                    **origin(interaction),
-                    kind=kind,
-                    spec=_spec_of(outcome, n),
-                    parent_job_id=parent_job_id,
-                    interaction=ref,
-                    limits=outcome.limits.spend,
-                    pace=outcome.limits.pace,
-                    batch=(batch_id, n + 1),
-                )
+                await order.create(order.spec(n), ref, batch=(batch_id, n + 1))
             except BotError as error:
                 if not n:
                     raise
@@ -99,17 +104,9 @@ async def _create_batch(
     return created
 
 
-async def _create_one_by_one(
-    generation: GenerationService,
-    interaction: discord.Interaction,
-    outcome: Admitted,
-    kind: JobKind,
-    ref: InteractionRef,
-    *,
-    parent_job_id: int | None,
-    count: int,
-) -> int:
+async def _create_one_by_one(order: _Order, ref: InteractionRef) -> int:
     """Each job in its own message: image 1 fills the command's response, images 2… followups."""
+    interaction, count = order.interaction, order.count
     if count > 1:
         # The first followup after a defer would replace the "thinking…" response itself.
         await interaction.followup.edit_message(
@@ -117,22 +114,14 @@ async def _create_one_by_one(
         )
     created = 0
     for n in range(count):
-        spec = _spec_of(outcome, n)
+        spec = order.spec(n)
         if n:
             placeholder = await interaction.followup.send(
                 batch_part(n + 1, count), wait=True, ephemeral=spec.private, allowed_mentions=NO_MENTIONS
             )
             ref = replace(ref, message_id=placeholder.id)
         try:
-            await generation.create_job(
-                **origin(interaction),
-                kind=kind,
-                spec=spec,
-                parent_job_id=parent_job_id,
-                interaction=ref,
-                limits=outcome.limits.spend,
-                pace=outcome.limits.pace,
-            )
+            await order.create(spec, ref)
         except BotError as error:
             if not n:
                 raise

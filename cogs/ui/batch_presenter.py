@@ -10,24 +10,20 @@ nonce, after looking for the batch's message already there), a DM.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from pathlib import Path
 
 import discord
 
 from cogs.ui import batch_texts as b
-from cogs.ui import i18n, messages
+from cogs.ui import i18n
 from cogs.ui.gallery import batch_nonce, gallery_view, is_batch_message, render_gallery
 from cogs.ui.member_buttons import CancelButton
-from cogs.ui.mentions import NO_MENTIONS, only_user
 from core.batches import Batch, Member
-from core.generation import Delivery, DeliveryFailed
+from core.generation import Delivery
 from core.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
-HISTORY_LOOKBACK = 50
 DONE_REMEMBERED = 1000  # batches whose gallery is up, so a late progress edit cannot overwrite it
 
 
@@ -100,76 +96,27 @@ class BatchPresenting:
 
     async def _deliver_batch(self, batch: Batch, images: dict[int, tuple[Path, str]], balance_after: int) -> Delivery:
         first = batch.jobs[0]
-        webhook = self._webhook(first)
-        if webhook is not None:
-            limit = first.interaction.upload_limit or DEFAULT_UPLOAD_LIMIT
-            files, embed = await self._render_batch(batch, images, balance_after, limit)
-            try:
-                message = await webhook.edit_message(
-                    first.interaction.message_id,
-                    content=None,
-                    embed=embed,
-                    attachments=files,
-                    view=gallery_view(batch),
-                    allowed_mentions=NO_MENTIONS,
-                )
-                return Delivery(message.channel.id, message.id)
-            except discord.HTTPException as exc:
-                if not self._interaction_refused(first, exc):
-                    raise
-                log.info("batch %d: the interaction can no longer be used (%s); posting in the channel", batch.id, exc.code)
-        channel = None if first.spec.private else await self._channel(first.channel_id)
-        if channel is not None:
-            try:
-                return await self._post_batch_once(channel, batch, images, balance_after, content=f"<@{first.user_id}>")
-            except (discord.Forbidden, discord.NotFound) as exc:
-                log.info("batch %d: cannot post in channel %d (%s); sending it by DM", batch.id, first.channel_id, exc.code)
-        dm = await self._dm(first.user_id)
-        if dm is None:
-            raise DeliveryFailed(f"channel {first.channel_id} unusable and no DM channel", permanent=True)
-        try:
-            return await self._post_batch_once(
-                dm, batch, images, balance_after, content=i18n.tr(messages.DM_FALLBACK, first.spec.locale, channel=f"<#{first.channel_id}>")
+
+        async def render(limit: int):
+            files, embed = await render_gallery(
+                batch, images, limit=limit, balance_after=balance_after, now=self._clock(),
+                png_text=await self._png_text(first.guild_id), scrub=self._scrub,
             )
-        except (discord.Forbidden, discord.NotFound) as exc:
-            raise DeliveryFailed(f"cannot post batch {batch.id} in the channel nor by DM: {exc.code}", permanent=True) from exc
+            return files, embed, gallery_view(batch)
 
-    async def _render_batch(self, batch: Batch, images, balance_after: int, limit: int):
-        return await render_gallery(
-            batch, images, limit=limit, balance_after=balance_after, now=self._clock(),
-            png_text=await self._png_text(batch.jobs[0].guild_id), scrub=self._scrub,
-        )
+        async def post_once(channel: discord.abc.Messageable, content: str, public: bool) -> Delivery:
+            # The gallery keeps its buttons in a DM too.
+            existing = await self._existing_batch(channel, batch)
+            return await self._send_once(
+                channel, first, f"batch {batch.id}", existing, render, batch_nonce(batch.id), content, buttons=True
+            )
 
-    async def _post_batch_once(
-        self, channel: discord.abc.Messageable, batch: Batch, images, balance_after: int, *, content: str
-    ) -> Delivery:
-        """Post the batch's message in `channel` unless it is already there."""
-        existing = await self._existing_batch(channel, batch)
-        if existing is not None:
-            log.info("batch %d: already message %d; not posting it again", batch.id, existing.id)
-            return Delivery(existing.channel.id, existing.id)
-        first = batch.jobs[0]
-        guild = getattr(channel, "guild", None)
-        limit = getattr(guild, "filesize_limit", DEFAULT_UPLOAD_LIMIT)
-        files, embed = await self._render_batch(batch, images, balance_after, limit)
-        view = gallery_view(batch)
-        message = await channel.send(
-            content,
-            embed=embed,
-            files=files,
-            allowed_mentions=only_user(first.user_id) if guild is not None else NO_MENTIONS,
-            nonce=batch_nonce(batch.id),
-            **({"view": view} if view is not None else {}),
-        )
-        return Delivery(message.channel.id, message.id)
+        return await self._post_anywhere(first, f"batch {batch.id}", render, post_once)
 
     async def _existing_batch(self, channel: discord.abc.Messageable, batch: Batch) -> discord.Message | None:
-        first = batch.jobs[0]
         try:
-            after = discord.Object(discord.utils.time_snowflake(dt.datetime.fromtimestamp(first.created_at, dt.UTC)))
-            async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
-                if is_batch_message(message, batch.id, self._bot.user):
-                    return message
+            return await self._recent(
+                channel, batch.jobs[0].created_at, lambda m: is_batch_message(m, batch.id, self._bot.user)
+            )
         except discord.Forbidden:
             return None
-        return None

@@ -373,7 +373,7 @@ async def test_joining_a_server_tells_its_owner_the_three_first_steps(world):
     world.discord.add_user(owner, "newowner")
     world.discord.add_guild(new_guild, "Gamma", owner_id=owner)  # no system channel: the owner is told by DM
     told = await world.discord.wait_for(lambda: world.discord.dms_to(owner), timeout=15)
-    assert "/credits grant" in told[0]["content"] and "/config channels" in told[0]["content"]
+    assert "/credits-admin grant" in told[0]["content"] and "/config channels" in told[0]["content"]
 
 
 def modal_inputs(modal: dict) -> dict[str, dict]:

@@ -2,7 +2,7 @@
 
 One `FaultRun`:
 1. builds a world of guilds, channels and members on the fake Discord, starts the bot through the
-   e2e harness (tests/e2e/conftest.py's World), and grants every guild credits via /credits grant;
+   e2e harness (tests/e2e/conftest.py's World), and grants every guild credits via /credits-admin grant;
 2. launches the planned jobs (tests/faults/catalog.py) `concurrency` at a time, each as a real
    /imagine or /edit interaction, arming its one fault just for it;
 3. meanwhile kills the bot with SIGKILL at chosen points of a victim job's life (queued, while the
