@@ -106,6 +106,20 @@ async def test_interactions_reach_the_process_of_the_guilds_shard(fake: FakeDisc
     assert second.handled == [GUILDS[2][1], GUILDS[3][1]]
 
 
+async def test_guilds_joined_while_connected_reach_only_their_shards_process(fake: FakeDiscord, bots) -> None:
+    first, second = bots
+    # One guild per process: whichever session IDENTIFYed last, each join goes to its own shard.
+    for bot, other, shard in ((first, second, 1), (second, first, 2)):
+        joined = guild_on(shard, 9)
+        fake.add_guild(joined, channels=[fake.make_channel(channel_of(joined), "general")], members=[USER])
+        await fake.wait_for(lambda b=bot, g=joined: b.get_guild(g))
+        assert bot.get_guild(joined).shard_id == shard
+        later = channel_of(joined) + 1
+        fake.add_channel(joined, fake.make_channel(later, "later"))
+        await fake.wait_for(lambda b=bot, c=later: b.get_channel(c))
+        assert other.get_guild(joined) is None and other.get_channel(later) is None
+
+
 async def rest_get(fake: FakeDiscord, path: str) -> Any:
     headers = {"Authorization": f"Bot {fake.token}"}
     async with aiohttp.ClientSession() as session, session.get(fake.api_base + path, headers=headers) as resp:

@@ -63,8 +63,21 @@ class GatewayMixin:
 
     def _dispatch_if_connected(self, event: str, build: Callable[[_Session], JSON], intent: int = 0) -> None:
         session = self._current
-        if session is not None and session.valid and (not intent or session.intents & intent):
-            self._dispatch(event, build(session), session)
+        if session is None or not session.valid:
+            return
+        data = build(session)
+        if self._shard_sessions:  # sharded: the event goes to the session of its guild's shard
+            guild = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
+            try:
+                routed = self._route(int(guild) if guild else None)
+            except LookupError:
+                return  # nobody runs that shard yet; its session will get the guild when it IDENTIFYs
+            if routed is not session:
+                if not routed.valid:
+                    return
+                session, data = routed, build(routed)
+        if not intent or session.intents & intent:
+            self._dispatch(event, data, session)
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         if self.gateway_refusing:
