@@ -110,8 +110,7 @@ class GenerationService:
             interval=progress_interval,
             queue_notice_delay=queue_notice_delay,
         )
-        # count 2-4: one message for all the images of one command (core/batches.py).
-        self.batches = BatchStore(db, jobs)
+        self.batches = BatchStore(db, jobs)  # count 2-4: the images of one command in one message
         posting = dict(
             jobs=jobs,
             ledger=ledger,
@@ -122,7 +121,8 @@ class GenerationService:
             spawn=self._spawn,
             retry_delays=delivery_retry_delays,
         )
-        self.batch_delivery = BatchDelivery(store=self.batches, **posting)
+        # A batch is fenced by its claim in the database (core/batches.py), not by one job's lease.
+        self.batch_delivery = BatchDelivery(store=self.batches, **(posting | {"presenter": lambda: self.presenter}))
         self.delivery = ResultDelivery(batched=self.batch_delivery.takes, **posting)
 
     # --- creating jobs ------------------------------------------------------------------------
@@ -405,7 +405,7 @@ class GenerationService:
             jobs = await self.leases.resumable(jobs, job_ids)
         counts: dict[str, int] = {}
         if job_ids is None:
-            await self.batch_delivery.recover()
+            await self.batch_delivery.recover(shared=self.leases is not None and self.leases.shared)
         for job in jobs:
             counts[job.state.value] = counts.get(job.state.value, 0) + 1
             with fenced_as(None if self.leases is None else self.leases.fence_of(job.id)):  # for the tasks spawned

@@ -49,7 +49,7 @@ async def test_a_process_paused_past_its_lease_loses_its_job_to_another(world, p
     The paused one, woken up, learns it lost the job and neither captures nor posts it."""
     async with fresh_schema(pg_url) as url:
         world.env.update(DATABASE_URL=url, SHARD_COUNT="2", JOB_LEASE_SECONDS="2")
-        first = await world.start_bot(SHARD_IDS="0", PROCESS_NAME="first")
+        first = await world.start_bot(SHARD_IDS="1", PROCESS_NAME="first")
         second = None
         try:
             await world.grant(10)
@@ -62,7 +62,7 @@ async def test_a_process_paused_past_its_lease_loses_its_job_to_another(world, p
 
             await asyncio.wait_for(submitted(), 15)
             first.proc.send_signal(signal.SIGSTOP)
-            second = await world.start_bot(SHARD_IDS="1", PROCESS_NAME="second")
+            second = await world.start_bot(SHARD_IDS="0", PROCESS_NAME="second")
             await world.discord.wait_for(lambda: "took over jobs=1 process=second/" in world.log(), timeout=20)
             await world.result(interaction, timeout=30)
             first.proc.send_signal(signal.SIGCONT)
