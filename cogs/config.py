@@ -38,6 +38,16 @@ def _edit_ids(ids: list[int], action: str, target: int | None, option: str) -> l
     return [i for i in ids if i != target]
 
 
+def _setting(field: str, value: object) -> Callable[[GuildPolicy], GuildPolicy]:
+    """The policy change of a command that sets one field."""
+
+    def change(p: GuildPolicy) -> GuildPolicy:
+        setattr(p, field, value)
+        return p
+
+    return change
+
+
 def _ids(ids: list[int], kind: str, locale=None) -> str:
     if not ids:
         return tr(c.EVERYONE if kind == "role" else c.ALL_CHANNELS, locale)
@@ -205,19 +215,13 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
     @app_commands.command(name="adult_filter", description="Refuse adult prompts in age-restricted channels too?")
     @app_commands.describe(in_age_restricted="Ordinary channels always refuse them")
     async def adult_filter(self, interaction: discord.Interaction, in_age_restricted: bool) -> None:
-        def change(p: GuildPolicy) -> GuildPolicy:
-            p.adult_filter_in_nsfw = in_age_restricted
-            return p
-
-        await self._update(interaction, change, r.ADULT_EVERYWHERE if in_age_restricted else r.ADULT_ORDINARY_ONLY)
+        answer = r.ADULT_EVERYWHERE if in_age_restricted else r.ADULT_ORDINARY_ONLY
+        await self._update(interaction, _setting("adult_filter_in_nsfw", in_age_restricted), answer)
 
     @app_commands.command(name="references", description="May members edit images other members posted?")
     async def references(self, interaction: discord.Interaction, others_allowed: bool) -> None:
-        def change(p: GuildPolicy) -> GuildPolicy:
-            p.edit_others_images = others_allowed
-            return p
-
-        await self._update(interaction, change, r.OTHERS_ALLOWED if others_allowed else r.OTHERS_NOT_ALLOWED)
+        answer = r.OTHERS_ALLOWED if others_allowed else r.OTHERS_NOT_ALLOWED
+        await self._update(interaction, _setting("edit_others_images", others_allowed), answer)
 
     @app_commands.command(name="pace", description="Per-member limits (0 = no limit)")
     async def pace(
@@ -272,9 +276,5 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
 
     @app_commands.command(name="reports", description="How many reports hide a result until a moderator decides")
     async def reports(self, interaction: discord.Interaction, threshold: app_commands.Range[int, 1, 100]) -> None:
-        def change(p: GuildPolicy) -> GuildPolicy:
-            p.report_threshold = threshold
-            return p
-
-        await self._update(interaction, change, r.CHANGED_REPORTS, threshold=str(threshold))
+        await self._update(interaction, _setting("report_threshold", threshold), r.CHANGED_REPORTS, threshold=str(threshold))
 

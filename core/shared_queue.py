@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from core.db import Database, Transaction
 from core.leases import JobLeases
 from core.ratelimit import SlidingWindowLimiter, Token
+from core.scheduler import run_with_place
 from core.shared_window import SharedWindowLimiter
 
 log = logging.getLogger(__name__)
@@ -203,17 +204,9 @@ class SharedQueue:
         self._tasks.add(task)
 
     async def _guarded(self, job_id: int, token: Token | None) -> None:
-        if token is not None:
-            token.hold()  # this job's billed request uses the place taken for it
         try:
-            await self._run(job_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("job %d crashed in the runner", job_id)
+            await run_with_place(self._run, job_id, token)
         finally:
-            if token is not None:
-                token.give_back()
             self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
             self._kick()
 
