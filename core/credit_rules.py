@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from core.db import Database
 from core.guild_cache import GuildCache
+from core.invalidation import Invalidations
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,14 @@ class CreditRules:
     """Both tables are read before every acknowledgement, so each guild's rows are kept in memory
     (core/guild_cache.py) and dropped when one of the writes below commits."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, invalidations: Invalidations | None = None) -> None:
         self._db = db
-        self._allowances: GuildCache[tuple[Allowance, ...]] = GuildCache()
-        self._settings: GuildCache[CreditSettings] = GuildCache()
+        self._invalidations = invalidations or Invalidations()  # other processes' changes (core/invalidation.py)
+        reliable = lambda: self._invalidations.reliable  # noqa: E731
+        self._allowances: GuildCache[tuple[Allowance, ...]] = GuildCache(keep=reliable)
+        self._settings: GuildCache[CreditSettings] = GuildCache(keep=reliable)
+        self._invalidations.on("allowances", self._allowances.drop)
+        self._invalidations.on("credit_settings", self._settings.drop)
 
     def prefetch(self, guild_id: int) -> None:
         """Start reading the guild's allowances and settings if they are not in memory."""
@@ -133,6 +138,7 @@ class CreditRules:
                     int(allowance.unlimited),
                 ),
             )
+            await self._invalidations.announce_in(tx, "allowances", str(guild_id))
         self._allowances.forget(guild_id)
 
     async def clear_allowance(self, guild_id: int, scope: str, target_id: int) -> bool:
@@ -141,6 +147,7 @@ class CreditRules:
                 "DELETE FROM allowances WHERE guild_id = ? AND scope = ? AND target_id = ?",
                 (guild_id, scope, target_id),
             )
+            await self._invalidations.announce_in(tx, "allowances", str(guild_id))
         self._allowances.forget(guild_id)
         return cursor.rowcount == 1
 
@@ -178,6 +185,7 @@ class CreditRules:
                 " confirm_all = excluded.confirm_all, low_balance_below = excluded.low_balance_below",
                 (guild_id, new.quote_above, int(new.confirm_all), new.low_balance_below),
             )
+            await self._invalidations.announce_in(tx, "credit_settings", str(guild_id))
         self._settings.forget(guild_id)
         return new
 

@@ -10,11 +10,9 @@ write to it has committed; a purge that deletes a guild's rows everywhere (core/
 who asked before the write but not kept, so the cache never holds a value older than the last
 `forget`.
 
-Exact because one process owns the database (a second one is refused: core/instance.py, and on
-PostgreSQL a session advisory lock), so every write passes through this process. When several
-processes share a PostgreSQL database, each commit's `forget` must reach the others too (e.g.
-NOTIFY in the writing transaction, LISTEN calling `forget`): `GuildCache.forget` is that seam
-(README, "Running several processes").
+Across processes (several on one PostgreSQL database): the owner announces each change in its
+writing transaction (core/invalidation.py) and registers `drop` for its kind, so other processes
+forget their copy once it commits; while announcements may be missed (`keep` is False) nothing is kept.
 """
 
 from __future__ import annotations
@@ -30,7 +28,8 @@ _ALL: weakref.WeakSet[GuildCache] = weakref.WeakSet()
 
 
 class GuildCache(Generic[T]):
-    def __init__(self) -> None:
+    def __init__(self, keep: Callable[[], bool] = lambda: True) -> None:
+        self._keep = keep  # False while another process's writes may go unannounced: keep nothing
         self._values: dict[int, T] = {}
         # One read per guild at a time: the commands of a burst that all miss share it.
         self._loading: dict[int, asyncio.Future[T]] = {}
@@ -66,7 +65,7 @@ class GuildCache(Generic[T]):
         finally:
             if self._loading.get(guild_id) is asyncio.current_task():
                 del self._loading[guild_id]
-        if self._writes.get(guild_id, 0) == writes:
+        if self._writes.get(guild_id, 0) == writes and self._keep():
             self._values[guild_id] = value
         return value
 
@@ -74,6 +73,19 @@ class GuildCache(Generic[T]):
         self._values.pop(guild_id, None)
         self._loading.pop(guild_id, None)  # a read under way may predate the write: later gets read again
         self._writes[guild_id] = self._writes.get(guild_id, 0) + 1
+
+
+    def forget_all(self) -> None:
+        for guild_id in {*self._values, *self._loading}:
+            self.forget(guild_id)
+
+    def drop(self, key: str | None) -> None:
+        """An `Invalidations` handler (core/invalidation.py): another process changed guild `key`
+        (None: anything, announcements may have been missed)."""
+        if key is None:
+            self.forget_all()
+        else:
+            self.forget(int(key))
 
 
 def forget_guild(guild_id: int) -> None:

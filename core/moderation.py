@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.db import Database
 from core.guild_cache import GuildCache
+from core.invalidation import Invalidations
 from core.jobs import InteractionRef, JobKind
 from core.models import GenerationSpec
 from core.policy import GuildPolicy
@@ -39,9 +40,13 @@ BLOCK_OF = "SELECT 1 AS blocked, reason FROM member_blocks WHERE guild_id = ? AN
 
 
 class ModerationStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, invalidations: Invalidations | None = None) -> None:
         self._db = db
-        self._policies: GuildCache[GuildPolicy] = GuildCache()  # read before every acknowledgement
+        # Other processes' policy changes drop this one's copy (core/invalidation.py); while
+        # announcements may be missed, nothing is kept.
+        self._invalidations = invalidations or Invalidations()
+        self._policies: GuildCache[GuildPolicy] = GuildCache(keep=lambda: self._invalidations.reliable)
+        self._invalidations.on("policy", self._policies.drop)
 
     # --- policy ------------------------------------------------------------------------------
 
@@ -72,6 +77,7 @@ class ModerationStore:
                 " updated_at = excluded.updated_at",
                 (guild_id, updated.model_dump_json(), by, tx.now),
             )
+            await self._invalidations.announce_in(tx, "policy", str(guild_id))
         self._policies.forget(guild_id)
         await prepare_terms(updated.blocked_terms)
         return updated

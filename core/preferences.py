@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from core.db import Database
 from core.guild_cache import GuildCache
+from core.invalidation import Invalidations
 from core.models import ASPECT_RATIOS, ModelId
 
 
@@ -48,10 +49,13 @@ class GuildPresentation:
 
 
 class PreferenceStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, invalidations: Invalidations | None = None) -> None:
         self._db = db
-        # Read before every /imagine's acknowledgement, changed by a /config command now and then.
-        self._guilds: GuildCache[GuildPresentation] = GuildCache()
+        # Read before every /imagine's acknowledgement, changed by a /config command now and then;
+        # other processes' changes arrive through core/invalidation.py.
+        self._invalidations = invalidations or Invalidations()
+        self._guilds: GuildCache[GuildPresentation] = GuildCache(keep=lambda: self._invalidations.reliable)
+        self._invalidations.on("guild_presentation", self._guilds.drop)
 
     async def get(self, guild_id: int, user_id: int) -> Preferences:
         row = await self._db.fetchone(
@@ -102,6 +106,7 @@ class PreferenceStore:
                 " RETURNING png_metadata, spoiler_age_restricted, private_results",
                 (guild_id, *values, tx.now, *values),
             )
+            await self._invalidations.announce_in(tx, "guild_presentation", str(guild_id))
         self._guilds.forget(guild_id)
         return _presentation(row)
 
