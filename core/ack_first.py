@@ -5,8 +5,8 @@ Everything on the one event loop shares it: after its acknowledgement a request 
 that work of the first ones ran between the admissions and acknowledgements of the later ones,
 which Discord needs within 3 s (tests/perf, scenario 1). So the Discord layer reports each
 request from its arrival (`arrived`) to its acknowledgement (`answered`), and a request's work
-after its acknowledgement starts with `turn()`: at once when no other acknowledgement is
-pending, otherwise once none is, or after `max_wait` seconds at the latest, so that a steady
+after its acknowledgement starts with `turn()`: at once when fewer than `burst` other
+acknowledgements are pending, otherwise once none is, or after `max_wait` seconds at the latest, so that a steady
 stream of new commands cannot hold earlier jobs back for longer than that.
 """
 
@@ -22,11 +22,15 @@ from typing import Any
 # deadline for an acknowledgement (after it, a pending one is lost anyway). Under load a burst's
 # acknowledgements took longer than 1 s, and jobs then started among them again.
 MAX_WAIT = 3.0
+# Only a burst is worth the wait: with a few commands at once each starts as soon as it is
+# acknowledged, so they queue in the order they came (a later one no longer catches up).
+BURST = 4
 
 
 class AckFirst:
-    def __init__(self, max_wait: float = MAX_WAIT) -> None:
+    def __init__(self, max_wait: float = MAX_WAIT, burst: int = BURST) -> None:
         self.max_wait = max_wait
+        self.burst = burst
         self._pending: set[int] = set()
         self._waiting = 0  # requests inside turn()
         self._idle = asyncio.Event()
@@ -65,7 +69,7 @@ class AckFirst:
     async def turn(self) -> None:
         """In order of arrival: a request that finds others still waiting for their turn goes after
         them, even when no acknowledgement is pending any more (they were woken, not yet run)."""
-        if not self._pending and not self._waiting:
+        if len(self._pending) < self.burst and not self._waiting:
             return
         self._waiting += 1
         try:

@@ -197,7 +197,7 @@ async def test_forget_guild_reaches_every_cache():
 
 
 async def test_work_after_an_acknowledgement_waits_for_the_others_to_be_answered():
-    acks = AckFirst(max_wait=60)
+    acks = AckFirst(max_wait=60, burst=1)
     await acks.turn()  # nothing pending: at once
     acks.arrived(1)
     acks.arrived(2)
@@ -212,7 +212,7 @@ async def test_work_after_an_acknowledgement_waits_for_the_others_to_be_answered
 
 
 async def test_no_stream_of_commands_holds_work_back_beyond_max_wait():
-    acks = AckFirst(max_wait=0.01)
+    acks = AckFirst(max_wait=0.01, burst=1)
     acks.arrived(1)
     await acks.turn()
     assert acks.pending == 1
@@ -242,7 +242,7 @@ async def test_a_request_that_fails_before_its_acknowledgement_is_no_longer_pend
 async def test_work_starts_in_the_order_the_requests_were_acknowledged():
     """The last one answered finds nothing pending, yet goes after the one woken before it (their
     jobs are created, queued and run in that order)."""
-    acks, started = AckFirst(max_wait=60), []
+    acks, started = AckFirst(max_wait=60, burst=1), []
 
     async def request(request_id: int) -> None:
         acks.answered(request_id)
@@ -288,3 +288,18 @@ async def test_a_failed_prefetch_is_read_again_by_the_next_get():
     while cache._loading:  # the failed read is finished and forgotten
         await asyncio.sleep(0)
     assert await cache.get(GUILD, load) == "settings"
+
+
+async def test_a_few_commands_at_once_start_as_soon_as_each_is_acknowledged():
+    acks = AckFirst(max_wait=60, burst=3)
+    acks.arrived(1)
+    acks.arrived(2)
+    await acks.turn()  # two pending, fewer than a burst: no wait
+    acks.arrived(3)
+    waiting = asyncio.create_task(acks.turn())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiting.done(), "three pending is a burst"
+    for request_id in (1, 2, 3):
+        acks.answered(request_id)
+    await waiting
