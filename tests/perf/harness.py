@@ -69,6 +69,26 @@ class Process:
     def cpu_seconds(self) -> float:
         return sum(self.cpu_times())
 
+    def thread_cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds per thread ("<tid> <name>"): which of the bot's threads competes with its loop."""
+        out: dict[str, float] = {}
+        for task in Path(f"/proc/{self.pid}/task").glob("*"):
+            try:
+                head, fields = (task / "stat").read_text().rsplit(")", 1)
+            except OSError:
+                continue
+            fields = fields.split()
+            out[f"{task.name} {head.split('(', 1)[1]}"] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return out
+
+    def main_thread_schedstat(self) -> tuple[float, float]:
+        """(on CPU, runnable but waiting for a CPU) seconds of the main thread (/proc schedstat)."""
+        try:
+            run, wait, _ = Path(f"/proc/{self.pid}/task/{self.pid}/schedstat").read_text().split()
+        except (OSError, ValueError):
+            return 0.0, 0.0
+        return int(run) / 1e9, int(wait) / 1e9
+
     def main_thread_cpu_seconds(self) -> float:
         """CPU seconds of the main thread alone (the event loop's; the rest is worker threads:
         aiosqlite's connections, fsyncs, image work)."""

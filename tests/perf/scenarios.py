@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import math
 import os
 import shutil
@@ -136,13 +137,33 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
             world.discord.prepare_slash(world.members[i % len(world.members)], "imagine", {"prompt": f"burst {i}"})
             for i in range(commands)
         ]
-        async with profiled(process, opts, f"ack-{kind}-x{scale}"):
-            if windows:
-                await _window(process, windows, 0, open_it=True)
-            started = time.monotonic()
-            sent = await world.discord.burst(prepared)
-            emitted = time.monotonic() - started
-            await wait_until(lambda: all(x.id in callbacks for x in sent), 30)
+        threads, harness_cpu, sched = process.thread_cpu_seconds(), own_cpu(), process.main_thread_schedstat()
+        dirty, machine = _dirty_mib(), _machine_seconds()
+        rest, heap = world.discord.rest_count, len(gc.get_objects())
+        if os.environ.get("PERF_NO_FREEZE") != "1":
+            # The fakes take the times: a full collection of this process's heap fell inside the
+            # bare and the aged bursts (the aged build's 1.5 M row tuples made one due), 35-150 ms
+            # in which the fakes read no acknowledgement, charged to the bot measured. PERF_NO_FREEZE=1
+            # measures as before (the A/B of tests/perf/RESULTS.md).
+            gc.collect()
+            gc.freeze()
+        gc_s = _GcTimer()
+        try:
+            async with profiled(process, opts, f"ack-{kind}-x{scale}"):
+                if windows:
+                    await _window(process, windows, 0, open_it=True)
+                started = time.monotonic()
+                sent = await world.discord.burst(prepared)
+                emitted = time.monotonic() - started
+                await wait_until(lambda: all(x.id in callbacks for x in sent), 30)
+            burst_s = time.monotonic() - started
+        finally:
+            harness_gc = gc_s.stop()
+            gc.unfreeze()
+        threads_after, harness_cpu = process.thread_cpu_seconds(), own_cpu() - harness_cpu
+        sched = [round(b - a, 2) for a, b in zip(sched, process.main_thread_schedstat(), strict=True)]
+        machine = [round(b - a, 2) for a, b in zip(machine, _machine_seconds(), strict=True)]
+        rest = world.discord.rest_count - rest
         cpu_to_last_ack = process.cpu_seconds() - cpu
         loop_cpu_to_last_ack = process.main_thread_cpu_seconds() - loop_cpu
         after = await _after_acks(process, windows)
@@ -155,6 +176,24 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
             "cpu_s": round(cpu_to_last_ack, 2),  # until the last acknowledgement, all threads
             "loop_cpu_s": round(loop_cpu_to_last_ack, 2),  # the same, the event loop's thread alone
             "cpu_after_last_ack_s": round(after, 2),
+            "burst_to_last_ack_s": round(burst_s, 2),
+            # This process (the fakes, which take the times): CPU, and its garbage collections
+            # in the burst ({generation: [passes, seconds]}) over a heap of `harness_objects`.
+            "harness_cpu_s": round(harness_cpu, 2), "harness_gc": harness_gc, "harness_objects": heap,
+            "discord_requests": rest,  # REST requests the fake Discord served, burst to last ack
+            # The loop's thread from the burst to the last ack: on a CPU, and runnable but not on one.
+            "loop_run_s": sched[0], "loop_runqueue_s": sched[1],
+            # The machine from the burst to the last ack: CPU seconds busy (user, system, iowait,
+            # irq+softirq, steal), and the page cache's dirty + writeback MiB at the burst.
+            "machine_s": machine, "dirty_mib_at_burst": dirty,
+            # Latency by position in the burst (min, then each tenth's median): a late start or a slope.
+            "min_ms": ms(min(latencies)) if latencies else None,
+            "by_tenth_ms": [ms(sorted(part)[len(part) // 2]) for part in (
+                [callbacks[x.id] - x.dispatched_at for x in sent[k * len(sent) // 10:(k + 1) * len(sent) // 10]
+                 if x.id in callbacks] for k in range(10)) if part],
+            # Each thread's CPU from the burst to the last ack: what competes with the loop.
+            "threads_cpu_s": {name: round(v - threads.get(name, 0.0), 2) for name, v in threads_after.items()
+                              if v - threads.get(name, 0.0) >= 0.01},
             # A burst answered with error messages is acknowledged as fast, and measures nothing.
             "errors_logged": process.log(tail=10**9).count(" ERROR "),
             # The five slowest: (ms, index of the command in the burst, index of its guild).
@@ -169,6 +208,39 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
     finally:
         await segmind.close()
         await world.discord.close()
+
+
+class _GcTimer:
+    """Garbage collections in this process (the fakes) until stop(): {generation: [count, seconds]}."""
+
+    def __init__(self) -> None:
+        self.passes: dict[int, list[float]] = {}
+        self._t = 0.0
+        gc.callbacks.append(self._cb)
+
+    def _cb(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._t = time.perf_counter()
+        else:
+            entry = self.passes.setdefault(info["generation"], [0, 0.0])
+            entry[0] += 1
+            entry[1] = round(entry[1] + time.perf_counter() - self._t, 4)
+
+    def stop(self) -> dict[int, list[float]]:
+        gc.callbacks.remove(self._cb)
+        return self.passes
+
+
+def _dirty_mib() -> float:
+    """Dirty and under-writeback page cache (MiB): a file just written is still being flushed."""
+    info = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    return round(sum(int(info[k].split()[0]) for k in ("Dirty", "Writeback")) / 1024, 1)
+
+
+def _machine_seconds() -> list[float]:
+    """Machine-wide CPU seconds: user+nice, system, iowait, irq+softirq, steal (/proc/stat)."""
+    f = [int(x) / os.sysconf("SC_CLK_TCK") for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return [f[0] + f[1], f[2], f[4], f[5] + f[6], f[7] if len(f) > 7 else 0.0]
 
 
 async def _window(process: Process, folder: Path, done: int, *, open_it: bool) -> None:
