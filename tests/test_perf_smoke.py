@@ -97,3 +97,30 @@ def test_the_ledger_never_overspends(report):
 def test_the_bot_starts(report):
     startup = scenario(report, "startup")
     assert startup["first_command_acked_s"] is not None and startup["on_ready_s"] is not None
+
+
+def test_the_burst_reports_what_competes_with_the_bots_loop(report):
+    """The figures that tell a slow burst's causes apart: the loop's run and runqueue time, each
+    thread's CPU, and the fakes' own collections (which take the times)."""
+    ack = scenario(report, "ack")
+    for kind in ("bare", "bot", "bot_aged"):
+        burst = ack[kind]
+        assert burst["loop_run_s"] >= 0 and burst["loop_runqueue_s"] >= 0, burst
+        assert burst["discord_requests"] >= ack["commands"], burst  # one callback per command at least
+        assert set(burst["harness_gc"]) <= {"0", "1", "2"}, burst
+
+
+def test_the_fakes_heap_is_out_of_the_collectors_reach_during_a_burst():
+    """A full collection of the harness's heap inside a burst (35-150 ms) was charged to the bot."""
+    import gc
+
+    from tests.perf.harness import frozen_heap
+
+    gc.unfreeze()
+    kept = [object() for _ in range(1000)]
+    with frozen_heap():
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(gc.get_objects()) // 2 and frozen > len(kept), frozen
+    assert gc.get_freeze_count() == 0
+    with frozen_heap(enabled=False):
+        assert gc.get_freeze_count() == 0

@@ -34,7 +34,16 @@ from core.ratelimit import SlidingWindowLimiter
 from core.segmind import SegmindClient
 from tests.perf.aged import aged_database, aged_jobs, build_aged
 from tests.perf.fakes import PerfSegmind
-from tests.perf.harness import KEY, Process, make_world, percentile, start_bot, start_process, wait_until
+from tests.perf.harness import (
+    KEY,
+    Process,
+    frozen_heap,
+    make_world,
+    percentile,
+    start_bot,
+    start_process,
+    wait_until,
+)
 from tests.perf.screening import screening
 
 MIB = 1 << 20
@@ -140,26 +149,20 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
         threads, harness_cpu, sched = process.thread_cpu_seconds(), own_cpu(), process.main_thread_schedstat()
         dirty, machine = _dirty_mib(), _machine_seconds()
         rest, heap = world.discord.rest_count, len(gc.get_objects())
-        if os.environ.get("PERF_NO_FREEZE") != "1":
-            # The fakes take the times: a full collection of this process's heap fell inside the
-            # bare and the aged bursts (the aged build's 1.5 M row tuples made one due), 35-150 ms
-            # in which the fakes read no acknowledgement, charged to the bot measured. PERF_NO_FREEZE=1
-            # measures as before (the A/B of tests/perf/RESULTS.md).
-            gc.collect()
-            gc.freeze()
-        gc_s = _GcTimer()
-        try:
-            async with profiled(process, opts, f"ack-{kind}-x{scale}"):
-                if windows:
-                    await _window(process, windows, 0, open_it=True)
-                started = time.monotonic()
-                sent = await world.discord.burst(prepared)
-                emitted = time.monotonic() - started
-                await wait_until(lambda: all(x.id in callbacks for x in sent), 30)
-            burst_s = time.monotonic() - started
-        finally:
-            harness_gc = gc_s.stop()
-            gc.unfreeze()
+        # PERF_NO_FREEZE=1 measures as before the freeze (the A/B in tests/perf/RESULTS.md).
+        with frozen_heap(os.environ.get("PERF_NO_FREEZE") != "1"):
+            gc_s = _GcTimer()
+            try:
+                async with profiled(process, opts, f"ack-{kind}-x{scale}"):
+                    if windows:
+                        await _window(process, windows, 0, open_it=True)
+                    started = time.monotonic()
+                    sent = await world.discord.burst(prepared)
+                    emitted = time.monotonic() - started
+                    await wait_until(lambda: all(x.id in callbacks for x in sent), 30)
+                burst_s = time.monotonic() - started
+            finally:
+                harness_gc = gc_s.stop()
         threads_after, harness_cpu = process.thread_cpu_seconds(), own_cpu() - harness_cpu
         sched = [round(b - a, 2) for a, b in zip(sched, process.main_thread_schedstat(), strict=True)]
         machine = [round(b - a, 2) for a, b in zip(machine, _machine_seconds(), strict=True)]
