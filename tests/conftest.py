@@ -1,7 +1,9 @@
 """Shared fixtures: a real database, never a mock. `db` is SQLite in a temporary directory; in the
 store modules below it is also PostgreSQL (each test in a fresh schema of the cluster that
-TEST_DATABASE_URL names: .ci/postgres.sh starts one). The run summary names the e2e property seed
-and says loudly when the OpenAPI spec check did not run."""
+TEST_DATABASE_URL names: .ci/postgres.sh starts one). Every test that asks for `database_url` (the
+e2e world, the fault suite) runs the bot on both backends, or on the one E2E_BACKEND names
+(`sqlite` or `postgres`). The run summary names the e2e property seed and says loudly when the
+OpenAPI spec check did not run."""
 
 from __future__ import annotations
 
@@ -29,9 +31,26 @@ BOTH_BACKENDS = {
 }
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
+def e2e_backends() -> list[str]:
+    """The backends the bot runs on in the e2e and fault tests: both, unless E2E_BACKEND names one."""
+    asked = os.environ.get("E2E_BACKEND", "").strip().lower()
+    if not asked:
+        return list(BACKENDS)
+    if asked not in BACKENDS:
+        raise pytest.UsageError(f"E2E_BACKEND must be one of {', '.join(BACKENDS)} (or unset for both), not {asked!r}")
+    return [asked]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_BACKENDS:
-        metafunc.parametrize("backend", ["sqlite", "postgres"])
+    if "backend" not in metafunc.fixturenames:
+        return
+    if metafunc.module.__name__ in BOTH_BACKENDS:
+        metafunc.parametrize("backend", list(BACKENDS))
+    elif "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("backend", e2e_backends())
 
 
 @pytest.fixture
@@ -41,8 +60,9 @@ def backend() -> str:
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    """The PostgreSQL cluster for the tests. In CI (CI=true) a missing or unreachable one fails the
-    run: the backend must never pass by being skipped. Elsewhere it is skipped, visibly."""
+    """The PostgreSQL cluster for the tests. In CI (CI=true), or when E2E_BACKEND=postgres asks for it,
+    a missing or unreachable one fails the run: the backend must never pass by being skipped.
+    Elsewhere it is skipped, visibly."""
     from tests.pg import reachable
 
     url = os.environ.get("TEST_DATABASE_URL")
@@ -52,7 +72,7 @@ def pg_url() -> str:
     elif (error := reachable(url)) is not None:
         problem = f"PostgreSQL at TEST_DATABASE_URL cannot be reached: {error}"
     if problem is not None:
-        if os.environ.get("CI", "").lower() == "true":
+        if os.environ.get("CI", "").lower() == "true" or e2e_backends() == ["postgres"]:
             pytest.fail(problem, pytrace=False)
         pytest.skip(problem)
     return url
@@ -72,6 +92,23 @@ async def db(tmp_path, backend, request):
     database = await Database.open(tmp_path / "test.db")
     yield database
     await database.close()
+
+
+@pytest.fixture
+async def database_url(backend, request):
+    """Where the bot under test keeps its books: None for SQLite (the World's file), else the URL of
+    a fresh PostgreSQL schema, dropped after the test. A test marked
+    `backend_only("sqlite", reason=...)` is skipped on the other backend with that reason shown."""
+    only = request.node.get_closest_marker("backend_only")
+    if only is not None and backend not in only.args:
+        pytest.skip(f"{'/'.join(only.args)} only: {only.kwargs['reason']}")
+    if backend == "sqlite":
+        yield None
+        return
+    from tests.pg import fresh_schema
+
+    async with fresh_schema(request.getfixturevalue("pg_url")) as url:
+        yield url
 
 
 @pytest.fixture

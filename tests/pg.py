@@ -4,12 +4,23 @@ per test). The cluster itself comes from .ci/postgres.sh (CI starts it in .ci/ru
 from __future__ import annotations
 
 import asyncio
+import re
+import sqlite3
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import asyncpg
+
+from core.db_postgres import _setup
+from core.pg_sql import translate
+
+
+# What a read of the bot's books raises when they are not there (yet): no SQLite file, no table in
+# the schema, or a server going away.
+DB_ERRORS = (sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
 def reachable(url: str) -> str | None:
@@ -50,3 +61,53 @@ async def fresh_schema(url: str) -> AsyncIterator[str]:
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")
         finally:
             await conn.close()
+
+
+# The tests' own reads use one SQLite form the stores never write (so core/pg_sql.py does not
+# translate it): a text field of a JSON column.
+_JSON_TEXT = re.compile(r"json_extract\(([\w.]+), '\$\.(\w+)'\)")
+
+
+def as_postgres(sql: str) -> str:
+    """A test's SQLite-dialect read as PostgreSQL runs it: the stores' translation, plus the JSON
+    text field (`json_extract(col, '$.key')`, always text in these reads)."""
+    return translate(_JSON_TEXT.sub(r"(CAST(\1 AS json) ->> '\2')", sql))
+
+
+class Reader:
+    """Plain (synchronous) reads of the bot's PostgreSQL schema, for checks that are plain functions
+    (the e2e World's `query`, polled inside `wait_for` predicates), as the SQLite side reads the
+    file with sqlite3. asyncpg runs on a thread with a loop of its own, so a read never needs the
+    test's loop, which may be the one asking. Rows are asyncpg Records: `row["col"]`, `row[0]`,
+    `dict(row)`, with SQLite's types for sums (the backend's numeric codec)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="pg-reader", daemon=True)
+        self._thread.start()
+        self._conn: asyncpg.Connection | None = None
+
+    def _run(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=60)
+
+    async def _fetch(self, sql: str, params: tuple) -> list[asyncpg.Record]:
+        if self._conn is None or self._conn.is_closed():
+            self._conn = await asyncpg.connect(self.url, timeout=10)
+            await _setup(self._conn)
+        return await self._conn.fetch(as_postgres(sql), *params)
+
+    def query(self, sql: str, params: tuple = ()) -> list[asyncpg.Record]:
+        return self._run(self._fetch(sql, tuple(params)))
+
+    def close(self) -> None:
+        async def close() -> None:
+            if self._conn is not None:
+                await self._conn.close()
+
+        try:
+            self._run(close())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
