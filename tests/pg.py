@@ -1,5 +1,6 @@
-"""PostgreSQL for the tests: reachability, and a fresh schema per test (much faster than a database
-per test). The cluster itself comes from .ci/postgres.sh (CI starts it in .ci/run)."""
+"""PostgreSQL for the tests: reachability, a fresh schema per test (much faster than a database
+per test), and plain reads of a schema for the e2e checks. The cluster itself comes from
+.ci/postgres.sh (CI starts it in .ci/run)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import asyncpg
 
 from core.db_postgres import _setup
 from core.pg_sql import translate
-
 
 # What a read of the bot's books raises when they are not there (yet): no SQLite file, no table in
 # the schema, or a server going away.
@@ -44,17 +44,23 @@ def with_search_path(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}search_path={schema}"
 
 
-@asynccontextmanager
-async def fresh_schema(url: str) -> AsyncIterator[str]:
-    """A new empty schema; yields the URL whose connections use it, drops it afterwards."""
+async def new_schema(url: str) -> tuple[str, str]:
+    """A new empty schema: its name, and the URL whose connections use it."""
     schema = f"t_{uuid.uuid4().hex[:16]}"
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(f"CREATE SCHEMA {schema}")
     finally:
         await conn.close()
+    return schema, with_search_path(url, schema)
+
+
+@asynccontextmanager
+async def fresh_schema(url: str) -> AsyncIterator[str]:
+    """A new empty schema; yields the URL whose connections use it, drops it afterwards."""
+    schema, schema_url = await new_schema(url)
     try:
-        yield with_search_path(url, schema)
+        yield schema_url
     finally:
         conn = await asyncpg.connect(url)
         try:
