@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from core.db import Database
+from tests.pg import BACKENDS, e2e_backends
 
 # The store-level modules: every test in them runs on both backends.
 BOTH_BACKENDS = {
@@ -29,19 +30,6 @@ BOTH_BACKENDS = {
     "tests.core.test_quotes",
     "tests.core.test_cancel",
 }
-
-
-BACKENDS = ("sqlite", "postgres")
-
-
-def e2e_backends() -> list[str]:
-    """The backends the bot runs on in the e2e and fault tests: both, unless E2E_BACKEND names one."""
-    asked = os.environ.get("E2E_BACKEND", "").strip().lower()
-    if not asked:
-        return list(BACKENDS)
-    if asked not in BACKENDS:
-        raise pytest.UsageError(f"E2E_BACKEND must be one of {', '.join(BACKENDS)} (or unset for both), not {asked!r}")
-    return [asked]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

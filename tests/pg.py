@@ -5,6 +5,7 @@ per test), and plain reads of a schema for the e2e checks. The cluster itself co
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 import threading
@@ -17,6 +18,19 @@ import asyncpg
 
 from core.db_postgres import _setup
 from core.pg_sql import translate
+
+BACKENDS = ("sqlite", "postgres")
+
+
+def e2e_backends() -> list[str]:
+    """The backends the bot runs on in the e2e and fault tests: both, unless E2E_BACKEND names one."""
+    asked = os.environ.get("E2E_BACKEND", "").strip().lower()
+    if not asked:
+        return list(BACKENDS)
+    if asked not in BACKENDS:
+        raise ValueError(f"E2E_BACKEND must be one of {', '.join(BACKENDS)} (or unset for both), not {asked!r}")
+    return [asked]
+
 
 # What a read of the bot's books raises when they are not there (yet): no SQLite file, no table in
 # the schema, or a server going away.
@@ -62,11 +76,15 @@ async def fresh_schema(url: str) -> AsyncIterator[str]:
     try:
         yield schema_url
     finally:
-        conn = await asyncpg.connect(url)
-        try:
-            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
-        finally:
-            await conn.close()
+        await drop_schema(url, schema)
+
+
+async def drop_schema(url: str, schema: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        await conn.close()
 
 
 # The tests' own reads use one SQLite form the stores never write (so core/pg_sql.py does not
