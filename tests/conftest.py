@@ -111,6 +111,31 @@ def integrity_error(backend) -> type[Exception]:
     return sqlite3.IntegrityError
 
 
+def pytest_configure(config) -> None:
+    # Under pytest-xdist each worker imports tests.seeds itself: the controller picks the e2e seed
+    # once and hands it to the workers (started after this) through their environment.
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        import tests.seeds
+
+        os.environ["E2E_HYPOTHESIS_SEED"] = str(tests.seeds.E2E_SEED)
+
+
+def pytest_sessionfinish(session) -> None:
+    # An xdist worker sends the controller which fakes ran without the spec (for the summary).
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        from tests.fakes.openapi_check import SPEC_SKIPS
+
+        workeroutput["spec_skips"] = list(SPEC_SKIPS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    from tests.fakes.openapi_check import SPEC_SKIPS
+
+    SPEC_SKIPS.extend(getattr(node, "workeroutput", {}).get("spec_skips", []))
+
+
 def pytest_terminal_summary(terminalreporter):
     seeds = sys.modules.get("tests.seeds")
     if seeds is not None:
