@@ -282,6 +282,8 @@ async def test_progress_is_shown_then_replaced_by_the_result(world):
     await world.grant(10)
     world.segmind.latency = 1.5
     first = await world.discord.slash(GUILD, GENERAL, BOB, "imagine", {"prompt": "first"})
+    # Bob's job exists before Alice asks: two interactions sent at once may be taken in either order.
+    await world.discord.wait_for(lambda: len(world.jobs()) == 1)
     interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "slow"})
     await world.result(first)
     await world.result(interaction)

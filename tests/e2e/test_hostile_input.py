@@ -484,6 +484,7 @@ def _check_one(live: LiveBot, options: dict) -> None:
     assert world.discord.pings == [], f"{options!r} pinged someone"
 
 
+@pytest.mark.xdist_group("hostile_live")  # one live bot per backend: on one pytest-xdist worker
 @PROPERTY_SETTINGS
 @seed(E2E_SEED)  # random per run, printed in the summary (tests/seeds.py)
 @given(prompt=PROMPTS)
@@ -491,6 +492,7 @@ def test_any_prompt_is_refused_cleanly_or_posted_safely(live, prompt):
     _check_one(live, {"prompt": prompt})
 
 
+@pytest.mark.xdist_group("hostile_live")  # one live bot per backend: on one pytest-xdist worker
 @PROPERTY_SETTINGS
 @seed(E2E_SEED)  # random per run, printed in the summary (tests/seeds.py)
 @given(options=OPTION_VALUES)
