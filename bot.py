@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 import signal
 import sys
 import time
@@ -24,7 +25,8 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from cogs.config import ConfigCog
-from cogs.credits import CreditsCog, HistoryButton
+from cogs.credits import CreditsCog
+from cogs.credits_admin import CreditsAdminCog
 from cogs.generate import GenerateCog
 from cogs.members import MembersCog
 from cogs.moderation import ModerationCog
@@ -33,6 +35,7 @@ from cogs.privacy import PrivacyCog
 from cogs.ui import errors as error_handler
 from cogs.ui import patches, startup
 from cogs.ui.buttons import ResultButton
+from cogs.ui.credit_history import HistoryButton
 from cogs.ui.health import GatewayWatch, HealthServer
 from cogs.ui.member_buttons import CancelButton, InfoButton, MinePage
 from cogs.ui.modlog import ModLog
@@ -110,9 +113,10 @@ class ImageBot(commands.Bot):
         error_handler.install(self.tree)
         review = Review(self, self.services, self.mod_log)
         generate = GenerateCog(self, self.services, review)
-        credits = CreditsCog(self, self.services)
+        credits_admin = CreditsAdminCog(self, self.services)
         await self.add_cog(generate)
-        await self.add_cog(credits)
+        await self.add_cog(CreditsCog(self, self.services))
+        await self.add_cog(credits_admin)
         await self.add_cog(ModerationCog(self, self.services, review))
         config = ConfigCog(self, self.services)
         await self.add_cog(config)
@@ -125,7 +129,7 @@ class ImageBot(commands.Bot):
         members = MembersCog(self, self.services, config.app_command)
         await self.add_cog(members)
         ResultButton.on_click = generate.on_result_button
-        HistoryButton.pages = credits.history_page
+        HistoryButton.pages = credits_admin.history_page
         ModButton.review = review
         CancelButton.on_click = members.cancel
         InfoButton.on_click = members.info
@@ -174,8 +178,10 @@ class ImageBot(commands.Bot):
             return
         owner_guild = self.services.settings.owner_guild_id
         scopes = [None] + ([discord.Object(owner_guild)] if owner_guild is not None else [])
+        translator = self.tree.translator  # the payload as sent: a changed translation is a change too
         payload = [
-            [str(scope and scope.id), command.to_dict(self.tree)]
+            [str(scope and scope.id), await command.get_translated_payload(self.tree, translator)
+             if translator is not None else command.to_dict(self.tree)]
             for scope in scopes
             for command in self.tree.get_commands(guild=scope)
         ]
@@ -215,33 +221,30 @@ class ImageBot(commands.Bot):
         await super().close()
 
 
+def subscribe(bus: ev.EventBus, listener: object, *events: type) -> None:
+    """Subscribe `listener.on_<event in snake case>` to each event (JobPosted: on_job_posted); a
+    listener without that method fails the start, not the first such event."""
+    for event in events:
+        bus.subscribe(event, getattr(listener, "on_" + re.sub(r"(?<!^)(?=[A-Z])", "_", event.__name__).lower()))
+
+
 def subscribe_listeners(bus: ev.EventBus, mod_log: ModLog, alerts: OwnerAlerts) -> None:
     """Who hears what: every listener of the event bus is registered here, and only here."""
-    bus.subscribe(ev.JobPosted, mod_log.on_job_posted)
-    bus.subscribe(ev.JobFailed, mod_log.on_job_failed)
-    bus.subscribe(ev.GuildBalanceLow, mod_log.on_guild_balance_low)
-    bus.subscribe(ev.RequestDenied, mod_log.on_request_denied)
-    bus.subscribe(ev.RequestRefused, mod_log.on_request_refused)
-    bus.subscribe(ev.CreditsGranted, mod_log.on_credits_granted)
-    bus.subscribe(ev.CreditsRefunded, mod_log.on_credits_refunded)
-    bus.subscribe(ev.AllowanceChanged, mod_log.on_allowance_changed)
-    bus.subscribe(ev.CreditSettingsChanged, mod_log.on_credit_settings_changed)
-    bus.subscribe(ev.ResultDeleted, mod_log.on_result_deleted)
-    bus.subscribe(ev.ModeratorAction, mod_log.on_moderator_action)
-    bus.subscribe(ev.ProviderBalanceLow, alerts.on_balance_low)
-    bus.subscribe(ev.ProviderKeyRefused, alerts.on_key_refused)
-    bus.subscribe(ev.ProviderKeyAccepted, alerts.on_key_accepted)
-    bus.subscribe(ev.ProviderOutOfCredit, alerts.on_out_of_credit)
-    bus.subscribe(ev.ProviderCreditRestored, alerts.on_credit_restored)
+    subscribe(
+        bus, mod_log, ev.JobPosted, ev.JobFailed, ev.GuildBalanceLow, ev.RequestDenied, ev.RequestRefused,
+        ev.CreditsGranted, ev.CreditsRefunded, ev.AllowanceChanged, ev.CreditSettingsChanged, ev.ResultDeleted,
+        ev.ModeratorAction,
+    )
+    subscribe(
+        bus, alerts, ev.ProviderBalanceLow, ev.ProviderKeyRefused, ev.ProviderKeyAccepted, ev.ProviderOutOfCredit,
+        ev.ProviderCreditRestored,
+    )
 
 
 def subscribe_operations(bus: ev.EventBus, metrics: Metrics, undeliverable: UndeliverableNotices) -> None:
     """The operator's listeners (metrics, undeliverable images), beside subscribe_listeners."""
-    bus.subscribe(ev.JobUndeliverable, undeliverable.on_job_undeliverable)
-    bus.subscribe(ev.JobPosted, metrics.on_job_posted)
-    bus.subscribe(ev.JobFailed, metrics.on_job_failed)
-    bus.subscribe(ev.CreditsRefunded, metrics.on_credits_refunded)
-    bus.subscribe(ev.JobUndeliverable, metrics.on_job_undeliverable)
+    subscribe(bus, undeliverable, ev.JobUndeliverable)
+    subscribe(bus, metrics, ev.JobPosted, ev.JobFailed, ev.CreditsRefunded, ev.JobUndeliverable)
 
 
 async def start_health(bot: ImageBot, services: Services, metrics: Metrics) -> HealthServer | None:

@@ -72,6 +72,23 @@ def describe_policy(policy: GuildPolicy) -> discord.Embed:
     return embed
 
 
+def _role_list(name: str, field: str, label: str, description: str) -> app_commands.Command:
+    """`/config <name> action [role]`: one of the policy's role lists, all four edited alike."""
+
+    async def edit(self: ConfigCog, interaction: discord.Interaction, action: str, role: discord.Role | None = None) -> None:
+        target = role.id if role else None
+
+        def change(p: GuildPolicy) -> GuildPolicy:
+            setattr(p, field, _edit_ids(getattr(p, field), action, target, "role"))
+            return p
+
+        await self._update(interaction, change, f"{label}: {action} {role.mention if role else ''}".strip())
+
+    # A method's name, so discord.py takes `self` for the cog (as for a `def` in the class), not an option.
+    edit.__qualname__ = f"ConfigCog.{name}"
+    return app_commands.choices(action=LIST_ACTIONS)(app_commands.command(name=name, description=description)(edit))
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_description="Image bot settings"):
@@ -107,34 +124,10 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
 
         await self._update(interaction, change, f"channels: {action} {channel.mention if channel else ''}".strip())
 
-    async def _roles(self, interaction, field: str, action: str, role: discord.Role | None, label: str) -> None:
-        target = role.id if role else None
-
-        def change(p: GuildPolicy) -> GuildPolicy:
-            setattr(p, field, _edit_ids(getattr(p, field), action, target, "role"))
-            return p
-
-        await self._update(interaction, change, f"{label}: {action} {role.mention if role else ''}".strip())
-
-    @app_commands.command(name="roles", description="Roles allowed to generate (reset = everyone)")
-    @app_commands.choices(action=LIST_ACTIONS)
-    async def roles(self, interaction: discord.Interaction, action: str, role: discord.Role | None = None) -> None:
-        await self._roles(interaction, "generator_roles", action, role, "roles")
-
-    @app_commands.command(name="pro_roles", description="Roles allowed to use FLUX.2 Pro (reset = everyone)")
-    @app_commands.choices(action=LIST_ACTIONS)
-    async def pro_roles(self, interaction: discord.Interaction, action: str, role: discord.Role | None = None) -> None:
-        await self._roles(interaction, "pro_roles", action, role, "pro roles")
-
-    @app_commands.command(name="exempt", description="Roles exempt from the pace limits")
-    @app_commands.choices(action=LIST_ACTIONS)
-    async def exempt(self, interaction: discord.Interaction, action: str, role: discord.Role | None = None) -> None:
-        await self._roles(interaction, "exempt_roles", action, role, "exempt roles")
-
-    @app_commands.command(name="trusted", description="Roles whose requests and results skip review")
-    @app_commands.choices(action=LIST_ACTIONS)
-    async def trusted(self, interaction: discord.Interaction, action: str, role: discord.Role | None = None) -> None:
-        await self._roles(interaction, "trusted_roles", action, role, "trusted roles")
+    roles = _role_list("roles", "generator_roles", "roles", "Roles allowed to generate (reset = everyone)")
+    pro_roles = _role_list("pro_roles", "pro_roles", "pro roles", "Roles allowed to use FLUX.2 Pro (reset = everyone)")
+    exempt = _role_list("exempt", "exempt_roles", "exempt roles", "Roles exempt from the pace limits")
+    trusted = _role_list("trusted", "trusted_roles", "trusted roles", "Roles whose requests and results skip review")
 
     @app_commands.command(name="filter", description="This server's blocked terms (words, or wildcards like gore*)")
     @app_commands.describe(terms="Comma-separated words or phrases; * matches any letters")

@@ -14,53 +14,29 @@ from discord.ext import commands
 
 from cogs.ui import messages, patches
 from cogs.ui.batch import create_jobs, keep_private_only_unreviewed
-from cogs.ui.checks import require_guild
+from cogs.ui.checks import job_of_guild, require_guild
 from cogs.ui.defaults import choose, style_choices
 from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_image
 from cogs.ui.edit_modal import EditPromptModal, submitted
 from cogs.ui.errors import NO_MENTIONS, report_error
 from cogs.ui.member_texts import STARTING
-from cogs.ui.options import (
-    EDIT_RATIO_CHOICES,
-    FORMAT_CHOICES,
-    MODEL_CHOICES,
-    OPTION_HELP,
-    RATIO_CHOICES,
-    SAMPLER_CHOICES,
-    Count,
-    Prompt,
-    Seed,
-    Side,
-)
+from cogs.ui.options import EDIT_IMAGES, EDIT_RATIO_CHOICES, generation_options, model_or_default
 from cogs.ui.quote import show_quote, show_stored_quote
-from cogs.ui.requests import request_of
+from cogs.ui.requests import origin, request_of
 from cogs.ui.review import Review
 from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
 from core.downloads import DownloadError, HostNotAllowed, TooLarge
-from core.errors import InvalidAttachment, InvalidRequest, JobNotFound, NotAllowed
+from core.errors import InvalidAttachment, InvalidRequest, NotAllowed
 from core.events import ResultDeleted
 from core.generation import spec_for_finalize
 from core.images import ImageInfo
 from core.jobs import InteractionRef, Job, JobKind
-from core.models import (
-    NEGATIVE_PROMPT_MAX_CHARS,
-    GenerationSpec,
-    ModelId,
-)
+from core.models import GenerationSpec
+from core.moderation import NewRequest
 from core.services import Services
 from core.snowflake import snowflake_time
 
 log = logging.getLogger(__name__)
-
-
-
-def _model(value: str | None) -> ModelId:
-    if value is None:
-        return ModelId.KLEIN
-    try:
-        return ModelId(value)
-    except ValueError:
-        raise InvalidRequest("model", "must be FLUX.2 Pro or FLUX.2 Klein 9B") from None
 
 
 class GenerateCog(commands.Cog, name="Generate"):
@@ -89,120 +65,41 @@ class GenerateCog(commands.Cog, name="Generate"):
 
     @app_commands.command(name="imagine", description="Generate an image with FLUX.2")
     @app_commands.guild_only()
-    @app_commands.describe(**OPTION_HELP)
-    @app_commands.choices(
-        model=MODEL_CHOICES, aspect_ratio=RATIO_CHOICES, image_format=FORMAT_CHOICES, sampler=SAMPLER_CHOICES
-    )
-    async def imagine(
-        self,
-        interaction: discord.Interaction,
-        prompt: Prompt,
-        model: str | None = None,
-        aspect_ratio: str | None = None,
-        seed: Seed | None = None,
-        image_format: str | None = None,
-        width: Side | None = None,
-        height: Side | None = None,
-        negative_prompt: app_commands.Range[str, 1, NEGATIVE_PROMPT_MAX_CHARS] | None = None,
-        steps: app_commands.Range[int, 1, 100] | None = None,
-        cfg: app_commands.Range[float, 1, 20] | None = None,
-        sampler: str | None = None,
-        go_fast: bool | None = None,
-        quality: app_commands.Range[int, 10, 100] | None = None,
-        count: Count = 1,
-        style: str | None = None,
-        spoiler: bool | None = None,
-    ) -> None:
-        chosen = await choose(
-            self.services, interaction, prompt=prompt, model=model, aspect_ratio=aspect_ratio, style=style,
-            spoiler=spoiler,
-        )
-        spec = GenerationSpec(
-            model=_model(chosen.model),
-            prompt=chosen.prompt,
-            aspect_ratio=chosen.aspect_ratio,
-            spoiler=chosen.spoiler,
-            style=chosen.style,
-            locale=str(interaction.guild_locale) if interaction.guild_locale else None,
-            private=chosen.private,
-            seed=seed,
-            image_format=image_format,
-            width=width,
-            height=height,
-            negative_prompt=negative_prompt,
-            steps=steps,
-            cfg=cfg,
-            sampler=sampler,
-            go_fast=go_fast,
-            quality=quality,
-        )
+    @generation_options()
+    async def imagine(self, interaction: discord.Interaction, **options) -> None:
+        spec, count = await self._spec(interaction, options)
         await self.submit(interaction, spec, JobKind.IMAGINE, count=count)
 
     @app_commands.command(name="edit", description="Edit images you attach with FLUX.2")
     @app_commands.guild_only()
-    @app_commands.describe(
-        image="The image to edit (PNG, JPEG or WebP)",
-        image2="Another reference image",
-        image3="Another reference image",
-        image4="Another reference image",
-        **OPTION_HELP,
-    )
-    @app_commands.choices(
-        model=MODEL_CHOICES, aspect_ratio=EDIT_RATIO_CHOICES, image_format=FORMAT_CHOICES, sampler=SAMPLER_CHOICES
-    )
-    async def edit(
-        self,
-        interaction: discord.Interaction,
-        prompt: Prompt,
-        image: discord.Attachment,
-        image2: discord.Attachment | None = None,
-        image3: discord.Attachment | None = None,
-        image4: discord.Attachment | None = None,
-        model: str | None = None,
-        aspect_ratio: str | None = None,
-        seed: Seed | None = None,
-        image_format: str | None = None,
-        width: Side | None = None,
-        height: Side | None = None,
-        negative_prompt: app_commands.Range[str, 1, NEGATIVE_PROMPT_MAX_CHARS] | None = None,
-        steps: app_commands.Range[int, 1, 100] | None = None,
-        cfg: app_commands.Range[float, 1, 20] | None = None,
-        sampler: str | None = None,
-        go_fast: bool | None = None,
-        quality: app_commands.Range[int, 10, 100] | None = None,
-        count: Count = 1,
-        style: str | None = None,
-        spoiler: bool | None = None,
-    ) -> None:
-        attachments = [a for a in (image, image2, image3, image4) if a is not None]
-        chosen = await choose(
-            self.services, interaction, prompt=prompt, model=model, aspect_ratio=aspect_ratio, style=style,
-            spoiler=spoiler,
-        )
-        spec = GenerationSpec(
-            model=_model(chosen.model),
-            prompt=chosen.prompt,
-            aspect_ratio=chosen.aspect_ratio,
-            spoiler=chosen.spoiler,
-            style=chosen.style,
-            locale=str(interaction.guild_locale) if interaction.guild_locale else None,
-            private=chosen.private,
-            seed=seed,
-            image_format=image_format,
-            width=width,
-            height=height,
-            negative_prompt=negative_prompt,
-            steps=steps,
-            cfg=cfg,
-            sampler=sampler,
-            go_fast=go_fast,
-            quality=quality,
-        )
+    @generation_options(*EDIT_IMAGES, aspect_ratio=EDIT_RATIO_CHOICES)
+    async def edit(self, interaction: discord.Interaction, **options) -> None:
+        attachments = [a for a in (options.pop(o.name) for o in EDIT_IMAGES) if a is not None]
+        spec, count = await self._spec(interaction, options)
         for attachment in attachments:
             _precheck(attachment, self.services.settings.max_input_image_bytes)
         await self.submit(
             interaction, draft_with(spec, attachments), JobKind.EDIT, attachments=attachments, count=count
         )
+
+    async def _spec(self, interaction: discord.Interaction, options: dict) -> tuple[GenerationSpec, int]:
+        """The spec of /imagine's or /edit's options (the member's defaults filled in) and the count."""
+        options = dict(options)
+        count = options.pop("count")
+        chosen = await choose(
+            self.services, interaction, **{k: options.pop(k) for k in ("prompt", "model", "aspect_ratio", "style", "spoiler")}
+        )
+        spec = GenerationSpec(
+            model=model_or_default(chosen.model),
+            prompt=chosen.prompt,
+            aspect_ratio=chosen.aspect_ratio,
+            spoiler=chosen.spoiler,
+            style=chosen.style,
+            locale=str(interaction.guild_locale) if interaction.guild_locale else None,
+            private=chosen.private,
+            **options,  # the rest of the table's options are spec fields of the same name
+        )
+        return spec, count
 
     @imagine.autocomplete("style")
     @edit.autocomplete("style")
@@ -233,7 +130,7 @@ class GenerateCog(commands.Cog, name="Generate"):
     # --- result buttons ----------------------------------------------------------------------
 
     async def on_result_button(self, interaction: discord.Interaction, action: str, job_id: int) -> None:
-        job = await self._job_of_guild(interaction, job_id)
+        job = await job_of_guild(self.services.jobs, interaction, job_id)
         # A result made from reference images is only as open as those images: someone else's
         # click follows the context menu's "own images only" rule (core/policy.py).
         authors = {job.user_id} if job.spec.references else set()
@@ -249,13 +146,6 @@ class GenerateCog(commands.Cog, name="Generate"):
             await self.submit(interaction, spec, JobKind.FINALIZE, parent_job_id=job.id, reference_authors=authors)
         elif action == "report":
             await self.review.report(interaction, job)
-
-    async def _job_of_guild(self, interaction: discord.Interaction, job_id: int) -> Job:
-        require_guild(interaction)
-        job = await self.services.jobs.get(job_id)
-        if job.guild_id != interaction.guild_id:
-            raise JobNotFound(job_id)  # never reveal or act on another server's job
-        return job
 
     async def _delete_result(self, interaction: discord.Interaction, job: Job) -> None:
         perms = interaction.permissions
@@ -322,11 +212,13 @@ class GenerateCog(commands.Cog, name="Generate"):
         parent_job_id: int | None = None,
         reference_authors: set[int] = frozenset(),
         count: int = 1,
+        notice: str | None = None,
     ) -> None:
         """Admit the request (core/admission.py), show a quote if the guild asks for one, then start it.
 
         Admission is local and fast and comes before the acknowledgement, so refusals are private
-        and nothing is reserved until the job (or the quote's Confirm) goes ahead.
+        and nothing is reserved until the job (or the quote's Confirm) goes ahead. A `notice` (what
+        the context menu left out) is said privately with the quote, or before the job's message.
         """
         request = await request_of(interaction, reference_authors)
         outcome = await self.services.admission.evaluate(request, spec, count=count)
@@ -336,15 +228,18 @@ class GenerateCog(commands.Cog, name="Generate"):
         async def start(answer: discord.Interaction, chosen: Outcome) -> None:
             await self._start(answer, chosen, kind, attachments, parent_job_id, count)
 
+        if notice is not None and not isinstance(outcome, NeedsQuote):
+            # Answered with the notice, the job gets a message of its own (see _start).
+            await interaction.response.send_message(notice, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
         if isinstance(outcome, NeedsQuote) and not attachments:
             quote_id = await self.services.quotes.open(
-                guild_id=interaction.guild_id, channel_id=interaction.channel_id, user_id=interaction.user.id,
-                kind=kind, count=count, spec=spec, parent_job_id=parent_job_id,
+                **origin(interaction), kind=kind, count=count, spec=spec, parent_job_id=parent_job_id,
                 reference_authors=frozenset(reference_authors),
             )
             await show_stored_quote(interaction, outcome, quote_id)
         elif isinstance(outcome, NeedsQuote):
-            await show_quote(interaction, outcome, start)  # fresh attachments: answered while this process lives
+            await show_quote(interaction, outcome, start, notice)  # fresh attachments: answered while this process lives
         else:
             await start(interaction, outcome)
 
@@ -398,12 +293,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         self, interaction: discord.Interaction, spec: GenerationSpec, kind: JobKind, ref: InteractionRef
     ) -> None:
         request_id = await self.services.moderation.create_request(
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            user_id=interaction.user.id,
-            kind=kind,
-            spec=spec,
-            interaction=ref,
+            NewRequest(**origin(interaction), kind=kind, spec=spec, interaction=ref)
         )
         summary = f"{spec.model.display_name}: {spec.prompt}"
         if spec.references:

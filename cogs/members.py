@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs.ui import member_texts as t
-from cogs.ui.checks import require_guild
+from cogs.ui.checks import job_of_guild, require_guild
 from cogs.ui.defaults import style_choices
 from cogs.ui.errors import NO_MENTIONS
 from cogs.ui.i18n import CatalogueTranslator, tr
@@ -25,8 +25,8 @@ from cogs.ui.messages import clip, plain
 from cogs.ui.options import MODEL_CHOICES, RATIO_CHOICES
 from cogs.ui.render import render_result, result_view
 from cogs.ui.styles import StyleGroup, results_command
-from core.errors import InvalidRequest, JobNotFound, NotAllowed
-from core.jobs import Job, JobState
+from core.errors import InvalidRequest, NotAllowed
+from core.jobs import JobState
 from core.models import ModelId
 from core.preferences import Preferences
 from core.services import Services
@@ -83,7 +83,7 @@ class MembersCog(commands.Cog, name="Members"):
 
     async def cancel(self, interaction: discord.Interaction, job_id: int) -> None:
         """Cancel a queued job (its requester, or a moderator); refused once it has been sent."""
-        job = await self._job_of_guild(interaction, job_id)
+        job = await job_of_guild(self.services.jobs, interaction, job_id)
         if interaction.user.id != job.user_id and not interaction.permissions.manage_messages:
             raise NotAllowed("cancel someone else's image (that needs Manage Messages)")
         if job.state is not JobState.QUEUED or self.services.generation.place(job.id) is None:
@@ -187,7 +187,7 @@ class MembersCog(commands.Cog, name="Members"):
     @app_commands.guild_only()
     @app_commands.describe(job_id="The number in the image's footer (see /mine)")
     async def show(self, interaction: discord.Interaction, job_id: app_commands.Range[int, 1, 2**31]) -> None:
-        job = await self._job_of_guild(interaction, job_id)
+        job = await job_of_guild(self.services.jobs, interaction, job_id)
         moderator = interaction.permissions.manage_messages
         if job.user_id != interaction.user.id and not moderator:
             raise NotAllowed("bring back someone else's image (that needs Manage Messages)")
@@ -214,7 +214,7 @@ class MembersCog(commands.Cog, name="Members"):
         )
 
     async def info(self, interaction: discord.Interaction, job_id: int) -> None:
-        job = await self._job_of_guild(interaction, job_id)
+        job = await job_of_guild(self.services.jobs, interaction, job_id)
         seed = job.result_seed if job.result_seed is not None else job.spec.seed
         embed = discord.Embed(title=tr(t.INFO_TITLE, interaction.locale), colour=discord.Colour.blurple())
         embed.description = f"```\n{clip(t.repeat_command(job).replace('`', 'ˋ'), 3900)}\n```"
@@ -224,13 +224,6 @@ class MembersCog(commands.Cog, name="Members"):
             embed.add_field(name="Style", value=plain(job.spec.style))
         embed.set_footer(text=f"Job {job.id}")
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    async def _job_of_guild(self, interaction: discord.Interaction, job_id: int) -> Job:
-        require_guild(interaction)
-        job = await self.services.jobs.get(job_id)
-        if job.guild_id != interaction.guild_id:
-            raise JobNotFound(job_id)  # never reveal or act on another server's job
-        return job
 
     # --- /help and the setup message ------------------------------------------------------------
 

@@ -8,8 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.ui import privacy_texts as t
 from cogs.ui.checks import require_manage_guild
 from cogs.ui.errors import NO_MENTIONS
+from cogs.ui.i18n import tr
 from cogs.ui.review import Review
 from core.services import Services
 
@@ -36,14 +38,14 @@ class ModerationCog(commands.GroupCog, name="Moderation", group_name="mod", grou
     ) -> None:
         await self.services.moderation.block(interaction.guild_id, member.id, by=interaction.user.id, reason=reason)
         await interaction.response.send_message(
-            f"Blocked <@{member.id}> from generating images.", ephemeral=True, allowed_mentions=NO_MENTIONS
+            tr(t.BLOCKED, interaction.locale, member=f"<@{member.id}>"), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
         await self.review.log_action(interaction.guild_id, f"<@{interaction.user.id}> blocked <@{member.id}>", reason)
 
     @app_commands.command(name="unblock", description="Let a blocked member generate images again")
     async def unblock(self, interaction: discord.Interaction, member: discord.User) -> None:
         removed = await self.services.moderation.unblock(interaction.guild_id, member.id)
-        text = f"Unblocked <@{member.id}>." if removed else f"<@{member.id}> was not blocked."
+        text = tr(t.UNBLOCKED if removed else t.NOT_BLOCKED, interaction.locale, member=f"<@{member.id}>")
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         if removed:
             await self.review.log_action(interaction.guild_id, f"<@{interaction.user.id}> unblocked <@{member.id}>", None)

@@ -13,7 +13,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.ui import privacy_texts as t
 from cogs.ui.errors import NO_MENTIONS, report_error
+from cogs.ui.i18n import tr
 from core.privacy import ALLOWANCE_WINDOW_DAYS, DAY, Privacy
 from core.services import Services
 
@@ -37,43 +39,40 @@ class PrivacyCog(commands.GroupCog, name="Privacy", group_name="privacy", group_
 
     @app_commands.command(name="info", description="What the bot keeps about you, and for how long")
     async def info(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_message(self._summary(), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            self._summary(interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
     @app_commands.command(name="forget", description="Remove your prompts and stored images (asks first)")
     async def forget(self, interaction: discord.Interaction) -> None:
         view = ForgetView(interaction.user.id, self._do_forget)
+        view.confirm.label = tr(t.FORGET_BUTTON, interaction.locale)
+        view.cancel.label = tr(t.CANCEL, interaction.locale)
         await interaction.response.send_message(
-            "This removes the prompts of all your finished images and the images the bot stores for you, "
-            "in every server. Posted messages stay in Discord (delete them there). Credits spent stay on "
-            "the server's books without your name. It cannot be undone.",
-            view=view, ephemeral=True, allowed_mentions=NO_MENTIONS,
+            tr(t.FORGET_ASK, interaction.locale), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     async def _do_forget(self, interaction: discord.Interaction) -> None:
-        await interaction.response.edit_message(content="Forgetting…", view=None, allowed_mentions=NO_MENTIONS)
+        locale = interaction.locale
+        await interaction.response.edit_message(
+            content=tr(t.FORGETTING, locale), view=None, allowed_mentions=NO_MENTIONS
+        )
         result = await self.privacy.forget_member(interaction.user.id, time.time())
-        held = (
-            f" {result.kept_for_review} result(s) held for moderator review are kept until a moderator decides."
-            if result.kept_for_review else ""
-        )
-        await interaction.edit_original_response(
-            content=f"Done: {result.prompts} prompt(s) and {result.images} stored image(s) removed.{held} "
-            f"Your id stays on the spending records of the last {ALLOWANCE_WINDOW_DAYS} days (spending "
-            "limits count them) and is erased when they are that old.",
-            allowed_mentions=NO_MENTIONS,
-        )
+        parts = [tr(t.FORGOTTEN, locale, prompts=result.prompts, images=result.images)]
+        if result.kept_for_review:
+            parts.append(tr(t.KEPT_FOR_REVIEW, locale, count=result.kept_for_review))
+        parts.append(tr(t.ID_STAYS, locale, days=ALLOWANCE_WINDOW_DAYS))
+        await interaction.edit_original_response(content=" ".join(parts), allowed_mentions=NO_MENTIONS)
 
-    def _summary(self) -> str:
+    def _summary(self, locale) -> str:
         s = self.services.settings
-        prompts = f"{s.prompt_retention_days:g} days" if s.prompt_retention_days else "until you ask"
-        images = f"{s.result_retention_days:g} days" if s.result_retention_days else "until you ask"
-        return (
-            "**What the bot keeps about you**\n"
-            f"- Your prompts and your user id on each job: {prompts}, then erased.\n"
-            f"- The images it made or you attached: {images} (longer while not yet delivered or held for review).\n"
-            "- What you spent, on the server's books: kept, without your id after the same period.\n"
-            f"- If the bot leaves this server, its data is removed {s.guild_data_grace_days:g} days later.\n"
-            "`/privacy forget` removes your prompts and images now."
+
+        def kept(days: float) -> str:
+            return tr(t.DAYS, locale, days=f"{days:g}") if days else tr(t.UNTIL_ASKED, locale)
+
+        return tr(
+            t.SUMMARY, locale, prompts=kept(s.prompt_retention_days), images=kept(s.result_retention_days),
+            grace=f"{s.guild_data_grace_days:g}",
         )
 
     # --- the bot joins and leaves servers ------------------------------------------------------------
@@ -133,7 +132,9 @@ class ForgetView(discord.ui.View):
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         self.stop()
-        await interaction.response.edit_message(content="Nothing was removed.", view=None, allowed_mentions=NO_MENTIONS)
+        await interaction.response.edit_message(
+            content=tr(t.NOTHING_REMOVED, interaction.locale), view=None, allowed_mentions=NO_MENTIONS
+        )
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
         await report_error(interaction, error)

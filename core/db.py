@@ -22,8 +22,8 @@ the WAL into the database file, fsynced) run on a separate connection in a worke
 CHECKPOINT_EVERY commits, never inside a COMMIT.
 
 The schema of each table is owned by the module named after it (ledger.py, jobs.py); this module
-only applies the numbered migrations (after backing up an existing database) and keeps a small
-key/value table.
+only applies the numbered migrations (after backing up an existing database); the small key/value
+table and the group-commit bookkeeping are shared with the PostgreSQL backend (core/db_shared.py).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from typing import Any
 import aiosqlite
 
 from core import db_thread as sq
+from core.db_shared import GroupCommit, MetaTable
 from core.db_thread import Written
 from core.migrations import MIGRATIONS
 
@@ -73,7 +74,7 @@ async def _connect(path: Path | str, *pragmas: str) -> aiosqlite.Connection:
 # --- the interface the stores use -----------------------------------------------------------------
 
 
-class Database:
+class Database(MetaTable):
     def __init__(self, conn: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None) -> None:
         self._conn = conn
         # Without a second connection (":memory:"), reads share the writer and so its lock.
@@ -170,7 +171,7 @@ class Database:
     async def _durable(self, seq: int | None = None) -> None:
         """Wait until commit `seq` (by default: every commit a read may have seen) is on disk."""
         if self._wal_sync is not None:
-            await self._wal_sync.durable(self._wal_sync.sent if seq is None else seq)
+            await self._wal_sync.durable(seq)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         if self._reader is not None:
@@ -211,17 +212,6 @@ class Database:
         async with self._lock:
             return await sq.on_thread(self._conn, sq.fetchone, sql, tuple(params))
 
-    async def get_meta(self, key: str) -> str | None:
-        row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
-        return None if row is None else row["value"]
-
-    async def set_meta(self, key: str, value: str) -> None:
-        async with self.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-
     async def backup(self, dest: Path) -> None:
         """Write a consistent copy of the committed state to `dest` (replaced if it exists) while the
         bot keeps running: the reader's snapshot, so writers are not held up."""
@@ -246,40 +236,18 @@ class Database:
             log.warning("WAL checkpoint failed (will retry after more commits): %r", exc)
 
 
-class _WalSync:
-    """Group commit: `durable(seq)` returns once an fsync of the WAL that began after commit number
-    `seq` returned has finished. fsync writes out every dirty page of the file, whichever
+class _WalSync(GroupCommit):
+    """Group commit on the WAL file: fsync writes out every dirty page of the file, whichever
     descriptor wrote it, so one fsync on our own descriptor covers all COMMITs that came before."""
 
+    _task_name = "wal-fsync"
+
     def __init__(self, wal: Path) -> None:
+        super().__init__()
         self._wal = wal
-        self.sent = 0  # COMMITs sent to the writer (a reader may see one as soon as it is sent)
-        self._committed = 0  # COMMITs the writer finished (an fsync now covers them)
-        self._synced = 0
-        self._flight: asyncio.Task[None] | None = None
 
-    def sending(self) -> int:
-        self.sent += 1
-        return self.sent
-
-    def committed(self) -> None:
-        self._committed += 1  # a failed COMMIT counts too: it has nothing left to make durable
-
-    async def durable(self, seq: int) -> None:
-        # A COMMIT still on the writer's thread (a reader saw it early) takes another round.
-        while self._synced < seq:
-            if self._flight is None:
-                self._flight = asyncio.get_running_loop().create_task(self._sync(), name="wal-fsync")
-            # Shielded: a waiter's cancellation must not cancel an fsync others wait for.
-            await asyncio.shield(self._flight)
-
-    async def _sync(self) -> None:
-        covers = self._committed
-        try:
-            await asyncio.to_thread(sq.fsync_path, self._wal)
-            self._synced = max(self._synced, covers)
-        finally:
-            self._flight = None
+    async def _write_out(self) -> None:
+        await asyncio.to_thread(sq.fsync_path, self._wal)
 
 
 async def backup_file(source: Path, dest: Path) -> None:

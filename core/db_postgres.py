@@ -24,10 +24,10 @@ middle one) and `transaction()` returns once a flush that began after its COMMIT
 flush, outside the lock, serves every transaction that committed before it began (`_WalFlush`).
 That is what synchronous_commit=on promises for each caller, with the flushes shared.
 
-Migrations (core/pg_migrations.py, numbered like core/db.py's) run under a session advisory lock:
-processes starting together apply them once, one at a time; the version is in `schema_version`.
-Both locks are keyed by the schema (search_path), so databases in separate schemas (the tests
-give each test its own) do not wait on each other.
+Migrations (core/pg_migrations.py, derived from core/migrations.py's) run under a session advisory
+lock: processes starting together apply them once, one at a time; the version is in
+`schema_version`. Both locks are keyed by the schema (search_path), so databases in separate
+schemas (the tests give each test its own) do not wait on each other.
 
 Statements are the stores' SQLite dialect, translated once each by core/pg_sql.py.
 """
@@ -47,6 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from core.db import DatabaseTooNew
+from core.db_shared import GroupCommit, MetaTable
 from core.db_thread import Written
 from core.pg_migrations import MIGRATIONS
 from core.pg_sql import translate
@@ -104,7 +105,7 @@ def _written(status: str) -> Written:
     return Written(int(last) if last.isdigit() else -1, None)
 
 
-class PgDatabase:
+class PgDatabase(MetaTable):
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool
         self._lock = asyncio.Lock()
@@ -223,59 +224,26 @@ class PgDatabase:
         await self._flush.durable()
         return row
 
-    async def get_meta(self, key: str) -> str | None:
-        row = await self.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
-        return None if row is None else row["value"]
-
-    async def set_meta(self, key: str, value: str) -> None:
-        async with self.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
-
     async def backup(self, dest: Path) -> None:
         raise NotImplementedError(
             "a PostgreSQL database is backed up with PostgreSQL's own tools (pg_dump), not `bot.py backup`"
         )
 
 
-class _WalFlush:
-    """Group commit, as core/db.py's _WalSync does for SQLite: `durable(seq)` returns once a WAL
-    flush that began after commit number `seq` finished; one flush serves every commit before it.
-    It covers this process's commits: reads wait for it too, so nothing this process read is acted
-    on before it is on disk. (Another process's reads do not wait for this one's flush; today one
-    process holds a database, see `hold_instance_lock`.)"""
+class _WalFlush(GroupCommit):
+    """Group commit, as core/db.py's _WalSync does for SQLite, by a commit that flushes the WAL
+    (`_FLUSH`). It covers this process's commits: reads wait for it too, so nothing this process
+    read is acted on before it is on disk. (Another process's reads do not wait for this one's
+    flush; today one process holds a database, see `hold_instance_lock`.)"""
+
+    _task_name = "pg-wal-flush"
 
     def __init__(self, pool: asyncpg.Pool) -> None:
+        super().__init__()
         self._pool = pool
-        self.sent = 0
-        self._committed = 0
-        self._flushed = 0
-        self._flight: asyncio.Task[None] | None = None
 
-    def sending(self) -> int:
-        self.sent += 1
-        return self.sent
-
-    def committed(self) -> None:
-        self._committed += 1  # a failed COMMIT counts too: it has nothing left to make durable
-
-    async def durable(self, seq: int | None = None) -> None:
-        seq = self.sent if seq is None else seq
-        while self._flushed < seq:
-            if self._flight is None:
-                self._flight = asyncio.get_running_loop().create_task(self._run(), name="pg-wal-flush")
-            # Shielded: a waiter's cancellation must not cancel a flush others wait for.
-            await asyncio.shield(self._flight)
-
-    async def _run(self) -> None:
-        covers = self._committed
-        try:
-            await self._pool.execute(_FLUSH)
-            self._flushed = max(self._flushed, covers)
-        finally:
-            self._flight = None
+    async def _write_out(self) -> None:
+        await self._pool.execute(_FLUSH)
 
 
 async def _end(conn: asyncpg.Connection, statement: str) -> None:

@@ -42,34 +42,32 @@ def setup(conn: sqlite3.Connection, *pragmas: str) -> None:
         conn.execute(pragma).close()
 
 
-def fetchone(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False) -> sqlite3.Row | None:
+def _statement(
+    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool, take: Callable[[sqlite3.Cursor], T]
+) -> T:
     if begin:
         conn.execute("BEGIN IMMEDIATE")
     cursor = conn.execute(sql, params)
     try:
-        return cursor.fetchone()
+        return take(cursor)
     finally:
         cursor.close()  # an unfinished statement would pin the connection to an old snapshot
 
 
+def fetchone(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False) -> sqlite3.Row | None:
+    return _statement(conn, sql, params, begin, sqlite3.Cursor.fetchone)
+
+
 def fetchall(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False) -> list[sqlite3.Row]:
-    if begin:
-        conn.execute("BEGIN IMMEDIATE")
-    cursor = conn.execute(sql, params)
-    try:
-        return cursor.fetchall()
-    finally:
-        cursor.close()
+    return _statement(conn, sql, params, begin, sqlite3.Cursor.fetchall)
 
 
 def write(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False) -> Written:
-    if begin:
-        conn.execute("BEGIN IMMEDIATE")
-    cursor = conn.execute(sql, params)
-    try:
-        return Written(cursor.rowcount, cursor.lastrowid)
-    finally:
-        cursor.close()
+    return _statement(conn, sql, params, begin, _written)
+
+
+def _written(cursor: sqlite3.Cursor) -> Written:
+    return Written(cursor.rowcount, cursor.lastrowid)
 
 
 def finish(conn: sqlite3.Connection, statement: str) -> None:

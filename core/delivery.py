@@ -44,9 +44,12 @@ class JobPresenter(Protocol):
         """Post the stored result (`image` is its file in the blob store: stream it, never load it)."""
         ...
     async def show_failed(self, job: Job, error: BotError) -> None: ...
+    # Optional (core/batch_delivery.py): deliver_batch(batch, images, balance_after) -> Delivery.
 
 
-class ResultDelivery:
+class Posting:
+    """What posting a result and posting a batch (core/batch_delivery.py) both work with."""
+
     def __init__(
         self,
         *,
@@ -69,7 +72,16 @@ class ResultDelivery:
         self._spawn = spawn
         self._retry_delays = retry_delays
 
+
+class ResultDelivery(Posting):
+    def __init__(self, *, batched: Callable[[Job], Awaitable[bool]] | None = None, **posting: Any) -> None:
+        super().__init__(**posting)
+        # True when the job's batch shows it (core/batch_delivery.py): not posted on its own then.
+        self._batched = batched
+
     async def deliver(self, job: Job) -> None:
+        if self._batched is not None and await self._batched(job):
+            return
         await self._end_progress(job.id)
         presenter = self._presenter()
         if presenter is None or job.result_blob is None:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, dataclass_transform
 
 from core.jobs import Job
 from core.policy import Decision, RequestFacts
@@ -20,19 +20,23 @@ from core.policy import Decision, RequestFacts
 log = logging.getLogger(__name__)
 
 
+@dataclass_transform(frozen_default=True)
 class Event:
-    """Base of every event; subscribing to a base class receives its subclasses too."""
+    """Base of every event; subscribing to a base class receives its subclasses too. Every subclass
+    is made a frozen dataclass here: one event object reaches every handler, so none may change it."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(frozen=True)(cls)
 
 
 # --- jobs ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class JobPosted(Event):
     job: Job
 
 
-@dataclass(frozen=True)
 class JobFailed(Event):
     """The job ended without an image; what it reserved went back to the guild (`refunded` credits)."""
 
@@ -42,7 +46,6 @@ class JobFailed(Event):
     refunded: int
 
 
-@dataclass(frozen=True)
 class JobUndeliverable(Event):
     """A paid image could reach its requester by no way (interaction, channel, DM): it stays stored
     until someone fetches it (/owner redeliver) and the requester and owners are told."""
@@ -51,19 +54,16 @@ class JobUndeliverable(Event):
     detail: str
 
 
-@dataclass(frozen=True)
 class GuildBalanceLow(Event):
     guild_id: int
     balance: int
 
 
-@dataclass(frozen=True)
 class RequestDenied(Event):
     facts: RequestFacts
     decision: Decision
 
 
-@dataclass(frozen=True)
 class RequestRefused(Event):
     """A request was turned away before it cost anything for a reason moderators care about
     (no credits, an allowance, a full queue, the Segmind account); policy denials are RequestDenied."""
@@ -77,19 +77,17 @@ class RequestRefused(Event):
 # --- money and settings --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class CreditsGranted(Event):
     guild_id: int
     by: int
     amount: int
     balance: int
     reason: str | None
-    by_owner_command: bool = False  # /owner grant (from anywhere) rather than /credits grant here
+    by_owner_command: bool = False  # /owner grant (from anywhere) rather than /credits-admin grant here
 
 
-@dataclass(frozen=True)
 class CreditsRefunded(Event):
-    """A moderator gave back what a job was charged (/credits refund)."""
+    """A moderator gave back what a job was charged (/credits-admin refund)."""
 
     guild_id: int
     by: int
@@ -98,7 +96,6 @@ class CreditsRefunded(Event):
     reason: str | None
 
 
-@dataclass(frozen=True)
 class AllowanceChanged(Event):
     guild_id: int
     by: int
@@ -110,7 +107,6 @@ class AllowanceChanged(Event):
     cleared: bool
 
 
-@dataclass(frozen=True)
 class CreditSettingsChanged(Event):
     guild_id: int
     by: int
@@ -122,13 +118,11 @@ class CreditSettingsChanged(Event):
 # --- moderation ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class ResultDeleted(Event):
     job: Job
     by: int
 
 
-@dataclass(frozen=True)
 class ModeratorAction(Event):
     """A moderator did something the log should show (block, approve, a settings change...).
 
@@ -143,7 +137,6 @@ class ModeratorAction(Event):
 # --- the Segmind account (for the bot's owners) ------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class ProviderKeyRefused(Event):
     """Segmind answered 401/403: the key is refused (or the model is not allowed for the account)."""
 
@@ -151,24 +144,20 @@ class ProviderKeyRefused(Event):
     detail: str
 
 
-@dataclass(frozen=True)
 class ProviderKeyAccepted(Event):
     """A call succeeded again after ProviderKeyRefused."""
 
 
-@dataclass(frozen=True)
 class ProviderOutOfCredit(Event):
     """Segmind answered 406 (or the balance read nothing left): new jobs are refused until it recovers."""
 
     balance_usd: float | None
 
 
-@dataclass(frozen=True)
 class ProviderCreditRestored(Event):
     balance_usd: float
 
 
-@dataclass(frozen=True)
 class ProviderBalanceLow(Event):
     balance_usd: float
     threshold_usd: float

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 
 from core.account import AccountWatch
+from core.batch_delivery import BatchDelivery
+from core.batches import BatchStore
 from core.blobs import BlobStore
 from core.credit_rules import CreditRules, SpendLimits, start_of_day
 from core.db import Database
@@ -106,7 +108,9 @@ class GenerationService:
             interval=progress_interval,
             queue_notice_delay=queue_notice_delay,
         )
-        self.delivery = ResultDelivery(
+        # count 2-4: one message for all the images of one command (core/batches.py).
+        self.batches = BatchStore(db, jobs)
+        posting = dict(
             jobs=jobs,
             ledger=ledger,
             blobs=blobs,
@@ -116,6 +120,8 @@ class GenerationService:
             spawn=self._spawn,
             retry_delays=delivery_retry_delays,
         )
+        self.batch_delivery = BatchDelivery(store=self.batches, **posting)
+        self.delivery = ResultDelivery(batched=self.batch_delivery.takes, **posting)
 
     # --- creating jobs ------------------------------------------------------------------------
 
@@ -134,13 +140,15 @@ class GenerationService:
         interaction: InteractionRef | None = None,
         limits: SpendLimits | None = None,
         pace: PaceLimits | None = None,
+        batch: tuple[int, int] | None = None,
     ) -> Job:
         """Validate, write the job and reserve its price in one transaction, then queue it.
 
         The member's pace limits and allowance are checked in that same transaction, so requests
         racing each other cannot slip past them (core/admission.py checks them earlier only to
         refuse privately and at once). Raises InvalidRequest / InsufficientCredits /
-        AllowanceExceeded / PolicyDenied / QueueFull before anything is charged.
+        AllowanceExceeded / PolicyDenied / QueueFull before anything is charged. `batch`: (batch id,
+        image number) of an open batch (`open_batch`), joined in that same transaction.
         """
         spec.validate_for_model()
         if spec.seed is None:
@@ -174,12 +182,23 @@ class GenerationService:
             await self.ledger.reserve_in(
                 tx, job_id=job_id, guild_id=guild_id, user_id=user_id, amount=price, limits=limits
             )
+            if batch is not None:
+                await self.batches.add_in(tx, batch[0], job_id, batch[1])
             job = await self.jobs.get_in(tx, job_id)
         position = self.scheduler.submit(guild_id, job.id)
         self.progress.start_quiet(job.id)
         if self.scheduler.position(job.id) is not None:
             self._spawn(self.progress.announce_queue(job, position))
         return job
+
+    async def open_batch(self, size: int) -> int:
+        """A batch of `size` images, shown in one message once all its jobs are final."""
+        return await self.batches.open(size)
+
+    async def close_batch(self, batch_id: int, *, stop_note: str | None = None) -> None:
+        """No more jobs join the batch (`stop_note`: why the rest were not made); settled if done."""
+        if await self.batches.close(batch_id, stop_note=stop_note):
+            await self.batch_delivery.settle(batch_id)
 
     async def _check_pace_in(self, tx, guild_id: int, user_id: int, pace: PaceLimits, price: int) -> None:
         since = start_of_day(tx.now)
@@ -201,6 +220,7 @@ class GenerationService:
                 await self.ledger.release_in(tx, job_id)
             job = await self.jobs.get_in(tx, job_id)
         await self.progress.end(job_id)
+        await self.batch_delivery.takes(job)
         return job
 
     def place(self, job_id: int) -> int | None:
@@ -338,6 +358,8 @@ class GenerationService:
         await self.events.publish(
             JobFailed(job, type(error).__name__, getattr(error, "message", "") or str(error), job.price)
         )
+        if await self.batch_delivery.takes(job):
+            return  # its batch's message says it, and marks it told
         await self._present("show_failed", job, error)
         await self.jobs.mark_notified(job.id)
 
@@ -370,6 +392,7 @@ class GenerationService:
     async def resume(self) -> dict[str, int]:
         """Pick up every unfinished job after a start: run, poll, post, or refund and tell."""
         counts: dict[str, int] = {}
+        await self.batch_delivery.recover()
         for job in await self.jobs.unfinished():
             counts[job.state.value] = counts.get(job.state.value, 0) + 1
             if job.state is JobState.REFUNDED:

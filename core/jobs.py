@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from core.db import Database, Transaction
 from core.errors import JobNotFound
 from core.models import GenerationSpec, ModelId
+from core.rows import dataclass_from_row
 
 
 class JobState(enum.StrEnum):
@@ -106,32 +107,14 @@ class Job:
 
     @classmethod
     def from_row(cls, row) -> Job:
-        interaction = InteractionRef.from_row(row)
-        return cls(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            user_id=row["user_id"],
+        return dataclass_from_row(
+            cls,
+            row,
             kind=JobKind(row["kind"]),
-            parent_job_id=row["parent_job_id"],
             spec=GenerationSpec.model_validate_json(row["spec"]),
-            price=row["price"],
             state=JobState(row["state"]),
-            request_id=row["request_id"],
-            interaction=interaction,
-            result_blob=row["result_blob"],
-            result_mime=row["result_mime"],
-            result_seed=row["result_seed"],
-            cost_usd=row["cost_usd"],
-            result_channel_id=row["result_channel_id"],
-            result_message_id=row["result_message_id"],
-            error_kind=row["error_kind"],
-            error_detail=row["error_detail"],
+            interaction=InteractionRef.from_row(row),
             notified=bool(row["notified"]),
-            delivery_attempts=row["delivery_attempts"],
-            created_at=row["created_at"],
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
         )
 
 

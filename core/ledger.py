@@ -171,42 +171,29 @@ class Ledger:
 
     async def capture_in(self, tx: Transaction, job_id: int) -> bool:
         """Turn the job's held reservation into a charge. False if there was nothing held."""
-        # One statement per row touched (UPDATE ... RETURNING): this runs once for every image.
-        row = await tx.fetchone(
-            "UPDATE reservations SET state = 'captured', settled_at = ? WHERE job_id = ? AND state = 'held'"
-            " RETURNING guild_id, user_id, amount",
-            (tx.now, job_id),
-        )
-        if row is None:
-            return False
-        guild_id, amount = row["guild_id"], row["amount"]
-        after = await tx.fetchone(
-            "UPDATE guild_credits SET balance = balance - ?, reserved = reserved - ? WHERE guild_id = ?"
-            " RETURNING balance",
-            (amount, amount, guild_id),
-        )
-        await self._append(
-            tx, guild_id, "capture", amount, after["balance"], job_id=job_id, user_id=row["user_id"]
-        )
-        return True
+        return await self._settle_in(tx, job_id, "captured", "capture", charge=True)
 
     async def release_in(self, tx: Transaction, job_id: int) -> bool:
         """Give the job's held reservation back. False if there was nothing held."""
+        return await self._settle_in(tx, job_id, "released", "release", charge=False)
+
+    async def _settle_in(self, tx: Transaction, job_id: int, state: str, kind: str, *, charge: bool) -> bool:
+        # One statement per row touched (UPDATE ... RETURNING): this runs once for every image.
         row = await tx.fetchone(
-            "UPDATE reservations SET state = 'released', settled_at = ? WHERE job_id = ? AND state = 'held'"
+            "UPDATE reservations SET state = ?, settled_at = ? WHERE job_id = ? AND state = 'held'"
             " RETURNING guild_id, user_id, amount",
-            (tx.now, job_id),
+            (state, tx.now, job_id),
         )
         if row is None:
             return False
         guild_id, amount = row["guild_id"], row["amount"]
+        # The hold ends either way; only a capture takes the amount from the balance.
         after = await tx.fetchone(
-            "UPDATE guild_credits SET reserved = reserved - ? WHERE guild_id = ? RETURNING balance",
-            (amount, guild_id),
+            "UPDATE guild_credits SET balance = balance - ?, reserved = reserved - ? WHERE guild_id = ?"
+            " RETURNING balance",
+            (amount if charge else 0, amount, guild_id),
         )
-        await self._append(
-            tx, guild_id, "release", amount, after["balance"], job_id=job_id, user_id=row["user_id"]
-        )
+        await self._append(tx, guild_id, kind, amount, after["balance"], job_id=job_id, user_id=row["user_id"])
         return True
 
     # --- standalone operations --------------------------------------------------------------

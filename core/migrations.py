@@ -1,5 +1,5 @@
-"""SQLite's schema, in order: the DDL of every owner's tables (core/pg_migrations.py is the same list
-for PostgreSQL, kept in step by tests/core/test_pg_backend.py). Each entry names its owner."""
+"""SQLite's schema, in order: the DDL of every owner's tables (core/pg_migrations.py derives
+PostgreSQL's from it). Each entry names its owner."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ MIGRATIONS: list[tuple[str, ...]] = [
         )""",
         "CREATE INDEX jobs_unfinished ON jobs (state) WHERE state NOT IN ('posted', 'refunded', 'undeliverable')",
         "CREATE INDEX jobs_by_guild ON jobs (guild_id, id)",
-        # small key/value store (owned by this module)
+        # small key/value store (owned by core/db_shared.py)
         "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     ),
     (
@@ -218,5 +218,27 @@ MIGRATIONS: list[tuple[str, ...]] = [
         # by every /imagine before its acknowledgement): a small partial index instead of a scan of
         # every job ever made. Its WHERE is the queries' own, so the planner can prove it applies.
         "CREATE INDEX jobs_in_flight ON jobs (guild_id, model) WHERE state IN ('queued', 'submitting', 'submitted')",
+    ),
+    (
+        # 8: the images of one command shown in one message (core/batches.py)
+        """CREATE TABLE batches (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            size INTEGER NOT NULL CHECK (size BETWEEN 2 AND 10),
+            state TEXT NOT NULL
+                CHECK (state IN ('creating', 'open', 'delivering', 'posted', 'undeliverable', 'abandoned')),
+            stop_note TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            channel_id INTEGER,
+            message_id INTEGER,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+        "CREATE INDEX batches_by_state ON batches (state)",
+        """CREATE TABLE batch_jobs (
+            job_id INTEGER PRIMARY KEY,
+            batch_id INTEGER NOT NULL REFERENCES batches(id),
+            number INTEGER NOT NULL,
+            UNIQUE (batch_id, number)
+        )""",
     ),
 ]

@@ -52,12 +52,15 @@ def _multiple_of_16(value: int | None) -> int | None:
     return value
 
 
-class ProRequest(BaseModel):
-    """Body of POST /v1|v2/flux-2-pro (seed 000)."""
-
+class _SegmindBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1)
+
+
+class ProRequest(_SegmindBody):
+    """Body of POST /v1|v2/flux-2-pro (seed 000)."""
+
     image_urls: list[str] | None = Field(default=None, max_length=8)
     width: int = Field(default=1024, ge=256, le=2048)
     height: int = Field(default=1024, ge=256, le=2048)
@@ -74,12 +77,9 @@ class ProRequest(BaseModel):
         return self
 
 
-class KleinRequest(BaseModel):
+class KleinRequest(_SegmindBody):
     """Body of POST /v1|v2/flux-2-klein-9b (seed 004)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(min_length=1)
     image_urls: list[str] | None = Field(default=None, max_length=4)
     aspect_ratio: str = "1:1"
     negative_prompt: str | None = None
@@ -209,24 +209,25 @@ def switch_to_klein(spec: GenerationSpec) -> GenerationSpec:
 def output_megapixels(spec: GenerationSpec) -> float:
     """Megapixels of the image the spec will produce (1 MP where the model decides the size)."""
     if spec.model is ModelId.PRO:
-        width, height = spec.width or 1024, spec.height or 1024
-        if spec.aspect_ratio == MATCH_INPUT and spec.reference_size:
-            width, height = fit_to_pro(spec.reference_size)
-        elif spec.aspect_ratio and spec.aspect_ratio != MATCH_INPUT:
-            width, height = dimensions_for_ratio(spec.aspect_ratio)
+        width, height = _pro_size(spec)
         return width * height / (1024 * 1024)
     return 1.0
 
 
+def _pro_size(spec: GenerationSpec) -> tuple[int, int]:
+    """Pro has no aspect_ratio parameter: the bot turns a ratio (or the reference's) into a size."""
+    if spec.aspect_ratio == MATCH_INPUT and spec.reference_size:
+        return fit_to_pro(spec.reference_size)
+    if spec.aspect_ratio and spec.aspect_ratio != MATCH_INPUT:
+        return dimensions_for_ratio(spec.aspect_ratio)
+    return spec.width or 1024, spec.height or 1024
+
+
 def build_request(spec: GenerationSpec, reference_urls: list[str], *, safety_tolerance: int) -> SegmindRequest:
-    """The Segmind body for `spec`. Pro has no aspect_ratio parameter: the bot turns it into a size."""
+    """The Segmind body for `spec`."""
     urls = reference_urls or None
     if spec.model is ModelId.PRO:
-        width, height = spec.width or 1024, spec.height or 1024
-        if spec.aspect_ratio == MATCH_INPUT and spec.reference_size:
-            width, height = fit_to_pro(spec.reference_size)
-        elif spec.aspect_ratio and spec.aspect_ratio != MATCH_INPUT:
-            width, height = dimensions_for_ratio(spec.aspect_ratio)
+        width, height = _pro_size(spec)
         return ProRequest(
             prompt=spec.prompt,
             image_urls=urls,

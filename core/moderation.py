@@ -9,18 +9,25 @@ from core.db import Database
 from core.jobs import InteractionRef, JobKind
 from core.models import GenerationSpec
 from core.policy import GuildPolicy
+from core.rows import dataclass_from_row
 from core.screening import prepare as prepare_terms
 
 
 @dataclass(frozen=True)
-class ReviewRequest:
-    id: int
+class NewRequest:
+    """What a member asked for that a moderator approves before anything is generated or charged."""
+
     guild_id: int
     channel_id: int
     user_id: int
     kind: JobKind
     spec: GenerationSpec
     interaction: InteractionRef | None
+
+
+@dataclass(frozen=True)
+class ReviewRequest(NewRequest):
+    id: int
     status: str
     job_id: int | None
 
@@ -142,28 +149,19 @@ class ModerationStore:
         held = await self._db.fetchall_in_thread("SELECT job_id FROM result_reviews WHERE status IN ('held', 'hidden')")
         return {r["value"] for r in references if isinstance(r["value"], str)}, {r["job_id"] for r in held}
 
-    async def create_request(
-        self,
-        *,
-        guild_id: int,
-        channel_id: int,
-        user_id: int,
-        kind: JobKind,
-        spec: GenerationSpec,
-        interaction: InteractionRef | None,
-    ) -> int:
+    async def create_request(self, request: NewRequest) -> int:
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 "INSERT INTO review_requests (guild_id, channel_id, user_id, kind, spec, application_id,"
                 " interaction_token, interaction_at, progress_message_id, upload_limit, status, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING id",
                 (
-                    guild_id,
-                    channel_id,
-                    user_id,
-                    kind.value,
-                    spec.model_dump_json(),
-                    *InteractionRef.columns(interaction),
+                    request.guild_id,
+                    request.channel_id,
+                    request.user_id,
+                    request.kind.value,
+                    request.spec.model_dump_json(),
+                    *InteractionRef.columns(request.interaction),
                     tx.now,
                     tx.now,
                 ),
@@ -174,17 +172,12 @@ class ModerationStore:
         row = await self._db.fetchone("SELECT * FROM review_requests WHERE id = ?", (request_id,))
         if row is None:
             return None
-        interaction = InteractionRef.from_row(row)
-        return ReviewRequest(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            user_id=row["user_id"],
+        return dataclass_from_row(
+            ReviewRequest,
+            row,
             kind=JobKind(row["kind"]),
             spec=GenerationSpec.model_validate_json(row["spec"]),
-            interaction=interaction,
-            status=row["status"],
-            job_id=row["job_id"],
+            interaction=InteractionRef.from_row(row),
         )
 
     async def decide_request(self, request_id: int, status: str, *, by: int) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from core.db import Database
 from core.jobs import JobKind
 from core.models import GenerationSpec
+from core.rows import dataclass_from_row
 
 QUOTE_SECONDS = 15 * 60  # as long as the interaction that shows it can be followed up
 
@@ -72,14 +73,10 @@ class QuoteStore:
             )
         if row is None:
             return None
-        return PendingQuote(
-            id=row["id"],
-            guild_id=row["guild_id"],
-            channel_id=row["channel_id"],
-            user_id=row["user_id"],
+        return dataclass_from_row(
+            PendingQuote,
+            row,
             kind=JobKind(row["kind"]),
-            count=row["count"],
             spec=GenerationSpec.model_validate_json(row["spec"]),
-            parent_job_id=row["parent_job_id"],
             reference_authors=frozenset(json.loads(row["reference_authors"])),
         )

@@ -10,8 +10,10 @@ from discord import app_commands
 
 from cogs.generate import GenerateCog
 from cogs.members import MembersCog
-from cogs.ui import error_texts, member_texts
+from cogs.ui import batch_texts, error_texts, member_texts, privacy_texts, quote_texts
+from cogs.ui import messages as ui_messages
 from cogs.ui.catalogue import CATALOGUE, LOCALES
+from cogs.ui.catalogue_names import NAMES
 from cogs.ui.i18n import CatalogueTranslator, lookup, tr
 
 
@@ -29,7 +31,10 @@ def shown_strings() -> list[str]:
 
 def messages() -> list[str]:
     return [
-        v for module in (member_texts, error_texts) for k, v in vars(module).items() if k.isupper() and isinstance(v, str)
+        v
+        for module in (member_texts, error_texts, batch_texts, ui_messages, quote_texts, privacy_texts)
+        for k, v in vars(module).items()
+        if k.isupper() and isinstance(v, str)
     ]
 
 
@@ -61,15 +66,46 @@ def test_the_member_locale_picks_the_language_and_english_is_the_fallback():
     assert lookup("not in the catalogue", discord.Locale.german) is None
 
 
-async def test_names_stay_english_and_descriptions_are_translated():
+async def test_names_come_from_the_names_table_and_descriptions_from_the_catalogue():
     translator = CatalogueTranslator()
     name = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_name, None)
+    option = app_commands.TranslationContext(app_commands.TranslationContextLocation.parameter_name, None)
     description = app_commands.TranslationContext(app_commands.TranslationContextLocation.command_description, None)
-    assert await translator.translate(app_commands.locale_str("imagine"), discord.Locale.german, name) is None
+    choice = app_commands.TranslationContext(app_commands.TranslationContextLocation.choice_name, None)
+    assert await translator.translate(app_commands.locale_str("imagine"), discord.Locale.german, name) == "bild"
+    assert await translator.translate(app_commands.locale_str("results"), discord.Locale.german, option) == "ergebnisse"
+    assert await translator.translate(app_commands.locale_str("results"), discord.Locale.german, choice) == "Ergebnisse"
+    assert await translator.translate(app_commands.locale_str("imagine"), discord.Locale.korean, name) is None
     text = "Generate an image with FLUX.2"
     assert await translator.translate(app_commands.locale_str(text), discord.Locale.french, description) == (
         "Générer une image avec FLUX.2"
     )
+
+
+@pytest.mark.parametrize("table", ["CATALOGUE", "NAMES"])
+def test_every_entry_has_every_language_with_the_same_fields(table):
+    entries = CATALOGUE if table == "CATALOGUE" else NAMES
+    problems = []
+    for english, translations in entries.items():
+        if len(translations) != len(LOCALES) or not all(translations):
+            problems.append(f"{english[:50]!r}: {len(translations)} translations, some empty")
+            continue
+        for locale, translated in zip(LOCALES, translations, strict=True):
+            if fields(translated) != fields(english):
+                problems.append(f"{locale}: {english[:50]!r} has {fields(translated)} instead of {fields(english)}")
+            if translated.count("{") != translated.count("}"):
+                problems.append(f"{locale}: {english[:50]!r} has unbalanced braces")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_walk_finds_a_missing_language_and_a_changed_field(monkeypatch):
+    """The check above can fail: a wrong entry makes it fail."""
+    monkeypatch.setitem(CATALOGUE, "Image {number} of {count}", ("Bild {number} von {count}",) * 4 + ("",))
+    with pytest.raises(AssertionError, match="some empty"):
+        test_every_entry_has_every_language_with_the_same_fields("CATALOGUE")
+    monkeypatch.setitem(CATALOGUE, "Image {number} of {count}", ("Bild {nummer} von {count}",) * 5)
+    with pytest.raises(AssertionError, match="instead of"):
+        test_every_entry_has_every_language_with_the_same_fields("CATALOGUE")
 
 
 def test_refusals_are_translated_for_the_member_and_the_rest_stay_english():
@@ -80,4 +116,44 @@ def test_refusals_are_translated_for_the_member_and_the_rest_stay_english():
     cooldown = error_texts.localised_error(e.PolicyDenied("cooldown", {"seconds": 12}), "ja")
     assert "12 秒後" in cooldown
     assert error_texts.localised_error(e.InsufficientCredits(3, 8), discord.Locale.american_english) is None
-    assert error_texts.localised_error(e.JobNotFound(4), discord.Locale.german) is None, "untranslated: English"
+    assert error_texts.localised_error(e.JobNotFound(4), discord.Locale.german).startswith("Dieses Bild kennt")
+    assert error_texts.localised_error(e.JobNotFound(4), discord.Locale.korean) is None, "no such language: English"
+
+
+def _every_error_case() -> list[BaseException]:
+    from core import errors as e
+
+    return [
+        e.InsufficientCredits(3, 8), e.InvalidRequest("seed", "must be a number"), e.InvalidAttachment("a.gif", "is big"),
+        e.InvalidAmount(-1), e.JobNotFound(4), e.NotAllowed("delete this"), e.QueueFull(50),
+        e.AllowanceExceeded("day", 10, 9, 2), e.AllowanceExceeded("month", 10, 9, 2),
+        e.NotRefundable(4, "already_refunded"), e.NotRefundable(4, "not_charged"), e.JobAlreadyStarted(4),
+        e.JobCancelled(4, 2), e.ProviderAccountEmpty(), e.AccountExhausted(1.0, 2.0),
+        *(e.PolicyDenied(reason, data) for reason, data in [
+            ("blocked_member", {"why": "spam"}), ("blocked_member", {}), ("channel", {"channels": [1]}), ("channel", {}),
+            ("role", {"roles": [2]}), ("pro_role", {"roles": [2]}), ("safety_filter", {}),
+            ("adult_content", {"channel_nsfw": True}), ("adult_content", {}), ("guild_filter", {"term": "gore"}),
+            ("foreign_reference", {}), ("cooldown", {"seconds": 3}), ("running", {"limit": 2}),
+            ("daily_jobs", {"limit": 5}), ("daily_credits", {"limit": 5}), ("something new", {}),
+        ]),
+        e.ProviderModerated(), e.ProviderRejected("bad size"), e.ProviderAuthError(), e.ProviderModelUnavailable(),
+        e.ProviderOutOfCredits(), e.ProviderRateLimited(), e.ProviderSubmitUncertain(), e.ProviderResultExpired(),
+        e.ProviderBadOutput(), e.ProviderUnavailable(), e.ProviderError("boom"),
+        app_commands.NoPrivateMessage(), app_commands.MissingPermissions(["manage_guild"]),
+        app_commands.CheckFailure(), RuntimeError("a bug"),
+    ]
+
+
+@pytest.mark.parametrize("error", _every_error_case(), ids=lambda error: type(error).__name__)
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_refusal_and_failure_reads_in_every_language(error, locale):
+    from cogs.ui.messages import describe_error
+
+    template, fields_given, _ = error_texts.template_of(error)
+    generic = describe_error(RuntimeError("x"))
+    assert (template == error_texts.UNEXPECTED) == (describe_error(error) == generic), "the same case as English"
+    text = error_texts.localised_error(error, locale)
+    assert text and text != describe_error(error), f"{type(error).__name__} is English in {locale}"
+    for name, value in fields_given.items():
+        if "{" + name + "}" in template:
+            assert str(value) in text, f"{value!r} is missing from {text!r}"

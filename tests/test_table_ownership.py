@@ -4,7 +4,7 @@ Every SQL string in core/ (string constants and the literal parts of f-strings) 
 table after FROM / JOIN / INTO / UPDATE (DELETE FROM included). A module may touch a table it does
 not own only if it is listed below with the reason: as a declared read API (reads only), or as an
 exception. Schema statements (CREATE / ALTER TABLE, CREATE INDEX … ON) belong to the migrations in
-core/db.py alone. Services are not reached through `get_cog` either: bot.py hands them in.
+core/migrations.py alone. Services are not reached through `get_cog` either: bot.py hands them in.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ OWNERS = {
     "reservations": "core/ledger.py",
     "ledger_entries": "core/ledger.py",
     "jobs": "core/jobs.py",
-    "meta": "core/db.py",
+    "meta": "core/db_shared.py",  # for both storage backends
     "guild_policies": "core/moderation.py",
     "member_blocks": "core/moderation.py",
     "reports": "core/moderation.py",
@@ -34,14 +34,13 @@ OWNERS = {
     "member_preferences": "core/preferences.py",
     "guild_presentation": "core/preferences.py",
     "quotes": "core/quotes.py",
+    "batches": "core/batches.py",
+    "batch_jobs": "core/batches.py",
 }
-
-# The storage backends keep their own key/value table (each backend is the owner of its copy).
-BACKENDS = ("core/db.py", "core/db_postgres.py")
 
 
 def owns(module: str, table: str) -> bool:
-    return OWNERS[table] == module or (OWNERS[table] == "core/db.py" and module in BACKENDS)
+    return OWNERS[table] == module
 
 
 # Modules that read (never write) tables of other owners, as part of the owner's read API.
@@ -115,7 +114,7 @@ def test_the_scanner_sees_reads_writes_and_deletes():
 
 def test_every_table_has_one_owner_that_exists():
     assert schema_tables() == set(OWNERS), "a table without an owner (or an owner of no table)"
-    for owner in {*OWNERS.values(), *BACKENDS, *READERS, *EXCEPTIONS}:
+    for owner in {*OWNERS.values(), *READERS, *EXCEPTIONS}:
         assert (ROOT / owner).is_file(), owner
 
 
@@ -149,7 +148,7 @@ def test_declared_exceptions_are_still_needed():
         assert used <= tables
 
 
-# The two migration lists (one per backend, kept in step by tests/core/test_pg_backend) and the
+# The two migration lists (SQLite's, and PostgreSQL's derived from it) and the
 # PostgreSQL runner's own version table.
 MIGRATION_MODULES = {"core/migrations.py", "core/pg_migrations.py", "core/db_postgres.py"}
 

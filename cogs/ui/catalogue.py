@@ -1,15 +1,21 @@
 """Translations of the member-facing commands and messages, keyed by their English text.
 
 Each entry: English → (German, French, Spanish, Brazilian Portuguese, Japanese), the order of
-`LOCALES`. Command and option *names* stay English (the issue fixes them, and admins' guides cite
-them); descriptions, word choices and messages are translated. tests/test_i18n.py fails when a
-string shown by these commands has no entry here.
+`LOCALES`. Command and option *names* are in cogs/ui/catalogue_names.py (the English names keep
+working as typed); descriptions, word choices and messages are here, with the admin commands' in
+cogs/ui/catalogue_admin.py and a batch's in cogs/ui/catalogue_batch.py. tests/test_i18n.py fails
+when an entry lacks a language or a translation's {fields} differ from the English.
 """
 
 from __future__ import annotations
 
 from cogs.ui import error_texts as et
 from cogs.ui import member_texts as t
+from cogs.ui.catalogue_admin import ADMIN
+from cogs.ui.catalogue_batch import BATCH
+from cogs.ui.catalogue_errors import ERRORS
+from cogs.ui.catalogue_messages import MESSAGES
+from cogs.ui.catalogue_replies import REPLIES
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
 
@@ -245,55 +251,55 @@ CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
         "**Deine Sachen**\n`/queue` deine wartenden Bilder (mit Abbrechen) · `/mine` deine letzten Bilder ·"
         " `/show job_id` eines zurückholen\n`/settings` deine Standardwerte (Modell, Format, Stil, Spoiler) ·"
         " `/credits balance` die Credits des Servers\n\n"
-        "**Admins**\n`/config show` · `/config style add` · `/credits settings` · `/credits history`",
+        "**Admins**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
         "**Créer des images**\n`/imagine prompt` une nouvelle image · `count:` jusqu'à 4 à la fois · `style:` un"
         " style du serveur\n`/edit prompt image` modifier une image jointe · ou clic droit sur une image → Apps →"
         " **Edit with FLUX**\nSous chaque résultat : 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
         "**Vos affaires**\n`/queue` vos images en attente (avec Annuler) · `/mine` vos images récentes ·"
         " `/show job_id` en réafficher une\n`/settings` vos valeurs par défaut (modèle, format, style, spoiler) ·"
         " `/credits balance` les crédits du serveur\n\n"
-        "**Admins**\n`/config show` · `/config style add` · `/credits settings` · `/credits history`",
+        "**Admins**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
         "**Crear imágenes**\n`/imagine prompt` una imagen nueva · `count:` hasta 4 a la vez · `style:` un estilo"
         " del servidor\n`/edit prompt image` cambiar una imagen adjunta · o clic derecho en una imagen → Apps →"
         " **Edit with FLUX**\nBajo cada resultado: 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
         "**Lo tuyo**\n`/queue` tus imágenes en espera (con Cancelar) · `/mine` tus imágenes recientes ·"
         " `/show job_id` recuperar una\n`/settings` tus valores por defecto (modelo, forma, estilo, spoiler) ·"
         " `/credits balance` los créditos del servidor\n\n"
-        "**Admins**\n`/config show` · `/config style add` · `/credits settings` · `/credits history`",
+        "**Admins**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
         "**Criar imagens**\n`/imagine prompt` uma imagem nova · `count:` até 4 de uma vez · `style:` um estilo do"
         " servidor\n`/edit prompt image` mudar uma imagem anexada · ou clique direito numa imagem → Apps →"
         " **Edit with FLUX**\nAbaixo de cada resultado: 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
         "**Suas coisas**\n`/queue` suas imagens na fila (com Cancelar) · `/mine` suas imagens recentes ·"
         " `/show job_id` trazer uma de volta\n`/settings` seus padrões (modelo, formato, estilo, spoiler) ·"
         " `/credits balance` os créditos do servidor\n\n"
-        "**Admins**\n`/config show` · `/config style add` · `/credits settings` · `/credits history`",
+        "**Admins**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
         "**画像を作る**\n`/imagine prompt` 新しい画像 · `count:` 一度に4枚まで · `style:` サーバーのスタイル\n"
         "`/edit prompt image` 添付した画像を変更 · または画像を右クリック → アプリ → **Edit with FLUX**\n"
         "各結果の下: 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
         "**あなたのもの**\n`/queue` 待機中の画像(キャンセル可) · `/mine` 最近の画像 · `/show job_id` 画像を再表示\n"
         "`/settings` 既定値(モデル、形、スタイル、スポイラー) · `/credits balance` サーバーのクレジット\n\n"
-        "**管理者**\n`/config show` · `/config style add` · `/credits settings` · `/credits history`",
+        "**管理者**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
     ),
     t.SETUP: (
         "👋 Danke, dass ihr den Bild-Bot hinzugefügt habt! Drei erste Schritte für die Admins:\n"
-        "1. Credits hinzufügen: Der Besitzer des Bots führt `/credits grant` aus (jedes Bild wird aus den Credits"
+        "1. Credits hinzufügen: Der Besitzer des Bots führt `/credits-admin grant` aus (jedes Bild wird aus den Credits"
         " des Servers bezahlt).\n2. Wo und wer: `/config channels`, `/config roles` und ein Mod-Log mit"
         " `/config modlog`.\n3. Ausprobieren: `/imagine prompt:a lighthouse at dawn`, dann `/help` für den Rest.",
         "👋 Merci d'avoir ajouté le bot d'images ! Trois premières étapes pour les admins :\n"
-        "1. Ajouter des crédits : le propriétaire du bot lance `/credits grant` (chaque image est payée sur les"
+        "1. Ajouter des crédits : le propriétaire du bot lance `/credits-admin grant` (chaque image est payée sur les"
         " crédits du serveur).\n2. Choisir où et qui : `/config channels`, `/config roles`, et un journal de"
         " modération avec `/config modlog`.\n3. Essayer : `/imagine prompt:a lighthouse at dawn`, puis `/help` pour"
         " le reste.",
         "👋 ¡Gracias por añadir el bot de imágenes! Tres primeros pasos para los admins:\n"
-        "1. Añadir créditos: el dueño del bot ejecuta `/credits grant` (cada imagen se paga con los créditos del"
+        "1. Añadir créditos: el dueño del bot ejecuta `/credits-admin grant` (cada imagen se paga con los créditos del"
         " servidor).\n2. Elegir dónde y quién: `/config channels`, `/config roles` y un registro de moderación con"
         " `/config modlog`.\n3. Probarlo: `/imagine prompt:a lighthouse at dawn`, y luego `/help` para el resto.",
         "👋 Obrigado por adicionar o bot de imagens! Três primeiros passos para os admins:\n"
-        "1. Adicionar créditos: o dono do bot executa `/credits grant` (cada imagem é paga com os créditos do"
+        "1. Adicionar créditos: o dono do bot executa `/credits-admin grant` (cada imagem é paga com os créditos do"
         " servidor).\n2. Escolher onde e quem: `/config channels`, `/config roles` e um log de moderação com"
         " `/config modlog`.\n3. Experimentar: `/imagine prompt:a lighthouse at dawn`, depois `/help` para o resto.",
         "👋 画像ボットを追加していただきありがとうございます!管理者向けの最初の3ステップ:\n"
-        "1. クレジットを追加: ボットのオーナーが `/credits grant` を実行します(画像はサーバーのクレジットで支払われます)。\n"
+        "1. クレジットを追加: ボットのオーナーが `/credits-admin grant` を実行します(画像はサーバーのクレジットで支払われます)。\n"
         "2. 場所と利用者を選ぶ: `/config channels`、`/config roles`、`/config modlog` でモデレーションログ。\n"
         "3. 試す: `/imagine prompt:a lighthouse at dawn`、その後 `/help` で残りを確認。",
     ),
@@ -413,3 +419,18 @@ CATALOGUE.update(
         ),
     }
 )
+
+# --- a batch's one message (cogs/ui/batch_texts.py) ----------------------------------------------
+CATALOGUE.update(BATCH)
+
+# --- admin, moderator, owner and privacy commands (cogs/ui/catalogue_admin.py) --------------------
+CATALOGUE.update(ADMIN)
+
+# --- the rarer refusals and failures (cogs/ui/catalogue_errors.py) -------------------------------
+CATALOGUE.update(ERRORS)
+
+# --- cogs/ui/messages.py's fixed sentences and a quote's card (cogs/ui/catalogue_messages.py) -----
+CATALOGUE.update(MESSAGES)
+
+# --- /privacy's and /mod's replies (cogs/ui/catalogue_replies.py) --------------------------------
+CATALOGUE.update(REPLIES)

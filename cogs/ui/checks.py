@@ -15,7 +15,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from core.errors import InvalidRequest
+from core.errors import InvalidRequest, JobNotFound
+from core.jobs import Job, JobStore
 
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
 _SNOWFLAKE_TYPES = (6, 7, 8, 9, 11)  # user, channel, role, mentionable, attachment
@@ -72,6 +73,16 @@ def require_well_typed_options(interaction: discord.Interaction) -> None:
 def require_guild(interaction: discord.Interaction) -> None:
     if interaction.guild_id is None:
         raise app_commands.NoPrivateMessage()
+
+
+async def job_of_guild(jobs: JobStore, interaction: discord.Interaction, job_id: int) -> Job:
+    """The job a button or modal names, only if it is the interaction's server's: a custom_id can be
+    copied anywhere, so another server's job is never revealed or acted on (JobNotFound)."""
+    require_guild(interaction)
+    job = await jobs.get(job_id)
+    if job.guild_id != interaction.guild_id:
+        raise JobNotFound(job_id)
+    return job
 
 
 def require_manage_guild(interaction: discord.Interaction) -> None:

@@ -11,10 +11,12 @@ from collections import OrderedDict
 
 import discord
 
+from cogs.ui import messages
+from cogs.ui.checks import job_of_guild
 from cogs.ui.edit_modal import EDIT_JOB, EDIT_MESSAGE
 from core.errors import InvalidRequest
 from core.jobs import JobKind
-from core.models import GenerationSpec, ModelId
+from core.models import DEFAULT_MODEL, GenerationSpec, ModelId
 
 MENU_MESSAGES_KEPT = 500
 
@@ -60,7 +62,7 @@ async def answer_edit(cog, interaction: discord.Interaction, prompt: str, model:
     """Start the edit an edit modal asked for (`cog` is GenerateCog)."""
     custom_id = (interaction.data or {}).get("custom_id", "")
     if match := EDIT_JOB.match(custom_id):
-        job = await cog._job_of_guild(interaction, int(match["job"]))
+        job = await job_of_guild(cog.services.jobs, interaction, int(match["job"]))
         authors = {job.user_id} if job.spec.references else set()
         ref, size = await cog._result_as_reference(job)
         spec = GenerationSpec(model=job.model, prompt=prompt, references=[ref], reference_size=size)
@@ -68,11 +70,15 @@ async def answer_edit(cog, interaction: discord.Interaction, prompt: str, model:
         return
     match = EDIT_MESSAGE.match(custom_id)
     message = await cog.menu_messages.get(interaction.client, int(match["channel"]), int(match["message"]))
-    model = model or ModelId.KLEIN
+    model = model or DEFAULT_MODEL
     images = [a for a in message.attachments if looks_like_image(a)]
     if not images:
         raise InvalidRequest("image", "is gone from that message")
-    # The modal told the member how many images the message has and what each model takes.
     used = images[: model.max_references]
+    notice = messages.images_left_out(
+        len(message.attachments) - len(images), len(images) - len(used), model.display_name, model.max_references
+    )
     draft = draft_with(GenerationSpec(prompt=prompt, model=model), used)
-    await cog.submit(interaction, draft, JobKind.EDIT, attachments=used, reference_authors={message.author.id})
+    await cog.submit(
+        interaction, draft, JobKind.EDIT, attachments=used, reference_authors={message.author.id}, notice=notice
+    )

@@ -12,6 +12,7 @@ import re
 
 import discord
 
+from cogs.ui.options import model_choices
 from core.models import PROMPT_MAX_CHARS, ModelId
 
 EDIT_JOB = re.compile(r"^flux:editjob:(?P<job>[1-9][0-9]{0,18})$")
@@ -34,15 +35,16 @@ class EditPromptModal(discord.ui.Modal):
             )
         )
         if images:
+            models = model_choices()  # the generation options' table: the default model first
             klein, pro = ModelId.KLEIN, ModelId.PRO
             options = [
                 discord.SelectOption(
                     label=model.display_name,
                     value=model.value,
                     description=f"up to {model.max_references} reference images",
-                    default=model is klein,
+                    default=model is models[0],
                 )
-                for model in (klein, pro)
+                for model in models
             ]
             # Said before the choice, since the submit's answer is the job's own message.
             note = f"{images} image(s) here; Klein uses the first {klein.max_references}, Pro up to {pro.max_references}"

@@ -1,8 +1,9 @@
-"""Localisation through discord.py's translator: command descriptions and choices at sync time, and
-member-facing messages picked by the member's locale (the server's locale for public messages).
+"""Localisation through discord.py's translator: command names, descriptions and choices at sync
+time, and messages picked by the member's locale (the server's locale for public messages).
 
-Strings are looked up by their English text in cogs/ui/catalogue.py; anything without an entry
-stays English (and tests/test_i18n.py fails for the strings that must have one).
+Strings are looked up by their English text in cogs/ui/catalogue.py, names by the English name in
+cogs/ui/catalogue_names.py; anything without an entry stays English (tests/test_i18n.py and
+tests/e2e/test_localised_names_e2e.py fail for the strings that must have one).
 """
 
 from __future__ import annotations
@@ -11,23 +12,24 @@ import discord
 from discord import app_commands
 
 from cogs.ui.catalogue import CATALOGUE, LOCALES
+from cogs.ui.catalogue_names import NAMES
 
-# Names stay English: the issue fixes command and option names so guides and habits keep working.
-_UNTRANSLATED = (
+# Names are looked up in their own table: a name ("edit", "results") can also be a word elsewhere.
+_NAMES = (
     app_commands.TranslationContextLocation.command_name,
     app_commands.TranslationContextLocation.group_name,
     app_commands.TranslationContextLocation.parameter_name,
 )
 
 
-def lookup(text: str, locale: discord.Locale | str | None) -> str | None:
+def lookup(text: str, locale: discord.Locale | str | None, table: dict = CATALOGUE) -> str | None:
     """The translation of `text` for `locale`, or None (English, or no entry)."""
     if locale is None:
         return None
     code = locale.value if isinstance(locale, discord.Locale) else str(locale)
     if code not in LOCALES:
         return None
-    entry = CATALOGUE.get(text)
+    entry = table.get(text)
     return entry[LOCALES.index(code)] if entry is not None else None
 
 
@@ -41,8 +43,8 @@ class CatalogueTranslator(app_commands.Translator):
     async def translate(
         self, string: app_commands.locale_str, locale: discord.Locale, context: app_commands.TranslationContext
     ) -> str | None:
-        if context.location in _UNTRANSLATED:
-            return None
+        if context.location in _NAMES:
+            return lookup(string.message, locale, NAMES)
         return lookup(string.message, locale)
 
 

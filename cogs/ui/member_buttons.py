@@ -18,70 +18,54 @@ from cogs.ui.errors import report_error
 Handler = Callable[[discord.Interaction, int], Awaitable[None]]
 
 
-class CancelButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"flux:cancel:(?P<job>[1-9][0-9]{0,18})"
-):
-    on_click: ClassVar[Handler]  # MembersCog.cancel
-    def __init__(self, job_id: int) -> None:
+class IdButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!)"):
+    """A secondary button whose custom_id `flux:<prefix>:<id>` carries one id, handed to `on_click`.
+
+    Never registered itself (its template matches nothing): each subclass names its prefix, and
+    discord.py needs that subclass's own template to build it from a click.
+    """
+
+    on_click: ClassVar[Handler]
+    prefix: ClassVar[str]
+    label: ClassVar[str]
+    emoji: ClassVar[str | None]
+
+    def __init_subclass__(cls, *, prefix: str, label: str, emoji: str | None = None) -> None:
+        super().__init_subclass__(template=rf"flux:{prefix}:(?P<id>[1-9][0-9]{{0,18}})")
+        cls.prefix, cls.label, cls.emoji = prefix, label, emoji
+
+    def __init__(self, value: int) -> None:
         super().__init__(
             discord.ui.Button(
-                label="Cancel", style=discord.ButtonStyle.secondary, emoji="🛑", custom_id=f"flux:cancel:{job_id}"
+                label=self.label, style=discord.ButtonStyle.secondary, emoji=self.emoji,
+                custom_id=f"flux:{self.prefix}:{value}",
             )
         )
-        self.job_id = job_id
+        self.value = value
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match: re.Match[str], /) -> CancelButton:
-        return cls(int(match["job"]))
+    async def from_custom_id(cls, interaction, item, match: re.Match[str], /) -> IdButton:
+        return cls(int(match["id"]))
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
-            await type(self).on_click(interaction, self.job_id)
+            await type(self).on_click(interaction, self.value)
         except Exception as error:
             await report_error(interaction, error)
 
 
-class InfoButton(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:info:(?P<job>[1-9][0-9]{0,18})"):
-    on_click: ClassVar[Handler]  # MembersCog.info
-    def __init__(self, job_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Info", style=discord.ButtonStyle.secondary, emoji="ℹ️", custom_id=f"flux:info:{job_id}"
-            )
-        )
-        self.job_id = job_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match: re.Match[str], /) -> InfoButton:
-        return cls(int(match["job"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await type(self).on_click(interaction, self.job_id)
-        except Exception as error:
-            await report_error(interaction, error)
+class CancelButton(IdButton, prefix="cancel", label="Cancel", emoji="🛑"):
+    on_click: ClassVar[Handler]  # MembersCog.cancel, with the job id
 
 
-class MinePage(discord.ui.DynamicItem[discord.ui.Button], template=r"flux:mine:(?P<before>[1-9][0-9]{0,18})"):
+class InfoButton(IdButton, prefix="info", label="Info", emoji="ℹ️"):
+    on_click: ClassVar[Handler]  # MembersCog.info, with the job id
+
+
+class MinePage(IdButton, prefix="mine", label="Older ▶"):
     """"Older": the next page of /mine, keyset by the last job id shown."""
 
-    on_click: ClassVar[Handler]  # MembersCog.older
-
-    def __init__(self, before: int) -> None:
-        super().__init__(
-            discord.ui.Button(label="Older ▶", style=discord.ButtonStyle.secondary, custom_id=f"flux:mine:{before}")
-        )
-        self.before = before
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match: re.Match[str], /) -> MinePage:
-        return cls(int(match["before"]))
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await type(self).on_click(interaction, self.before)
-        except Exception as error:
-            await report_error(interaction, error)
+    on_click: ClassVar[Handler]  # MembersCog.older, with that job id
 
 
 def cancel_view(job_id: int) -> discord.ui.View:

@@ -32,10 +32,10 @@ Under each result: 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️
 `/settings` your defaults (model, aspect ratio, style, spoiler) · `/credits balance` the server's credits
 
 **Admins**
-`/config show` · `/config style add` · `/credits settings` · `/credits history`"""
+`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`"""
 
 SETUP = """👋 Thanks for adding the image bot! Three first steps for the admins:
-1. Add credits: the bot's owner runs `/credits grant` (each image is paid from the server's credits).
+1. Add credits: the bot's owner runs `/credits-admin grant` (each image is paid from the server's credits).
 2. Choose where and who: `/config channels`, `/config roles`, and a mod log with `/config modlog`.
 3. Try it: `/imagine prompt:a lighthouse at dawn`, then `/help` for the rest."""
 

@@ -20,18 +20,8 @@ def describe_error(error: BaseException) -> str:
                 f"This server does not have enough credits: this image costs **{cost}** and the balance "
                 f"available is **{balance}**. Ask an admin to add credits. {NOT_CHARGED}"
             )
-        case e.InvalidRequest(option=option, reason=reason):
-            return f"The option `{option}` {reason}. {NOT_CHARGED}"
         case e.InvalidAttachment(filename=filename, reason=reason):
             return f"The file `{safe_name(filename)}` {reason}. Use a PNG, JPEG or WebP image. {NOT_CHARGED}"
-        case e.InvalidAmount(amount=amount):
-            return f"{amount} is not a valid amount of credits."
-        case e.JobNotFound():
-            return "That image is not known to this bot any more (it may belong to another server or be deleted)."
-        case e.NotAllowed(action=action):
-            return f"You are not allowed to {action}."
-        case e.QueueFull(limit=limit):
-            return f"This server already has {limit} images waiting. Try again when some are done. {NOT_CHARGED}"
         case e.AllowanceExceeded(period=period, limit=limit, used=used, cost=cost):
             left = max(0, limit - used)
             when = "today" if period == "day" else "this month"
@@ -43,47 +33,55 @@ def describe_error(error: BaseException) -> str:
             if why == "already_refunded":
                 return f"Job {job_id} has already been refunded."
             return f"Job {job_id} was never charged in this server, so there is nothing to refund."
-        case e.JobAlreadyStarted():
-            return "This image has already been sent to the image service, which bills it; it can no longer be cancelled."
-        case e.JobCancelled(price=price):
-            return f"Cancelled before it was sent to the image service: {price} credits are free again."
-        case e.ProviderAccountEmpty():
-            return (
-                "The image service's account is out of credit; the bot's operator has been told. "
-                f"Please try again later. {NOT_CHARGED}"
-            )
-        case e.AccountExhausted():
-            return f"The bot's image service account is running out of funds; its operator has been told. {NOT_CHARGED}"
         case e.PolicyDenied(reason=reason, data=data):
             return f"{policy_denial(reason, data)} {NOT_CHARGED}"
-        case e.ProviderModerated():
-            return f"The image was blocked by the provider's safety filter. {NOT_CHARGED}"
         case e.ProviderRejected(message=message):
             return f"Segmind refused the request: {clip(message, 300) or 'invalid parameters'}. {NOT_CHARGED}"
-        case e.ProviderAuthError() | e.ProviderModelUnavailable():
-            return f"The bot is misconfigured for this model; its operator has been told. {NOT_CHARGED}"
-        case e.ProviderOutOfCredits():
-            return f"The bot's image service account is out of funds; its operator has been told. {NOT_CHARGED}"
-        case e.ProviderRateLimited():
-            return f"The image service is too busy right now. Please try again in a minute. {NOT_CHARGED}"
-        case e.ProviderSubmitUncertain():
-            return (
-                "The bot lost contact with the image service while sending your request and cannot tell "
-                f"whether it ran, so it was not retried. {NOT_CHARGED}"
-            )
-        case e.ProviderResultExpired():
-            return f"The image service no longer has the result of this request. {NOT_CHARGED}"
-        case e.ProviderBadOutput():
-            return f"The image service returned something that is not a usable image. {NOT_CHARGED}"
-        case e.ProviderError():
-            return f"The image service is having trouble right now. Please try again later. {NOT_CHARGED}"
-        case app_commands.NoPrivateMessage():
-            return "This command only works in a server, not in direct messages."
         case app_commands.MissingPermissions(missing_permissions=missing):
             return f"You need the {', '.join(permission_name(p) for p in missing)} permission for this."
-        case app_commands.CheckFailure():
-            return "You are not allowed to use this command."
-    return "Something went wrong on the bot's side. It has been logged; please try again."
+    # The most specific class in the table (a ProviderError subclass before ProviderError).
+    template = next((TEXTS[kind] for kind in type(error).__mro__ if kind in TEXTS), UNEXPECTED)
+    return template.format_map(vars(error))
+
+
+UNEXPECTED = "Something went wrong on the bot's side. It has been logged; please try again."
+MISCONFIGURED = f"The bot is misconfigured for this model; its operator has been told. {NOT_CHARGED}"
+
+
+# The errors whose sentence is a plain template of their attributes, by class (describe_error's match
+# has the others). Templates are filled with str.format: a literal brace would be written twice.
+TEXTS: dict[type[BaseException], str] = {
+    e.InvalidRequest: "The option `{option}` {reason}. " + NOT_CHARGED,
+    e.InvalidAmount: "{amount} is not a valid amount of credits.",
+    e.NotAllowed: "You are not allowed to {action}.",
+    e.QueueFull: "This server already has {limit} images waiting. Try again when some are done. " + NOT_CHARGED,
+    e.JobCancelled: "Cancelled before it was sent to the image service: {price} credits are free again.",
+    e.JobNotFound: "That image is not known to this bot any more (it may belong to another server or be deleted).",
+    e.JobAlreadyStarted: (
+        "This image has already been sent to the image service, which bills it; it can no longer be cancelled."
+    ),
+    e.ProviderAccountEmpty: (
+        "The image service's account is out of credit; the bot's operator has been told. "
+        f"Please try again later. {NOT_CHARGED}"
+    ),
+    e.AccountExhausted: (
+        f"The bot's image service account is running out of funds; its operator has been told. {NOT_CHARGED}"
+    ),
+    e.ProviderModerated: f"The image was blocked by the provider's safety filter. {NOT_CHARGED}",
+    e.ProviderAuthError: MISCONFIGURED,
+    e.ProviderModelUnavailable: MISCONFIGURED,
+    e.ProviderOutOfCredits: f"The bot's image service account is out of funds; its operator has been told. {NOT_CHARGED}",
+    e.ProviderRateLimited: f"The image service is too busy right now. Please try again in a minute. {NOT_CHARGED}",
+    e.ProviderSubmitUncertain: (
+        "The bot lost contact with the image service while sending your request and cannot tell "
+        f"whether it ran, so it was not retried. {NOT_CHARGED}"
+    ),
+    e.ProviderResultExpired: f"The image service no longer has the result of this request. {NOT_CHARGED}",
+    e.ProviderBadOutput: f"The image service returned something that is not a usable image. {NOT_CHARGED}",
+    e.ProviderError: f"The image service is having trouble right now. Please try again later. {NOT_CHARGED}",
+    app_commands.NoPrivateMessage: "This command only works in a server, not in direct messages.",
+    app_commands.CheckFailure: "You are not allowed to use this command.",
+}
 
 
 # discord.py's permission names, as Discord's client shows them.
@@ -186,6 +184,19 @@ def granted(amount: int, balance: int) -> str:
 DM_FALLBACK = "Your image from {channel} could not be posted there, so here it is."
 DELETED = "Deleted."
 EDIT_NEEDS_IMAGE = "That message has no PNG, JPEG or WebP image to edit."
+
+
+def images_left_out(not_images: int, over_limit: int, model: str, limit: int) -> str | None:
+    """What the context menu says when it edits only some of a message's attachments (None: all of them)."""
+    reasons = []
+    if not_images:
+        reasons.append(f"{not_images} {'is' if not_images == 1 else 'are'} not a PNG, JPEG or WebP image")
+    if over_limit:
+        reasons.append(f"{over_limit} beyond the first {limit}, as {model} takes at most {limit} reference images")
+    if not reasons:
+        return None
+    total = not_images + over_limit
+    return f"{total} of the message's attachments {'was' if total == 1 else 'were'} left out: {'; '.join(reasons)}."
 
 HELD_FOR_REVIEW = "🕵️ Your image is waiting for a moderator's approval."
 HELD_NO_MODLOG = (

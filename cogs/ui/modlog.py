@@ -61,26 +61,22 @@ class ModLog:
         if job.spec.hold_for_review:
             return  # the held copy in the mod log is its own record
         link = f"https://discord.com/channels/{job.guild_id}/{job.result_channel_id}/{job.result_message_id}"
-        embed = discord.Embed(
-            title=f"Generated · {job.model.display_name}",
-            description=messages.clip(messages.plain(job.spec.prompt), 1000),
-            colour=discord.Colour.green(),
+        embed = _record(
+            f"Generated · {job.model.display_name}", job.spec.prompt, discord.Colour.green(), job.user_id, job.channel_id
         )
-        embed.add_field(name="Who", value=f"<@{job.user_id}>")
-        embed.add_field(name="Where", value=f"<#{job.channel_id}>")
         embed.add_field(name="Cost", value=f"{job.price} credits")
         embed.add_field(name="Result", value=f"[job {job.id}]({link})")
         await self.post(job.guild_id, embed=embed)
 
     async def on_job_failed(self, event: ev.JobFailed) -> None:
         job = event.job
-        embed = discord.Embed(
-            title=f"Failed · refunded · {job.model.display_name}",
-            description=messages.clip(messages.plain(job.spec.prompt), 1000),
-            colour=discord.Colour.dark_grey(),
+        embed = _record(
+            f"Failed · refunded · {job.model.display_name}",
+            job.spec.prompt,
+            discord.Colour.dark_grey(),
+            job.user_id,
+            job.channel_id,
         )
-        embed.add_field(name="Who", value=f"<@{job.user_id}>")
-        embed.add_field(name="Where", value=f"<#{job.channel_id}>")
         embed.add_field(name="Refunded", value=f"{event.refunded} credits")
         why = event.error_kind + (f": {event.detail}" if event.detail else "")
         embed.add_field(name="Why", value=messages.clip(messages.plain(why), 300), inline=False)
@@ -93,13 +89,8 @@ class ModLog:
 
     async def on_request_denied(self, event: ev.RequestDenied) -> None:
         facts, decision = event.facts, event.decision
-        embed = discord.Embed(
-            title="Denied",
-            description=messages.clip(messages.plain(" / ".join(t for t in facts.texts if t)), 1000),
-            colour=discord.Colour.red(),
-        )
-        embed.add_field(name="Who", value=f"<@{facts.user_id}>")
-        embed.add_field(name="Where", value=f"<#{facts.channel_id}>")
+        texts = " / ".join(t for t in facts.texts if t)
+        embed = _record("Denied", texts, discord.Colour.red(), facts.user_id, facts.channel_id)
         embed.add_field(name="Reason", value=messages.policy_denial(decision.reason.value, decision.data)[:1000])
         await self.post(facts.guild_id, embed=embed)
 
@@ -140,7 +131,27 @@ class ModLog:
 
     async def on_result_deleted(self, event: ev.ResultDeleted) -> None:
         job = event.job
-        await self.action(job.guild_id, f"<@{event.by}> deleted the result of job {job.id} (by <@{job.user_id}>)")
+        ids = await self._jobs_in_message(job)
+        what = f"the result of job {job.id}" if len(ids) < 2 else "the results of jobs " + ", ".join(map(str, ids))
+        await self.action(job.guild_id, f"<@{event.by}> deleted {what} (by <@{job.user_id}>)")
+
+    async def _jobs_in_message(self, job) -> list[int]:
+        """Every job whose image was in `job`'s result message (a batch shows up to 4 in one)."""
+        generation = getattr(getattr(self._bot, "services", None), "generation", None)
+        batches = getattr(generation, "batches", None)
+        member = None if batches is None else await batches.member(job.id)
+        batch = None if member is None else await batches.get(member.batch_id)
+        if batch is None:
+            return [job.id]
+        return [j.id for j in batch.jobs if j.result_message_id == job.result_message_id]
 
     async def on_moderator_action(self, event: ev.ModeratorAction) -> None:
         await self.action(event.guild_id, event.summary, event.reason)
+
+
+def _record(title: str, prompt: str, colour: discord.Colour, user_id: int, channel_id: int) -> discord.Embed:
+    """A request's mod-log embed: what it asked (made plain and clipped), who, and where."""
+    embed = discord.Embed(title=title, description=messages.clip(messages.plain(prompt), 1000), colour=colour)
+    embed.add_field(name="Who", value=f"<@{user_id}>")
+    embed.add_field(name="Where", value=f"<#{channel_id}>")
+    return embed

@@ -52,10 +52,10 @@ class OwnerAlerts:
 
     # --- event handlers (subscribed in bot.py) ----------------------------------------------------
 
-    async def on_balance_low(self, event: ev.ProviderBalanceLow) -> None:
+    async def on_provider_balance_low(self, event: ev.ProviderBalanceLow) -> None:
         await self.tell(messages.account_low(event.balance_usd, event.threshold_usd))
 
-    async def on_key_refused(self, event: ev.ProviderKeyRefused) -> None:
+    async def on_provider_key_refused(self, event: ev.ProviderKeyRefused) -> None:
         status = f" (HTTP {event.status})" if event.status else ""
         await self.tell(
             f"⚠️ Segmind refused the bot's API key{status}: every image request fails until SEGMIND_API_KEY "
@@ -63,17 +63,17 @@ class OwnerAlerts:
             "when a request goes through."
         )
 
-    async def on_key_accepted(self, event: ev.ProviderKeyAccepted) -> None:
+    async def on_provider_key_accepted(self, event: ev.ProviderKeyAccepted) -> None:
         await self.tell("✅ Segmind accepts the bot's API key again; images are being generated.")
 
-    async def on_out_of_credit(self, event: ev.ProviderOutOfCredit) -> None:
+    async def on_provider_out_of_credit(self, event: ev.ProviderOutOfCredit) -> None:
         balance = f" (balance ${event.balance_usd:.2f})" if event.balance_usd is not None else ""
         await self.tell(
             f"⚠️ The bot's Segmind account is out of credit{balance}. New image requests are refused, uncharged, "
             "until the balance reads positive again: top the account up on Segmind."
         )
 
-    async def on_credit_restored(self, event: ev.ProviderCreditRestored) -> None:
+    async def on_provider_credit_restored(self, event: ev.ProviderCreditRestored) -> None:
         await self.tell(
             f"✅ The bot's Segmind account reads ${event.balance_usd:.2f} again; image requests are accepted."
         )

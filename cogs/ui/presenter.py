@@ -25,6 +25,7 @@ from pathlib import Path
 import discord
 
 from cogs.ui import i18n, messages
+from cogs.ui.batch_presenter import BatchPresenting
 from cogs.ui.error_texts import localised_error
 from cogs.ui.member_buttons import cancel_view
 from cogs.ui.mentions import NO_MENTIONS, only_user
@@ -44,7 +45,7 @@ HISTORY_LOOKBACK = 50
 FOOTER = re.compile(r"^Job (\d+)\b")
 
 
-class DiscordPresenter:
+class DiscordPresenter(BatchPresenting):
     def __init__(self, bot: discord.Client, *, token_seconds: float, clock=time.time) -> None:
         self._bot = bot
         self._token_seconds = token_seconds
@@ -79,10 +80,14 @@ class DiscordPresenter:
                 raise
 
     async def show_queued(self, job: Job, position: int) -> None:
-        await self._edit_progress(job, i18n.queued(position, job.spec.locale), cancel_view(job.id))
+        text = i18n.queued(position, job.spec.locale)
+        if not await self._show_in_batch(job, text, cancellable=True):
+            await self._edit_progress(job, text, cancel_view(job.id))
 
     async def show_running(self, job: Job, elapsed: float) -> None:
-        await self._edit_progress(job, i18n.running(job.model.display_name, elapsed, job.spec.locale))
+        text = i18n.running(job.model.display_name, elapsed, job.spec.locale)
+        if not await self._show_in_batch(job, text, cancellable=False):
+            await self._edit_progress(job, text)
 
     def _scrub(self, text: str) -> str:
         """Provider text is shown to users: never with the bot's token in it, whatever echoed it.
@@ -115,72 +120,84 @@ class DiscordPresenter:
             await dm.send(text, allowed_mentions=NO_MENTIONS)
 
     async def deliver(self, job: Job, image: Path, mime: str, balance_after: int) -> Delivery:
-        webhook = self._webhook(job)
-        if webhook is not None:
-            limit = job.interaction.upload_limit or DEFAULT_UPLOAD_LIMIT
+        async def render(limit: int):
             file, embed = await self._render(job, image, mime, balance_after, limit)
+            return [file], embed, result_view(job)
+
+        async def post_once(channel: discord.abc.Messageable, content: str, public: bool) -> Delivery:
+            # A result sent by DM carries no buttons.
+            existing = await self._existing_result(channel, job)
+            return await self._send_once(
+                channel, job, f"job {job.id}", existing, render, job_nonce(job.id), content, buttons=public
+            )
+
+        return await self._post_anywhere(job, f"job {job.id}", render, post_once)
+
+    async def _post_anywhere(self, first: Job, what: str, render, post_once) -> Delivery:
+        """Post a result, or a batch's gallery (`first`: its first job), where it can still go: into the
+        interaction's message, else the channel, else by DM. `render(limit)` gives its (files, embed,
+        view); `post_once(channel, content, public)` posts it in a channel or a DM unless it is there."""
+        webhook = self._webhook(first)
+        if webhook is not None:
+            files, embed, view = await render(first.interaction.upload_limit or DEFAULT_UPLOAD_LIMIT)
             try:
                 message = await webhook.edit_message(
-                    job.interaction.message_id,
+                    first.interaction.message_id,
                     content=None,
                     embed=embed,
-                    attachments=[file],
-                    view=result_view(job),
+                    attachments=files,
+                    view=view,
                     allowed_mentions=NO_MENTIONS,
                 )
                 return Delivery(message.channel.id, message.id)
             except discord.HTTPException as exc:
-                if not self._interaction_refused(job, exc):
+                if not self._interaction_refused(first, exc):
                     raise
-                log.info("job %d: the interaction can no longer be used (%s); posting in the channel", job.id, exc.code)
+                log.info("%s: the interaction can no longer be used (%s); posting in the channel", what, exc.code)
         # A private result never goes to the channel: once its interaction is gone, it goes by DM.
-        channel = None if job.spec.private else await self._channel(job.channel_id)
+        channel = None if first.spec.private else await self._channel(first.channel_id)
         if channel is not None:
             try:
-                return await self._post_once(
-                    channel, job, image, mime, balance_after, content=f"<@{job.user_id}>", view=result_view(job)
-                )
+                return await post_once(channel, f"<@{first.user_id}>", True)
             except (discord.Forbidden, discord.NotFound) as exc:
-                log.info("job %d: cannot post in channel %d (%s); sending it by DM", job.id, job.channel_id, exc.code)
-        dm = await self._dm(job.user_id)
+                log.info("%s: cannot post in channel %d (%s); sending it by DM", what, first.channel_id, exc.code)
+        dm = await self._dm(first.user_id)
         if dm is None:
-            raise DeliveryFailed(f"channel {job.channel_id} unusable and no DM channel", permanent=True)
+            raise DeliveryFailed(f"channel {first.channel_id} unusable and no DM channel", permanent=True)
         try:
-            return await self._post_once(
-                dm, job, image, mime, balance_after, content=messages.DM_FALLBACK.format(channel=f"<#{job.channel_id}>")
+            return await post_once(
+                dm, i18n.tr(messages.DM_FALLBACK, first.spec.locale, channel=f"<#{first.channel_id}>"), False
             )
         except (discord.Forbidden, discord.NotFound) as exc:
             raise DeliveryFailed(
-                f"cannot post in channel {job.channel_id} nor by DM: {exc.code}", permanent=True
+                f"cannot post {what} in channel {first.channel_id} nor by DM: {exc.code}", permanent=True
             ) from exc
 
-    async def _post_once(
+    async def _send_once(
         self,
         channel: discord.abc.Messageable,
-        job: Job,
-        image: Path,
-        mime: str,
-        balance_after: int,
-        *,
+        first: Job,
+        what: str,
+        existing: discord.Message | None,
+        render,
+        nonce: str,
         content: str,
-        view: discord.ui.View | None = None,
+        buttons: bool,
     ) -> Delivery:
-        """Post the result in `channel` unless this job's result is already there."""
-        existing = await self._existing_result(channel, job)
+        """Send what `render` makes in `channel` unless it is already there (`existing`); its view
+        only with `buttons`."""
         if existing is not None:
-            log.info("job %d: its result is already message %d; not posting it again", job.id, existing.id)
+            log.info("%s: already message %d; not posting it again", what, existing.id)
             return Delivery(existing.channel.id, existing.id)
         guild = getattr(channel, "guild", None)
-        limit = getattr(guild, "filesize_limit", DEFAULT_UPLOAD_LIMIT)
-        file, embed = await self._render(job, image, mime, balance_after, limit)
-        kwargs = {"view": view} if view is not None else {}
+        files, embed, view = await render(getattr(guild, "filesize_limit", DEFAULT_UPLOAD_LIMIT))
         message = await channel.send(
             content,
             embed=embed,
-            file=file,
-            allowed_mentions=only_user(job.user_id) if guild is not None else NO_MENTIONS,
-            nonce=job_nonce(job.id),
-            **kwargs,
+            files=files,
+            allowed_mentions=only_user(first.user_id) if guild is not None else NO_MENTIONS,
+            nonce=nonce,
+            **({"view": view} if view is not None and buttons else {}),
         )
         return Delivery(message.channel.id, message.id)
 
@@ -195,12 +212,16 @@ class DiscordPresenter:
                         return message
                 except discord.NotFound:
                     pass
-            after = discord.Object(discord.utils.time_snowflake(dt.datetime.fromtimestamp(job.created_at, dt.UTC)))
-            async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
-                if _is_result_of(message, job.id, self._bot.user):
-                    return message
+            return await self._recent(channel, job.created_at, lambda m: _is_result_of(m, job.id, self._bot.user))
         except discord.Forbidden:
             return None
+
+    async def _recent(self, channel: discord.abc.Messageable, since: float, wanted) -> discord.Message | None:
+        """The first message of `channel`'s recent history since `since` that is `wanted`."""
+        after = discord.Object(discord.utils.time_snowflake(dt.datetime.fromtimestamp(since, dt.UTC)))
+        async for message in channel.history(limit=HISTORY_LOOKBACK, after=after, oldest_first=True):
+            if wanted(message):
+                return message
         return None
 
     async def _render(self, job: Job, image: Path, mime: str, balance_after: int, limit: int):

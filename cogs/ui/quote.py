@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 import discord
 
 from cogs.ui import messages
+from cogs.ui import quote_texts as q
 from cogs.ui.errors import NO_MENTIONS, report_error
+from cogs.ui.i18n import tr
 from cogs.ui.requests import request_of
 from core.admission import NeedsQuote, Outcome
 from core.models import switch_to_klein
@@ -15,31 +17,42 @@ from core.models import switch_to_klein
 Start = Callable[[discord.Interaction, Outcome], Awaitable[None]]
 
 
-async def show_quote(interaction: discord.Interaction, quote: NeedsQuote, start: Start) -> None:
-    """Show `quote` privately; the outcome the member picks is handed to `start` with their click."""
+async def show_quote(
+    interaction: discord.Interaction, quote: NeedsQuote, start: Start, notice: str | None = None
+) -> None:
+    """Show `quote` privately (after `notice`, if any); the outcome the member picks is handed to
+    `start` with their click."""
 
     async def confirm(click: discord.Interaction, outcome: Outcome) -> None:
-        await interaction.edit_original_response(content=messages.QUOTE_CONFIRMED, embed=None, view=None)
+        await interaction.edit_original_response(
+            content=tr(messages.QUOTE_CONFIRMED, click.locale), embed=None, view=None
+        )
         await start(click, outcome)
 
     async def cancel(click: discord.Interaction) -> None:
-        await click.response.edit_message(content=messages.QUOTE_CANCELLED, embed=None, view=None)
+        await click.response.edit_message(content=tr(messages.QUOTE_CANCELLED, click.locale), embed=None, view=None)
 
     view = QuoteView(interaction.user.id, quote, confirm, cancel)
+    for button in (view.confirm, view.use_klein, view.cancel):
+        button.label = tr(button.label, interaction.locale)
     await interaction.response.send_message(
-        embed=_embed(quote), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        notice, embed=_embed(quote, interaction.locale), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
     )
 
 
-def _embed(quote: NeedsQuote) -> discord.Embed:
+def _embed(quote: NeedsQuote, locale) -> discord.Embed:
+    """The card in the member's language (cogs/ui/messages.py's `quote_embed` is its English)."""
     model = quote.chosen.spec.model.display_name
-    return messages.quote_embed(
-        model=model if quote.count == 1 else f"{quote.count} × {model}",
-        price=quote.price,
-        available=quote.available,
-        remaining=quote.remaining,
-        klein_price=quote.klein_price,
-    )
+    model = model if quote.count == 1 else f"{quote.count} × {model}"
+    embed = discord.Embed(title=tr(q.TITLE, locale, model=model, price=quote.price), colour=discord.Colour.gold())
+    embed.description = tr(q.NOTHING_RESERVED, locale)
+    embed.add_field(name=tr(q.SERVER_BALANCE, locale), value=tr(q.AVAILABLE, locale, credits=quote.available))
+    for period, left in quote.remaining.items():
+        name = q.ALLOWANCE_TODAY if period == "today" else q.ALLOWANCE_MONTH
+        embed.add_field(name=tr(name, locale), value=tr(q.LEFT, locale, credits=left))
+    if quote.klein_price is not None:
+        embed.add_field(name=tr(q.ON_KLEIN, locale), value=tr(q.CREDITS, locale, credits=quote.klein_price))
+    return embed
 
 
 class QuoteView(discord.ui.View):
@@ -63,7 +76,9 @@ class QuoteView(discord.ui.View):
         of clicks racing each other (Confirm with "Use Klein instead", or a double click) exactly
         one goes ahead; the others are told, and nothing else happens."""
         if self._answered:
-            await interaction.response.send_message(messages.QUOTE_USED, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(
+                tr(messages.QUOTE_USED, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
             return False
         self._answered = True
         return True
@@ -130,9 +145,11 @@ async def show_stored_quote(interaction: discord.Interaction, quote: NeedsQuote,
     view = discord.ui.View(timeout=None)
     for choice in ("c", "k", "x"):
         if choice != "k" or quote.klein is not None:
-            view.add_item(QuoteButton(quote_id, choice))
+            button = QuoteButton(quote_id, choice)
+            button.item.label = tr(button.item.label, interaction.locale)
+            view.add_item(button)
     await interaction.response.send_message(
-        embed=_embed(quote), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        embed=_embed(quote, interaction.locale), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
     )
 
 
@@ -140,11 +157,13 @@ async def answer_stored_quote(cog, click: discord.Interaction, quote_id: int, ch
     """A click on a stored quote: claim it (once), re-run admission with the click, start the batch."""
     claimed = await cog.services.quotes.claim(quote_id, click.user.id)
     if claimed is None or claimed.guild_id != click.guild_id:
-        await click.response.send_message(messages.QUOTE_USED, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await click.response.send_message(
+            tr(messages.QUOTE_USED, click.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
         return
     if choice == "x":
         await click.response.edit_message(
-            content=messages.QUOTE_CANCELLED, embed=None, view=None, allowed_mentions=NO_MENTIONS
+            content=tr(messages.QUOTE_CANCELLED, click.locale), embed=None, view=None, allowed_mentions=NO_MENTIONS
         )
         return
     spec = switch_to_klein(claimed.spec) if choice == "k" else claimed.spec
@@ -153,6 +172,6 @@ async def answer_stored_quote(cog, click: discord.Interaction, quote_id: int, ch
     if isinstance(outcome, NeedsQuote):
         outcome = outcome.chosen  # the member has just confirmed this price
     await click.response.edit_message(
-        content=messages.QUOTE_CONFIRMED, embed=None, view=None, allowed_mentions=NO_MENTIONS
+        content=tr(messages.QUOTE_CONFIRMED, click.locale), embed=None, view=None, allowed_mentions=NO_MENTIONS
     )
     await cog.start_answered(click, outcome, claimed.kind, claimed.parent_job_id, claimed.count)

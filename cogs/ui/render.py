@@ -9,7 +9,9 @@ from pathlib import Path
 
 import discord
 
+from cogs.ui import batch_texts as b
 from cogs.ui.buttons import ResultButton
+from cogs.ui.i18n import tr
 from cogs.ui.member_buttons import InfoButton
 from cogs.ui.messages import clip, plain
 from cogs.ui.uploads import StoredImageFile
@@ -95,16 +97,18 @@ def result_embed(
         description=clip(plain(job.spec.prompt), 1500),
         colour=EMBED_COLOUR,
     )
+    # A public card: in the server's language (the footer stays as it is: it identifies the job).
+    locale = job.spec.locale
     seed = job.result_seed if job.result_seed is not None else job.spec.seed
-    embed.add_field(name="Seed", value=str(seed) if seed is not None else "random")
-    embed.add_field(name="Size", value=f"{size[0]}×{size[1]}" if size else "unknown")
-    embed.add_field(name="Cost", value=f"{job.price} credits")
-    embed.add_field(name="Balance after", value=f"{balance_after} credits")
+    embed.add_field(name=tr(b.SEED, locale), value=str(seed) if seed is not None else tr(b.RANDOM, locale))
+    embed.add_field(name=tr(b.SIZE, locale), value=f"{size[0]}×{size[1]}" if size else tr(b.UNKNOWN, locale))
+    embed.add_field(name=tr(b.COST, locale), value=tr(b.COST_VALUE, locale, credits=job.price))
+    embed.add_field(name=tr(b.BALANCE_AFTER, locale), value=tr(b.COST_VALUE, locale, credits=balance_after))
     finished = job.finished_at or now
-    embed.add_field(name="Time", value=f"{max(0.0, finished - job.created_at):.1f} s")
-    embed.add_field(name="Requested by", value=f"<@{job.user_id}>")
+    embed.add_field(name=tr(b.TIME, locale), value=f"{max(0.0, finished - job.created_at):.1f} s")
+    embed.add_field(name=tr(b.REQUESTED_BY, locale), value=f"<@{job.user_id}>")
     if job.spec.references:
-        embed.add_field(name="References", value=str(len(job.spec.references)))
+        embed.add_field(name=tr(b.REFERENCES, locale), value=str(len(job.spec.references)))
     embed.set_image(url=f"attachment://{filename}")
     embed.set_footer(text=f"Job {job.id} · {job.kind.value}")
     return embed

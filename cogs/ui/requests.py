@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import discord
 
@@ -24,6 +25,13 @@ async def policy_channel(
         return channel_id, bool(getattr(channel, "nsfw", False))
     parent = channel.parent or await channel_or_none(client, channel.parent_id)
     return channel.parent_id, bool(getattr(parent, "nsfw", False))
+
+
+def origin(source: discord.Interaction | Any) -> dict[str, int]:
+    """Who asked and where, as the stores take it (`guild_id`, `channel_id`, `user_id` keywords), of an
+    interaction or of a stored request (a review request being approved)."""
+    user_id = source.user.id if isinstance(source, discord.Interaction) else source.user_id
+    return {"guild_id": source.guild_id, "channel_id": source.channel_id, "user_id": user_id}
 
 
 async def request_of(interaction: discord.Interaction, reference_authors=frozenset()) -> Request:

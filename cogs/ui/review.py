@@ -24,7 +24,7 @@ from cogs.ui.mentions import only_user
 from cogs.ui.modlog import ModLog
 from cogs.ui.notices import channel_or_none, edit_interaction_message, tell_requester
 from cogs.ui.render import render_result, result_view
-from cogs.ui.requests import request_of_member
+from cogs.ui.requests import origin, request_of_member
 from cogs.ui.wiring import wired
 from core.errors import BotError, JobNotFound, NotAllowed
 from core.events import ModeratorAction
@@ -320,9 +320,7 @@ class Review:
             raise NotAllowed("run it: the member has left the server")
         admitted = await self.services.admission.evaluate(facts, request.spec, approved=True)
         return await self.services.generation.create_job(
-            guild_id=request.guild_id,
-            channel_id=request.channel_id,
-            user_id=request.user_id,
+            **origin(request),
             kind=request.kind,
             spec=admitted.spec,
             interaction=request.interaction,
@@ -359,3 +357,10 @@ class ReviewingPresenter:
         if job.spec.hold_for_review and job.state is JobState.SUCCEEDED:
             return await self._review.hold(job)
         return await self._inner.deliver(job, image, mime, balance_after)
+
+    # Batches are never held for review (cogs/ui/batch.py makes held jobs one by one): passed through.
+    async def deliver_batch(self, batch, images, balance_after: int) -> Delivery:
+        return await self._inner.deliver_batch(batch, images, balance_after)
+
+    async def show_batch_part(self, job: Job) -> None:
+        await self._inner.show_batch_part(job)

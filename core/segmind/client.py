@@ -176,18 +176,9 @@ class SegmindClient:
         in order. The body is streamed from the files (core.upload_body), never built whole."""
         if not images:
             return []
-        status, headers, body = await self._http.send(
-            SAFE,
-            "POST",
-            self._upload_url,
-            body=lambda: DataUrlsBody(images),
-            timeout=self._timeouts.upload,
-            read_limit=JSON_BODY_MAX_BYTES,
-            what="upload",
+        payload = await self._json_call(
+            "POST", self._upload_url, body=lambda: DataUrlsBody(images), timeout=self._timeouts.upload, what="upload"
         )
-        if status != 200:
-            raise self._http.error(status, body, headers)
-        payload = parse_json(body)
         urls: Any = None
         if isinstance(payload, dict):
             for key in ("file_urls", "urls"):
@@ -200,42 +191,43 @@ class SegmindClient:
                         urls = [payload[key]]
                         break
         if not isinstance(urls, list) or not all(isinstance(u, str) and u.startswith("http") for u in urls):
-            raise ProviderBadOutput("upload answer carries no file URLs", status=status)
+            raise ProviderBadOutput("upload answer carries no file URLs", status=200)
         if len(urls) != len(images):
-            raise ProviderBadOutput(
-                f"upload returned {len(urls)} URLs for {len(images)} images", status=status
-            )
+            raise ProviderBadOutput(f"upload returned {len(urls)} URLs for {len(images)} images", status=200)
         log.info("segmind: uploaded %d reference image(s)", len(urls))
         return urls
 
     async def account_credits(self) -> float | None:
         """The account's balance in USD, or None when the answer carries no readable number."""
-        status, headers, body = await self._http.send(
-            SAFE,
-            "GET",
-            f"{self._base}/v1/get-user-credits",
-            timeout=self._timeouts.poll,
-            read_limit=JSON_BODY_MAX_BYTES,
-            what="credits",
+        payload = await self._json_call(
+            "GET", f"{self._base}/v1/get-user-credits", timeout=self._timeouts.poll, what="credits"
         )
-        if status != 200:
-            raise self._http.error(status, body, headers)
-        payload = parse_json(body)
         if not isinstance(payload, dict):
             return None
         return parse_float(payload.get("credits"))
 
+    async def _json_call(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: float,
+        what: str,
+        body: Callable[[], aiohttp.payload.Payload] | None = None,
+    ) -> Any:
+        """The parsed JSON (None if it is not JSON) of a repeatable call that must answer 200."""
+        status, headers, data = await self._http.send(
+            SAFE, method, url, body=body, timeout=timeout, read_limit=JSON_BODY_MAX_BYTES, what=what
+        )
+        if status != 200:
+            raise self._http.error(status, data, headers)
+        return parse_json(data)
+
     # -- generation flows ---------------------------------------------------------------------
 
     async def _generate_sync(self, slug: str, body: dict) -> GeneratedImage:
-        status, headers, data = await self._http.send(
-            BILLED,
-            "POST",
-            f"{self._base}/v1/{slug}",
-            json_body=body,
-            timeout=self._timeouts.sync,
-            read_limit=self._max_image_bytes,
-            what=f"v1 {slug}",
+        status, headers, data = await self._post_billed(
+            f"v1/{slug}", body, timeout=self._timeouts.sync, read_limit=self._max_image_bytes, what=f"v1 {slug}"
         )
         request_id = header_value(headers, "x-request-id")
         log.info("segmind %s: v1 answered %s (request %s)", slug, status, request_id)
@@ -252,15 +244,17 @@ class SegmindClient:
             stored = await store_inline(self._sink, data)
         return self._image(stored, request_id, payload, headers)
 
+    async def _post_billed(
+        self, path: str, body: dict, *, timeout: float, read_limit: int, what: str
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """A generation request: never sent again once Segmind may have accepted it (BILLED)."""
+        return await self._http.send(
+            BILLED, "POST", f"{self._base}/{path}", json_body=body, timeout=timeout, read_limit=read_limit, what=what
+        )
+
     async def _submit(self, slug: str, body: dict) -> str:
-        status, _, data = await self._http.send(
-            BILLED,
-            "POST",
-            f"{self._base}/v2/{slug}",
-            json_body=body,
-            timeout=self._timeouts.submit,
-            read_limit=JSON_BODY_MAX_BYTES,
-            what=f"v2 submit {slug}",
+        status, _, data = await self._post_billed(
+            f"v2/{slug}", body, timeout=self._timeouts.submit, read_limit=JSON_BODY_MAX_BYTES, what=f"v2 submit {slug}"
         )
         payload = parse_json(data)
         request_id = payload.get("request_id") if isinstance(payload, dict) else None

@@ -19,7 +19,7 @@ async def reserve(db, ledger, job_id, amount, *, limits=None, user=5):
 
 
 async def test_a_grant_of_exactly_the_maximum_is_accepted(db):
-    assert MAX_GRANT == 10**9  # the documented cap of one /credits grant
+    assert MAX_GRANT == 10**9  # the documented cap of one /credits-admin grant
     ledger = Ledger(db)
     assert await ledger.grant(GUILD, 10**9, user_id=1, reason=None) == GuildBalance(GUILD, 10**9, 0)
     with pytest.raises(InvalidAmount) as info:

@@ -10,7 +10,7 @@ import pytest
 from core.blobs import BlobStore
 from core.jobs import JobKind, JobStore
 from core.models import GenerationSpec, ModelId
-from core.moderation import ModerationStore
+from core.moderation import ModerationStore, NewRequest
 from core.retention import DAY, sweep_blobs
 
 GUILD, CHANNEL, USER = 1, 2, 3
@@ -55,8 +55,10 @@ async def test_old_images_go_unless_something_may_still_need_them(db, stores):
     await moderation.set_result_status(GUILD, hidden, "hidden", by=None)  # a moderator may restore it
     await _job(db, jobs, created_at=NOW - DAY, state="posted", result=b["recent"], references=[b["ref"]])
     await moderation.create_request(
-        guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.EDIT,
-        spec=GenerationSpec(prompt="edit it", model=ModelId.KLEIN, references=[b["review"]]), interaction=None,
+        NewRequest(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=USER, kind=JobKind.EDIT,
+            spec=GenerationSpec(prompt="edit it", model=ModelId.KLEIN, references=[b["review"]]), interaction=None,
+        )
     )
     await blobs.put(b"image reused")  # stored again just now (an edit about to use it)
 

@@ -9,7 +9,7 @@ import pytest
 from core.credit_rules import Allowance, CreditRules
 from core.jobs import JobKind, JobNotFound, JobState, JobStore
 from core.models import GenerationSpec, ModelId
-from core.moderation import ModerationStore
+from core.moderation import ModerationStore, NewRequest
 
 GUILD, OTHER, CHANNEL, ALICE, BOB, MOD = 1_200_000_000_000_000_001, 2, 3, 1_200_000_000_000_000_021, 5, 6
 
@@ -86,8 +86,10 @@ async def test_moderation_policy_blocks_reports_and_reviews(db):
     assert not await moderation.set_result_status(GUILD, job, "removed", by=MOD, only_from=("visible",))
     assert await moderation.result_status(job) == "hidden"
     request = await moderation.create_request(
-        guild_id=GUILD, channel_id=CHANNEL, user_id=ALICE, kind=JobKind.IMAGINE,
-        spec=GenerationSpec(prompt="a fox", references=["ef" * 32]), interaction=None,
+        NewRequest(
+            guild_id=GUILD, channel_id=CHANNEL, user_id=ALICE, kind=JobKind.IMAGINE,
+            spec=GenerationSpec(prompt="a fox", references=["ef" * 32]), interaction=None,
+        )
     )
     assert await moderation.blobs_in_use() == ({"ef" * 32}, {job})
     assert (await moderation.request(request)).status == "pending"

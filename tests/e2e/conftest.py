@@ -204,7 +204,7 @@ class World:
 
     async def grant(self, amount: int, guild_id: int = GUILD) -> None:
         interaction = await self.discord.slash(
-            guild_id, GENERAL if guild_id == GUILD else OTHER_CHANNEL, self.discord.owner_id, "credits",
+            guild_id, GENERAL if guild_id == GUILD else OTHER_CHANNEL, self.discord.owner_id, "credits-admin",
             {"amount": amount}, subcommand="grant",
         )
         await self.reply(interaction)

@@ -72,7 +72,7 @@ async def test_six_racing_requests_meet_the_allowance_exactly(world):
     await world.start_bot()
     await world.grant(100)
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"role": GUILD, "daily": 5}, subcommand="allowance")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"role": GUILD, "daily": 5}, subcommand="allowance")
     )
     world.segmind.slow("race", 120)
     raced = await asyncio.gather(*(imagine(world, prompt="race") for _ in range(6)))
@@ -85,7 +85,7 @@ async def test_the_two_quote_buttons_clicked_together_start_one_job(world):
     await world.start_bot()
     await world.grant(30)
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 5}, subcommand="settings")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"quote_above": 5}, subcommand="settings")
     )
     asked = await imagine(world, model="flux-2-pro")
     quote = await world.discord.wait_for(
@@ -247,7 +247,7 @@ async def test_an_approved_request_meets_the_requesters_allowance(world):
     await world.config("modlog", {"channel": MODLOG})
     await world.config("review", {"channel": REVIEW, "mode": "requests"})
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"role": GUILD, "daily": 2}, subcommand="allowance")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"role": GUILD, "daily": 2}, subcommand="allowance")
     )
     asked = await imagine(world, channel=REVIEW, prompt="later")
     await world.reply(asked)

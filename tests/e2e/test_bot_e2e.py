@@ -138,6 +138,35 @@ async def test_context_menu_edit_asks_for_a_prompt(world):
     assert world.segmind.submits[0]["prompt"] == "make it night"
     assert len(world.segmind.submits[0]["image_urls"]) == 1
     assert fields(result)["Requested by"] == f"<@{ALICE}>"
+    assert not [m for m in world.discord.interaction_messages(submitted) if "left out" in (m.get("content") or "")]
+
+
+@pytest.mark.parametrize("quote", [False, True])
+async def test_context_menu_says_which_attachments_it_left_out_and_why(world, quote):
+    await world.start_bot()
+    await world.grant(100)
+    if quote:
+        await world.reply(await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"confirm_all": True}, subcommand="settings"))
+    photos = [
+        world.discord.add_attachment(f"p{n}.png", png(colour=(n * 30, 10, 10)), "image/png", width=64, height=48)
+        for n in range(6)
+    ]
+    notes = world.discord.add_attachment("notes.txt", b"not an image", "text/plain")
+    target = world.discord.add_message(GENERAL, ALICE, "six photos and notes", attachments=[*photos, notes])
+    opened = await world.discord.message_command(GUILD, GENERAL, ALICE, "Edit with FLUX", target)
+    modal = (await world.discord.wait_for(lambda: world.discord.callbacks(opened)))[0]["data"]
+    submitted = await world.discord.submit_modal(GUILD, GENERAL, ALICE, modal["custom_id"], {"prompt": "together"})
+    notice = await world.reply(submitted)
+    assert notice["flags"] & 64, "said privately"
+    assert notice["content"] == (
+        "3 of the message's attachments were left out: 1 is not a PNG, JPEG or WebP image; "
+        "2 beyond the first 4, as FLUX.2 Klein 9B takes at most 4 reference images."
+    )
+    if quote:
+        assert buttons(notice)["Confirm"], "the notice comes with the quote"
+        submitted = await world.discord.click(GUILD, GENERAL, ALICE, notice, buttons(notice)["Confirm"])
+    await world.result(submitted)
+    assert len(world.segmind.submits[-1]["image_urls"]) == 4
 
 
 async def test_reroll_after_a_restart_uses_a_new_seed(world):
@@ -242,9 +271,9 @@ async def test_credits_balance_and_history(world):
     await world.result(interaction)
     balance = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "credits", subcommand="balance"))
     assert "8 credits" in balance["content"] and "You spent today:** 2" in balance["content"]
-    refused = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "credits", subcommand="history"))
+    refused = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "credits-admin", subcommand="history"))
     assert "Manage Server" in refused["content"]
-    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", subcommand="history")
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", subcommand="history")
     page = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
     )
@@ -254,7 +283,7 @@ async def test_credits_balance_and_history(world):
 async def test_grant_is_owner_only(world):
     await world.start_bot()
     interaction = await world.discord.slash(
-        GUILD, GENERAL, MOD, "credits", {"amount": 100}, subcommand="grant"
+        GUILD, GENERAL, MOD, "credits-admin", {"amount": 100}, subcommand="grant"
     )
     reply = await world.reply(interaction)
     assert "not allowed" in reply["content"]
@@ -360,7 +389,7 @@ async def test_history_pages_with_buttons(world):
     await world.start_bot()
     for _ in range(12):
         await world.grant(1)
-    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", subcommand="history")
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", subcommand="history")
     page = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
     )
@@ -388,7 +417,7 @@ async def test_filtered_history_pages_the_same_list_after_a_restart(world):
         await world.grant(1)
     await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a tree"}))
     owner = world.discord.owner_id
-    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"member": owner}, subcommand="history")
+    history = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"member": owner}, subcommand="history")
     page = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(history) if m.get("embeds")), None)
     )

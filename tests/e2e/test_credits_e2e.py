@@ -16,7 +16,8 @@ pytestmark = pytest.mark.e2e
 
 
 async def credits(world, sub: str, options: dict | None = None, *, user: int = MOD) -> dict:
-    return await world.reply(await world.discord.slash(GUILD, GENERAL, user, "credits", options or {}, subcommand=sub))
+    command = "credits" if sub == "balance" else "credits-admin"  # members have /credits balance only
+    return await world.reply(await world.discord.slash(GUILD, GENERAL, user, command, options or {}, subcommand=sub))
 
 
 async def quote_of(world, interaction) -> dict:
@@ -84,12 +85,36 @@ async def test_refund_once_and_only_by_moderators(world):
     assert world.balance()[0] == totals["grant"] - totals["capture"] + totals["refund"] == 10
 
 
+async def test_admin_subcommands_are_a_group_discord_hides_from_members_and_still_checks(world):
+    await world.start_bot()
+    registered = {c["name"]: c for c in world.discord.commands}
+    member, admin = registered["credits"], registered["credits-admin"]
+    assert member.get("default_member_permissions") is None, "every member sees /credits"
+    assert [o["name"] for o in member["options"]] == ["balance"]
+    assert int(admin["default_member_permissions"]) == 1 << 5, "shown to Manage Server only (MANAGE_GUILD)"
+    assert {o["name"] for o in admin["options"]} == {
+        "grant", "history", "export", "usage", "refund", "allowance", "settings"
+    }
+    assert admin["contexts"] == [0]
+    described = {s["name"]: {o["name"]: o["description"] for o in s.get("options", [])} for s in admin["options"]}
+    assert described["allowance"]["role"] == "Set it for a role (@everyone = everybody)"  # from the docstring
+    assert "…" not in [d for name, options in described.items() if name != "refund" for d in options.values()]
+    # A server may show it to anyone (Integrations settings): each subcommand still checks.
+    refused = await credits(world, "settings", {"quote_above": 1}, user=ALICE)
+    assert "Manage Server" in refused["content"]
+    assert "not allowed" in (await credits(world, "grant", {"amount": 5}, user=ALICE))["content"]
+    assert world.balance() == (0, 0)
+    for command, sub in (("credits", "balance"), ("credits-admin", "history")):
+        forged_dm = await world.discord.slash(None, None, ALICE, command, {}, subcommand=sub, forge=True)
+        assert "only works in a server" in (await world.reply(forged_dm))["content"]
+
+
 async def test_export_round_trips_and_usage_chart_is_a_real_png(world):
     await world.start_bot()
     await world.grant(30)
     await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "a"}))
     await world.result(await world.discord.slash(GUILD, GENERAL, BOB, "imagine", {"prompt": "b", "model": "flux-2-pro"}))
-    export = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {}, subcommand="export")
+    export = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {}, subcommand="export")
     message = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(export) if m.get("attachments")), None)
     )
@@ -102,7 +127,7 @@ async def test_export_round_trips_and_usage_chart_is_a_real_png(world):
     for row in rows:
         sums[row[2]] = sums.get(row[2], 0) + int(row[3])
     assert sums == world.totals() and sums["capture"] == 2 + 8
-    chart = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {}, subcommand="usage")
+    chart = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {}, subcommand="usage")
     message = await world.discord.wait_for(
         lambda: next((m for m in world.discord.interaction_messages(chart) if m.get("attachments")), None)
     )

@@ -8,7 +8,19 @@ import hashlib
 import pytest
 
 from core.png_text import read_text
-from tests.e2e.conftest import ALICE, BOB, CAROL, GENERAL, GUILD, MOD, NSFW, OTHER_CHANNEL, OTHER_GUILD, png
+from tests.e2e.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    GENERAL,
+    GUILD,
+    MOD,
+    MODLOG,
+    NSFW,
+    OTHER_CHANNEL,
+    OTHER_GUILD,
+    png,
+)
 from tests.e2e.test_bot_e2e import buttons
 
 pytestmark = pytest.mark.e2e
@@ -33,11 +45,20 @@ def assert_alt_text(message: dict, prompt: str) -> None:
         assert prompt in attachment["description"], attachment["description"]
 
 
-async def test_count_four_asks_one_quote_and_charges_four_jobs(world):
+def assert_within_discord_limits(message: dict) -> None:
+    rows = message.get("components", [])
+    items = [c for row in rows for c in row.get("components", [])]
+    assert len(rows) <= 5 and all(len(row["components"]) <= 5 for row in rows), "5 rows of at most 5"
+    assert len(items) <= 25 and len(message["attachments"]) <= 10
+    ids = [c["custom_id"] for c in items]
+    assert len(ids) == len(set(ids)) and all(1 <= len(i) <= 100 for i in ids), "unique custom ids of 1-100"
+
+
+async def test_count_four_asks_one_quote_and_shows_four_charged_jobs_in_one_message(world):
     await world.start_bot()
     await world.grant(100)
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 5}, subcommand="settings")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"quote_above": 5}, subcommand="settings")
     )
     asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "four foxes", "count": 4})
     quote = await world.discord.wait_for(
@@ -47,21 +68,83 @@ async def test_count_four_asks_one_quote_and_charges_four_jobs(world):
     price = 4 * 2
     assert f"{price} credits" in quote["embeds"][0]["title"], "one quote for all four images"
     confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Confirm"])
-    results = await all_images(world, confirmed, 4)
-    # The image is on Discord a moment before its job is marked posted.
+    [gallery] = await all_images(world, confirmed, 1)
+    # The message is on Discord a moment before its jobs are marked posted.
     jobs = await world.discord.wait_for(
         lambda: (rows := world.jobs()) and all(j["state"] == "posted" for j in rows) and rows
     )
     assert len(jobs) == 4
-    assert len({j["result_message_id"] for j in jobs}) == 4, "each image has its own message and buttons"
+    assert {j["result_message_id"] for j in jobs} == {int(gallery["id"])}, "one message holds the four images"
+    assert len(gallery["attachments"]) == 4
     assert len({j["result_seed"] for j in jobs}) == 4, "four different images"
     captures = world.query("SELECT job_id, amount FROM ledger_entries WHERE kind = 'capture'")
     assert sorted(c["job_id"] for c in captures) == [j["id"] for j in jobs], "each job charged on its own"
     assert world.balance() == (100 - sum(j["price"] for j in jobs), 0)
     assert len(world.segmind.submits) == 4
-    for message in results:
-        assert_alt_text(message, "four foxes")
-        assert {"Reroll", "Edit", "Info"} <= set(buttons(message))
+    assert_alt_text(gallery, "four foxes")
+    assert [a["description"][:4] for a in gallery["attachments"]] == ["1/4:", "2/4:", "3/4:", "4/4:"]
+    assert_within_discord_limits(gallery)
+    shown = buttons(gallery)
+    for n, job in enumerate(jobs, 1):
+        for action, custom_id in (("Reroll", "reroll"), ("Edit", "edit"), ("Pro", "pro"), ("Report", "report"),
+                                  ("Info", "info")):
+            assert shown[f"{action} {n}"] == f"flux:{custom_id}:{job['id']}", f"{action} {n} acts on image {n}"
+    await world.discord.wait_for(lambda: world.query("SELECT state FROM batches")[0]["state"] == "posted")
+
+    # After a restart, "Reroll 3" still rerolls image 3 (the job id is in the custom id).
+    await world.restart_bot()
+    rerolled = await world.discord.click(GUILD, GENERAL, ALICE, gallery, shown["Reroll 3"])
+    await world.discord.wait_for(lambda: len(world.jobs()) == 5 and world.jobs()[-1]["state"] == "posted", timeout=20)
+    assert world.jobs()[-1]["parent_job_id"] == jobs[2]["id"]
+    assert images(world, rerolled), "a reroll is one image in its own message"
+
+    # Delete removes the whole message (every image in it is the requester's).
+    refused = await world.discord.click(GUILD, GENERAL, BOB, gallery, shown["Delete"])
+    assert "not allowed" in (await world.reply(refused))["content"]
+    await world.config("modlog", {"channel": MODLOG})
+    deleted = await world.discord.click(GUILD, GENERAL, ALICE, gallery, shown["Delete"])
+    await world.discord.wait_for(lambda: world.discord.message(gallery["id"]) is None)
+    assert world.discord.callbacks(deleted)
+    ids = ", ".join(str(j["id"]) for j in jobs)
+    await world.discord.wait_for(lambda: any(
+        f"deleted the results of jobs {ids}" in (e.get("description") or "")
+        for m in world.discord.messages_in(MODLOG) for e in m.get("embeds", [])
+    )), "the mod log names every image of the deleted message"
+
+
+async def test_a_batch_says_which_image_failed_and_that_it_was_refunded(world):
+    await world.start_bot()
+    await world.grant(100)
+    world.segmind.fail_job("moderated", prompt="three owls")  # the next one of them fails, not billed
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "three owls", "count": 3})
+    [gallery] = await all_images(world, asked, 1)
+    jobs = await world.discord.wait_for(
+        lambda: (rows := world.jobs()) and all(j["state"] in ("posted", "refunded") for j in rows)
+        and all(j["notified"] for j in rows if j["state"] == "refunded") and rows
+    )
+    refunded = [n for n, j in enumerate(jobs, 1) if j["state"] == "refunded"]
+    assert len(refunded) == 1 and len(gallery["attachments"]) == 2
+    not_made = next(f for f in gallery["embeds"][0]["fields"] if f["name"] == "Not made")
+    assert f"Image {refunded[0]} failed and its 2 credits were refunded" in not_made["value"]
+    assert world.balance() == (100 - 2 * 2, 0), "only the two images made are charged"
+    assert f"Reroll {refunded[0]}" not in buttons(gallery)
+
+
+async def test_a_batch_whose_jobs_end_after_a_restart_is_posted_once(world):
+    await world.start_bot()
+    await world.grant(100)
+    world.segmind.slow("patient", 3)
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "patient", "count": 2})
+    await world.discord.wait_for(lambda: len(world.segmind.submits) == 2, timeout=20)
+    await world.restart_bot()
+    [gallery] = await all_images(world, asked, 1)
+    jobs = await world.discord.wait_for(
+        lambda: (rows := world.jobs()) and all(j["state"] == "posted" for j in rows) and rows
+    )
+    assert {j["result_message_id"] for j in jobs} == {int(gallery["id"])}
+    assert len(gallery["attachments"]) == 2
+    posted = [m for m in world.discord.messages_in(GENERAL) if m.get("attachments")]
+    assert len(posted) == 1, "one message, posted once"
 
 
 async def test_cancel_before_submit_releases_the_reservation(world):
@@ -70,29 +153,36 @@ async def test_cancel_before_submit_releases_the_reservation(world):
     world.segmind.slow("slow lane", 120)  # two jobs run (the guild's cap), the other two wait
     asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "slow lane", "count": 4})
 
-    def cancellable():
-        return [m for m in world.discord.interaction_messages(asked) if "Cancel" in buttons(m)]
+    def batch_message():
+        return next(iter(world.discord.interaction_messages(asked)), None)
 
-    waiting = await world.discord.wait_for(lambda: len(cancellable()) == 2 and cancellable(), timeout=20)
+    def cancels():
+        message = batch_message()
+        return {k: v for k, v in buttons(message).items() if k.startswith("Cancel")} if message else {}
+
+    # One message for the batch: a line per image and a numbered Cancel for each waiting one.
+    await world.discord.wait_for(lambda: len(cancels()) == 2, timeout=20)
+    assert set(cancels()) == {"Cancel 3", "Cancel 4"}, cancels()
     listed = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "queue"))
     assert listed["content"].count("queued") == 2 and listed["content"].count("submitted") == 2, listed["content"]
 
-    refused = await world.discord.click(GUILD, GENERAL, BOB, waiting[-1], buttons(waiting[-1])["Cancel"])
+    waiting = batch_message()
+    refused = await world.discord.click(GUILD, GENERAL, BOB, waiting, cancels()["Cancel 4"])
     assert "not allowed" in (await world.reply(refused))["content"], "someone else's job is not theirs to cancel"
-    click = await world.discord.click(GUILD, GENERAL, ALICE, waiting[-1], buttons(waiting[-1])["Cancel"])
+    click = await world.discord.click(GUILD, GENERAL, ALICE, waiting, cancels()["Cancel 4"])
     await world.discord.wait_for(lambda: world.discord.callbacks(click))
     cancelled = await world.discord.wait_for(
         lambda: next((j for j in world.jobs() if j["state"] == "refunded"), None)
     )
     assert cancelled["error_kind"] == "JobCancelled"
+    assert cancelled["id"] == world.jobs()[3]["id"], "Cancel 4 cancels image 4"
     released = world.query("SELECT amount FROM ledger_entries WHERE kind = 'release' AND job_id = ?", (cancelled["id"],))
     assert [r["amount"] for r in released] == [cancelled["price"]]
     assert world.balance() == (100, 3 * cancelled["price"]), "only the three other jobs still hold credits"
-    message = world.discord.message(waiting[-1]["id"])
-    assert "Cancelled" in message["content"] and "Cancel" not in buttons(message), "the button is gone"
+    await world.discord.wait_for(lambda: set(cancels()) == {"Cancel 3"} and "Cancelled" in batch_message()["content"])
     assert len(world.segmind.submits) == 2, "the cancelled job never reached Segmind"
     started = next(j for j in world.jobs() if j["state"] == "submitted")
-    late = await world.discord.click(GUILD, GENERAL, ALICE, waiting[0], f"flux:cancel:{started['id']}", forge=True)
+    late = await world.discord.click(GUILD, GENERAL, ALICE, waiting, f"flux:cancel:{started['id']}", forge=True)
     assert "bills it" in (await world.reply(late))["content"], "a submitted job says Segmind already bills it"
 
 
@@ -198,7 +288,7 @@ async def test_a_quote_confirmed_after_a_restart_runs_once(world):
     await world.start_bot()
     await world.grant(100)
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 5}, subcommand="settings")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"quote_above": 5}, subcommand="settings")
     )
     asked = await world.discord.slash(
         GUILD, GENERAL, ALICE, "imagine", {"prompt": "after the restart", "model": "flux-2-pro", "count": 2}
@@ -209,7 +299,8 @@ async def test_a_quote_confirmed_after_a_restart_runs_once(world):
     assert "2 × FLUX.2 Pro: 16 credits" == quote["embeds"][0]["title"]
     await world.restart_bot()
     confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Confirm"])
-    await all_images(world, confirmed, 2)
+    [gallery] = await all_images(world, confirmed, 1)
+    assert len(gallery["attachments"]) == 2
     assert [j["model"] for j in world.jobs()] == ["flux-2-pro", "flux-2-pro"]
     assert world.balance() == (84, 0)
     # A client that still shows the old buttons (or replays the click) gets nothing more.
@@ -224,7 +315,7 @@ async def test_localised_descriptions_are_registered_and_a_german_member_reads_g
     imagine = next(c for c in world.discord.commands if c["name"] == "imagine")
     assert imagine["description_localizations"]["de"] == "Ein Bild mit FLUX.2 erzeugen"
     assert imagine["description_localizations"]["ja"] == "FLUX.2で画像を生成"
-    assert not imagine.get("name_localizations"), "names stay as the issue fixes them"
+    assert imagine["name_localizations"]["de"] == "bild", "names too (tests/e2e/test_localised_names_e2e.py)"
     count = next(o for o in imagine["options"] if o["name"] == "count")
     assert set(count["description_localizations"]) == {"de", "fr", "es-ES", "pt-BR", "ja"}
 
@@ -246,6 +337,34 @@ async def test_localised_descriptions_are_registered_and_a_german_member_reads_g
     assert english["content"].startswith("You have no images")
 
 
+async def test_a_german_member_in_a_german_server_reads_the_quote_the_batch_and_refusals_in_german(world):
+    await world.start_bot()
+    await world.grant(100)
+    world.discord.guild_locales[GUILD] = "de"
+    await world.reply(
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"quote_above": 3}, subcommand="settings")
+    )
+    asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "zwei Füchse", "count": 2},
+                                      locale="de")
+    quote = await world.discord.wait_for(
+        lambda: next((m for m in world.discord.interaction_messages(asked) if m.get("embeds")), None)
+    )
+    card = quote["embeds"][0]
+    assert card["title"] == "2 × FLUX.2 Klein 9B: 4 Credits"
+    assert card["description"] == "Bis zu deiner Bestätigung wird nichts reserviert."
+    assert [f["name"] for f in card["fields"]][:1] == ["Guthaben des Servers"]
+    confirmed = await world.discord.click(GUILD, GENERAL, ALICE, quote, buttons(quote)["Bestätigen"], locale="de")
+    [gallery] = await all_images(world, confirmed, 1)
+    assert world.discord.message(quote["id"])["content"] == "Bestätigt."
+    names = [f["name"] for f in gallery["embeds"][0]["fields"]]
+    assert names[:3] == ["Seeds", "Kosten", "Guthaben danach"], names
+    assert gallery["embeds"][0]["fields"][1]["value"] == "4 Credits"
+    # An admin command's refusal (Bob may not read the ledger) is German too.
+    refused = await world.discord.slash(GUILD, GENERAL, BOB, "credits-admin", subcommand="history", locale="de")
+    text = (await world.reply(refused))["content"]
+    assert text.startswith(("Dafür brauchst du", "Das darfst du nicht", "Du darfst diesen Befehl")), text
+
+
 async def test_joining_a_server_tells_its_owner_the_three_first_steps(world):
     await world.start_bot()
     new_guild, owner = 1_200_000_000_000_000_777, 1_200_000_000_000_000_778
@@ -254,7 +373,7 @@ async def test_joining_a_server_tells_its_owner_the_three_first_steps(world):
     world.discord.add_user(owner, "newowner")
     world.discord.add_guild(new_guild, "Gamma", owner_id=owner)  # no system channel: the owner is told by DM
     told = await world.discord.wait_for(lambda: world.discord.dms_to(owner), timeout=15)
-    assert "/credits grant" in told[0]["content"] and "/config channels" in told[0]["content"]
+    assert "/credits-admin grant" in told[0]["content"] and "/config channels" in told[0]["content"]
 
 
 def modal_inputs(modal: dict) -> dict[str, dict]:
@@ -313,7 +432,7 @@ async def test_every_file_the_bot_uploads_carries_a_description(world):
     await world.result(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "lamp"}))
     await all_images(world, await world.discord.slash(GUILD, GENERAL, ALICE, "show", {"job_id": 1}), 1)
     for sub in ("export", "usage"):
-        asked = await world.discord.slash(GUILD, GENERAL, MOD, "credits", {}, subcommand=sub)
+        asked = await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {}, subcommand=sub)
         await world.discord.wait_for(
             lambda asked=asked: any(m.get("attachments") for m in world.discord.interaction_messages(asked))
         )

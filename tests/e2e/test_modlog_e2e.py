@@ -51,10 +51,10 @@ async def test_failed_and_refunded_jobs_and_grants_reach_the_mod_log(world):
     assert world.balance() == (10, 0), "the failed job cost nothing"
 
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"member": ALICE, "daily": 4}, subcommand="allowance")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"member": ALICE, "daily": 4}, subcommand="allowance")
     )
     await world.reply(
-        await world.discord.slash(GUILD, GENERAL, MOD, "credits", {"quote_above": 6}, subcommand="settings")
+        await world.discord.slash(GUILD, GENERAL, MOD, "credits-admin", {"quote_above": 6}, subcommand="settings")
     )
     lines = await world.discord.wait_for(
         lambda: (lambda d: d if any("credit settings" in x for x in d) else None)(

@@ -2,7 +2,7 @@
 
 One `FaultRun`:
 1. builds a world of guilds, channels and members on the fake Discord, starts the bot through the
-   e2e harness (tests/e2e/conftest.py's World), and grants every guild credits via /credits grant;
+   e2e harness (tests/e2e/conftest.py's World), and grants every guild credits via /credits-admin grant;
 2. launches the planned jobs (tests/faults/catalog.py) `concurrency` at a time, each as a real
    /imagine or /edit interaction, arming its one fault just for it;
 3. meanwhile kills the bot with SIGKILL at chosen points of a victim job's life (queued, while the
@@ -249,7 +249,7 @@ class FaultRun:
         self.bot_up.set()
         for gid in [*self.guilds, self.kill_guild]:
             inter = await self.discord.slash(
-                gid, self.channels[gid][0], self.discord.owner_id, "credits", {"amount": 1_000_000}, subcommand="grant"
+                gid, self.channels[gid][0], self.discord.owner_id, "credits-admin", {"amount": 1_000_000}, subcommand="grant"
             )
             await self.world.reply(inter, timeout=30)
         self.setup_seconds = time.monotonic() - started

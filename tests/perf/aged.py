@@ -4,10 +4,10 @@
 spread over 60 days), built straight into the file in a worker thread, then opened through the
 bot's own storage layer and measured with a task watching how late the event loop wakes:
 
-- `/credits history`: the first page and pages from random entries on, all filters off and by member;
+- `/credits-admin history`: the first page and pages from random entries on, all filters off and by member;
 - admission: the reads `/imagine` makes before its acknowledgement (member usage, jobs in flight by
   model, queue length, balance);
-- `/credits export` of the big guild to a gzip file: peak RSS above the process's RSS just before.
+- `/credits-admin export` of the big guild to a gzip file: peak RSS above the process's RSS just before.
 """
 
 from __future__ import annotations

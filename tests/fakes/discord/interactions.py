@@ -126,6 +126,7 @@ class InteractionMixin:
         values: Sequence[str] | None = None,
         attachment_size_limit: int = p.DEFAULT_UPLOAD_LIMIT,
         forge: bool = False,
+        locale: str = "en-US",
     ) -> Interaction:
         """Click a button (or pick ``values`` in a select) on a message the bot sent.
 
@@ -148,7 +149,7 @@ class InteractionMixin:
                 user_id,
                 {"custom_id": custom_id, "component_type": 2},
                 attachment_size_limit,
-                "en-US",
+                locale,
                 source=forged,
             )
         component = p.find_component(stored.data["components"], custom_id)
@@ -172,7 +173,7 @@ class InteractionMixin:
                 ]
                 data["resolved"] = resolver.resolved
         return await self._interact(
-            3, guild_id, channel_id, user_id, data, attachment_size_limit, "en-US", source=stored
+            3, guild_id, channel_id, user_id, data, attachment_size_limit, locale, source=stored
         )
 
     async def submit_modal(
