@@ -33,7 +33,7 @@ from cogs.moderation import ModerationCog
 from cogs.owner import OwnerCog
 from cogs.privacy import PrivacyCog
 from cogs.ui import errors as error_handler
-from cogs.ui import patches, startup
+from cogs.ui import patches, sharding, startup
 from cogs.ui.buttons import ResultButton
 from cogs.ui.credit_history import HistoryButton
 from cogs.ui.health import GatewayWatch, HealthServer
@@ -45,9 +45,10 @@ from cogs.ui.quote import QuoteButton
 from cogs.ui.review import ModButton, Review, ReviewingPresenter
 from cogs.ui.undeliverable import UndeliverableNotices
 from core import events as ev
-from core import logs
+from core import logs, shards
 from core.account import AccountWatch
 from core.admission import Admission
+from core.chores import Chores
 from core.config import DEFAULT_GATEWAY_URL, Settings, load_settings
 from core.credit_rules import CreditRules
 from core.downloads import DISCORD_ATTACHMENT_HOSTS, Downloader, HostAllowlist
@@ -64,7 +65,6 @@ from core.pricing import PriceList
 from core.privacy import Privacy
 from core.prompt_filter import SafetyLists
 from core.quotes import QuoteStore
-from core.ratelimit import SlidingWindowLimiter
 from core.references import ImageWork, ReferenceImages
 from core.retention import DAY, sweep_blobs
 from core.segmind import SegmindClient, SegmindTimeouts
@@ -84,7 +84,8 @@ def setup_logging(settings: Settings) -> None:
 
 class ImageBot(commands.Bot):
     def __init__(
-        self, services: Services, *, force_sync: bool = False, http_trace: aiohttp.TraceConfig | None = None
+        self, services: Services, *, force_sync: bool = False, http_trace: aiohttp.TraceConfig | None = None,
+        process: str = "bot", **sharding: object,
     ) -> None:
         intents = discord.Intents.default()
         # No message events: the bot reads none, and every edit of its own messages would come back
@@ -99,8 +100,13 @@ class ImageBot(commands.Bot):
             allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
             allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
             http_trace=http_trace,
+            **sharding,
         )
         self.services = services
+        self.process = process  # PROCESS_NAME (default host:pid), in the ready line
+        # run() hands in the shared leases on PostgreSQL; alone on SQLite this process runs every chore.
+        self.chores = Chores(services.db, process, shared=False)
+        self._announced = False
         self._force_sync = force_sync
         self.stopped = asyncio.Event()  # set by close(): a login retry stops waiting
         self.mod_log = ModLog(self, services.moderation, services.credit_rules)
@@ -138,10 +144,13 @@ class ImageBot(commands.Bot):
         self.add_dynamic_items(ResultButton, HistoryButton, ModButton, QuoteButton, CancelButton, InfoButton, MinePage)
         presenter = DiscordPresenter(self, token_seconds=self.services.settings.interaction_token_seconds)
         self.services.generation.presenter = ReviewingPresenter(presenter, review)
-        await self.sync_commands_if_changed()
+        if await self.chores.hold("command-sync", 60):  # one process syncs when several start together
+            await self.sync_commands_if_changed()
         await self.services.generation.resume()
-        self._account_task = asyncio.create_task(self._watch_account(), name="segmind-account")
-        self._retention = tasks.loop(seconds=DAY)(self._sweep_stored_images)
+        self._account_task = asyncio.create_task(
+            self.chores.while_held("account-poll", self._watch_account), name="segmind-account"
+        )
+        self._retention = tasks.loop(seconds=self.chores.tick(DAY))(self._sweep_stored_images)
         self._retention.start()
 
     async def _sweep_stored_images(self) -> None:
@@ -150,6 +159,8 @@ class ImageBot(commands.Bot):
         GUILD_DATA_GRACE_DAYS ago."""
         services = self.services
         settings = services.settings
+        if not await self.chores.claim_due("retention", DAY):
+            return  # another process sweeps today
         try:
             if settings.result_retention_days > 0:
                 await sweep_blobs(
@@ -207,6 +218,9 @@ class ImageBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d guilds", self.user, len(self.guilds))
+        if not self._announced:  # once all of this process's shards are READY (what tests.scale waits for)
+            self._announced = True
+            log.info("ready shards=%s process=%s", shards.shown(sharding.shard_ids(self.services.settings)), self.process)
 
     async def close(self) -> None:
         self.stopped.set()
@@ -219,6 +233,10 @@ class ImageBot(commands.Bot):
         await self.services.generation.close()
         await self.services.events.drain()
         await super().close()
+
+
+class ShardedImageBot(sharding.ShardedIdentify, ImageBot, commands.AutoShardedBot):
+    """The bot over a shard range (SHARD_COUNT / SHARD_IDS); IDENTIFY waits for the database's slots."""
 
 
 def subscribe(bus: ev.EventBus, listener: object, *events: type) -> None:
@@ -258,11 +276,11 @@ async def start_health(bot: ImageBot, services: Services, metrics: Metrics) -> H
 
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
     url = settings.database_url.get_secret_value() if settings.database_url is not None else None
-    db = await startup.open_database(settings.database_path, url)
+    db = await startup.open_database(settings.database_path, url, sharding.shard_ids(settings), settings.shard_count)
     prices = PriceList.load(settings.prices_path)
-    limiter = SlidingWindowLimiter(settings.segmind_requests_per_minute, settings.segmind_rate_period_seconds)
+    limiter = sharding.rate_limiter(settings, db)  # shared by every process on PostgreSQL with shard ranges
     # The limiter counts each billed request from the moment its answer arrived (see core/ratelimit.py).
-    blobs = startup.open_blobs(settings.blobs)
+    blobs = startup.open_blobs(settings.blobs, sharding.partial_area(settings))
     metrics = Metrics()
     segmind_trace = metrics.segmind_trace(settings.segmind_base_url, settings.segmind_upload_url)
     async with aiohttp.ClientSession(trace_configs=[limiter.trace_config(), segmind_trace]) as session:
@@ -318,7 +336,8 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             downloads_at_once=settings.attachment_downloads_at_once,
             uploads_at_once=settings.reference_uploads_at_once,
         )
-        moderation = ModerationStore(db)
+        invalidations = await sharding.invalidations(settings)  # other processes' policy changes
+        moderation = ModerationStore(db, invalidations)
         gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))
         gate.listeners.append(lambda facts, decision: events.publish(ev.RequestDenied(facts, decision)))
         credit_rules = CreditRules(db)
@@ -330,7 +349,11 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             downloads=downloads, events=events, styles=StyleStore(db), preferences=PreferenceStore(db),
             quotes=QuoteStore(db),
         )
-        bot = ImageBot(services, force_sync=force_sync, http_trace=metrics.discord_trace())
+        name = sharding.process_name(settings)
+        cls, shard_options = (ImageBot, {}) if settings.shard_count is None else (ShardedImageBot, sharding.shard_options(settings))
+        bot = cls(services, force_sync=force_sync, http_trace=metrics.discord_trace(), process=name, **shard_options)
+        if sharding.shared(settings):  # chores, jobs and the queue shared with the other processes
+            bot.chores = sharding.share(settings, db, generation, limiter, name)
         subscribe_operations(events, metrics, bot.undeliverable_notices)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -348,6 +371,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         finally:
             if health is not None:
                 await health.close()
+            await invalidations.close()
             await db.close()
 
 

@@ -8,8 +8,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.ui import config_texts as c
+from cogs.ui import reply_texts as r
 from cogs.ui.checks import require_manage_guild
 from cogs.ui.errors import NO_MENTIONS
+from cogs.ui.i18n import tr
 from core.errors import InvalidRequest
 from core.events import ModeratorAction
 from core.policy import MAX_GUILD_TERMS, GuildPolicy, ReviewMode
@@ -21,6 +24,8 @@ LIST_ACTIONS = [app_commands.Choice(name=n, value=n) for n in ("add", "remove", 
 FILTER_ACTIONS = [app_commands.Choice(name=n, value=n) for n in ("add", "remove", "clear")]
 REVIEW_MODES = [app_commands.Choice(name=m.value, value=m.value) for m in ReviewMode]
 Tolerance = app_commands.Range[int, STRICTEST, MOST_PERMISSIVE]
+# The fields of a confirmation that are words (translated with it) rather than numbers or mentions.
+_WORDS = frozenset({"list", "action", "mode"})
 
 
 def _edit_ids(ids: list[int], action: str, target: int | None, option: str) -> list[int]:
@@ -33,42 +38,69 @@ def _edit_ids(ids: list[int], action: str, target: int | None, option: str) -> l
     return [i for i in ids if i != target]
 
 
-def _ids(ids: list[int], kind: str) -> str:
+def _setting(field: str, value: object) -> Callable[[GuildPolicy], GuildPolicy]:
+    """The policy change of a command that sets one field."""
+
+    def change(p: GuildPolicy) -> GuildPolicy:
+        setattr(p, field, value)
+        return p
+
+    return change
+
+
+def _ids(ids: list[int], kind: str, locale=None) -> str:
     if not ids:
-        return "everyone" if kind == "role" else "all channels"
+        return tr(c.EVERYONE if kind == "role" else c.ALL_CHANNELS, locale)
     return " ".join(f"<@&{i}>" if kind == "role" else f"<#{i}>" for i in ids)
 
 
-def describe_policy(policy: GuildPolicy) -> discord.Embed:
-    embed = discord.Embed(title="Image bot settings for this server", colour=discord.Colour.blurple())
-    embed.add_field(name="Channels", value=_ids(policy.channels, "channel"), inline=False)
-    embed.add_field(name="Who may generate", value=_ids(policy.generator_roles, "role"), inline=False)
-    embed.add_field(name="Who may use FLUX.2 Pro", value=_ids(policy.pro_roles, "role"), inline=False)
+def _either(value, text: str, otherwise: str, locale, **fields) -> str:
+    return tr(text, locale, **fields) if value else tr(otherwise, locale)
+
+
+def describe_policy(policy: GuildPolicy, locale=None) -> discord.Embed:
+    def _(text: str, **fields) -> str:
+        return tr(text, locale, **fields)
+
+    embed = discord.Embed(title=_(c.TITLE), colour=discord.Colour.blurple())
+    embed.add_field(name=_(c.CHANNELS), value=_ids(policy.channels, "channel", locale), inline=False)
+    embed.add_field(name=_(c.WHO_GENERATES), value=_ids(policy.generator_roles, "role", locale), inline=False)
+    embed.add_field(name=_(c.WHO_PRO), value=_ids(policy.pro_roles, "role", locale), inline=False)
     embed.add_field(
-        name="Safety (Pro)",
-        value=f"ordinary channels {LABELS[policy.safety_tolerance]}; "
-        f"age-restricted channels {LABELS[policy.nsfw_safety_tolerance]}",
+        name=_(c.SAFETY),
+        value=_(
+            c.SAFETY_VALUE,
+            ordinary=_(LABELS[policy.safety_tolerance]),
+            age_restricted=_(LABELS[policy.nsfw_safety_tolerance]),
+        ),
         inline=False,
     )
-    embed.add_field(name="Blocked terms", value=f"{len(policy.blocked_terms)} (plus the built-in safety list)")
+    embed.add_field(name=_(c.BLOCKED_TERMS), value=_(c.TERMS_VALUE, count=len(policy.blocked_terms)))
     embed.add_field(
-        name="Adult content",
-        value="refused in every channel" if policy.adult_filter_in_nsfw else "refused outside age-restricted channels",
+        name=_(c.ADULT), value=_(c.REFUSED_EVERYWHERE if policy.adult_filter_in_nsfw else c.REFUSED_OUTSIDE)
     )
-    embed.add_field(name="Edit others' images", value="allowed" if policy.edit_others_images else "own images only")
+    embed.add_field(name=_(c.EDIT_OTHERS), value=_(r.ALLOWED if policy.edit_others_images else c.OWN_ONLY))
     pace = [
-        f"cooldown {policy.cooldown_seconds} s" if policy.cooldown_seconds else "no cooldown",
-        f"{policy.max_running_per_member} at a time" if policy.max_running_per_member else "no limit at a time",
-        f"{policy.daily_jobs_per_member} images/day" if policy.daily_jobs_per_member else "no daily image limit",
-        f"{policy.daily_credits_per_member} credits/day" if policy.daily_credits_per_member else "no daily credit limit",
+        _either(policy.cooldown_seconds, c.COOLDOWN, c.NO_COOLDOWN, locale, seconds=policy.cooldown_seconds),
+        _either(policy.max_running_per_member, c.AT_A_TIME, c.NO_AT_A_TIME, locale, count=policy.max_running_per_member),
+        _either(
+            policy.daily_jobs_per_member, c.IMAGES_PER_DAY, c.NO_IMAGES_PER_DAY, locale, count=policy.daily_jobs_per_member
+        ),
+        _either(
+            policy.daily_credits_per_member, c.CREDITS_PER_DAY, c.NO_CREDITS_PER_DAY, locale,
+            count=policy.daily_credits_per_member,
+        ),
     ]
-    embed.add_field(name="Pace per member", value="; ".join(pace), inline=False)
-    embed.add_field(name="Exempt from pace", value=_ids(policy.exempt_roles, "role") if policy.exempt_roles else "nobody")
-    embed.add_field(name="Trusted (skip review)", value=_ids(policy.trusted_roles, "role") if policy.trusted_roles else "nobody")
-    review = ", ".join(f"<#{c}> {m.value}" for c, m in policy.review.items() if m is not ReviewMode.OFF) or "off everywhere"
-    embed.add_field(name="Review", value=review, inline=False)
-    embed.add_field(name="Mod log", value=f"<#{policy.modlog_channel}>" if policy.modlog_channel else "not set")
-    embed.add_field(name="Reports hide a result at", value=str(policy.report_threshold))
+    embed.add_field(name=_(c.PACE), value="; ".join(pace), inline=False)
+    nobody = _(c.NOBODY)
+    embed.add_field(name=_(c.EXEMPT), value=_ids(policy.exempt_roles, "role") if policy.exempt_roles else nobody)
+    embed.add_field(name=_(c.TRUSTED), value=_ids(policy.trusted_roles, "role") if policy.trusted_roles else nobody)
+    review = ", ".join(
+        f"<#{ch}> {_(m.value)}" for ch, m in policy.review.items() if m is not ReviewMode.OFF
+    ) or _(c.REVIEW_OFF)
+    embed.add_field(name=_(c.REVIEW), value=review, inline=False)
+    embed.add_field(name=_(c.MODLOG), value=f"<#{policy.modlog_channel}>" if policy.modlog_channel else _(c.NOT_SET))
+    embed.add_field(name=_(c.REPORTS), value=str(policy.report_threshold))
     return embed
 
 
@@ -82,7 +114,7 @@ def _role_list(name: str, field: str, label: str, description: str) -> app_comma
             setattr(p, field, _edit_ids(getattr(p, field), action, target, "role"))
             return p
 
-        await self._update(interaction, change, f"{label}: {action} {role.mention if role else ''}".strip())
+        await self._update(interaction, change, r.CHANGED_LIST, list=label, action=action, target=role.mention if role else "")
 
     # A method's name, so discord.py takes `self` for the cog (as for a `def` in the class), not an option.
     edit.__qualname__ = f"ConfigCog.{name}"
@@ -101,9 +133,16 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
         require_manage_guild(interaction)
         return True
 
-    async def _update(self, interaction: discord.Interaction, change: Callable[[GuildPolicy], GuildPolicy], done: str) -> None:
+    async def _update(
+        self, interaction: discord.Interaction, change: Callable[[GuildPolicy], GuildPolicy], done: str, **fields: str
+    ) -> None:
+        """Saves the change, then says `done` in the admin's language; the mod log gets it in English.
+        Words among the fields (a list, an action, a mode) are translated with the sentence."""
         await self.services.moderation.update_policy(interaction.guild_id, interaction.user.id, change)
-        await interaction.response.send_message(done, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        words = {k: tr(v, interaction.locale) if k in _WORDS else v for k, v in fields.items()}
+        reply = tr(done, interaction.locale, **words).strip()
+        await interaction.response.send_message(reply, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        done = done.format(**fields).strip()
         await self.services.events.publish(
             ModeratorAction(interaction.guild_id, interaction.user.id, f"<@{interaction.user.id}> changed settings: {done}")
         )
@@ -111,7 +150,9 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
     @app_commands.command(name="show", description="Show every setting")
     async def show(self, interaction: discord.Interaction) -> None:
         policy = await self.services.moderation.policy(interaction.guild_id)
-        await interaction.response.send_message(embed=describe_policy(policy), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            embed=describe_policy(policy, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
 
     @app_commands.command(name="channels", description="Channels where the bot answers (reset = all)")
     @app_commands.choices(action=LIST_ACTIONS)
@@ -122,7 +163,8 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
             p.channels = _edit_ids(p.channels, action, target, "channel")
             return p
 
-        await self._update(interaction, change, f"channels: {action} {channel.mention if channel else ''}".strip())
+        target_text = channel.mention if channel else ""
+        await self._update(interaction, change, r.CHANGED_LIST, list="channels", action=action, target=target_text)
 
     roles = _role_list("roles", "generator_roles", "roles", "Roles allowed to generate (reset = everyone)")
     pro_roles = _role_list("pro_roles", "pro_roles", "pro roles", "Roles allowed to use FLUX.2 Pro (reset = everyone)")
@@ -154,7 +196,7 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
                 p.blocked_terms = [t for t in p.blocked_terms if t not in drop]
             return p
 
-        await self._update(interaction, change, f"filter: {action} {len(cleaned)} term(s)")
+        await self._update(interaction, change, r.CHANGED_FILTER, action=action, count=str(len(cleaned)))
 
     @app_commands.command(name="safety", description="FLUX.2 Pro's safety tolerance: 0 strictest … 5 most permissive")
     @app_commands.describe(ordinary="For ordinary channels", age_restricted="For channels Discord marks age-restricted")
@@ -168,25 +210,18 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
                 p.nsfw_safety_tolerance = age_restricted
             return p
 
-        await self._update(interaction, change, f"safety: ordinary {ordinary}, age-restricted {age_restricted}")
+        await self._update(interaction, change, r.CHANGED_SAFETY, ordinary=str(ordinary), age_restricted=str(age_restricted))
 
     @app_commands.command(name="adult_filter", description="Refuse adult prompts in age-restricted channels too?")
     @app_commands.describe(in_age_restricted="Ordinary channels always refuse them")
     async def adult_filter(self, interaction: discord.Interaction, in_age_restricted: bool) -> None:
-        def change(p: GuildPolicy) -> GuildPolicy:
-            p.adult_filter_in_nsfw = in_age_restricted
-            return p
-
-        where = "every channel" if in_age_restricted else "ordinary channels only"
-        await self._update(interaction, change, f"adult content refused in {where}")
+        answer = r.ADULT_EVERYWHERE if in_age_restricted else r.ADULT_ORDINARY_ONLY
+        await self._update(interaction, _setting("adult_filter_in_nsfw", in_age_restricted), answer)
 
     @app_commands.command(name="references", description="May members edit images other members posted?")
     async def references(self, interaction: discord.Interaction, others_allowed: bool) -> None:
-        def change(p: GuildPolicy) -> GuildPolicy:
-            p.edit_others_images = others_allowed
-            return p
-
-        await self._update(interaction, change, f"editing others' images: {'allowed' if others_allowed else 'not allowed'}")
+        answer = r.OTHERS_ALLOWED if others_allowed else r.OTHERS_NOT_ALLOWED
+        await self._update(interaction, _setting("edit_others_images", others_allowed), answer)
 
     @app_commands.command(name="pace", description="Per-member limits (0 = no limit)")
     async def pace(
@@ -208,7 +243,7 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
                     setattr(p, name, value)
             return p
 
-        await self._update(interaction, change, "pace limits updated")
+        await self._update(interaction, change, r.PACE_UPDATED)
 
     @app_commands.command(name="review", description="Review in a channel: off, requests (before) or results (after)")
     @app_commands.choices(mode=REVIEW_MODES)
@@ -224,7 +259,7 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
                 p.review[channel.id] = ReviewMode(mode)
             return p
 
-        await self._update(interaction, change, f"review in {channel.mention}: {mode}")
+        await self._update(interaction, change, r.CHANGED_REVIEW, channel=channel.mention, mode=mode)
 
     @app_commands.command(name="modlog", description="Where moderation events go (leave empty to turn off)")
     async def modlog(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
@@ -234,13 +269,12 @@ class ConfigCog(commands.GroupCog, name="Config", group_name="config", group_des
                 p.review = {}
             return p
 
-        await self._update(interaction, change, f"mod log: {channel.mention if channel else 'off (review turned off)'}")
+        if channel is None:
+            await self._update(interaction, change, r.MODLOG_OFF)
+        else:
+            await self._update(interaction, change, r.MODLOG_SET, channel=channel.mention)
 
     @app_commands.command(name="reports", description="How many reports hide a result until a moderator decides")
     async def reports(self, interaction: discord.Interaction, threshold: app_commands.Range[int, 1, 100]) -> None:
-        def change(p: GuildPolicy) -> GuildPolicy:
-            p.report_threshold = threshold
-            return p
-
-        await self._update(interaction, change, f"reports hide a result at {threshold}")
+        await self._update(interaction, _setting("report_threshold", threshold), r.CHANGED_REPORTS, threshold=str(threshold))
 

@@ -44,7 +44,7 @@ class CreditsCog(GuildCredits, commands.GroupCog, group_name="credits", group_de
         remaining = {}
         for period, limit, since in (
             ("today", limits.daily, limits.day_start),
-            ("this month", limits.monthly, limits.month_start),
+            ("month", limits.monthly, limits.month_start),
         ):
             if limit is not None:
                 used = await ledger.allowance_used(interaction.guild_id, interaction.user.id, since)
@@ -55,5 +55,6 @@ class CreditsCog(GuildCredits, commands.GroupCog, group_name="credits", group_de
             spent_today=spent,
             prices=prices,
             remaining=remaining,
+            locale=interaction.locale,
         )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -21,6 +21,7 @@ from discord.ext import commands
 from cogs.credits import GuildCredits
 from cogs.owner import is_bot_owner
 from cogs.ui import messages
+from cogs.ui import reply_texts as r
 from cogs.ui.checks import require_manage_guild
 from cogs.ui.credit_history import (
     MODEL_CODES,
@@ -31,6 +32,7 @@ from cogs.ui.credit_history import (
     parse_day,
 )
 from cogs.ui.errors import NO_MENTIONS
+from cogs.ui.i18n import tr
 from cogs.ui.options import MODEL_CHOICES
 from core import usage
 from core.credit_rules import Allowance
@@ -69,7 +71,7 @@ class CreditsAdminCog(
         )
         await self.services.credit_rules.note_balance(interaction.guild_id, result.balance)
         await interaction.response.send_message(
-            messages.granted(amount, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
+            messages.granted(amount, result.balance, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
         await self.services.events.publish(
             CreditsGranted(interaction.guild_id, interaction.user.id, amount, result.balance, reason)
@@ -99,13 +101,13 @@ class CreditsAdminCog(
         filters = HistoryFilter(
             member.id if member else None, model, parse_day(since, "since"), parse_day(until, "until", end=True)
         )
-        embed, view = await self.history_page(interaction.guild_id, HistoryCursor(0), filters)
+        embed, view = await self.history_page(interaction.guild_id, HistoryCursor(0), filters, interaction.locale)
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     async def history_page(
-        self, guild_id: int, cursor: HistoryCursor, filters: HistoryFilter
+        self, guild_id: int, cursor: HistoryCursor, filters: HistoryFilter, locale=None
     ) -> tuple[discord.Embed, discord.ui.View]:
         """One page, read by key from the cursor on (one extra row says whether there is more)."""
         query = dict(user_id=filters.user_id, model=filters.model, since=filters.since, until=filters.until)
@@ -123,14 +125,14 @@ class CreditsAdminCog(
             has_newer, has_older = cursor.older_than is not None, len(rows) > HISTORY_PAGE
             page = rows[:HISTORY_PAGE]
             first = cursor.first
-        embed = discord.Embed(title="Credit history", colour=discord.Colour.blurple())
-        embed.description = "\n".join(entry_line(e) for e in page) or "No credit movements match."
+        embed = discord.Embed(title=tr(r.HISTORY_TITLE, locale), colour=discord.Colour.blurple())
+        embed.description = "\n".join(entry_line(e) for e in page) or tr(r.NO_MOVEMENTS, locale)
         embed.set_footer(text=f"{first + 1}–{first + len(page)}" if page else "0")
         view = discord.ui.View(timeout=None)
         newer = HistoryCursor(max(0, first - HISTORY_PAGE), newer_than=page[0]["id"] if page else 0)
         older = HistoryCursor(first + len(page), older_than=page[-1]["id"] if page else 0)
-        view.add_item(HistoryButton(newer, filters, "◀ Newer", disabled=not (page and has_newer)))
-        view.add_item(HistoryButton(older, filters, "Older ▶", disabled=not (page and has_older)))
+        view.add_item(HistoryButton(newer, filters, tr(r.NEWER, locale), disabled=not (page and has_newer)))
+        view.add_item(HistoryButton(older, filters, tr(r.OLDER, locale), disabled=not (page and has_older)))
         return embed, view
 
     @app_commands.command(
@@ -160,18 +162,17 @@ class CreditsAdminCog(
             limit = interaction.guild.filesize_limit if interaction.guild else 10 * 1024 * 1024
             if size > limit:
                 await interaction.followup.send(
-                    f"The export is {size / 2**20:.1f} MiB compressed, over this server's"
-                    f" {limit / 2**20:.0f} MiB upload limit: export a shorter period with `since` and `until`.",
+                    tr(r.EXPORT_TOO_BIG, interaction.locale, size=f"{size / 2**20:.1f}", limit=f"{limit / 2**20:.0f}"),
                     ephemeral=True,
                     allowed_mentions=NO_MENTIONS,
                 )
                 return
             await interaction.followup.send(
-                f"{count} ledger entries.",
+                tr(r.EXPORT_COUNT, interaction.locale, count=count),
                 file=discord.File(
                     path,
                     filename=f"credits-{interaction.guild_id}.csv.gz",
-                    description="This server's credit ledger as gzipped CSV, oldest first",
+                    description=tr(r.EXPORT_FILE, interaction.locale),
                 ),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
@@ -189,7 +190,7 @@ class CreditsAdminCog(
         )
         await interaction.followup.send(
             file=discord.File(
-                io.BytesIO(png), filename="usage.png", description="Chart of credits spent per day over 30 days, by model"
+                io.BytesIO(png), filename="usage.png", description=tr(r.USAGE_FILE, interaction.locale)
             ),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
@@ -208,7 +209,7 @@ class CreditsAdminCog(
         )
         await self.services.credit_rules.note_balance(interaction.guild_id, result.balance)
         await interaction.response.send_message(
-            messages.refunded(job_id, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
+            messages.refunded(job_id, result.balance, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
         await self.services.events.publish(
             CreditsRefunded(interaction.guild_id, interaction.user.id, job_id, result.balance, reason)
@@ -246,13 +247,13 @@ class CreditsAdminCog(
         rules = self.services.credit_rules
         if clear:
             removed = await rules.clear_allowance(interaction.guild_id, scope, target)
-            text = "Allowance removed." if removed else "There was no such allowance."
+            text = tr(r.ALLOWANCE_REMOVED if removed else r.NO_SUCH_ALLOWANCE, interaction.locale)
         else:
             await rules.set_allowance(
                 interaction.guild_id, Allowance(scope, target, daily, monthly, unlimited)
             )
             text = messages.allowance_set(
-                member.id if member else None, role.id if role else None, daily, monthly, unlimited
+                member.id if member else None, role.id if role else None, daily, monthly, unlimited, interaction.locale
             )
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         if not clear or removed:
@@ -284,7 +285,9 @@ class CreditsAdminCog(
             confirm_all=confirm_all,
             low_balance_below=... if low_balance_alert is None else (low_balance_alert or None),
         )
-        await interaction.response.send_message(messages.credit_settings(new), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(
+            messages.credit_settings(new, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
         await self.services.events.publish(
             CreditSettingsChanged(
                 interaction.guild_id, interaction.user.id, new.quote_above, new.confirm_all, new.low_balance_below

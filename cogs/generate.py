@@ -19,6 +19,7 @@ from cogs.ui.defaults import choose, style_choices
 from cogs.ui.edit_flow import MenuMessages, answer_edit, draft_with, looks_like_image
 from cogs.ui.edit_modal import EditPromptModal, submitted
 from cogs.ui.errors import NO_MENTIONS, report_error
+from cogs.ui.i18n import tr
 from cogs.ui.member_texts import STARTING
 from cogs.ui.options import EDIT_IMAGES, EDIT_RATIO_CHOICES, generation_options, model_or_default
 from cogs.ui.quote import show_quote, show_stored_quote
@@ -110,10 +111,10 @@ class GenerateCog(commands.Cog, name="Generate"):
         require_guild(interaction)
         images = [a for a in message.attachments if looks_like_image(a)]
         if not images:
-            await interaction.response.send_message(messages.EDIT_NEEDS_IMAGE, ephemeral=True)
+            await interaction.response.send_message(tr(messages.EDIT_NEEDS_IMAGE, interaction.locale), ephemeral=True)
             return
         self.menu_messages.keep(message)
-        modal = EditPromptModal(f"flux:editmsg:{message.channel.id}:{message.id}", images=len(images))
+        modal = EditPromptModal(f"flux:editmsg:{message.channel.id}:{message.id}", images=len(images), locale=interaction.locale)
         await interaction.response.send_modal(modal)
 
     @commands.Cog.listener()
@@ -137,7 +138,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         if action == "delete":
             await self._delete_result(interaction, job)
         elif action == "edit":
-            await interaction.response.send_modal(EditPromptModal(f"flux:editjob:{job.id}"))
+            await interaction.response.send_modal(EditPromptModal(f"flux:editjob:{job.id}", locale=interaction.locale))
         elif action == "reroll":
             spec = job.spec.model_copy(update={"seed": self.services.generation.new_seed()})
             await self.submit(interaction, spec, JobKind.REROLL, parent_job_id=job.id, reference_authors=authors)
@@ -157,7 +158,7 @@ class GenerateCog(commands.Cog, name="Generate"):
             raise NotAllowed("delete this message with that button (it does not hold that image)")
         await interaction.response.defer(ephemeral=True, thinking=True)
         await interaction.message.delete()
-        await interaction.followup.send(messages.DELETED, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.followup.send(tr(messages.DELETED, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.services.events.publish(ResultDeleted(job, interaction.user.id))
 
     async def _result_as_reference(self, job: Job) -> tuple[str, tuple[int, int] | None]:
@@ -258,7 +259,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         if interaction.response.is_done():
             # Answered already (a stored quote's click edits the quote): the images get a message of their own.
             placeholder = await interaction.followup.send(
-                STARTING, wait=True, ephemeral=private, allowed_mentions=NO_MENTIONS
+                tr(STARTING, outcome.spec.locale), wait=True, ephemeral=private, allowed_mentions=NO_MENTIONS
             )
             message_id = placeholder.id
         else:
@@ -301,9 +302,9 @@ class GenerateCog(commands.Cog, name="Generate"):
         if not await self.review.hold_request(interaction, request_id, summary):
             # No moderator can see it: closed, not left pending forever (nothing was generated or charged).
             await self.services.moderation.decide_request(request_id, "rejected", by=self.bot.user.id)
-            await interaction.edit_original_response(content=messages.REQUEST_NO_MODLOG, allowed_mentions=NO_MENTIONS)
+            await interaction.edit_original_response(content=tr(messages.REQUEST_NO_MODLOG, spec.locale), allowed_mentions=NO_MENTIONS)
             return
-        await interaction.edit_original_response(content=messages.REQUEST_PENDING, allowed_mentions=NO_MENTIONS)
+        await interaction.edit_original_response(content=tr(messages.REQUEST_PENDING, spec.locale), allowed_mentions=NO_MENTIONS)
 
 
 async def _defer(interaction: discord.Interaction, *, ephemeral: bool = False) -> int | None:

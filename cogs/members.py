@@ -15,7 +15,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.ui import batch_texts as b
 from cogs.ui import member_texts as t
+from cogs.ui import reply_texts as r
 from cogs.ui.checks import job_of_guild, require_guild
 from cogs.ui.defaults import style_choices
 from cogs.ui.errors import NO_MENTIONS
@@ -72,11 +74,12 @@ class MembersCog(commands.Cog, name="Members"):
             await interaction.response.send_message(tr(t.QUEUE_EMPTY, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         generation = self.services.generation
-        lines = [t.queue_line(job.id, job.spec.prompt, job.state.value, generation.place(job.id)) for job in jobs]
+        locale = interaction.locale
+        lines = [t.queue_line(job.id, job.spec.prompt, job.state.value, generation.place(job.id), locale) for job in jobs]
         view = discord.ui.View(timeout=None)
         for job in jobs:
             if generation.place(job.id) is not None and len(view.children) < 25:
-                view.add_item(CancelButton(job.id))
+                view.add_item(CancelButton(job.id, locale))
         await interaction.response.send_message(
             "\n".join(lines), view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
@@ -91,12 +94,17 @@ class MembersCog(commands.Cog, name="Members"):
             return
         job = await self.services.generation.cancel(job.id)
         text = tr(t.CANCELLED, interaction.locale, price=job.price)
-        if interaction.message is not None and interaction.message.id == (job.interaction and job.interaction.message_id):
+        # A batch's message is shared by its images and the presenter redraws their lines: it is left
+        # alone, the answer is private.
+        in_batch = await self.services.generation.batches.member(job.id) is not None
+        if not in_batch and interaction.message is not None and interaction.message.id == (
+            job.interaction and job.interaction.message_id
+        ):
             await interaction.response.edit_message(content=text, view=None, allowed_mentions=NO_MENTIONS)
             return
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         ref = job.interaction
-        if ref is not None and ref.message_id is not None:
+        if not in_batch and ref is not None and ref.message_id is not None:
             # The job's own progress message would otherwise still say "queued" (best effort).
             try:
                 webhook = discord.Webhook.partial(ref.application_id, ref.token, client=self.bot)
@@ -174,10 +182,10 @@ class MembersCog(commands.Cog, name="Members"):
         more, jobs = len(jobs) > MINE_PAGE, jobs[:MINE_PAGE]
         text = "\n".join(t.mine_line(job) for job in jobs) or tr(t.MINE_EMPTY, interaction.locale)
         if jobs:
-            text += "\n-# /show job_id brings one back."
+            text += "\n" + tr(r.MINE_HINT, interaction.locale)
         view = discord.ui.View(timeout=None)
         if more:
-            view.add_item(MinePage(jobs[-1].id))
+            view.add_item(MinePage(jobs[-1].id, interaction.locale))
         if edit:
             await interaction.response.edit_message(content=text, view=view, allowed_mentions=NO_MENTIONS)
         else:
@@ -218,11 +226,12 @@ class MembersCog(commands.Cog, name="Members"):
         seed = job.result_seed if job.result_seed is not None else job.spec.seed
         embed = discord.Embed(title=tr(t.INFO_TITLE, interaction.locale), colour=discord.Colour.blurple())
         embed.description = f"```\n{clip(t.repeat_command(job).replace('`', 'ˋ'), 3900)}\n```"
-        embed.add_field(name="Model", value=job.model.display_name)
-        embed.add_field(name="Seed", value=str(seed))
+        locale = interaction.locale
+        embed.add_field(name=tr(r.MODEL, locale), value=job.model.display_name)
+        embed.add_field(name=tr(b.SEED, locale), value=str(seed))
         if job.spec.style:
-            embed.add_field(name="Style", value=plain(job.spec.style))
-        embed.set_footer(text=f"Job {job.id}")
+            embed.add_field(name=tr(r.STYLE, locale), value=plain(job.spec.style))
+        embed.set_footer(text=tr(r.JOB, locale, job=job.id))
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # --- /help and the setup message ------------------------------------------------------------
@@ -230,7 +239,8 @@ class MembersCog(commands.Cog, name="Members"):
     @app_commands.command(name="help", description="What the image bot can do, on one screen")
     @app_commands.guild_only()
     async def help(self, interaction: discord.Interaction) -> None:
-        embed = discord.Embed(title="Image bot", description=tr(t.HELP, interaction.locale), colour=discord.Colour.blurple())
+        locale = interaction.locale
+        embed = discord.Embed(title=tr(r.HELP_TITLE, locale), description=tr(t.HELP, locale), colour=discord.Colour.blurple())
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @commands.Cog.listener()

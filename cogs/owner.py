@@ -79,7 +79,7 @@ class OwnerCog(commands.GroupCog, name="Owner", group_name="owner", group_descri
         )
         await self.services.credit_rules.note_balance(int(guild_id), result.balance)
         await interaction.response.send_message(
-            messages.granted(amount, result.balance), ephemeral=True, allowed_mentions=NO_MENTIONS
+            messages.granted(amount, result.balance, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
         await self.services.events.publish(
             CreditsGranted(int(guild_id), interaction.user.id, amount, result.balance, reason, by_owner_command=True)

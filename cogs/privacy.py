@@ -94,7 +94,12 @@ class PrivacyCog(commands.GroupCog, name="Privacy", group_name="privacy", group_
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         # Invited back, or removed, while the bot was offline.
-        left = await self.privacy.guilds_present([g.id for g in self.bot.guilds], time.time())
+        settings = self.services.settings
+        # A process over a shard range sees only its shards' guilds: it judges only those.
+        shards = None if settings.shard_count is None else (
+            settings.shard_count, settings.shard_ids or tuple(range(settings.shard_count))
+        )
+        left = await self.privacy.guilds_present([g.id for g in self.bot.guilds], time.time(), shards)
         if left:
             log.info("%d guild(s) removed the bot while it was offline: their data goes in %g days", left,
                      self.services.settings.guild_data_grace_days)

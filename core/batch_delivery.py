@@ -20,6 +20,10 @@ from core.jobs import Job, JobState
 
 log = logging.getLogger(__name__)
 
+# Far beyond one delivery attempt (each request is bounded by its timeout) and the creation of four
+# jobs, so a batch this old in "creating" or "delivering" belongs to a process that died.
+STALE_BATCH_SECONDS = 600.0
+
 # What a batch shows, per job id: the stored file and its type (only jobs that made an image).
 Images = dict[int, tuple[Path, str]]
 
@@ -109,7 +113,9 @@ class BatchDelivery(Posting):
         await asyncio.sleep(delay)
         await self.settle(batch_id)
 
-    async def recover(self) -> None:
-        """After a start: settle every batch a crash left open (core/batches.py `recover`)."""
-        for batch_id in await self.store.recover():
+    async def recover(self, *, shared: bool = False) -> None:
+        """After a start: settle every batch a crash left open (core/batches.py `recover`). With
+        several processes on the database, a batch another live process is creating or posting is
+        left to it: only one untouched for STALE_BATCH_SECONDS is taken back."""
+        for batch_id in await self.store.recover(older_than=STALE_BATCH_SECONDS if shared else 0.0):
             self._spawn(self.settle(batch_id))

@@ -16,6 +16,7 @@ resume) can never both post.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -158,11 +159,15 @@ class BatchStore:
                 (channel_id, message_id, tx.now, batch_id),
             )
 
-    async def recover(self) -> list[int]:
-        """At start-up (one process per database, core/instance.py): batches a crash left being created
-        or delivered are reopened; returns every open batch, to be settled."""
+    async def recover(self, *, older_than: float = 0.0) -> list[int]:
+        """At start-up: batches a crash left being created or delivered (untouched for `older_than`
+        seconds: 0 when this is the database's only process) are reopened; returns every open batch,
+        to be settled (a claim lets only one process post it)."""
         pending: list[int] = []
-        for row in await self._db.fetchall("SELECT id, state FROM batches WHERE state IN ('creating', 'delivering')"):
+        for row in await self._db.fetchall(
+            "SELECT id, state FROM batches WHERE state IN ('creating', 'delivering') AND updated_at <= ?",
+            (time.time() - older_than,),
+        ):
             if row["state"] == "creating":
                 await self.close(row["id"])
             else:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -32,9 +34,13 @@ class BlobRejected(Exception):
 
 
 class BlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, partial_area: str = "") -> None:
+        """`partial_area`: with several processes on one BLOB_DIR each streams into a folder of its
+        own, so that one starting up never removes another's downloads in progress."""
         self.root = Path(root)
         self._partial_ready = False
+        self._area = re.sub(r"[^A-Za-z0-9_.-]", "_", partial_area)
+        self._partials = self.root / PARTIAL_DIR / self._area if self._area else self.root / PARTIAL_DIR
 
     def path(self, digest: str) -> Path:
         """Where the blob `digest` lives (raises ValueError for anything that is not a blob id)."""
@@ -63,7 +69,7 @@ class BlobStore:
 
     def writer(self) -> BlobWriter:
         """A new partial file to stream a blob into (see BlobWriter)."""
-        folder = self.root / PARTIAL_DIR
+        folder = self._partials
         if not self._partial_ready:
             folder.mkdir(parents=True, exist_ok=True)
             self._partial_ready = True
@@ -72,7 +78,7 @@ class BlobStore:
     def scratch(self) -> Path:
         """A folder for short-lived files (e.g. downscaled copies being uploaded); a crash's
         leftovers go with clear_partial(). Blocking (it may create the folder)."""
-        folder = self.root / PARTIAL_DIR
+        folder = self._partials
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
@@ -117,14 +123,23 @@ class BlobStore:
             fsync_path(target)
         return copied
 
-    def clear_partial(self) -> int:
-        """Remove partial files a crash left behind (none is ever referenced); how many."""
-        folder = self.root / PARTIAL_DIR
+    def clear_partial(self, *, stale_after: float = 3600.0) -> int:
+        """Remove partial files a crash left behind (none is ever referenced); how many. Another
+        process's area is left alone unless its files have not been written for `stale_after`
+        seconds (a process that ended without clearing its own, e.g. killed and not restarted)."""
         removed = 0
-        if folder.is_dir():
+        areas = [self._partials]
+        shared = self.root / PARTIAL_DIR
+        if self._area and shared.is_dir():
+            areas += [f for f in sorted(shared.iterdir()) if f.is_dir() and f != self._partials]
+        for folder in areas:
+            if not folder.is_dir():
+                continue
+            mine = folder == self._partials
             for leftover in folder.iterdir():
-                leftover.unlink(missing_ok=True)
-                removed += 1
+                if leftover.is_file() and (mine or time.time() - leftover.stat().st_mtime > stale_after):
+                    leftover.unlink(missing_ok=True)
+                    removed += 1
         return removed
 
 

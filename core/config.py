@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     # PostgreSQL instead of the SQLite file (postgresql://user:password@host/db): for a bot that
     # outgrows one process. A secret: it may carry the password.
     database_url: SecretStr | None = None
+    # Several processes over shard ranges (core/shards.py): the bot's number of shards in all, and the
+    # ones this process runs ("0-3", "0,2,5"; unset: all of them). Unset SHARD_COUNT: no sharding.
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    # A process's claim on a job lasts this long unless renewed; then another process takes it over.
+    job_lease_seconds: float = Field(default=30.0, gt=0)
+    # This process in log lines and job leases (default: host:pid).
+    process_name: str = ""
     # Where paid results and reference images are kept until they are no longer needed.
     blob_dir: Path | None = None
     prices_path: Path = DEFAULT_PRICES_PATH
@@ -121,6 +129,25 @@ class Settings(BaseSettings):
             return None
         if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
             raise ValueError("must be a postgresql:// URL (leave it unset to use DATABASE_PATH's SQLite file)")
+        return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            from core.shards import parse_shard_ids
+
+            return parse_shard_ids(value) if value.strip() else None
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_in_range(cls, value: tuple[int, ...] | None, info: ValidationInfo) -> tuple[int, ...] | None:
+        if value is None:
+            return None
+        from core.shards import check_shard_ids
+
+        check_shard_ids(value, info.data.get("shard_count"), postgres=info.data.get("database_url") is not None)
         return value
 
     @field_validator("log_level")

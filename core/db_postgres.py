@@ -71,12 +71,27 @@ _FLUSH = (
 )
 _MIGRATE_LOCK = 1718384249
 _INSTANCE_LOCK = 1718384250
+_SHARD_LOCK = 1718384251
+# Shard locks of shards 0 … n-1 (this schema) that another session holds: a bigint advisory key shows
+# in pg_locks as its high and low 32 bits (classid, objid) with objsubid 1.
+_SHARDS_HELD = (
+    "SELECT COUNT(*) AS n FROM pg_locks l, generate_series(0, CAST(? AS bigint) - 1) AS s(i)"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid <> ?"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND ((CAST(l.classid AS bigint) << 32) | CAST(l.objid AS bigint))"
+    " = hashtextextended(current_schema() || '/shard/' || CAST(s.i AS bigint), ?)"
+)
 
 # What start-up reports as "the database cannot be used".
 StorageError = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 IntegrityError = asyncpg.IntegrityConstraintViolationError
 
 POOL_SIZE = 8
+# A process stopped (SIGSTOP, a VM pause) inside a transaction would hold the advisory lock, and with it
+# every other process's writes, until it wakes: the server ends such a session after this long idle in
+# its transaction (the lock goes with it; the stopped process finds its connection gone and its jobs'
+# fences moved on). Every transaction here is a few statements with no other I/O inside.
+STALLED_TRANSACTION_SECONDS = 5.0
 CONNECT_TIMEOUT = 10.0  # seconds; asyncpg's default (60) would hold start-up that long on a dead host
 
 
@@ -116,8 +131,11 @@ class PgDatabase(MetaTable):
         self._flush = _WalFlush(pool)
 
     @classmethod
-    async def open(cls, url: str) -> PgDatabase:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, init=_setup, timeout=CONNECT_TIMEOUT)
+    async def open(cls, url: str, *, stalled_transaction_seconds: float = STALLED_TRANSACTION_SECONDS) -> PgDatabase:
+        pool = await asyncpg.create_pool(
+            url, min_size=1, max_size=POOL_SIZE, init=_setup, timeout=CONNECT_TIMEOUT,
+            server_settings={"idle_in_transaction_session_timeout": str(int(stalled_transaction_seconds * 1000))},
+        )
         db = cls(pool, url)
         try:
             await db._migrate()
@@ -142,6 +160,47 @@ class PgDatabase(MetaTable):
             return False
         self._instance = conn
         return True
+
+    async def hold_shard_locks(self, shard_ids: Iterable[int]) -> int | None:
+        """With shard ranges (SHARD_IDS), one process per shard instead of one per database: the
+        database lock is taken shared (so a process without shard ranges, which takes it exclusively,
+        cannot join) and each shard's lock exclusively, on one connection of their own, for the life
+        of the process. None when all are held; otherwise the first shard another process runs
+        (-1: a process without shard ranges runs the whole database), and nothing is held."""
+        conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
+        try:
+            if not await conn.fetchval(
+                "SELECT pg_try_advisory_lock_shared($1, hashtext(current_schema()))", _INSTANCE_LOCK
+            ):
+                await conn.close()
+                return -1
+            for shard in shard_ids:
+                if not await conn.fetchval(
+                    "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '/shard/' || CAST($1 AS bigint), $2))",
+                    shard, _SHARD_LOCK,
+                ):
+                    await conn.close()
+                    return shard
+        except BaseException:
+            conn.terminate()
+            raise
+        self._instance = conn
+        return None
+
+    async def check_shard_count(self, count: int) -> int | None:
+        """Record SHARD_COUNT for the processes to come; if the processes running now (holding shard
+        locks) use another count, return it and record nothing: with different counts two processes
+        would both receive some guilds' events. (Call after `hold_shard_locks`.)"""
+        mine = self._instance.get_server_pid() if self._instance is not None else 0
+        async with self.transaction() as tx:
+            value = await self.get_meta_in(tx, "shard_count")
+            stored = int(value) if value is not None else None
+            if stored is not None and stored != count:
+                held = await tx.fetchone(_SHARDS_HELD, (stored, mine, _SHARD_LOCK))
+                if held["n"]:
+                    return stored
+            await self.set_meta_in(tx, "shard_count", str(count))
+        return None
 
     async def _migrate(self) -> None:
         async with self._pool.acquire() as conn:
@@ -249,7 +308,7 @@ class _WalFlush(GroupCommit):
 async def _end(conn: asyncpg.Connection, statement: str) -> None:
     try:
         await conn.execute(statement)
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError):
         # A connection that cannot even roll back must not go back to the pool mid-transaction.
         conn.terminate()
 

@@ -61,7 +61,17 @@ class MetaTable:
 
     async def set_meta(self, key: str, value: str) -> None:
         async with self.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+            await self.set_meta_in(tx, key, value)
+
+    @staticmethod
+    async def get_meta_in(tx: Any, key: str) -> str | None:
+        """Inside a transaction that decides from the value (core/db_postgres.py's shard count)."""
+        row = await tx.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
+        return None if row is None else row["value"]
+
+    @staticmethod
+    async def set_meta_in(tx: Any, key: str, value: str) -> None:
+        await tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

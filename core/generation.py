@@ -33,6 +33,7 @@ from core.errors import (
 )
 from core.events import EventBus, GuildBalanceLow, JobFailed
 from core.jobs import InteractionRef, Job, JobKind, JobState, JobStore
+from core.leases import JobLeases, LeaseLost, fenced_as, unless_lost
 from core.ledger import Ledger
 from core.models import SEED_MAX, GenerationSpec, ModelId, build_request, request_body
 from core.policy import MemberUsage, PaceLimits
@@ -81,6 +82,7 @@ class GenerationService:
         # Optional collaborators: spending rules (low-balance alerts) and the Segmind account watch.
         self.credit_rules: CreditRules | None = None
         self.account: AccountWatch | None = None
+        self.leases: JobLeases | None = None  # several processes on one database (core/leases.py)
         # What happened to jobs (posted, failed, a guild's balance low), for whoever bot.py subscribed.
         self.events = events or EventBus()
         self.references = ReferenceImages(blobs)  # bot.py sets one with the configured bounds
@@ -108,19 +110,19 @@ class GenerationService:
             interval=progress_interval,
             queue_notice_delay=queue_notice_delay,
         )
-        # count 2-4: one message for all the images of one command (core/batches.py).
-        self.batches = BatchStore(db, jobs)
+        self.batches = BatchStore(db, jobs)  # count 2-4: the images of one command in one message
         posting = dict(
             jobs=jobs,
             ledger=ledger,
             blobs=blobs,
             events=self.events,
-            presenter=lambda: self.presenter,
+            presenter=lambda: self.presenter if self.leases is None else self.leases.guard(self.presenter),
             end_progress=self.progress.end,
             spawn=self._spawn,
             retry_delays=delivery_retry_delays,
         )
-        self.batch_delivery = BatchDelivery(store=self.batches, **posting)
+        # A batch is fenced by its claim in the database (core/batches.py), not by one job's lease.
+        self.batch_delivery = BatchDelivery(store=self.batches, **(posting | {"presenter": lambda: self.presenter}))
         self.delivery = ResultDelivery(batched=self.batch_delivery.takes, **posting)
 
     # --- creating jobs ------------------------------------------------------------------------
@@ -230,6 +232,8 @@ class GenerationService:
     # --- running jobs -------------------------------------------------------------------------
 
     async def _run(self, job_id: int) -> None:
+        if self.leases is not None and not self.leases.enter(job_id):
+            return  # taken over by another process while it waited here
         holding = False
 
         async def result_slot() -> None:
@@ -239,7 +243,7 @@ class GenerationService:
                 holding = True
 
         try:
-            await self._run_holding(job_id, result_slot)
+            await unless_lost(self._run_holding(job_id, result_slot))
         finally:
             if holding:
                 self._result_slots.release()
@@ -280,7 +284,8 @@ class GenerationService:
             if job.spec.references:
                 urls = await self.references.upload(self.client, job.spec.references)
             body = request_body(build_request(job.spec, urls, safety_tolerance=_tolerance(job.spec)))
-            await self.jobs.mark_submitting(job.id, self._clock())
+            if not await self.jobs.mark_submitting(job.id, self._clock()):
+                raise LeaseLost(job.id)  # cancelled, or taken over by another process
 
             accepted: list[str] = []
 
@@ -349,6 +354,8 @@ class GenerationService:
             )
             if moved:
                 await self.ledger.release_in(tx, job.id)
+        if not moved and self.leases is not None:
+            await self.leases.check(job.id)  # fenced out: the process that holds the job tells the member
         if self.account is not None:
             await self.account.note_failure(error)
         await self._notify_failure(await self.jobs.get(job.id), error)
@@ -367,7 +374,8 @@ class GenerationService:
         """Deliver a reopened job now, through the same paths as any result (an owner asked)."""
         job = await self.jobs.get(job_id)
         if job.state is JobState.SUCCEEDED:
-            await self.delivery.deliver(job)
+            with fenced_as(None if self.leases is None else await self.leases.claim(job_id)):  # this process posts it
+                await self.delivery.deliver(job)
         return await self.jobs.get(job_id)
 
     async def _present(self, method: str, job: Job, arg) -> None:
@@ -375,7 +383,7 @@ class GenerationService:
         if self.presenter is None:
             return
         try:
-            await getattr(self.presenter, method)(job, arg)
+            await getattr(self.presenter if self.leases is None else self.leases.guard(self.presenter), method)(job, arg)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -389,21 +397,29 @@ class GenerationService:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    async def resume(self) -> dict[str, int]:
-        """Pick up every unfinished job after a start: run, poll, post, or refund and tell."""
+    async def resume(self, job_ids: list[int] | None = None) -> dict[str, int]:
+        """Pick up every unfinished job after a start (with leases: those whose lease ran out), or
+        `job_ids` just taken over: run, poll, post, or refund and tell."""
+        jobs = await self.jobs.unfinished()
+        if self.leases is not None:
+            jobs = await self.leases.resumable(jobs, job_ids)
         counts: dict[str, int] = {}
-        await self.batch_delivery.recover()
-        for job in await self.jobs.unfinished():
+        if job_ids is None:
+            await self.batch_delivery.recover(shared=self.leases is not None and self.leases.shared)
+        for job in jobs:
             counts[job.state.value] = counts.get(job.state.value, 0) + 1
-            if job.state is JobState.REFUNDED:
-                error_cls = ProviderSubmitUncertain if job.error_kind == "ProviderSubmitUncertain" else ProviderError
-                self._spawn(self._notify_failure(job, error_cls(job.error_detail or "")))
-            elif job.state is JobState.SUCCEEDED:
-                self._spawn(self.delivery.deliver(job))
-            else:
-                self.scheduler.submit(job.guild_id, job.id)
+            with fenced_as(None if self.leases is None else self.leases.fence_of(job.id)):  # for the tasks spawned
+                if job.state is JobState.REFUNDED:
+                    error_cls = ProviderSubmitUncertain if job.error_kind == "ProviderSubmitUncertain" else ProviderError
+                    self._spawn(unless_lost(self._notify_failure(job, error_cls(job.error_detail or ""))))
+                elif job.state is JobState.SUCCEEDED:
+                    self._spawn(unless_lost(self.delivery.deliver(job)))
+                else:
+                    self.scheduler.submit(job.guild_id, job.id)
         if counts:
             log.info("resumed unfinished jobs: %s", counts)
+        if job_ids is None:
+            self.scheduler.start()  # the shared queue's admission and lease keeper, now that the presenter is there
         return counts
 
     async def close(self) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from core.db import Database, Transaction
 from core.errors import JobNotFound
+from core.leases import fence_params
 from core.models import GenerationSpec, ModelId
 from core.rows import dataclass_from_row
 
@@ -203,8 +204,9 @@ class JobStore:
         placeholders = ", ".join("?" for _ in expect)
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
-                f"UPDATE jobs SET {sql_set}, updated_at = ? WHERE id = ? AND state IN ({placeholders})",  # noqa: S608 - fixed fragments
-                (*params, tx.now, job_id, *(s.value for s in expect)),
+                f"UPDATE jobs SET {sql_set}, updated_at = ? WHERE id = ? AND state IN ({placeholders})"  # noqa: S608 - fixed fragments
+                " AND (CAST(? AS BIGINT) IS NULL OR fence = ?)",  # core/leases.py: a lost job changes nothing
+                (*params, tx.now, job_id, *(s.value for s in expect), *fence_params()),
             )
             return cursor.rowcount == 1
 
@@ -240,16 +242,16 @@ class JobStore:
         cursor = await tx.execute(
             "UPDATE jobs SET state = 'succeeded', result_blob = ?, result_mime = ?, result_seed = ?, cost_usd = ?,"
             " request_id = COALESCE(request_id, ?), finished_at = ?, updated_at = ?"
-            " WHERE id = ? AND state IN ('queued', 'submitting', 'submitted')",
-            (blob, mime, seed, cost_usd, request_id, tx.now, tx.now, job_id),
+            " WHERE id = ? AND state IN ('queued', 'submitting', 'submitted') AND (CAST(? AS BIGINT) IS NULL OR fence = ?)",
+            (blob, mime, seed, cost_usd, request_id, tx.now, tx.now, job_id, *fence_params()),
         )
         return cursor.rowcount == 1
 
     async def refund_in(self, tx: Transaction, job_id: int, *, error_kind: str, error_detail: str) -> bool:
         cursor = await tx.execute(
             "UPDATE jobs SET state = 'refunded', error_kind = ?, error_detail = ?, finished_at = ?, updated_at = ?"
-            " WHERE id = ? AND state IN ('queued', 'submitting', 'submitted')",
-            (error_kind, error_detail[:500], tx.now, tx.now, job_id),
+            " WHERE id = ? AND state IN ('queued', 'submitting', 'submitted') AND (CAST(? AS BIGINT) IS NULL OR fence = ?)",
+            (error_kind, error_detail[:500], tx.now, tx.now, job_id, *fence_params()),
         )
         return cursor.rowcount == 1
 
@@ -277,8 +279,9 @@ class JobStore:
         async with self._db.transaction() as tx:
             await tx.execute(
                 f"UPDATE jobs SET state = {state}, delivery_attempts = delivery_attempts + 1,"  # noqa: S608 - fixed
-                " error_detail = ?, updated_at = ? WHERE id = ? AND state = 'succeeded'",
-                (detail[:500], tx.now, job_id),
+                " error_detail = ?, updated_at = ? WHERE id = ? AND state = 'succeeded'"
+                " AND (CAST(? AS BIGINT) IS NULL OR fence = ?)",
+                (detail[:500], tx.now, job_id, *fence_params()),
             )
 
     async def mark_notified(self, job_id: int) -> None:

@@ -241,4 +241,22 @@ MIGRATIONS: list[tuple[str, ...]] = [
             UNIQUE (batch_id, number)
         )""",
     ),
+    (
+        # 9: several processes on one database (issue "Past one process"): IDENTIFY slots per bucket
+        # (core/shards.py), chores run by one process at a time (core/chores.py), and job leases with a
+        # fence (core/leases.py: who runs a job, until when, and which claim of it is current)
+        "CREATE TABLE identify_slots (bucket INTEGER PRIMARY KEY, last_at REAL NOT NULL)",
+        "CREATE TABLE chore_leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, until REAL NOT NULL)",
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE jobs ADD COLUMN lease_until REAL",
+        "ALTER TABLE jobs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0",
+        # the queue every process admits from (core/shared_queue.py): when a job was handed to a
+        # process, each guild's last turn of the round-robin, and the key's window (core/shared_window.py)
+        "ALTER TABLE jobs ADD COLUMN dispatched_at REAL",
+        "CREATE TABLE guild_turns (guild_id INTEGER PRIMARY KEY, turn INTEGER NOT NULL)",
+        "CREATE TABLE rate_slots (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " taken_at REAL NOT NULL, answered_at REAL)",
+        "CREATE INDEX jobs_leases ON jobs (owner, lease_until)"
+        " WHERE state NOT IN ('posted', 'refunded', 'undeliverable') OR (state = 'refunded' AND notified = 0)",
+    ),
 ]

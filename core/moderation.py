@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.db import Database
+from core.invalidation import Invalidations
 from core.jobs import InteractionRef, JobKind
 from core.models import GenerationSpec
 from core.policy import GuildPolicy
@@ -33,9 +34,20 @@ class ReviewRequest(NewRequest):
 
 
 class ModerationStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, invalidations: Invalidations | None = None) -> None:
         self._db = db
         self._policies: dict[int, GuildPolicy] = {}
+        # Other processes' policy changes drop this one's copy (core/invalidation.py).
+        self._invalidations = invalidations or Invalidations()
+        self._invalidations.on("policy", self._drop_policy)
+        self._drops = 0  # a read that overlapped a drop may hold the old policy: it is not cached
+
+    def _drop_policy(self, key: str | None) -> None:
+        self._drops += 1
+        if key is None:
+            self._policies.clear()
+        else:
+            self._policies.pop(int(key), None)
 
     # --- policy ------------------------------------------------------------------------------
 
@@ -44,9 +56,11 @@ class ModerationStore:
         if cached is not None:
             await prepare_terms(cached.blocked_terms)  # compiled off the loop, before decide() needs it
             return cached
+        drops = self._drops
         row = await self._db.fetchone("SELECT policy FROM guild_policies WHERE guild_id = ?", (guild_id,))
         policy = GuildPolicy() if row is None else GuildPolicy.model_validate_json(row["policy"])
-        self._policies[guild_id] = policy
+        if drops == self._drops and self._invalidations.reliable:
+            self._policies[guild_id] = policy
         await prepare_terms(policy.blocked_terms)
         return policy
 
@@ -64,7 +78,9 @@ class ModerationStore:
                 " updated_at = excluded.updated_at",
                 (guild_id, updated.model_dump_json(), by, tx.now),
             )
-        self._policies[guild_id] = updated
+            await self._invalidations.announce_in(tx, "policy", str(guild_id))
+        if self._invalidations.reliable:
+            self._policies[guild_id] = updated
         await prepare_terms(updated.blocked_terms)
         return updated
 

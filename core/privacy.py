@@ -44,6 +44,22 @@ class Forgotten:
     kept_for_review: int
 
 
+_GONE = (
+    "INSERT INTO guild_departures (guild_id, left_at)"
+    " SELECT guild_id, ? FROM (SELECT guild_id FROM guild_credits UNION SELECT guild_id FROM guild_policies"
+    " UNION SELECT guild_id FROM credit_settings UNION SELECT guild_id FROM allowances) AS known"
+    " WHERE guild_id NOT IN (SELECT value FROM json_each(?)) ON CONFLICT(guild_id) DO NOTHING"
+)
+# The same, among the guilds whose events arrive on the given shards ((guild_id >> 22) % SHARD_COUNT).
+_GONE_FROM_SHARDS = (
+    "INSERT INTO guild_departures (guild_id, left_at)"
+    " SELECT guild_id, ? FROM (SELECT guild_id FROM guild_credits UNION SELECT guild_id FROM guild_policies"
+    " UNION SELECT guild_id FROM credit_settings UNION SELECT guild_id FROM allowances) AS known"
+    " WHERE guild_id NOT IN (SELECT value FROM json_each(?))"
+    " AND (guild_id >> 22) % ? IN (SELECT value FROM json_each(?)) ON CONFLICT(guild_id) DO NOTHING"
+)
+
+
 class Privacy:
     """Every statement is a literal with bound parameters; id lists travel as one JSON parameter."""
 
@@ -121,23 +137,25 @@ class Privacy:
             cursor = await tx.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
             return cursor.rowcount > 0
 
-    async def guilds_present(self, guild_ids: list[int], now: float) -> int:
+    async def guilds_present(
+        self, guild_ids: list[int], now: float, shards: tuple[int, tuple[int, ...]] | None = None
+    ) -> int:
         """The bot connected and is in exactly these guilds (READY lists every one, unavailable ones
         too): removals pending for them are cancelled, and a guild it holds settings or credits for
         but is no longer in (removed while the bot was offline) starts its grace period now.
+        With `shards` (SHARD_COUNT, this process's SHARD_IDS) the list covers only those shards'
+        guilds, so only guilds of those shards can be found gone (the others are other processes').
         Returns how many departures were recorded."""
         present = json.dumps(guild_ids)
         async with self._db.transaction() as tx:
             await tx.execute(
                 "DELETE FROM guild_departures WHERE guild_id IN (SELECT value FROM json_each(?))", (present,)
             )
-            cursor = await tx.execute(
-                "INSERT INTO guild_departures (guild_id, left_at)"
-                " SELECT guild_id, ? FROM (SELECT guild_id FROM guild_credits UNION SELECT guild_id FROM guild_policies"
-                " UNION SELECT guild_id FROM credit_settings UNION SELECT guild_id FROM allowances) AS known"
-                " WHERE guild_id NOT IN (SELECT value FROM json_each(?)) ON CONFLICT(guild_id) DO NOTHING",
-                (now, present),
-            )
+            if shards is None:
+                cursor = await tx.execute(_GONE, (now, present))
+            else:
+                count, ids = shards
+                cursor = await tx.execute(_GONE_FROM_SHARDS, (now, present, count, json.dumps(list(ids))))
             return cursor.rowcount
 
     async def purge_departed(self, now: float, grace_days: float) -> list[int]:

@@ -25,6 +25,23 @@ from core.ratelimit import SlidingWindowLimiter, Token
 log = logging.getLogger(__name__)
 
 
+async def run_with_place(run: Callable[[int], Awaitable[None]], job_id: int, token: Token | None) -> None:
+    """Run one job holding the rate-limit place taken for it: its (first) billed request uses the
+    place; a job that sent nothing billed gives it back. A crash is logged, never raised: the job's
+    row stays, and a restart or a takeover resumes it."""
+    if token is not None:
+        token.hold()
+    try:
+        await run(job_id)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("job %d crashed in the runner", job_id)
+    finally:
+        if token is not None:
+            token.give_back()  # no-op when the job used it
+
+
 class FairScheduler:
     def __init__(
         self,
@@ -60,6 +77,13 @@ class FairScheduler:
     @property
     def in_flight(self) -> int:
         return len(self._tasks)
+
+    @property
+    def run(self) -> Callable[[int], Awaitable[None]]:
+        return self._run
+
+    def start(self) -> None:
+        """Nothing to start: jobs are dispatched as they are submitted (core/shared_queue.py needs it)."""
 
     def queued(self, guild_id: int | None = None) -> int:
         if guild_id is None:
@@ -167,17 +191,9 @@ class FairScheduler:
         return None
 
     async def _guarded(self, guild_id: int, job_id: int, token: Token | None) -> None:
-        if token is not None:
-            token.hold()  # this task's (first) billed request uses the place taken for it
         try:
-            await self._run(job_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("job %d crashed in the runner", job_id)
+            await run_with_place(self._run, job_id, token)
         finally:
-            if token is not None:
-                token.give_back()  # no-op when the job used it; returned when it sent nothing billed
             self._running[guild_id] -= 1
             if not self._running[guild_id]:
                 del self._running[guild_id]

@@ -29,6 +29,10 @@ BOTH_BACKENDS = {
     "tests.core.test_styles",
     "tests.core.test_quotes",
     "tests.core.test_cancel",
+    "tests.core.test_shards",
+    "tests.core.test_chores",
+    "tests.core.test_leases",
+    "tests.core.test_shared_queue",
 }
 
 

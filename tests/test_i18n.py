@@ -10,11 +10,20 @@ from discord import app_commands
 
 from cogs.generate import GenerateCog
 from cogs.members import MembersCog
-from cogs.ui import batch_texts, error_texts, member_texts, privacy_texts, quote_texts
+from cogs.ui import (
+    batch_texts,
+    config_texts,
+    error_texts,
+    member_texts,
+    privacy_texts,
+    quote_texts,
+    reply_texts,
+)
 from cogs.ui import messages as ui_messages
 from cogs.ui.catalogue import CATALOGUE, LOCALES
 from cogs.ui.catalogue_names import NAMES
 from cogs.ui.i18n import CatalogueTranslator, lookup, tr
+from core.safety import LABELS
 
 
 def shown_strings() -> list[str]:
@@ -30,12 +39,20 @@ def shown_strings() -> list[str]:
 
 
 def messages() -> list[str]:
-    return [
-        v
-        for module in (member_texts, error_texts, batch_texts, ui_messages, quote_texts, privacy_texts)
-        for k, v in vars(module).items()
-        if k.isupper() and isinstance(v, str)
-    ]
+    """Every sentence and word constant of the text modules (the words inside a tuple or dict too)."""
+    found = []
+    for module in (
+        member_texts, error_texts, batch_texts, ui_messages, quote_texts, privacy_texts, reply_texts, config_texts
+    ):
+        for k, v in vars(module).items():
+            if k.isupper() and k not in NOT_TEXTS:
+                values = v.values() if isinstance(v, dict) else v if isinstance(v, tuple) else [v]
+                found += [text for text in values if isinstance(text, str)]
+    return found + list(LABELS.values())
+
+
+# Tables of the text modules that are not words to translate.
+NOT_TEXTS = {"TEXTS", "PERMISSION_NAMES"}
 
 
 def fields(text: str) -> set[str]:

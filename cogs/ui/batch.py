@@ -110,14 +110,17 @@ async def _create_one_by_one(order: _Order, ref: InteractionRef) -> int:
     if count > 1:
         # The first followup after a defer would replace the "thinking…" response itself.
         await interaction.followup.edit_message(
-            ref.message_id, content=batch_part(1, count), allowed_mentions=NO_MENTIONS
+            ref.message_id, content=batch_part(1, count, order.spec(0).locale), allowed_mentions=NO_MENTIONS
         )
     created = 0
     for n in range(count):
         spec = order.spec(n)
         if n:
             placeholder = await interaction.followup.send(
-                batch_part(n + 1, count), wait=True, ephemeral=spec.private, allowed_mentions=NO_MENTIONS
+                batch_part(n + 1, count, spec.locale),
+                wait=True,
+                ephemeral=spec.private,
+                allowed_mentions=NO_MENTIONS,
             )
             ref = replace(ref, message_id=placeholder.id)
         try:
@@ -126,7 +129,9 @@ async def _create_one_by_one(order: _Order, ref: InteractionRef) -> int:
             if not n:
                 raise
             await interaction.followup.edit_message(
-                ref.message_id, content=messages.failed(error), allowed_mentions=NO_MENTIONS
+                ref.message_id,
+                content=f"❌ {localised_error(error, spec.locale) or messages.describe_error(error)}",
+                allowed_mentions=NO_MENTIONS,
             )
             return created
         created += 1

@@ -8,15 +8,18 @@ from typing import Any, ClassVar
 
 import discord
 
+from cogs.ui import reply_texts as r
 from cogs.ui.errors import report_error
+from cogs.ui.i18n import tr
 from cogs.ui.wiring import wired
 
+# Labels in the result's (public) language when built with one: the job's `spec.locale`.
 RESULT_ACTIONS = {
-    "reroll": ("Reroll", discord.ButtonStyle.secondary, "🎲"),
-    "edit": ("Edit", discord.ButtonStyle.secondary, "✏️"),
-    "pro": ("Finalize with Pro", discord.ButtonStyle.primary, "✨"),
-    "delete": ("Delete", discord.ButtonStyle.danger, "🗑️"),
-    "report": ("Report", discord.ButtonStyle.secondary, "🚩"),
+    "reroll": (r.REROLL, discord.ButtonStyle.secondary, "🎲"),
+    "edit": (r.EDIT, discord.ButtonStyle.secondary, "✏️"),
+    "pro": (r.FINALIZE, discord.ButtonStyle.primary, "✨"),
+    "delete": (r.DELETE, discord.ButtonStyle.danger, "🗑️"),
+    "report": (r.REPORT, discord.ButtonStyle.secondary, "🚩"),
 }
 
 
@@ -28,9 +31,9 @@ class ResultButton(
     # instance: bot.py hands the generate cog's to the class once.
     on_click: ClassVar[Callable[[discord.Interaction, str, int], Awaitable[None]] | None] = None
 
-    def __init__(self, action: str, job_id: int) -> None:
+    def __init__(self, action: str, job_id: int, locale=None) -> None:
         label, style, emoji = RESULT_ACTIONS[action]
-        super().__init__(discord.ui.Button(label=label, style=style, emoji=emoji, custom_id=f"flux:{action}:{job_id}"))
+        super().__init__(discord.ui.Button(label=tr(label, locale), style=style, emoji=emoji, custom_id=f"flux:{action}:{job_id}"))
         self.action = action
         self.job_id = job_id
 

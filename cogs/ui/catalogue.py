@@ -13,9 +13,11 @@ from cogs.ui import error_texts as et
 from cogs.ui import member_texts as t
 from cogs.ui.catalogue_admin import ADMIN
 from cogs.ui.catalogue_batch import BATCH
+from cogs.ui.catalogue_config import CONFIG
 from cogs.ui.catalogue_errors import ERRORS
 from cogs.ui.catalogue_messages import MESSAGES
 from cogs.ui.catalogue_replies import REPLIES
+from cogs.ui.catalogue_replies2 import REPLIES2
 
 LOCALES = ("de", "fr", "es-ES", "pt-BR", "ja")
 
@@ -247,35 +249,35 @@ CATALOGUE: dict[str, tuple[str, str, str, str, str]] = {
     t.HELP: (
         "**Bilder erstellen**\n`/imagine prompt` ein neues Bild · `count:` bis zu 4 auf einmal · `style:` ein Stil des"
         " Servers\n`/edit prompt image` ein angehängtes Bild ändern · oder Rechtsklick auf ein Bild → Apps →"
-        " **Edit with FLUX**\nUnter jedem Ergebnis: 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
+        " **Mit FLUX bearbeiten**\nUnter jedem Ergebnis: 🎲 Neu würfeln · ✏️ Bearbeiten · ✨ Mit Pro fertigstellen · ℹ️ Info\n\n"
         "**Deine Sachen**\n`/queue` deine wartenden Bilder (mit Abbrechen) · `/mine` deine letzten Bilder ·"
         " `/show job_id` eines zurückholen\n`/settings` deine Standardwerte (Modell, Format, Stil, Spoiler) ·"
         " `/credits balance` die Credits des Servers\n\n"
         "**Admins**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
         "**Créer des images**\n`/imagine prompt` une nouvelle image · `count:` jusqu'à 4 à la fois · `style:` un"
         " style du serveur\n`/edit prompt image` modifier une image jointe · ou clic droit sur une image → Apps →"
-        " **Edit with FLUX**\nSous chaque résultat : 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
+        " **Modifier avec FLUX**\nSous chaque résultat : 🎲 Relancer · ✏️ Modifier · ✨ Finaliser avec Pro · ℹ️ Infos\n\n"
         "**Vos affaires**\n`/queue` vos images en attente (avec Annuler) · `/mine` vos images récentes ·"
         " `/show job_id` en réafficher une\n`/settings` vos valeurs par défaut (modèle, format, style, spoiler) ·"
         " `/credits balance` les crédits du serveur\n\n"
         "**Admins**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
         "**Crear imágenes**\n`/imagine prompt` una imagen nueva · `count:` hasta 4 a la vez · `style:` un estilo"
         " del servidor\n`/edit prompt image` cambiar una imagen adjunta · o clic derecho en una imagen → Apps →"
-        " **Edit with FLUX**\nBajo cada resultado: 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
+        " **Editar con FLUX**\nBajo cada resultado: 🎲 Repetir · ✏️ Editar · ✨ Finalizar con Pro · ℹ️ Info\n\n"
         "**Lo tuyo**\n`/queue` tus imágenes en espera (con Cancelar) · `/mine` tus imágenes recientes ·"
         " `/show job_id` recuperar una\n`/settings` tus valores por defecto (modelo, forma, estilo, spoiler) ·"
         " `/credits balance` los créditos del servidor\n\n"
         "**Admins**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
         "**Criar imagens**\n`/imagine prompt` uma imagem nova · `count:` até 4 de uma vez · `style:` um estilo do"
         " servidor\n`/edit prompt image` mudar uma imagem anexada · ou clique direito numa imagem → Apps →"
-        " **Edit with FLUX**\nAbaixo de cada resultado: 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
+        " **Editar com FLUX**\nAbaixo de cada resultado: 🎲 Refazer · ✏️ Editar · ✨ Finalizar com Pro · ℹ️ Info\n\n"
         "**Suas coisas**\n`/queue` suas imagens na fila (com Cancelar) · `/mine` suas imagens recentes ·"
         " `/show job_id` trazer uma de volta\n`/settings` seus padrões (modelo, formato, estilo, spoiler) ·"
         " `/credits balance` os créditos do servidor\n\n"
         "**Admins**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
         "**画像を作る**\n`/imagine prompt` 新しい画像 · `count:` 一度に4枚まで · `style:` サーバーのスタイル\n"
-        "`/edit prompt image` 添付した画像を変更 · または画像を右クリック → アプリ → **Edit with FLUX**\n"
-        "各結果の下: 🎲 Reroll · ✏️ Edit · ✨ Finalize with Pro · ℹ️ Info\n\n"
+        "`/edit prompt image` 添付した画像を変更 · または画像を右クリック → アプリ → **FLUXで編集**\n"
+        "各結果の下: 🎲 再生成 · ✏️ 編集 · ✨ Proで仕上げる · ℹ️ 情報\n\n"
         "**あなたのもの**\n`/queue` 待機中の画像(キャンセル可) · `/mine` 最近の画像 · `/show job_id` 画像を再表示\n"
         "`/settings` 既定値(モデル、形、スタイル、スポイラー) · `/credits balance` サーバーのクレジット\n\n"
         "**管理者**\n`/config show` · `/config style add` · `/credits-admin settings` · `/credits-admin history`",
@@ -434,3 +436,7 @@ CATALOGUE.update(MESSAGES)
 
 # --- /privacy's and /mod's replies (cogs/ui/catalogue_replies.py) --------------------------------
 CATALOGUE.update(REPLIES)
+
+# --- credits, /settings, /queue, buttons and /config replies (catalogue_replies2.py, catalogue_config.py)
+CATALOGUE.update(REPLIES2)
+CATALOGUE.update(CONFIG)

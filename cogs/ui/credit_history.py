@@ -135,7 +135,7 @@ class HistoryButton(
         try:
             require_manage_guild(interaction)
             pages = wired(type(self).pages, "HistoryButton.pages")
-            embed, view = await pages(interaction.guild_id, self.cursor, self.filters)
+            embed, view = await pages(interaction.guild_id, self.cursor, self.filters, interaction.locale)
             await interaction.response.edit_message(embed=embed, view=view)
         except Exception as error:
             await report_error(interaction, error)

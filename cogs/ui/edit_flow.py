@@ -76,7 +76,8 @@ async def answer_edit(cog, interaction: discord.Interaction, prompt: str, model:
         raise InvalidRequest("image", "is gone from that message")
     used = images[: model.max_references]
     notice = messages.images_left_out(
-        len(message.attachments) - len(images), len(images) - len(used), model.display_name, model.max_references
+        len(message.attachments) - len(images), len(images) - len(used), model.display_name, model.max_references,
+        interaction.locale,
     )
     draft = draft_with(GenerationSpec(prompt=prompt, model=model), used)
     await cog.submit(

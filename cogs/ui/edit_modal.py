@@ -12,6 +12,8 @@ import re
 
 import discord
 
+from cogs.ui import reply_texts as r
+from cogs.ui.i18n import tr
 from cogs.ui.options import model_choices
 from core.models import PROMPT_MAX_CHARS, ModelId
 
@@ -24,11 +26,11 @@ MODEL_ID = "model"
 class EditPromptModal(discord.ui.Modal):
     """Asks for the edit prompt (and, from the context menu, the model)."""
 
-    def __init__(self, custom_id: str, *, images: int = 0) -> None:
-        super().__init__(title="Edit with FLUX", timeout=None, custom_id=custom_id)
+    def __init__(self, custom_id: str, *, images: int = 0, locale=None) -> None:
+        super().__init__(title=tr(r.MODAL_TITLE, locale), timeout=None, custom_id=custom_id)
         self.add_item(
             discord.ui.TextInput(
-                label="What should change?",
+                label=tr(r.WHAT_CHANGES, locale),
                 style=discord.TextStyle.paragraph,
                 max_length=PROMPT_MAX_CHARS,
                 custom_id=PROMPT_ID,
@@ -41,16 +43,16 @@ class EditPromptModal(discord.ui.Modal):
                 discord.SelectOption(
                     label=model.display_name,
                     value=model.value,
-                    description=f"up to {model.max_references} reference images",
+                    description=tr(r.UP_TO_REFERENCES, locale, count=model.max_references),
                     default=model is models[0],
                 )
                 for model in models
             ]
             # Said before the choice, since the submit's answer is the job's own message.
-            note = f"{images} image(s) here; Klein uses the first {klein.max_references}, Pro up to {pro.max_references}"
+            note = tr(r.IMAGES_HERE, locale, images=images, klein=klein.max_references, pro=pro.max_references)
             self.add_item(
                 discord.ui.Label(
-                    text="Model",
+                    text=tr(r.MODEL, locale),
                     description=note[:100],
                     component=discord.ui.Select(custom_id=MODEL_ID, options=options, required=False),
                 )

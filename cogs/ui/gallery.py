@@ -36,27 +36,26 @@ def gallery_view(batch: Batch) -> discord.ui.View | None:
     made = [(n, job) for n, job in enumerate(batch.jobs, 1) if batch.made(job)]
     if not made:
         return None
+    locale = made[0][1].spec.locale  # a public message: the server's language
     view = discord.ui.View(timeout=None)
     for row, (number, job) in enumerate(made[:IMAGE_ROWS]):
-        items: list[discord.ui.DynamicItem] = [ResultButton("reroll", job.id), ResultButton("edit", job.id)]
-        if job.model is ModelId.KLEIN:
-            items.append(ResultButton("pro", job.id))
-        items += [ResultButton("report", job.id), InfoButton(job.id)]
+        actions = ("reroll", "edit", "pro", "report") if job.model is ModelId.KLEIN else ("reroll", "edit", "report")
+        items: list[discord.ui.DynamicItem] = [ResultButton(action, job.id, locale) for action in actions]
+        items.append(InfoButton(job.id, locale))
         for item in items:
             item.item.label = f"{_short(item)} {number}"
             item.row = row
             view.add_item(item)
     # Delete takes the whole message: every image in it is the same member's, and the button's job
     # is one whose result message is this one (the handler checks that).
-    delete = ResultButton("delete", made[0][1].id)
+    delete = ResultButton("delete", made[0][1].id, locale)
     delete.row = min(len(made), IMAGE_ROWS)
     view.add_item(delete)
     return view
 
 
 def _short(item: discord.ui.DynamicItem) -> str:
-    label = item.item.label or ""
-    return "Pro" if label == "Finalize with Pro" else label
+    return "Pro" if getattr(item, "action", None) == "pro" else item.item.label or ""
 
 
 async def render_gallery(

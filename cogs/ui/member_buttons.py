@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 
 import discord
 
+from cogs.ui import reply_texts as r
 from cogs.ui.errors import report_error
+from cogs.ui.i18n import tr
 
 Handler = Callable[[discord.Interaction, int], Awaitable[None]]
 
@@ -34,10 +36,10 @@ class IdButton(discord.ui.DynamicItem[discord.ui.Button], template=r"(?!)"):
         super().__init_subclass__(template=rf"flux:{prefix}:(?P<id>[1-9][0-9]{{0,18}})")
         cls.prefix, cls.label, cls.emoji = prefix, label, emoji
 
-    def __init__(self, value: int) -> None:
+    def __init__(self, value: int, locale=None) -> None:
         super().__init__(
             discord.ui.Button(
-                label=self.label, style=discord.ButtonStyle.secondary, emoji=self.emoji,
+                label=tr(self.label, locale), style=discord.ButtonStyle.secondary, emoji=self.emoji,
                 custom_id=f"flux:{self.prefix}:{value}",
             )
         )
@@ -58,11 +60,11 @@ class CancelButton(IdButton, prefix="cancel", label="Cancel", emoji="🛑"):
     on_click: ClassVar[Handler]  # MembersCog.cancel, with the job id
 
 
-class InfoButton(IdButton, prefix="info", label="Info", emoji="ℹ️"):
+class InfoButton(IdButton, prefix="info", label=r.INFO, emoji="ℹ️"):
     on_click: ClassVar[Handler]  # MembersCog.info, with the job id
 
 
-class MinePage(IdButton, prefix="mine", label="Older ▶"):
+class MinePage(IdButton, prefix="mine", label=r.OLDER):
     """"Older": the next page of /mine, keyset by the last job id shown."""
 
     on_click: ClassVar[Handler]  # MembersCog.older, with that job id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from cogs.ui import reply_texts as r
 from cogs.ui.messages import clip, plain
 
 STARTING = "⏳ Starting…"
@@ -40,17 +41,29 @@ SETUP = """👋 Thanks for adding the image bot! Three first steps for the admin
 3. Try it: `/imagine prompt:a lighthouse at dawn`, then `/help` for the rest."""
 
 
-def batch_part(n: int, count: int) -> str:
-    return f"⏳ Image {n} of {count}: waiting…"
+BATCH_PART = "⏳ Image {n} of {count}: waiting…"
 
 
-def queue_line(job_id: int, prompt: str, state: str, place: int | None) -> str:
-    where = "generating" if place is None else ("next" if place == 0 else f"{place} ahead")
-    return f"`{job_id}` {clip(plain(prompt), 60)}: {state} ({where})"
+def batch_part(n: int, count: int, locale=None) -> str:
+    from cogs.ui.i18n import tr  # the catalogue imports this module
+
+    return tr(BATCH_PART, locale, n=n, count=count)
 
 
-def styles_embed(styles) -> discord.Embed:
-    embed = discord.Embed(title="Styles of this server", colour=discord.Colour.blurple())
+def queue_line(job_id: int, prompt: str, state: str, place: int | None, locale=None) -> str:
+    from cogs.ui.i18n import tr  # the catalogue imports this module
+
+    if place is None:
+        where = tr(r.GENERATING, locale)
+    else:
+        where = tr(r.NEXT, locale) if place == 0 else tr(r.AHEAD, locale, count=place)
+    return tr(r.QUEUE_LINE, locale, job=job_id, prompt=clip(plain(prompt), 60), state=tr(state, locale), where=where)
+
+
+def styles_embed(styles, locale=None) -> discord.Embed:
+    from cogs.ui.i18n import tr
+
+    embed = discord.Embed(title=tr(r.STYLES_TITLE, locale), colour=discord.Colour.blurple())
     for style in styles:
         embed.add_field(name=style.name, value=clip(plain(style.template), 200), inline=False)
     return embed
@@ -59,14 +72,17 @@ def styles_embed(styles) -> discord.Embed:
 def settings_text(prefs, *, saved: bool, locale=None, private_allowed: bool = False) -> str:
     from cogs.ui.i18n import tr  # the catalogue imports this module
 
+    def yes_no(value) -> str:
+        return tr(r.YES if value else r.NO, locale)
+
     lines = [tr(SETTINGS_SAVED, locale)] if saved else []
     lines += [
-        f"**Model:** {prefs.model.display_name if prefs.model else 'server default'}",
-        f"**Aspect ratio:** {prefs.aspect_ratio or 'model default'}",
-        f"**Style:** {prefs.style or 'none'}",
-        f"**Spoiler:** {'yes' if prefs.spoiler else 'no'}",
-        f"**Private results:** {'yes' if prefs.private else 'no'}"
-        + ("" if private_allowed or not prefs.private else " (this server does not allow them: results are public)"),
+        tr(r.SETTINGS_MODEL, locale, value=prefs.model.display_name if prefs.model else tr(r.SERVER_DEFAULT, locale)),
+        tr(r.SETTINGS_RATIO, locale, value=prefs.aspect_ratio or tr(r.MODEL_DEFAULT, locale)),
+        tr(r.SETTINGS_STYLE, locale, value=prefs.style or tr(r.NONE, locale)),
+        tr(r.SETTINGS_SPOILER, locale, value=yes_no(prefs.spoiler)),
+        tr(r.SETTINGS_PRIVATE, locale, value=yes_no(prefs.private))
+        + ("" if private_allowed or not prefs.private else tr(r.SETTINGS_NOT_ALLOWED, locale)),
     ]
     return "\n".join(lines)
 
@@ -89,9 +105,16 @@ def repeat_command(job) -> str:
     return " ".join(parts)
 
 
-def presentation_text(presentation) -> str:
-    return (
-        f"PNG text metadata (prompt, seed, model): {'on' if presentation.png_metadata else 'off'}. "
-        f"Spoiler in age-restricted channels: {'on' if presentation.spoiler_age_restricted else 'off'}. "
-        f"Private results: {'allowed' if presentation.private_results else 'not allowed'}."
+def presentation_text(presentation, locale=None) -> str:
+    from cogs.ui.i18n import tr
+
+    def on_off(value) -> str:
+        return tr(r.ON if value else r.OFF, locale)
+
+    return tr(
+        r.PRESENTATION,
+        locale,
+        png=on_off(presentation.png_metadata),
+        spoiler=on_off(presentation.spoiler_age_restricted),
+        private=tr(r.ALLOWED if presentation.private_results else r.NOT_ALLOWED, locale),
     )

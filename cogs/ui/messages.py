@@ -166,19 +166,38 @@ def failed(error: BaseException) -> str:
     return f"❌ {describe_error(error)}"
 
 
+def _tr(text: str, locale, **fields) -> str:
+    from cogs.ui.i18n import tr  # the catalogue imports this module
+
+    return tr(text, locale, **fields)
+
+
+BALANCE = "**Server balance:** {balance} credits"
+BALANCE_HELD = "**Server balance:** {balance} credits ({reserved} held for running jobs)"
+SPENT_TODAY = "**You spent today:** {credits} credits"
+ALLOWANCE_LEFT = {
+    "today": "**Your allowance today:** {left} of {limit} credits left",
+    "month": "**Your allowance this month:** {left} of {limit} credits left",
+}
+PRICES = "**Prices:** {prices}"
+PRICE_FROM = "{name} from {price}"
+GRANTED = "Added {amount} credits. The server balance is now {balance}."
+
+
 def balance_text(
-    *, balance: int, reserved: int, spent_today: int, prices: dict[str, int], remaining: dict | None = None
+    *, balance: int, reserved: int, spent_today: int, prices: dict[str, int], remaining: dict | None = None, locale=None
 ) -> str:
-    lines = [f"**Server balance:** {balance} credits" + (f" ({reserved} held for running jobs)" if reserved else "")]
-    lines.append(f"**You spent today:** {spent_today} credits")
+    lines = [_tr(BALANCE_HELD if reserved else BALANCE, locale, balance=balance, reserved=reserved)]
+    lines.append(_tr(SPENT_TODAY, locale, credits=spent_today))
     for period, (left, limit) in (remaining or {}).items():
-        lines.append(f"**Your allowance {period}:** {left} of {limit} credits left")
-    lines.append("**Prices:** " + ", ".join(f"{name} from {price}" for name, price in prices.items()))
+        lines.append(_tr(ALLOWANCE_LEFT[period], locale, left=left, limit=limit))
+    listed = ", ".join(_tr(PRICE_FROM, locale, name=name, price=price) for name, price in prices.items())
+    lines.append(_tr(PRICES, locale, prices=listed))
     return "\n".join(lines)
 
 
-def granted(amount: int, balance: int) -> str:
-    return f"Added {amount} credits. The server balance is now {balance}."
+def granted(amount: int, balance: int, locale=None) -> str:
+    return _tr(GRANTED, locale, amount=amount, balance=balance)
 
 
 DM_FALLBACK = "Your image from {channel} could not be posted there, so here it is."
@@ -186,17 +205,24 @@ DELETED = "Deleted."
 EDIT_NEEDS_IMAGE = "That message has no PNG, JPEG or WebP image to edit."
 
 
-def images_left_out(not_images: int, over_limit: int, model: str, limit: int) -> str | None:
+LEFT_OUT_ONE = "{total} of the message's attachments was left out: {reasons}."
+LEFT_OUT = "{total} of the message's attachments were left out: {reasons}."
+NOT_AN_IMAGE = "{count} is not a PNG, JPEG or WebP image"
+NOT_IMAGES = "{count} are not a PNG, JPEG or WebP image"
+BEYOND_LIMIT = "{count} beyond the first {limit}, as {model} takes at most {limit} reference images"
+
+
+def images_left_out(not_images: int, over_limit: int, model: str, limit: int, locale=None) -> str | None:
     """What the context menu says when it edits only some of a message's attachments (None: all of them)."""
     reasons = []
     if not_images:
-        reasons.append(f"{not_images} {'is' if not_images == 1 else 'are'} not a PNG, JPEG or WebP image")
+        reasons.append(_tr(NOT_AN_IMAGE if not_images == 1 else NOT_IMAGES, locale, count=not_images))
     if over_limit:
-        reasons.append(f"{over_limit} beyond the first {limit}, as {model} takes at most {limit} reference images")
+        reasons.append(_tr(BEYOND_LIMIT, locale, count=over_limit, limit=limit, model=model))
     if not reasons:
         return None
     total = not_images + over_limit
-    return f"{total} of the message's attachments {'was' if total == 1 else 'were'} left out: {'; '.join(reasons)}."
+    return _tr(LEFT_OUT_ONE if total == 1 else LEFT_OUT, locale, total=total, reasons="; ".join(reasons))
 
 HELD_FOR_REVIEW = "🕵️ Your image is waiting for a moderator's approval."
 HELD_NO_MODLOG = (
@@ -235,25 +261,42 @@ def quote_embed(
     return embed
 
 
-def refunded(job_id: int, balance: int) -> str:
-    return f"Refunded job {job_id}. The server balance is now {balance}."
+REFUNDED = "Refunded job {job_id}. The server balance is now {balance}."
+EXEMPT = "{who} is exempt from role allowances."
+ALLOWANCE_FOR = "Allowance for {who}: {daily}, {monthly}."
+PER_DAY = "{count} per day"
+NO_DAILY_LIMIT = "no daily limit"
+PER_MONTH = "{count} per month"
+NO_MONTHLY_LIMIT = "no monthly limit"
+CREDIT_SETTINGS = "Ask to confirm: {quote}. Low-balance alert: {alert}."
+EVERY_JOB = "every job"
+JOBS_OVER = "jobs over {credits} credits"
+NEVER = "never"
+ALERT_BELOW = "below {credits} credits"
+OFF = "off"
 
 
-def allowance_set(member: int | None, role: int | None, daily, monthly, unlimited: bool) -> str:
+def refunded(job_id: int, balance: int, locale=None) -> str:
+    return _tr(REFUNDED, locale, job_id=job_id, balance=balance)
+
+
+def allowance_set(member: int | None, role: int | None, daily, monthly, unlimited: bool, locale=None) -> str:
     who = f"<@{member}>" if member else f"<@&{role}>"
     if unlimited:
-        return f"{who} is exempt from role allowances."
-    parts = [f"{daily} per day" if daily is not None else "no daily limit"]
-    parts.append(f"{monthly} per month" if monthly is not None else "no monthly limit")
-    return f"Allowance for {who}: {', '.join(parts)}."
+        return _tr(EXEMPT, locale, who=who)
+    day = _tr(PER_DAY, locale, count=daily) if daily is not None else _tr(NO_DAILY_LIMIT, locale)
+    month = _tr(PER_MONTH, locale, count=monthly) if monthly is not None else _tr(NO_MONTHLY_LIMIT, locale)
+    return _tr(ALLOWANCE_FOR, locale, who=who, daily=day, monthly=month)
 
 
-def credit_settings(settings) -> str:
-    quote = "every job" if settings.confirm_all else (
-        f"jobs over {settings.quote_above} credits" if settings.quote_above else "never"
-    )
-    alert = f"below {settings.low_balance_below} credits" if settings.low_balance_below else "off"
-    return f"Ask to confirm: {quote}. Low-balance alert: {alert}."
+def credit_settings(settings, locale=None) -> str:
+    if settings.confirm_all:
+        quote = _tr(EVERY_JOB, locale)
+    else:
+        quote = _tr(JOBS_OVER, locale, credits=settings.quote_above) if settings.quote_above else _tr(NEVER, locale)
+    below = settings.low_balance_below
+    alert = _tr(ALERT_BELOW, locale, credits=below) if below else _tr(OFF, locale)
+    return _tr(CREDIT_SETTINGS, locale, quote=quote, alert=alert)
 
 
 def low_balance(balance: int, threshold: int | None) -> str:

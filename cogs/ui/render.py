@@ -26,14 +26,12 @@ ALT_TEXT_MAX_CHARS = 1024  # an attachment's `description` (Discord's OpenAPI sp
 
 
 def result_view(job: Job) -> discord.ui.View:
+    locale = job.spec.locale  # a public message: the server's language
     view = discord.ui.View(timeout=None)
-    view.add_item(ResultButton("reroll", job.id))
-    view.add_item(ResultButton("edit", job.id))
-    if job.model is ModelId.KLEIN:
-        view.add_item(ResultButton("pro", job.id))
-    view.add_item(ResultButton("delete", job.id))
-    view.add_item(ResultButton("report", job.id))
-    view.add_item(InfoButton(job.id))
+    actions = ("reroll", "edit", "pro", "delete", "report") if job.model is ModelId.KLEIN else ("reroll", "edit", "delete", "report")
+    for action in actions:
+        view.add_item(ResultButton(action, job.id, locale))
+    view.add_item(InfoButton(job.id, locale))
     return view
 
 

@@ -18,8 +18,11 @@ import discord
 from discord.ext import commands
 
 from cogs.ui import messages
+from cogs.ui import reply_texts as r
 from cogs.ui.checks import require_guild
+from cogs.ui.error_texts import localised_error
 from cogs.ui.errors import NO_MENTIONS, report_error
+from cogs.ui.i18n import tr
 from cogs.ui.mentions import only_user
 from cogs.ui.modlog import ModLog
 from cogs.ui.notices import channel_or_none, edit_interaction_message, tell_requester
@@ -109,9 +112,9 @@ class Review:
     async def report(self, interaction: discord.Interaction, job: Job) -> None:
         count = await self.services.moderation.add_report(job.guild_id, job.id, interaction.user.id)
         if count is None:
-            await interaction.response.send_message(messages.ALREADY_REPORTED, ephemeral=True)
+            await interaction.response.send_message(tr(messages.ALREADY_REPORTED, interaction.locale), ephemeral=True)
             return
-        await interaction.response.send_message(messages.REPORTED, ephemeral=True)
+        await interaction.response.send_message(tr(messages.REPORTED, interaction.locale), ephemeral=True)
         policy = await self.services.moderation.policy(job.guild_id)
         hidden = False
         if count >= policy.report_threshold:
@@ -119,7 +122,7 @@ class Review:
                 job.guild_id, job.id, "hidden", by=None, only_from=("visible", "approved")
             )
             if hidden:
-                await self._replace_result(job, messages.RESULT_HIDDEN)
+                await self._replace_result(job, tr(messages.RESULT_HIDDEN, job.spec.locale))
         embed = discord.Embed(
             title=f"Report · job {job.id}" + (" · hidden" if hidden else ""),
             description=messages.clip(messages.plain(job.spec.prompt), 1000),
@@ -185,7 +188,7 @@ class Review:
         mod = interaction.user.id
         if action == "remove":
             await moderation.set_result_status(job.guild_id, job.id, "removed", by=mod)
-            await self._replace_result(job, messages.RESULT_REMOVED)
+            await self._replace_result(job, tr(messages.RESULT_REMOVED, job.spec.locale))
             text = f"<@{mod}> removed job {job.id}"
         elif action == "dismiss":
             if await moderation.set_result_status(job.guild_id, job.id, "visible", by=mod, only_from=("hidden",)):
@@ -221,10 +224,11 @@ class Review:
             message = await channel.send(text, embed=embed, file=file, view=view, allowed_mentions=NO_MENTIONS)
         except (discord.Forbidden, discord.NotFound, DeliveryFailed) as exc:
             log.warning("job %d is held for review but the mod log cannot take it: %r", job.id, exc)
-            await self._tell_requester(job.channel_id, job.user_id, job.interaction, messages.HELD_NO_MODLOG)
+            await self._tell_requester(job.channel_id, job.user_id, job.interaction, tr(messages.HELD_NO_MODLOG, job.spec.locale))
             raise DeliveryFailed(f"held for review, mod log unusable: {exc}", permanent=True) from exc
         await edit_interaction_message(
-            self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.HELD_FOR_REVIEW
+            self.bot, job.interaction, self.services.settings.interaction_token_seconds,
+            content=tr(messages.HELD_FOR_REVIEW, job.spec.locale),
         )
         return Delivery(message.channel.id, message.id)
 
@@ -243,7 +247,8 @@ class Review:
             return f"Job {job.id} could not be delivered (its channel is gone and the requester takes no DMs); it stays held."
         await self.services.jobs.set_result_message(job.id, channel_id=message.channel.id, message_id=message.id)
         await edit_interaction_message(
-            self.bot, job.interaction, self.services.settings.interaction_token_seconds, content=messages.RESULT_APPROVED
+            self.bot, job.interaction, self.services.settings.interaction_token_seconds,
+            content=tr(messages.RESULT_APPROVED, job.spec.locale),
         )
         return f"<@{mod}> approved job {job.id}"
 
@@ -260,7 +265,7 @@ class Review:
         try:
             user = self.bot.get_user(job.user_id) or await self.bot.fetch_user(job.user_id)
             file, embed = await self._render(job, limit=10 << 20)
-            text = messages.DM_FALLBACK.format(channel=f"<#{job.channel_id}>")
+            text = tr(messages.DM_FALLBACK, job.spec.locale, channel=f"<#{job.channel_id}>")
             return await user.send(text, embed=embed, file=file, allowed_mentions=NO_MENTIONS)
         except (discord.Forbidden, discord.NotFound):
             return None
@@ -270,7 +275,7 @@ class Review:
             job.guild_id, job.id, "rejected", by=mod, only_from=("held",)
         ):
             return f"Job {job.id} was already decided."
-        await self._tell_requester(job.channel_id, job.user_id, job.interaction, messages.RESULT_REJECTED)
+        await self._tell_requester(job.channel_id, job.user_id, job.interaction, tr(messages.RESULT_REJECTED, job.spec.locale))
         return f"<@{mod}> rejected job {job.id}"
 
     # --- review: requests approved before anything is generated ----------------------------------------
@@ -291,7 +296,7 @@ class Review:
             raise JobNotFound(request_id)
         mod = interaction.user.id
         if not await moderation.decide_request(request_id, "approved" if approve else "rejected", by=mod):
-            await interaction.response.send_message("Someone already decided this request.", ephemeral=True)
+            await interaction.response.send_message(tr(r.ALREADY_DECIDED, interaction.locale), ephemeral=True)
             return
         await interaction.response.defer()  # admission and the job's transaction come next
         if approve:
@@ -302,13 +307,15 @@ class Review:
                 # queue, the image service's account): the requester hears why, nothing is charged.
                 await moderation.fail_request(request_id)
                 text = messages.describe_error(error)
-                await self._tell_requester(request.channel_id, request.user_id, request.interaction, text)
+                told = localised_error(error, request.spec.locale) or text
+                await self._tell_requester(request.channel_id, request.user_id, request.interaction, told)
                 text = f"<@{mod}> approved request {request_id}, but it cannot run: {text}"
             else:
                 await moderation.link_request_job(request_id, job.id)
                 text = f"<@{mod}> approved request {request_id} (job {job.id})"
         else:
-            await self._tell_requester(request.channel_id, request.user_id, request.interaction, messages.REQUEST_REJECTED)
+            rejected = tr(messages.REQUEST_REJECTED, request.spec.locale)
+            await self._tell_requester(request.channel_id, request.user_id, request.interaction, rejected)
             text = f"<@{mod}> rejected request {request_id}"
         await interaction.edit_original_response(content=text, view=None, allowed_mentions=NO_MENTIONS)
         await self.log_action(request.guild_id, text, None)

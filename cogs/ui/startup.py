@@ -44,10 +44,13 @@ class StartupFailure(Exception):
         self.exit_code = exit_code
 
 
-async def open_database(path: Path, url: str | None = None) -> Database:
-    """The SQLite file at `path`, or with `url` (DATABASE_URL) the PostgreSQL database."""
+async def open_database(
+    path: Path, url: str | None = None, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None
+) -> Database:
+    """The SQLite file at `path`, or with `url` (DATABASE_URL) the PostgreSQL database; with
+    `shard_ids` (SHARD_IDS of SHARD_COUNT) this process holds those shards rather than the whole database."""
     if url:
-        return await _open_postgres(url)
+        return await _open_postgres(url, shard_ids, shard_count)
     try:
         return await Database.open(path)
     except DatabaseTooNew as exc:
@@ -64,24 +67,34 @@ async def open_database(path: Path, url: str | None = None) -> Database:
         ) from None
 
 
-async def _open_postgres(url: str) -> Database:
+async def _open_postgres(
+    url: str, shard_ids: tuple[int, ...] | None = None, shard_count: int | None = None
+) -> Database:
     from core import db_postgres  # only a bot configured for PostgreSQL loads its driver
 
     shown = db_postgres.redacted(url)
     try:
         db = await db_postgres.PgDatabase.open(url)
         try:
-            held = await db.hold_instance_lock()
+            if shard_ids is None:
+                taken = None if await db.hold_instance_lock() else -1
+            else:
+                taken = await db.hold_shard_locks(shard_ids)
         except BaseException:
             await db.close()
             raise
-        if not held:
+        if taken is not None:
             await db.close()
-            raise StartupFailure(
-                f"Another bot process is already using {shown}; stop it first (several processes on one "
-                "database need shard ranges and job leases, which this version does not have yet)",
-                EXIT_ALREADY_RUNNING,
-            )
+            raise StartupFailure(_already_running(shown, taken, shard_ids), EXIT_ALREADY_RUNNING)
+        if shard_ids is not None and shard_count is not None:
+            other = await db.check_shard_count(shard_count)
+            if other is not None:
+                await db.close()
+                raise StartupFailure(
+                    f"SHARD_COUNT={shard_count}, but the bot processes running on {shown} use SHARD_COUNT={other}: "
+                    "every process must use the same count (stop them all to change it)",
+                    EXIT_CONFIG,
+                )
         return db  # type: ignore[return-value]
     except DatabaseTooNew as exc:
         raise StartupFailure(
@@ -103,8 +116,22 @@ async def _open_postgres(url: str) -> Database:
         ) from None
 
 
-def open_blobs(path: Path) -> BlobStore:
-    blobs = BlobStore(path)
+def _already_running(shown: str, taken: int, shard_ids: tuple[int, ...] | None) -> str:
+    if taken >= 0:
+        return (
+            f"Shard {taken} is already run by another bot process on {shown}; give each process its own "
+            "SHARD_IDS (every shard in exactly one process)"
+        )
+    if shard_ids is None:
+        return (
+            f"Another bot process is already using {shown}; stop it first, or run several processes "
+            "with SHARD_COUNT and a SHARD_IDS range each"
+        )
+    return f"A bot process without SHARD_IDS is already using {shown} (all of its shards); stop it first"
+
+
+def open_blobs(path: Path, partial_area: str = "") -> BlobStore:
+    blobs = BlobStore(path, partial_area)
     try:
         if removed := blobs.clear_partial():
             log.info("removed %d partial result file(s) left by an earlier run", removed)

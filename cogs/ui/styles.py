@@ -54,7 +54,7 @@ class StyleGroup(app_commands.Group):
             await interaction.response.send_message(tr(t.NO_STYLES, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         await interaction.response.send_message(
-            embed=t.styles_embed(styles), ephemeral=True, allowed_mentions=NO_MENTIONS
+            embed=t.styles_embed(styles, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
 
@@ -79,7 +79,7 @@ def results_command(services: Services) -> app_commands.Command:
             private_results=private_results,
         )
         await interaction.response.send_message(
-            t.presentation_text(now), ephemeral=True, allowed_mentions=NO_MENTIONS
+            t.presentation_text(now, interaction.locale), ephemeral=True, allowed_mentions=NO_MENTIONS
         )
 
     return results

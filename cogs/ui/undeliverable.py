@@ -12,6 +12,8 @@ import logging
 
 import discord
 
+from cogs.ui import reply_texts as r
+from cogs.ui.i18n import tr
 from cogs.ui.mentions import NO_MENTIONS, only_user
 from cogs.ui.owner_alerts import OwnerAlerts
 from core import events as ev
@@ -26,7 +28,7 @@ class UndeliverableNotices:
 
     async def on_job_undeliverable(self, event: ev.JobUndeliverable) -> None:
         job = event.job
-        told = await self._tell_requester(job.id, job.user_id, job.channel_id)
+        told = await self._tell_requester(job.id, job.user_id, job.channel_id, job.spec.locale)
         await self._alerts.tell(
             f"📦 The image of job #{job.id} (server {job.guild_id}, requested by <@{job.user_id}>, "
             f"{job.price} credits) could not be delivered; it is kept. "
@@ -34,23 +36,18 @@ class UndeliverableNotices:
             "`/owner undeliverable` lists every such job."
         )
 
-    async def _tell_requester(self, job_id: int, user_id: int, channel_id: int) -> bool:
-        text = (
-            f"Your image (job #{job_id}) is ready and paid for, but it could not be posted in <#{channel_id}> "
-            "nor sent to you here. It is kept safe: a bot owner can send it again with "
-            f"`/owner redeliver job_id:{job_id}` (allow DMs from this server's members, or ask a moderator "
-            "to let the bot post in that channel, first)."
-        )
+    async def _tell_requester(self, job_id: int, user_id: int, channel_id: int, locale: str | None) -> bool:
+        where = {"job": job_id, "channel": f"<#{channel_id}>"}
         try:
             user = self._bot.get_user(user_id) or await self._bot.fetch_user(user_id)
-            await user.send(text, allowed_mentions=NO_MENTIONS)
+            await user.send(tr(r.UNDELIVERABLE, locale, how=tr(r.HERE, locale), **where), allowed_mentions=NO_MENTIONS)
             return True
         except discord.HTTPException as exc:
             log.info("job %d: could not DM the requester about the undeliverable image (%r)", job_id, exc)
         try:
             channel = self._bot.get_channel(channel_id) or await self._bot.fetch_channel(channel_id)
             await channel.send(  # type: ignore[union-attr]
-                f"<@{user_id}> {text.replace('nor sent to you here', 'nor sent to you by DM')}",
+                f"<@{user_id}> {tr(r.UNDELIVERABLE, locale, how=tr(r.BY_DM, locale), **where)}",
                 allowed_mentions=only_user(user_id),
             )
             return True

@@ -16,6 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -35,6 +36,11 @@ from core.ratelimit import SlidingWindowLimiter
 from core.segmind.protocol import ERROR_BODY_MAX_BYTES, RESET_WAIT_MAX, AnswerTooLarge, error_from_response
 
 log = logging.getLogger("core.segmind")
+
+# Awaited before every attempt of a billed request, once its rate-limit place is taken (retries
+# included): core/generation.py sets it in a job's task to check the job's lease (core/leases.py), so
+# a process that lost the job while it waited or retried never sends the POST.
+before_billed: ContextVar[Callable[[], Awaitable[None]] | None] = ContextVar("before_billed", default=None)
 
 T = TypeVar("T")
 
@@ -132,6 +138,8 @@ class SegmindTransport:
         async def once() -> tuple[int, Mapping[str, str], bytes]:
             if policy.billed and self.limiter is not None:
                 await self.limiter.acquire()
+            if policy.billed and (guard := before_billed.get()) is not None:
+                await guard()  # after any wait for the window: raises if the job is no longer ours
             status, headers, data = await self._exchange(policy, call)
             if policy.succeeded(status):
                 return status, headers, data

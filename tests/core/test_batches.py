@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from core.batch_delivery import STALE_BATCH_SECONDS
 from core.delivery import Delivery, DeliveryFailed
 from core.errors import InsufficientCredits
 from core.jobs import JobKind, JobState
@@ -177,6 +178,30 @@ async def test_a_batch_left_by_a_crash_is_delivered_on_resume(batch_world, world
     await posted(restarted, delivering)
     assert sorted(b for b, _, _ in again.batches) == sorted([creating, delivering])
     assert again.delivered == []
+
+
+async def test_with_several_processes_a_batch_another_is_posting_is_left_to_it(batch_world):
+    """Shared database: a starting process reopens only batches untouched for STALE_BATCH_SECONDS; one
+    a live process claimed a moment ago stays claimed (reopening it would let two processes post it)."""
+    service, _ = batch_world()
+    service.presenter = None  # nothing is shown: the batches stay where the test puts them
+    await service.ledger.grant(GUILD, 100, user_id=1, reason=None)
+    fresh, _ = await make_batch(service, 2)
+    stale, _ = await make_batch(service, 2)
+    for batch_id in (fresh, stale):
+        for _ in range(500):
+            batch = await service.batches.get(batch_id)
+            if all(j.state is JobState.SUCCEEDED for j in batch.jobs):
+                break
+            await asyncio.sleep(0.01)
+        assert await service.batches.claim(batch_id) is not None
+    async with service.db.transaction() as tx:
+        await tx.execute(
+            "UPDATE batches SET updated_at = ? WHERE id = ?", (tx.now - STALE_BATCH_SECONDS - 1, stale)
+        )
+    assert await service.batches.recover(older_than=STALE_BATCH_SECONDS) == [stale]
+    assert await service.batches.state(fresh) == "delivering"
+    assert await service.batches.recover() == [fresh, stale], "alone on the database: everything is reopened"
 
 
 async def test_membership_is_remembered_within_bounds(batch_world, monkeypatch):

@@ -83,3 +83,22 @@ def test_blob_ids_are_checked(store):
         store.path("../../etc/passwd")
     with pytest.raises(ValueError):
         store.path("A" * 64)
+
+
+def test_processes_sharing_the_folder_keep_their_partial_files_apart(tmp_path):
+    import os
+    import time
+
+    first, second = BlobStore(tmp_path, "bot-a"), BlobStore(tmp_path, "bot:b/1")
+    downloading = first.writer()
+    downloading.write(b"half an image")
+    left = second.writer()
+    left.write(b"left by a crash")
+    assert second.clear_partial() == 1, "a process clears its own area only"
+    assert downloading._partial.exists(), "another process's download in progress is left alone"
+    old = time.time() - 7200
+    os.utime(downloading._partial, (old, old))
+    assert BlobStore(tmp_path, "bot-c").clear_partial() == 1, "a dead process's stale files go"
+    assert BlobStore(tmp_path).clear_partial() == 0, "one process alone: only partial/ itself"
+    downloading.discard()
+    left.discard()

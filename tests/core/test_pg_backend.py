@@ -332,3 +332,23 @@ async def test_cancelled_during_a_statement_the_transaction_rolls_back_and_the_c
         loop.set_exception_handler(None)
         await probe.close()
         await database.close()
+
+
+async def test_a_process_stopped_inside_a_transaction_does_not_hold_the_others(schema_url):
+    """The stopped process's session is ended by the server after its idle-in-transaction limit: the
+    database-wide lock is released, the other process's transaction runs, the stopped one's fails."""
+    stopped = await PgDatabase.open(schema_url, stalled_transaction_seconds=0.5)
+    other = await PgDatabase.open(schema_url)
+    try:
+        async with other.transaction() as tx:
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('k', 'before')")
+        # The woken process's connection is gone (asyncpg reports it in one of these ways).
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError)):
+            async with stopped.transaction() as tx:
+                await tx.execute("UPDATE meta SET value = 'stopped' WHERE key = 'k'")  # holds the lock
+                await asyncio.wait_for(other.set_meta("k", "other"), 30)  # runs once the session is ended
+                await tx.execute("UPDATE meta SET value = 'woke' WHERE key = 'k'")
+        assert await other.get_meta("k") == "other"
+    finally:
+        await stopped.close()
+        await other.close()

@@ -163,3 +163,14 @@ async def test_guilds_seen_at_connect_cancel_removals_and_missing_ones_start_the
     assert [(r["guild_id"], r["left_at"]) for r in rows] == [(OTHER_GUILD, NOW)]
     assert await privacy.guilds_present([GUILD], NOW + 5) == 0, "an earlier departure keeps its time"
     assert (await db.fetchone("SELECT left_at FROM guild_departures"))["left_at"] == NOW
+
+
+async def test_a_process_over_a_shard_range_finds_gone_only_guilds_of_its_shards(world):
+    db, _, _, ledger, _, privacy = world
+    mine_here, mine_gone, elsewhere = (4 << 22) | 1, (6 << 22) | 2, (5 << 22) | 3  # shards 0, 2, 1 of 4
+    for guild in (mine_here, mine_gone, elsewhere):
+        await ledger.grant(guild, 5, user_id=None, reason=None)
+    # This process runs shards 0 and 2 of 4: it sees mine_here only; `elsewhere` is another process's.
+    assert await privacy.guilds_present([mine_here], NOW, (4, (0, 2))) == 1
+    rows = await db.fetchall("SELECT guild_id FROM guild_departures")
+    assert [r["guild_id"] for r in rows] == [mine_gone]

@@ -170,7 +170,10 @@ async def test_cancel_before_submit_releases_the_reservation(world):
     refused = await world.discord.click(GUILD, GENERAL, BOB, waiting, cancels()["Cancel 4"])
     assert "not allowed" in (await world.reply(refused))["content"], "someone else's job is not theirs to cancel"
     click = await world.discord.click(GUILD, GENERAL, ALICE, waiting, cancels()["Cancel 4"])
-    await world.discord.wait_for(lambda: world.discord.callbacks(click))
+    answer = await world.reply(click)
+    # The batch's message is shared: the answer is private and the message keeps its other images' lines.
+    assert answer["content"].startswith("🛑 Cancelled") and answer["flags"] & 64, answer
+    assert answer["id"] != waiting["id"]
     cancelled = await world.discord.wait_for(
         lambda: next((j for j in world.jobs() if j["state"] == "refunded"), None)
     )
@@ -359,6 +362,8 @@ async def test_a_german_member_in_a_german_server_reads_the_quote_the_batch_and_
     names = [f["name"] for f in gallery["embeds"][0]["fields"]]
     assert names[:3] == ["Seeds", "Kosten", "Guthaben danach"], names
     assert gallery["embeds"][0]["fields"][1]["value"] == "4 Credits"
+    labels = set(buttons(gallery))
+    assert {"Neu würfeln 1", "Bearbeiten 2", "Pro 2", "Melden 1", "Info 2", "Löschen"} <= labels, labels
     # An admin command's refusal (Bob may not read the ledger) is German too.
     refused = await world.discord.slash(GUILD, GENERAL, BOB, "credits-admin", subcommand="history", locale="de")
     text = (await world.reply(refused))["content"]

@@ -63,8 +63,21 @@ class GatewayMixin:
 
     def _dispatch_if_connected(self, event: str, build: Callable[[_Session], JSON], intent: int = 0) -> None:
         session = self._current
-        if session is not None and session.valid and (not intent or session.intents & intent):
-            self._dispatch(event, build(session), session)
+        if session is None or not session.valid:
+            return
+        data = build(session)
+        if self._shard_sessions:  # sharded: the event goes to the session of its guild's shard
+            guild = data.get("guild_id") or (data.get("id") if event.startswith("GUILD_") else None)
+            try:
+                routed = self._route(int(guild) if guild else None)
+            except LookupError:
+                return  # nobody runs that shard yet; its session will get the guild when it IDENTIFYs
+            if routed is not session:
+                if not routed.valid:
+                    return
+                session, data = routed, build(routed)
+        if not intent or session.intents & intent:
+            self._dispatch(event, data, session)
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         if self.gateway_refusing:
@@ -128,19 +141,26 @@ class GatewayMixin:
         if not self._token_ok(d.get("token")):
             conn.send((4004, "Authentication failed."))
             return
-        session = _Session(secrets.token_hex(16), int(d.get("intents") or 0), d.get("shard"))
+        shard = self._admit_identify(conn, d.get("shard"))
+        if shard is False:
+            return
+        session = _Session(secrets.token_hex(16), int(d.get("intents") or 0), shard)
         session.conn = conn
         conn.session = session
         self._sessions[session.id] = session
         self._current = session
-        ready = p.ready_payload(self.bot_user, self.guilds, session.id, self.gateway_url, session.shard)
+        self._register_shard(session)
+        guild_ids = self.guilds_of_shard(shard)
+        ready = p.ready_payload(self.bot_user, guild_ids, session.id, self.gateway_url, session.shard)
         self._dispatch("READY", ready, session)
-        for guild in self.guilds.values():
+        for guild_id in guild_ids:
+            guild = self.guilds[guild_id]
             self._dispatch(
                 "GUILD_CREATE", self._guild_payload(guild, gateway=True, intents=session.intents), session
             )
         await conn.queue.join()
         self.identify_count += 1
+        self._shard_ready(session)
 
     def _resume(self, conn: _Connection, d: JSON) -> None:
         session = self._sessions.get(d.get("session_id", ""))

@@ -124,7 +124,7 @@ class HttpMixin:
             request[BODY_KEY], request[UPLOADS_KEY] = record.json, uploads
         except (ValueError, UnicodeDecodeError):
             parse_error = p.invalid_json()
-        if is_rest and self._checker is not None:
+        if is_rest and self._checker is not None and self._spec_sampled(request):
             for violation in self._checker.check(
                 record.method, record.path, record.query, record.json, record.headers
             ):
@@ -154,6 +154,17 @@ class HttpMixin:
         record.status = response.status
         record.response = response.get(RESPONSE_JSON_KEY)
         return response
+
+    def _spec_sampled(self, request: web.Request) -> bool:
+        """Whether to check this request against the spec: always, unless `spec_checks_per_route`
+        caps the checks per (method, route) (a run of thousands of requests, where checking each
+        would make the fake, not the bot, the slow side)."""
+        if self.spec_checks_per_route is None:
+            return True
+        resource = request.match_info.route.resource
+        key = (request.method, resource.canonical if resource is not None else "")
+        self._spec_checked[key] += 1
+        return self._spec_checked[key] <= self.spec_checks_per_route
 
     def _take_fault(self, record: RecordedRequest, full_path: str) -> _Fault | None:
         for fault in self._faults:

@@ -236,7 +236,7 @@ class InteractionMixin:
             # Deliberately not checked against channel_id: tests may replay a copied custom_id from
             # another guild or channel, as a modified client could.
             payload["message"] = copy.deepcopy(source.data)
-        session = self._dispatch("INTERACTION_CREATE", payload)
+        session = self._dispatch("INTERACTION_CREATE", payload, self._route(guild_id))
         interaction = Interaction(
             id=int(payload["id"]),
             token=payload["token"],

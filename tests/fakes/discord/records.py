@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -43,6 +44,7 @@ class RecordedRequest:
     kind: str = "rest"  # "rest" or "cdn"
     status: int | None = None
     response: Any = None
+    wall: float = field(default_factory=time.time)  # arrival, comparable with other processes' clocks
 
 
 @dataclass(eq=False)

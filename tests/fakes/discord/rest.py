@@ -41,13 +41,8 @@ class RestMixin:
         return self._json({"url": self.gateway_url})
 
     async def _get_gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {
-            "total": 1000,
-            "remaining": 1000 - self.identify_count,
-            "reset_after": 86_400_000,
-            "max_concurrency": 1,
-        }
-        return self._json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        limit = self.session_start_limit()
+        return self._json({"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limit})
 
     async def _create_dm(self, request: web.Request) -> web.Response:
         body = request[BODY_KEY] or {}

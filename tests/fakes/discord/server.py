@@ -26,6 +26,7 @@ Tests drive it from the user's side (:meth:`FakeDiscord.slash`, :meth:`~FakeDisc
 
 from __future__ import annotations
 
+import collections
 import re
 import secrets
 from pathlib import Path
@@ -53,13 +54,15 @@ from tests.fakes.discord.records import (
     _StoredMessage,
 )
 from tests.fakes.discord.rest import RestMixin
+from tests.fakes.discord.shards import ShardMixin
 from tests.fakes.discord.state import StateMixin
 from tests.fakes.discord.webhooks import WebhookMixin
 from tests.fakes.openapi_check import SpecChecker, get_checker
 
 
 class FakeDiscord(
-    StateMixin, MessageMixin, CdnMixin, HttpMixin, GatewayMixin, InteractionMixin, WebhookMixin, RestMixin
+    StateMixin, MessageMixin, CdnMixin, HttpMixin, GatewayMixin, ShardMixin, InteractionMixin, WebhookMixin,
+    RestMixin,
 ):
     """Fake Discord server; see the module docstring.  Ids are ints here and strings on the wire.
 
@@ -90,6 +93,9 @@ class FakeDiscord(
         self.token_lifetime = 900.0
         # While True the gateway answers 503 to new connections (an outage the bot must wait out).
         self.gateway_refusing = False
+        # None: every REST request is checked against the OpenAPI spec; n: the first n per route only.
+        self.spec_checks_per_route: int | None = None
+        self._spec_checked: collections.Counter[tuple[str, str]] = collections.Counter()
 
         # Observations.
         self.requests: list[RecordedRequest] = []
@@ -126,6 +132,7 @@ class FakeDiscord(
         self._sessions: dict[str, _Session] = {}
         self._current: _Session | None = None
         self._connections: set[_Connection] = set()
+        self._init_shards()
 
         self.bot_user = p.user_object(application_id, bot_username, bot=True)
         self.users[application_id] = self.bot_user

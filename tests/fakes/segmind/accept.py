@@ -97,11 +97,11 @@ class AcceptMixin:
         if not self.rate_limit_per_minute:
             return
         now = time.monotonic()
-        while self._window and self._window[0] + 60.0 <= now:
+        while self._window and self._window[0] + self.rate_period <= now:
             self._window.popleft()
         if len(self._window) >= self.rate_limit_per_minute:
             self.rate_limited += 1
-            reset = time.time() + (self._window[0] + 60.0 - now)
+            reset = time.time() + (self._window[0] + self.rate_period - now)
             stamp = (
                 datetime.fromtimestamp(reset, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             )

@@ -84,6 +84,7 @@ class RecordedRequest:
     time: float
     body: Any  # parsed JSON when it parses, else the raw bytes
     had_api_key: bool
+    wall: float = 0.0  # time.time() of its arrival, to set against times other processes wrote
 
 
 @dataclass

@@ -66,6 +66,9 @@ class FakeSegmind(FaultMixin, V1Mixin, QueueMixin, AcceptMixin, UploadMixin):
         self.latency = latency
         self.account_credits = account_credits
         self.rate_limit_per_minute = rate_limit_per_minute
+        # The window that limit applies to: Segmind's minute, or shorter for a scaled-down run
+        # (the bot's SEGMIND_RATE_PERIOD_SECONDS must match it).
+        self.rate_period = 60.0
         # None: the requested size divided by `scale` (1/8 by default, to keep CPU low in tests;
         # set scale = 1 for full-size images). A fixed (w, h) overrides both.
         self.image_size = image_size
@@ -193,6 +196,7 @@ class FakeSegmind(FaultMixin, V1Mixin, QueueMixin, AcceptMixin, UploadMixin):
             endpoint=self._endpoint_of(request),
             status=None,
             time=time.monotonic(),
+            wall=time.time(),
             body=body,
             had_api_key="x-api-key" in request.headers,
         )
