@@ -152,6 +152,7 @@ class ImageBot(commands.Bot):
         )
         self._retention = tasks.loop(seconds=self.chores.tick(DAY))(self._sweep_stored_images)
         self._retention.start()
+        startup.freeze_heap()
 
     async def _sweep_stored_images(self) -> None:
         """Now and once a day (discord.ext.tasks): stored images past RESULT_RETENTION_DAYS that nothing
@@ -340,13 +341,13 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         moderation = ModerationStore(db, invalidations)
         gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))
         gate.listeners.append(lambda facts, decision: events.publish(ev.RequestDenied(facts, decision)))
-        credit_rules = CreditRules(db)
+        credit_rules = CreditRules(db, invalidations)
         generation.credit_rules = credit_rules
         generation.account = account
         admission = Admission(gate=gate, ledger=ledger, credit_rules=credit_rules, prices=prices)
         services = Services(
             settings, db, ledger, jobs, blobs, prices, generation, moderation, gate, credit_rules, admission,
-            downloads=downloads, events=events, styles=StyleStore(db), preferences=PreferenceStore(db),
+            downloads=downloads, events=events, styles=StyleStore(db), preferences=PreferenceStore(db, invalidations),
             quotes=QuoteStore(db),
         )
         name = sharding.process_name(settings)

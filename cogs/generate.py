@@ -25,6 +25,7 @@ from cogs.ui.options import EDIT_IMAGES, EDIT_RATIO_CHOICES, generation_options,
 from cogs.ui.quote import show_quote, show_stored_quote
 from cogs.ui.requests import origin, request_of
 from cogs.ui.review import Review
+from core.ack_first import AckFirst
 from core.admission import NeedsQuote, NeedsReview, Outcome, with_references
 from core.downloads import DownloadError, HostNotAllowed, TooLarge
 from core.errors import InvalidAttachment, InvalidRequest, NotAllowed
@@ -46,6 +47,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         self.services = services
         self.review = review  # reports and held requests go to the review service
         self.menu_messages = MenuMessages()
+        self.acks = AckFirst()  # jobs start once no other command waits for its acknowledgement
         self.context_menu = app_commands.ContextMenu(
             name="Edit with FLUX",
             callback=self.edit_with_flux,
@@ -203,6 +205,7 @@ class GenerateCog(commands.Cog, name="Generate"):
         except DownloadError:
             raise InvalidAttachment(attachment.filename, "could not be downloaded from Discord") from None
 
+    @AckFirst.reported  # from here until it is acknowledged (`_start`), refused or failed
     async def submit(
         self,
         interaction: discord.Interaction,
@@ -264,6 +267,8 @@ class GenerateCog(commands.Cog, name="Generate"):
             message_id = placeholder.id
         else:
             message_id = await _defer(interaction, ephemeral=private)
+        self.acks.answered(interaction.id)
+        await self.acks.turn()  # what follows can wait for the acknowledgements still queued
         if attachments:
             outcome = with_references(outcome, *await self._store_attachments(attachments))
         if message_id is None:

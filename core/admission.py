@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from core.credit_rules import CreditRules, SpendLimits
+from core.credit_rules import CreditRules, SpendLimits, start_of_day
 from core.errors import AllowanceExceeded, InsufficientCredits, InvalidRequest
 from core.gate import Gate
 from core.ledger import Ledger
@@ -103,14 +103,19 @@ class Admission:
         the quote are judged on their total (each job is still reserved and checked on its own)."""
         price = self.price(spec)
         total = price * count
-        available = (await self.ledger.balance(request.guild_id)).available
+        # The balance and the member's usage in one read; the guild's settings come from memory, or
+        # (the guild's first request since the start) are read alongside, not one after another.
+        self.gate.moderation.prefetch_policy(request.guild_id)
+        self.credit_rules.prefetch(request.guild_id)
+        snapshot = await self.ledger.member_snapshot(request.guild_id, request.user_id, start_of_day(request.now))
+        available = snapshot.balance.available
         if available < total:
             raise InsufficientCredits(available, total)
         facts = self._facts(request, spec, price)
-        usage = await self.gate.usage(request.guild_id, request.user_id, request.now)
+        usage = snapshot.usage
         decision = await self.gate.check(facts, usage)
         spend = await self.credit_rules.limits_for(request.guild_id, request.user_id, request.role_ids, request.now)
-        remaining = await self._allowance_left(request, spend, total)
+        remaining = await self._allowance_left(request, spend, total, usage)
         policy = await self.gate.moderation.policy(request.guild_id)
         limits = Limits(spend, PaceLimits.of(policy, facts))
         chosen = _outcome(spec, price, decision, limits, approved=approved)
@@ -148,8 +153,11 @@ class Admission:
             return None
         return _outcome(klein, price, decision, limits, approved=False)
 
-    async def _allowance_left(self, request: Request, spend: SpendLimits, price: int) -> dict[str, int]:
-        """Credits left in each allowance period; raises AllowanceExceeded when `price` does not fit."""
+    async def _allowance_left(
+        self, request: Request, spend: SpendLimits, price: int, usage: MemberUsage
+    ) -> dict[str, int]:
+        """Credits left in each allowance period; raises AllowanceExceeded when `price` does not fit.
+        The day's spend is the usage's (read since the same midnight): only a month needs a read."""
         left: dict[str, int] = {}
         for period, label, limit, since in (
             ("day", "today", spend.daily, spend.day_start),
@@ -157,7 +165,10 @@ class Admission:
         ):
             if limit is None:
                 continue
-            used = await self.ledger.allowance_used(request.guild_id, request.user_id, since)
+            if period == "day":
+                used = usage.credits_today
+            else:
+                used = await self.ledger.allowance_used(request.guild_id, request.user_id, since)
             if used + price > limit:
                 raise AllowanceExceeded(period, limit, used, price)
             left[label] = max(0, limit - used)

@@ -15,6 +15,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from core.db import Database
+from core.guild_cache import GuildCache
+from core.invalidation import Invalidations
 
 
 @dataclass(frozen=True)
@@ -84,18 +86,35 @@ def effective_limits(
 
 
 class CreditRules:
-    def __init__(self, db: Database) -> None:
+    """Both tables are read before every acknowledgement, so each guild's rows are kept in memory
+    (core/guild_cache.py) and dropped when one of the writes below commits."""
+
+    def __init__(self, db: Database, invalidations: Invalidations | None = None) -> None:
         self._db = db
+        self._invalidations = invalidations or Invalidations()  # other processes' changes (core/invalidation.py)
+        reliable = lambda: self._invalidations.reliable  # noqa: E731
+        self._allowances: GuildCache[tuple[Allowance, ...]] = GuildCache(keep=reliable)
+        self._settings: GuildCache[CreditSettings] = GuildCache(keep=reliable)
+        self._invalidations.on("allowances", self._allowances.drop)
+        self._invalidations.on("credit_settings", self._settings.drop)
+
+    def prefetch(self, guild_id: int) -> None:
+        """Start reading the guild's allowances and settings if they are not in memory."""
+        self._allowances.prefetch(guild_id, lambda: self._read_allowances(guild_id))
+        self._settings.prefetch(guild_id, lambda: self._read_settings(guild_id))
 
     async def allowances(self, guild_id: int) -> list[Allowance]:
+        return list(await self._allowances.get(guild_id, lambda: self._read_allowances(guild_id)))
+
+    async def _read_allowances(self, guild_id: int) -> tuple[Allowance, ...]:
         rows = await self._db.fetchall(
             "SELECT scope, target_id, daily, monthly, unlimited FROM allowances WHERE guild_id = ?",
             (guild_id,),
         )
-        return [
+        return tuple(
             Allowance(r["scope"], r["target_id"], r["daily"], r["monthly"], bool(r["unlimited"]))
             for r in rows
-        ]
+        )
 
     async def limits_for(
         self, guild_id: int, user_id: int, role_ids: frozenset[int], now: float
@@ -119,6 +138,8 @@ class CreditRules:
                     int(allowance.unlimited),
                 ),
             )
+            await self._invalidations.announce_in(tx, "allowances", str(guild_id))
+        self._allowances.forget(guild_id)
 
     async def clear_allowance(self, guild_id: int, scope: str, target_id: int) -> bool:
         async with self._db.transaction() as tx:
@@ -126,9 +147,14 @@ class CreditRules:
                 "DELETE FROM allowances WHERE guild_id = ? AND scope = ? AND target_id = ?",
                 (guild_id, scope, target_id),
             )
-            return cursor.rowcount == 1
+            await self._invalidations.announce_in(tx, "allowances", str(guild_id))
+        self._allowances.forget(guild_id)
+        return cursor.rowcount == 1
 
     async def settings(self, guild_id: int) -> CreditSettings:
+        return await self._settings.get(guild_id, lambda: self._read_settings(guild_id))
+
+    async def _read_settings(self, guild_id: int) -> CreditSettings:
         row = await self._db.fetchone(
             "SELECT quote_above, confirm_all, low_balance_below FROM credit_settings WHERE guild_id = ?",
             (guild_id,),
@@ -159,6 +185,8 @@ class CreditRules:
                 " confirm_all = excluded.confirm_all, low_balance_below = excluded.low_balance_below",
                 (guild_id, new.quote_above, int(new.confirm_all), new.low_balance_below),
             )
+            await self._invalidations.announce_in(tx, "credit_settings", str(guild_id))
+        self._settings.forget(guild_id)
         return new
 
     async def note_balance(self, guild_id: int, balance: int) -> bool:

@@ -30,12 +30,9 @@ class Gate:
         self.listeners: list[Callable[[RequestFacts, Decision], Awaitable[None]]] = []
 
     async def usage(self, guild_id: int, user_id: int, now: float) -> MemberUsage:
-        since = start_of_day(now)
-        running, last_at, jobs_today = await self.jobs.member_usage(guild_id, user_id, since)
-        # Held as well as charged: a member's jobs still generating count against the day.
-        credits_today = await self.ledger.allowance_used(guild_id, user_id, since)
-        blocked, reason = await self.moderation.block_of(guild_id, user_id)
-        return MemberUsage(running, last_at, jobs_today, credits_today, blocked, reason)
+        # One read (core/ledger.py `member_snapshot`); credits held as well as charged: a member's
+        # jobs still generating count against the day.
+        return (await self.ledger.member_snapshot(guild_id, user_id, start_of_day(now))).usage
 
     async def check(self, facts: RequestFacts, usage: MemberUsage | None = None) -> Decision:
         policy = await self.moderation.policy(facts.guild_id)

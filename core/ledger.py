@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from core.credit_rules import SpendLimits
 from core.db import Database, Transaction
 from core.errors import AllowanceExceeded, InsufficientCredits, InvalidAmount, NotRefundable
+from core.jobs import _MEMBER_USAGE, _member_usage, _member_usage_params
+from core.moderation import BLOCK_OF
+from core.policy import MemberUsage
 
 MAX_GRANT = 10**9
 
@@ -38,6 +41,26 @@ _MEMBER_SPEND = (
     " WHERE r.guild_id = ? AND r.user_id = ? AND r.state IN ('held', 'captured') AND r.created_at >= ?"
     " AND NOT EXISTS (SELECT 1 FROM ledger_entries e WHERE e.job_id = r.job_id AND e.kind = 'refund')"
 )
+
+_BALANCE = "SELECT balance, reserved FROM guild_credits WHERE guild_id = ?"
+
+# Admission's reads about one member, as one statement: the owners' own statements (the member's
+# jobs from jobs.py, their spend and the guild's balance from here, their block from
+# moderation.py) joined as one-row subqueries. Each was a hop to the reader's thread and back;
+# in a 500-command burst those hops, not the queries, delayed the acknowledgements.
+_MEMBER_SNAPSHOT = (  # composed of the module constants above; every value is a bound parameter
+    "SELECT u.running, u.last_at, u.recent, s.total, g.balance, g.reserved, b.blocked, b.reason"  # noqa: S608
+    f" FROM ({_MEMBER_USAGE}) AS u CROSS JOIN ({_MEMBER_SPEND}) AS s"
+    f" LEFT JOIN ({_BALANCE}) AS g ON 1 = 1 LEFT JOIN ({BLOCK_OF}) AS b ON 1 = 1"
+)
+
+
+@dataclass(frozen=True)
+class MemberSnapshot:
+    """The guild's balance and the member's usage (what `Gate.usage` reports), read together."""
+
+    balance: GuildBalance
+    usage: MemberUsage
 
 
 class Ledger:
@@ -216,12 +239,26 @@ class Ledger:
             return GuildBalance(guild_id, current.balance + amount, current.reserved)
 
     async def balance(self, guild_id: int) -> GuildBalance:
-        row = await self._db.fetchone(
-            "SELECT balance, reserved FROM guild_credits WHERE guild_id = ?", (guild_id,)
-        )
+        row = await self._db.fetchone(_BALANCE, (guild_id,))
         if row is None:
             return GuildBalance(guild_id, self._starting_credits, 0)
         return GuildBalance(guild_id, row["balance"], row["reserved"])
+
+    async def member_snapshot(self, guild_id: int, user_id: int, since: float) -> MemberSnapshot:
+        """`balance(guild_id)` and the member's usage since `since` (their jobs, the credits held
+        or charged for them as `allowance_used` counts them, their block) in one read."""
+        row = await self._db.fetchone(
+            _MEMBER_SNAPSHOT,
+            (*_member_usage_params(guild_id, user_id, since), guild_id, user_id, since, guild_id, guild_id, user_id),
+        )
+        running, last_at, recent = _member_usage(row)
+        if row["balance"] is None:  # a guild with no row yet has the starting credits, as in balance()
+            balance = GuildBalance(guild_id, self._starting_credits, 0)
+        else:
+            balance = GuildBalance(guild_id, row["balance"], row["reserved"])
+        blocked = row["blocked"] is not None
+        usage = MemberUsage(running, last_at, recent, int(row["total"] or 0), blocked, row["reason"])
+        return MemberSnapshot(balance, usage)
 
     async def spent_since(self, guild_id: int, user_id: int, since: float) -> int:
         row = await self._db.fetchone(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.db import Database
+from core.guild_cache import GuildCache
 from core.invalidation import Invalidations
 from core.jobs import InteractionRef, JobKind
 from core.models import GenerationSpec
@@ -33,36 +34,34 @@ class ReviewRequest(NewRequest):
     job_id: int | None
 
 
+# Whether a member is blocked (a row, `blocked` = 1) and why; also part of admission's one read
+# about a member (core/ledger.py `member_snapshot`).
+BLOCK_OF = "SELECT 1 AS blocked, reason FROM member_blocks WHERE guild_id = ? AND user_id = ?"
+
+
 class ModerationStore:
     def __init__(self, db: Database, invalidations: Invalidations | None = None) -> None:
         self._db = db
-        self._policies: dict[int, GuildPolicy] = {}
-        # Other processes' policy changes drop this one's copy (core/invalidation.py).
+        # Other processes' policy changes drop this one's copy (core/invalidation.py); while
+        # announcements may be missed, nothing is kept.
         self._invalidations = invalidations or Invalidations()
-        self._invalidations.on("policy", self._drop_policy)
-        self._drops = 0  # a read that overlapped a drop may hold the old policy: it is not cached
-
-    def _drop_policy(self, key: str | None) -> None:
-        self._drops += 1
-        if key is None:
-            self._policies.clear()
-        else:
-            self._policies.pop(int(key), None)
+        self._policies: GuildCache[GuildPolicy] = GuildCache(keep=lambda: self._invalidations.reliable)
+        self._invalidations.on("policy", self._policies.drop)
 
     # --- policy ------------------------------------------------------------------------------
 
     async def policy(self, guild_id: int) -> GuildPolicy:
-        cached = self._policies.get(guild_id)
-        if cached is not None:
-            await prepare_terms(cached.blocked_terms)  # compiled off the loop, before decide() needs it
-            return cached
-        drops = self._drops
-        row = await self._db.fetchone("SELECT policy FROM guild_policies WHERE guild_id = ?", (guild_id,))
-        policy = GuildPolicy() if row is None else GuildPolicy.model_validate_json(row["policy"])
-        if drops == self._drops and self._invalidations.reliable:
-            self._policies[guild_id] = policy
-        await prepare_terms(policy.blocked_terms)
+        policy = await self._policies.get(guild_id, lambda: self._read_policy(guild_id))
+        await prepare_terms(policy.blocked_terms)  # compiled off the loop, before decide() needs it
         return policy
+
+    def prefetch_policy(self, guild_id: int) -> None:
+        """Start reading the guild's policy if it is not in memory."""
+        self._policies.prefetch(guild_id, lambda: self._read_policy(guild_id))
+
+    async def _read_policy(self, guild_id: int) -> GuildPolicy:
+        row = await self._db.fetchone("SELECT policy FROM guild_policies WHERE guild_id = ?", (guild_id,))
+        return GuildPolicy() if row is None else GuildPolicy.model_validate_json(row["policy"])
 
     async def update_policy(
         self, guild_id: int, by: int, change: Callable[[GuildPolicy], GuildPolicy]
@@ -79,8 +78,7 @@ class ModerationStore:
                 (guild_id, updated.model_dump_json(), by, tx.now),
             )
             await self._invalidations.announce_in(tx, "policy", str(guild_id))
-        if self._invalidations.reliable:
-            self._policies[guild_id] = updated
+        self._policies.forget(guild_id)
         await prepare_terms(updated.blocked_terms)
         return updated
 
@@ -102,9 +100,7 @@ class ModerationStore:
             return cursor.rowcount == 1
 
     async def block_of(self, guild_id: int, user_id: int) -> tuple[bool, str | None]:
-        row = await self._db.fetchone(
-            "SELECT reason FROM member_blocks WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
-        )
+        row = await self._db.fetchone(BLOCK_OF, (guild_id, user_id))
         return (row is not None, row["reason"] if row else None)
 
     async def blocked_members(self, guild_id: int) -> list[int]:

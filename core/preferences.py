@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict
 
 from core.db import Database
+from core.guild_cache import GuildCache
+from core.invalidation import Invalidations
 from core.models import ASPECT_RATIOS, ModelId
 
 
@@ -47,8 +49,13 @@ class GuildPresentation:
 
 
 class PreferenceStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, invalidations: Invalidations | None = None) -> None:
         self._db = db
+        # Read before every /imagine's acknowledgement, changed by a /config command now and then;
+        # other processes' changes arrive through core/invalidation.py.
+        self._invalidations = invalidations or Invalidations()
+        self._guilds: GuildCache[GuildPresentation] = GuildCache(keep=lambda: self._invalidations.reliable)
+        self._invalidations.on("guild_presentation", self._guilds.drop)
 
     async def get(self, guild_id: int, user_id: int) -> Preferences:
         row = await self._db.fetchone(
@@ -65,6 +72,13 @@ class PreferenceStore:
             )
 
     async def guild(self, guild_id: int) -> GuildPresentation:
+        return await self._guilds.get(guild_id, lambda: self._read_guild(guild_id))
+
+    def prefetch_guild(self, guild_id: int) -> None:
+        """Start reading the server's settings if they are not in memory."""
+        self._guilds.prefetch(guild_id, lambda: self._read_guild(guild_id))
+
+    async def _read_guild(self, guild_id: int) -> GuildPresentation:
         row = await self._db.fetchone(
             "SELECT png_metadata, spoiler_age_restricted, private_results FROM guild_presentation"
             " WHERE guild_id = ?",
@@ -92,6 +106,8 @@ class PreferenceStore:
                 " RETURNING png_metadata, spoiler_age_restricted, private_results",
                 (guild_id, *values, tx.now, *values),
             )
+            await self._invalidations.announce_in(tx, "guild_presentation", str(guild_id))
+        self._guilds.forget(guild_id)
         return _presentation(row)
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from core.blobs import BlobStore
 from core.db import Database, Transaction
+from core.guild_cache import forget_guild
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ class Privacy:
             await tx.execute("DELETE FROM guild_presentation WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM quotes WHERE guild_id = ?", (guild_id,))
             await tx.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
+        forget_guild(guild_id)  # the settings kept in memory (core/guild_cache.py) went with the rows
         log.info("removed the data of guild %d after the grace period (%d stored image(s))", guild_id, images)
 
     # --- the daily sweep ----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ async def choose(
     prefs = None
     given_style = style
     if services.preferences is not None and interaction.guild_id is not None:
+        services.preferences.prefetch_guild(interaction.guild_id)  # read with the member's, if needed
         prefs = await services.preferences.get(interaction.guild_id, interaction.user.id)
     if prefs is not None:
         model = model or (prefs.model.value if prefs.model else None)

@@ -14,6 +14,7 @@ discord.py itself reconnects the gateway for as long as the bot runs.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import ssl
 from pathlib import Path
@@ -209,3 +210,15 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def freeze_heap() -> None:
+    """Move everything built so far (modules, classes, the cogs and their services) out of the
+    garbage collector's reach, once the bot is set up and before the gateway opens.
+
+    Those objects live as long as the process, yet every full collection walked them all: two such
+    passes of ~70 ms fell inside a 500-command burst and delayed the acknowledgements queued
+    behind them (tests/perf, scenario 1). Objects made from here on are collected as before.
+    """
+    gc.collect()
+    gc.freeze()

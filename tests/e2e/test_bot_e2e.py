@@ -311,7 +311,8 @@ async def test_progress_is_shown_then_replaced_by_the_result(world):
     await world.grant(10)
     world.segmind.latency = 1.5
     first = await world.discord.slash(GUILD, GENERAL, BOB, "imagine", {"prompt": "first"})
-    # Bob's job exists before Alice asks: two interactions sent at once may be taken in either order.
+    # Two commands in flight at once may start in either order (each waits for its own reads and
+    # acknowledgement): the second is sent once the first one's job exists, so it queues behind it.
     await world.discord.wait_for(lambda: len(world.jobs()) == 1)
     interaction = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "slow"})
     await world.result(first)

@@ -69,6 +69,15 @@ class Process:
     def cpu_seconds(self) -> float:
         return sum(self.cpu_times())
 
+    def main_thread_cpu_seconds(self) -> float:
+        """CPU seconds of the main thread alone (the event loop's; the rest is worker threads:
+        aiosqlite's connections, fsyncs, image work)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/task/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
     def log(self, tail: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-tail:] if self.log_path.exists() else ""
 
@@ -146,9 +155,13 @@ def bot_env(world: World, segmind: PerfSegmind | None, tmp: Path, **extra: str) 
     return env
 
 
-async def start_process(script: Path | str, env: dict[str, str], log_path: Path, *, loop: str) -> Process:
+async def start_process(
+    script: Path | str, env: dict[str, str], log_path: Path, *, loop: str, cprofile: Path | None = None
+) -> Process:
     log = open(log_path, "wb")  # noqa: SIM115 - handed to the child process
-    if loop == "uvloop":
+    if cprofile is not None:  # windows of cProfile on the main thread, opened and closed by signals
+        argv = [sys.executable, str(ROOT / "tests" / "perf" / "cprofile_launcher.py"), str(cprofile), str(script)]
+    elif loop == "uvloop":
         argv = [sys.executable, "-c", UVLOOP_LAUNCHER, str(script)]
     else:
         argv = [sys.executable, str(script)]
@@ -166,6 +179,7 @@ async def start_bot(
     bare: bool = False,
     loop: str = "asyncio",
     timeout: float = 60.0,
+    cprofile: Path | None = None,
     **extra_env: str,
 ) -> Process:
     """Start the real bot (or the bare one) and wait until it identified and registered /imagine."""
@@ -173,7 +187,9 @@ async def start_bot(
     script = ROOT / "tests" / "perf" / "bare_bot.py" if bare else ROOT / "bot.py"
     env = bot_env(world, segmind, tmp, **extra_env)
     before = world.discord.identify_count
-    process = await start_process(script, env, tmp / ("bare.log" if bare else "bot.log"), loop=loop)
+    process = await start_process(
+        script, env, tmp / ("bare.log" if bare else "bot.log"), loop=loop, cprofile=cprofile
+    )
     try:
         await world.discord.wait_for(
             lambda: process.proc.returncode is not None
