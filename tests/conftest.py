@@ -1,7 +1,9 @@
 """Shared fixtures: a real database, never a mock. `db` is SQLite in a temporary directory; in the
 store modules below it is also PostgreSQL (each test in a fresh schema of the cluster that
-TEST_DATABASE_URL names: .ci/postgres.sh starts one). The run summary names the e2e property seed
-and says loudly when the OpenAPI spec check did not run."""
+TEST_DATABASE_URL names: .ci/postgres.sh starts one). Every test that asks for `database_url` (the
+e2e world, the fault suite) runs the bot on both backends, or on the one E2E_BACKEND names
+(`sqlite` or `postgres`). The run summary names the e2e property seed and says loudly when the
+OpenAPI spec check did not run."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import sys
 import pytest
 
 from core.db import Database
+from tests.pg import BACKENDS, e2e_backends
 
 # The store-level modules: every test in them runs on both backends.
 BOTH_BACKENDS = {
@@ -34,8 +37,12 @@ BOTH_BACKENDS = {
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "backend" in metafunc.fixturenames and metafunc.module.__name__ in BOTH_BACKENDS:
-        metafunc.parametrize("backend", ["sqlite", "postgres"])
+    if "backend" not in metafunc.fixturenames:
+        return
+    if metafunc.module.__name__ in BOTH_BACKENDS:
+        metafunc.parametrize("backend", list(BACKENDS))
+    elif "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("backend", e2e_backends())
 
 
 @pytest.fixture
@@ -45,8 +52,9 @@ def backend() -> str:
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    """The PostgreSQL cluster for the tests. In CI (CI=true) a missing or unreachable one fails the
-    run: the backend must never pass by being skipped. Elsewhere it is skipped, visibly."""
+    """The PostgreSQL cluster for the tests. In CI (CI=true), or when E2E_BACKEND=postgres asks for it,
+    a missing or unreachable one fails the run: the backend must never pass by being skipped.
+    Elsewhere it is skipped, visibly."""
     from tests.pg import reachable
 
     url = os.environ.get("TEST_DATABASE_URL")
@@ -56,7 +64,7 @@ def pg_url() -> str:
     elif (error := reachable(url)) is not None:
         problem = f"PostgreSQL at TEST_DATABASE_URL cannot be reached: {error}"
     if problem is not None:
-        if os.environ.get("CI", "").lower() == "true":
+        if os.environ.get("CI", "").lower() == "true" or e2e_backends() == ["postgres"]:
             pytest.fail(problem, pytrace=False)
         pytest.skip(problem)
     return url
@@ -79,6 +87,23 @@ async def db(tmp_path, backend, request):
 
 
 @pytest.fixture
+async def database_url(backend, request):
+    """Where the bot under test keeps its books: None for SQLite (the World's file), else the URL of
+    a fresh PostgreSQL schema, dropped after the test. A test marked
+    `backend_only("sqlite", reason=...)` is skipped on the other backend with that reason shown."""
+    only = request.node.get_closest_marker("backend_only")
+    if only is not None and backend not in only.args:
+        pytest.skip(f"{'/'.join(only.args)} only: {only.kwargs['reason']}")
+    if backend == "sqlite":
+        yield None
+        return
+    from tests.pg import fresh_schema
+
+    async with fresh_schema(request.getfixturevalue("pg_url")) as url:
+        yield url
+
+
+@pytest.fixture
 def integrity_error(backend) -> type[Exception]:
     """What the backend raises when a constraint or the ledger's append-only guard refuses a write."""
     if backend == "postgres":
@@ -88,6 +113,31 @@ def integrity_error(backend) -> type[Exception]:
     import sqlite3
 
     return sqlite3.IntegrityError
+
+
+def pytest_configure(config) -> None:
+    # Under pytest-xdist each worker imports tests.seeds itself: the controller picks the e2e seed
+    # once and hands it to the workers (started after this) through their environment.
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        import tests.seeds
+
+        os.environ["E2E_HYPOTHESIS_SEED"] = str(tests.seeds.E2E_SEED)
+
+
+def pytest_sessionfinish(session) -> None:
+    # An xdist worker sends the controller which fakes ran without the spec (for the summary).
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        from tests.fakes.openapi_check import SPEC_SKIPS
+
+        workeroutput["spec_skips"] = list(SPEC_SKIPS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    from tests.fakes.openapi_check import SPEC_SKIPS
+
+    SPEC_SKIPS.extend(getattr(node, "workeroutput", {}).get("spec_skips", []))
 
 
 def pytest_terminal_summary(terminalreporter):

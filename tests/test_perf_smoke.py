@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.e2e
+# One benchmark run for the whole module: under pytest-xdist its tests stay on one worker.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("perf_smoke")]
 
 
 @pytest.fixture(scope="module")

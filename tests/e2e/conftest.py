@@ -7,6 +7,10 @@ OpenAPI spec (missing spec: a failure under CI=true, a loud line in the summary 
 violation or an unknown route fails the test. The teardown also checks the promises of
 tests/fakes/promises.py on every request: allowed_mentions on every message written, no crash
 inside a fake, no Segmind parameter the documentation does not list.
+
+The bot keeps its books in a SQLite file in the test's directory, or in a fresh PostgreSQL schema
+(the `database_url` fixture, tests/conftest.py: every e2e test runs on both backends unless
+E2E_BACKEND names one); `World.query` reads them read-only from either.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openapi_check import default_spec_path
 from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind
+from tests.pg import DB_ERRORS, Reader
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,11 +86,13 @@ class BotProcess:
 
 
 class World:
-    def __init__(self, discord: FakeDiscord, segmind: FakeSegmind, tmp: Path) -> None:
+    def __init__(self, discord: FakeDiscord, segmind: FakeSegmind, tmp: Path, database_url: str | None = None) -> None:
         self.discord = discord
         self.segmind = segmind
         self.tmp = tmp
-        self.db_path = tmp / "bot.db"
+        self.db_path = tmp / "bot.db"  # with database_url only its folder is used (blobs/)
+        self.database_url = database_url
+        self._reader = Reader(database_url) if database_url else None
         self.bot: BotProcess | None = None
         self.starts = 0
         self.env: dict[str, str] = {
@@ -107,6 +114,8 @@ class World:
             "PROGRESS_INTERVAL": "0.5",
             "LOG_LEVEL": "INFO",
         }
+        if database_url:
+            self.env["DATABASE_URL"] = database_url
 
     async def start_bot(self, **extra_env: str) -> BotProcess:
         self.starts += 1
@@ -137,9 +146,26 @@ class World:
                 parts.append(f"--- bot run {n} ---\n" + path.read_text(errors="replace")[-6000:])
         return "\n".join(parts)
 
-    # --- reading the books (read-only, straight from the bot's SQLite file) -----------------
+    # --- reading the books (read-only, straight from the bot's SQLite file or schema) --------
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+    @property
+    def database_shown(self) -> str:
+        """How the bot names its database in messages (never a password)."""
+        if self.database_url is None:
+            return str(self.db_path)
+        from core.db_postgres import redacted
+
+        return redacted(self.database_url)
 
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+        """Rows of a SQLite-dialect read (`?` placeholders), from whichever backend the bot uses.
+        Raises one of DB_ERRORS when the database is not there yet."""
+        if self._reader is not None:
+            return self._reader.query(sql, params)
         conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True)
         conn.row_factory = sqlite3.Row
         try:
@@ -162,7 +188,14 @@ class World:
         return [r for r in self.segmind.requests if r.endpoint in ("submit", "v1", "upload")]
 
     def requesters(self) -> set[int]:
-        return {row["user_id"] for row in self.jobs()} if self.db_path.exists() else set()
+        try:
+            return {row["user_id"] for row in self.jobs()}
+        except DB_ERRORS:
+            return set()  # the bot never created its database
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
 
     def jobs(self) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM jobs ORDER BY id")
@@ -226,7 +259,7 @@ class World:
 
 
 @pytest.fixture
-async def world(tmp_path):
+async def world(tmp_path, database_url):
     spec_path = default_spec_path("e2e world")
     discord = FakeDiscord(token=SECRET_TOKEN, spec_path=spec_path)
     segmind = FakeSegmind(api_key=SECRET_KEY, latency=0.05)
@@ -262,7 +295,7 @@ async def world(tmp_path):
         channels=[discord.make_channel(OTHER_CHANNEL, "other")],
         members=[BOB],
     )
-    w = World(discord, segmind, tmp_path)
+    w = World(discord, segmind, tmp_path, database_url)
     yield w
     if w.bot is not None:
         await w.bot.stop()
@@ -284,5 +317,6 @@ async def world(tmp_path):
         assert SECRET_TOKEN not in logs, "the bot token appeared in the bot's log"
         assert SECRET_KEY not in logs, "the Segmind API key appeared in the bot's log"
     finally:
+        w.close()
         await segmind.close()
         await discord.close()

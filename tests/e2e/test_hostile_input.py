@@ -37,6 +37,7 @@ from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openapi_check import default_spec_path
 from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind
+from tests.pg import drop_schema, e2e_backends, new_schema
 from tests.seeds import E2E_SEED
 
 pytestmark = pytest.mark.e2e
@@ -363,7 +364,9 @@ class LiveBot:
     """The e2e world on an event loop of its own thread, so hypothesis (which calls the test
     function once per example, synchronously) can drive one bot process for many examples."""
 
-    def __init__(self, tmp) -> None:
+    def __init__(self, tmp, pg_url: str | None = None) -> None:
+        self.pg_url = pg_url  # the bot on a new schema of this cluster; None: on SQLite
+        self.schema: str | None = None
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -386,7 +389,10 @@ class LiveBot:
             channels=[discord.make_channel(GENERAL, "general")],
             members=[ALICE],
         )
-        self.world = World(discord, segmind, self.tmp)
+        database_url = None
+        if self.pg_url is not None:
+            self.schema, database_url = await new_schema(self.pg_url)
+        self.world = World(discord, segmind, self.tmp, database_url)
         await self.world.start_bot()
         await self.world.grant(1_000_000)
 
@@ -396,6 +402,9 @@ class LiveBot:
             await self.world.bot.stop()
         await self.world.segmind.close()
         await self.world.discord.close()
+        self.world.close()
+        if self.schema is not None:
+            await drop_schema(self.pg_url, self.schema)
 
     async def imagine(self, options: dict) -> tuple[str, dict | None]:
         """("refused", reply) or ("posted", result) for one /imagine sent as given."""
@@ -404,9 +413,10 @@ class LiveBot:
         return await outcome(world, interaction, timeout=30)
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    bot = LiveBot(tmp_path_factory.mktemp("live"))
+@pytest.fixture(scope="module", params=e2e_backends())
+def live(tmp_path_factory, request):
+    pg_url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
+    bot = LiveBot(tmp_path_factory.mktemp("live"), pg_url)
     bot.call(bot.start())
     yield bot
     try:
@@ -474,6 +484,7 @@ def _check_one(live: LiveBot, options: dict) -> None:
     assert world.discord.pings == [], f"{options!r} pinged someone"
 
 
+@pytest.mark.xdist_group("hostile_live")  # one live bot per backend: on one pytest-xdist worker
 @PROPERTY_SETTINGS
 @seed(E2E_SEED)  # random per run, printed in the summary (tests/seeds.py)
 @given(prompt=PROMPTS)
@@ -481,6 +492,7 @@ def test_any_prompt_is_refused_cleanly_or_posted_safely(live, prompt):
     _check_one(live, {"prompt": prompt})
 
 
+@pytest.mark.xdist_group("hostile_live")  # one live bot per backend: on one pytest-xdist worker
 @PROPERTY_SETTINGS
 @seed(E2E_SEED)  # random per run, printed in the summary (tests/seeds.py)
 @given(options=OPTION_VALUES)

@@ -243,6 +243,7 @@ async def start_traced_bot(world, trace: Path) -> BotProcess:
 
 
 @requires_strace
+@pytest.mark.backend_only("sqlite", reason="replays strace's record of the SQLite file's writes and fsyncs")
 async def test_a_power_cut_before_any_outside_effect_keeps_the_invariants(world, tmp_path):
     trace = tmp_path / "trace.txt"
     await start_traced_bot(world, trace)

@@ -2,12 +2,14 @@
 
     .venv/bin/python -m tests.faults                 (= --jobs 1100 --kills 20)
     .venv/bin/python -m tests.faults --mode sync     (Segmind's v1 calls instead of the v2 queue)
+    .venv/bin/python -m tests.faults --backend postgres   (the bot on PostgreSQL: a new schema of
+        $TEST_DATABASE_URL or --database-url; E2E_BACKEND=postgres chooses it too)
 
 `--jobs` is the number of /imagine and /edit requests sent; a few never become jobs by design (the
 interaction could not be acknowledged, or the bot was killed before it wrote the job), so 1,100
 requests make well over 1,000 jobs. Prints the counts (jobs, jobs whose fault fired and by kind, kills, gateway events, run time) and
 every invariant violation; exits 1 if anything failed. The bot's logs and database stay in the
-printed directory for a look afterwards.
+printed directory (or schema) for a look afterwards.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from tests.fakes.openapi_check import SPEC_SKIPS
 from tests.faults.catalog import SYNC_KILL_POINTS
 from tests.faults.harness import RunConfig, default_tmp, run_suite
+from tests.pg import new_schema
 
 
 def main(argv: list[str]) -> int:
@@ -33,7 +36,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--concurrency", type=int, default=24)
     parser.add_argument("--fault-share", type=float, default=0.42)
     parser.add_argument("--mode", choices=("queue", "sync"), default="queue", help="SEGMIND_MODE of the bot")
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgres"),
+        default=os.environ.get("E2E_BACKEND") or "sqlite",
+        help="the bot's database (default: $E2E_BACKEND, else sqlite)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("TEST_DATABASE_URL"),
+        help="the PostgreSQL cluster for --backend postgres (default: $TEST_DATABASE_URL); the run gets a new schema",
+    )
     args = parser.parse_args(argv)
+    database_url = None
+    if args.backend == "postgres":
+        if not args.database_url:
+            parser.error("--backend postgres needs --database-url or TEST_DATABASE_URL (.ci/postgres.sh start)")
+        schema, database_url = asyncio.run(new_schema(args.database_url))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     tmp = default_tmp()
     config = RunConfig(
@@ -44,11 +63,13 @@ def main(argv: list[str]) -> int:
         concurrency=args.concurrency,
         fault_share=args.fault_share,
         mode=args.mode,
+        database_url=database_url,
         **({"kill_points": SYNC_KILL_POINTS} if args.mode == "sync" else {}),
     )
     print(
         f"fault run ({args.mode} mode): {args.jobs} requests, {args.kills} kills, seed {args.seed},"
         f" {os.cpu_count()} CPUs; logs in {tmp}"
+        + (f"; PostgreSQL schema {schema} (kept afterwards)" if database_url else "; SQLite")
     )
     started = time.monotonic()
     result = asyncio.run(run_suite(config, tmp))

@@ -8,8 +8,9 @@ One `FaultRun`:
 3. meanwhile kills the bot with SIGKILL at chosen points of a victim job's life (queued, while the
    submit is on the wire, submitted, image stored, while Discord is taking the post) and restarts it,
    and makes the gateway RECONNECT / INVALID_SESSION now and then;
-4. waits until every job is final, asks the bot for /credits balance, and snapshots the SQLite file
-   (read-only) and the fakes' records for tests/faults/invariants.py.
+4. waits until every job is final, asks the bot for /credits balance, and snapshots its database
+   (read-only: the SQLite file, or the PostgreSQL schema of `RunConfig.database_url`) and the
+   fakes' records for tests/faults/invariants.py.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import logging
 import os
 import random
 import re
-import sqlite3
 import struct
 import sys
 import tempfile
@@ -42,6 +42,7 @@ from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind, Fault
 from tests.faults import invariants
 from tests.faults.catalog import KILL_POINTS, LOSES_BILL, SYNC_ENDPOINTS, Plan, make_plans
+from tests.pg import DB_ERRORS
 
 log = logging.getLogger("faults")
 
@@ -68,6 +69,7 @@ class RunConfig:
     kill_points: tuple[str, ...] = KILL_POINTS  # cycled through by the kill victims
     bot_env: dict[str, str] = field(default_factory=dict)
     mode: str = "queue"  # SEGMIND_MODE: "queue" (v2) or "sync" (v1)
+    database_url: str | None = None  # a PostgreSQL schema's URL; None: SQLite in the run's folder
 
     @property
     def running_state(self) -> str:
@@ -229,7 +231,7 @@ class FaultRun:
         await self.discord.start()
         await self.segmind.start()
         self._build_world()
-        self.world = FaultWorld(self.discord, self.segmind, self.tmp)
+        self.world = FaultWorld(self.discord, self.segmind, self.tmp, self.cfg.database_url)
         self.world.env.update(
             {
                 "MAX_CONCURRENT_JOBS": "16",
@@ -256,17 +258,19 @@ class FaultRun:
         with contextlib.suppress(Exception):
             if self.world and self.world.bot:
                 await self.world.bot.stop()
+        if self.world is not None:
+            self.world.close()
         await self.segmind.close()
         await self.discord.close()
 
     # --- observing the bot's database --------------------------------------------------------
 
-    def _query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, params: tuple = ()) -> list:
         assert self.world is not None
         for attempt in range(20):
             try:
                 return self.world.query(sql, params)
-            except sqlite3.OperationalError:
+            except DB_ERRORS:
                 if attempt == 19:
                     raise
                 time.sleep(0.05)
@@ -285,7 +289,7 @@ class FaultRun:
 
     async def _monitor(self) -> None:
         while not self._stop.is_set():
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(*DB_ERRORS):
                 self._refresh_rows()
             await asyncio.sleep(0.2)
 
@@ -507,7 +511,7 @@ class FaultRun:
     # --- kill victims ------------------------------------------------------------------------
 
     def _state(self, plan: Plan) -> str:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*DB_ERRORS):
             self._refresh_rows()
         row = self.rows.get(plan.marker)
         return row["state"] if row else "no job yet"

@@ -1,8 +1,10 @@
-"""The short fault run CI does on every submission (the full one: `python -m tests.faults`)."""
+"""The short fault run CI does on every submission, on both backends (the full one:
+`python -m tests.faults [--backend postgres]`)."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -22,8 +24,9 @@ SHORT = RunConfig(
 )
 
 
-async def run_and_check(config: RunConfig, tmp_path):
+async def run_and_check(config: RunConfig, tmp_path, database_url: str | None):
     """Run the suite; every run must keep every invariant, answer at the end and leak nothing."""
+    config = dataclasses.replace(config, database_url=database_url)
     result = await asyncio.wait_for(run_suite(config, tmp_path), timeout=300)  # a safety net, not a target
     summary = result.summary()
     print(summary)
@@ -35,8 +38,8 @@ async def run_and_check(config: RunConfig, tmp_path):
     return result, summary
 
 
-async def test_short_fault_run_keeps_every_invariant(tmp_path):
-    result, summary = await run_and_check(SHORT, tmp_path)
+async def test_short_fault_run_keeps_every_invariant(tmp_path, database_url):
+    result, summary = await run_and_check(SHORT, tmp_path, database_url)
     assert len(result.fired_plans) >= 0.3 * SHORT.jobs, "too few faults really happened\n" + summary
     assert result.report.counts.get("billed_and_captured", 0) > 0, "nothing went through v2\n" + summary
     for fmt in ("png", "jpeg", "webp"):
@@ -56,8 +59,8 @@ SHORT_SYNC = RunConfig(
 )
 
 
-async def test_short_fault_run_in_sync_mode_keeps_every_invariant(tmp_path):
-    result, summary = await run_and_check(SHORT_SYNC, tmp_path)
+async def test_short_fault_run_in_sync_mode_keeps_every_invariant(tmp_path, database_url):
+    result, summary = await run_and_check(SHORT_SYNC, tmp_path, database_url)
     assert result.report.counts.get("billed_and_captured", 0) > 0, "nothing went through v1\n" + summary
     v2 = {"submit", "status", "result", "download"} & set(result.segmind_endpoints)
     assert not v2, f"v2 requests in sync mode: {v2}\n" + summary
