@@ -59,23 +59,35 @@ def _sql_calls():
 
 def _module_sql_constants() -> dict[str, dict[str, str]]:
     """Per module, the names bound once at module level to a plain string literal, with their text:
-    as fixed as a literal written at the call (a statement two methods share is kept in one)."""
-    constants: dict[str, dict[str, str]] = {}
-    for path in sorted([*(ROOT / "core").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        assigns = [n for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1]
-        bound = [ast.unparse(n.targets[0]) for n in assigns]
-        found: dict[str, str] = {}
-        for n, name in zip(assigns, bound, strict=True):
-            text = _literal_text(n.value, found)
-            if text is not None and bound.count(name) == 1:
-                found[name] = text
-        constants[str(path.relative_to(ROOT))] = found
+    as fixed as a literal written at the call (a statement two methods share is kept in one). A
+    constant may join literals and earlier such constants, its own or imported from another module
+    (with `+` or an f-string of names only): still fixed when the module is imported."""
+    trees = {
+        str(path.relative_to(ROOT)): ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted([*(ROOT / "core").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")])
+    }
+    constants: dict[str, dict[str, str]] = {where: {} for where in trees}
+    for _ in range(3):  # imports of imports: a few rounds reach every chain the code has
+        for where, tree in trees.items():
+            known: dict[str, str] = {}
+            for node in tree.body:
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(("core", "cogs")):
+                    source = constants.get(node.module.replace(".", "/") + ".py", {})
+                    known.update({a.asname or a.name: source[a.name] for a in node.names if a.name in source})
+            assigns = [n for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1]
+            bound = [ast.unparse(n.targets[0]) for n in assigns]
+            found: dict[str, str] = {}
+            for n, name in zip(assigns, bound, strict=True):
+                text = _literal_text(n.value, {**known, **found})
+                if text is not None and bound.count(name) == 1:
+                    found[name] = text
+            constants[where] = found
     return constants
 
 
 def _literal_text(node: ast.expr, known: dict[str, str]) -> str | None:
-    """The text of a string literal, or of literals and earlier such constants joined with `+`."""
+    """The text of a string literal, or of literals and known constants joined with `+` or in an
+    f-string whose every value is a known constant."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.Name):
@@ -83,6 +95,19 @@ def _literal_text(node: ast.expr, known: dict[str, str]) -> str | None:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _literal_text(node.left, known), _literal_text(node.right, known)
         return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            if isinstance(part, ast.FormattedValue):
+                if part.conversion != -1 or part.format_spec is not None:
+                    return None
+                text = _literal_text(part.value, known)
+            else:
+                text = _literal_text(part, known)
+            if text is None:
+                return None
+            parts.append(text)
+        return "".join(parts)
     return None
 
 
