@@ -45,6 +45,7 @@ def postgres(tmp: Path) -> Iterator[str]:
         port = probe.getsockname()[1]
     env = {**os.environ, "PGPORT": str(port)}
     pgdir = tmp / "pg"
+    tmp.chmod(0o755)  # mkdtemp's 0700 would keep the `postgres` user (root runs initdb as it) out
     script = str(ROOT / ".ci" / "postgres.sh")
     url = (
         subprocess.run([script, "start", str(pgdir)], env=env, check=True, capture_output=True, text=True)
