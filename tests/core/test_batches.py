@@ -70,6 +70,16 @@ async def posted(service, batch_id: int) -> None:
     raise AssertionError(f"batch {batch_id} is {await service.batches.state(batch_id)}")
 
 
+async def every_job_made(service, batch_id: int) -> None:
+    """Wait until every job of the batch has its image (succeeded, not yet posted)."""
+    for _ in range(500):
+        batch = await service.batches.get(batch_id)
+        if all(j.state is JobState.SUCCEEDED for j in batch.jobs):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"batch {batch_id}'s jobs did not all succeed")
+
+
 @pytest.fixture
 def batch_world(world):  # noqa: F811
     def build(**options):
@@ -163,11 +173,7 @@ async def test_a_batch_left_by_a_crash_is_delivered_on_resume(batch_world, world
     creating, _ = await make_batch(service, 2, close=False)
     delivering, _ = await make_batch(service, 2)
     for batch_id in (creating, delivering):
-        for _ in range(500):
-            batch = await service.batches.get(batch_id)
-            if all(j.state is JobState.SUCCEEDED for j in batch.jobs):
-                break
-            await asyncio.sleep(0.01)
+        await every_job_made(service, batch_id)
     assert await service.batches.claim(delivering) is not None  # claimed, then the crash
     await service.close()
 
@@ -189,11 +195,7 @@ async def test_with_several_processes_a_batch_another_is_posting_is_left_to_it(b
     fresh, _ = await make_batch(service, 2)
     stale, _ = await make_batch(service, 2)
     for batch_id in (fresh, stale):
-        for _ in range(500):
-            batch = await service.batches.get(batch_id)
-            if all(j.state is JobState.SUCCEEDED for j in batch.jobs):
-                break
-            await asyncio.sleep(0.01)
+        await every_job_made(service, batch_id)
         assert await service.batches.claim(batch_id) is not None
     async with service.db.transaction() as tx:
         await tx.execute(

@@ -81,8 +81,10 @@ class QueueMixin:
             return None
         return job
 
-    async def _status(self, request: web.Request) -> web.StreamResponse:
-        fault = await self._take_fault("status", request)
+    async def _answerable_job(self, route: str, request: web.Request) -> FakeJob | web.StreamResponse:
+        """What the status and result routes share: a planned fault, the key, a known request, and a
+        failed job's 422. Returns the job when none of those answered, else the answer."""
+        fault = await self._take_fault(route, request)
         if fault is not None:
             return await self._apply_fault(request, fault)
         if not self._authorized(request):
@@ -94,21 +96,18 @@ class QueueMixin:
             return web.json_response(
                 {"request_id": job.request_id, "status": "FAILED", "error": job.error}, status=422
             )
+        return job
+
+    async def _status(self, request: web.Request) -> web.StreamResponse:
+        job = await self._answerable_job("status", request)
+        if isinstance(job, web.StreamResponse):
+            return job
         return web.json_response({"request_id": job.request_id, "status": job.status})
 
     async def _result(self, request: web.Request) -> web.StreamResponse:
-        fault = await self._take_fault("result", request)
-        if fault is not None:
-            return await self._apply_fault(request, fault)
-        if not self._authorized(request):
-            return self._json_error(401, "Invalid or missing API key")
-        job = self._job(request)
-        if job is None:
-            return self._json_error(404, "Request not found")
-        if job.status == "FAILED":
-            return web.json_response(
-                {"request_id": job.request_id, "status": "FAILED", "error": job.error}, status=422
-            )
+        job = await self._answerable_job("result", request)
+        if isinstance(job, web.StreamResponse):
+            return job
         if job.status != "COMPLETED":
             return web.json_response({"request_id": job.request_id, "status": job.status})
         payload: dict[str, Any] = {
