@@ -139,7 +139,7 @@ async def test_a_batch_whose_jobs_end_after_a_restart_is_posted_once(world):
     await world.restart_bot()
     [gallery] = await all_images(world, asked, 1)
     jobs = await world.discord.wait_for(
-        lambda: (rows := world.jobs()) and all(j["state"] == "posted" for j in rows) and rows
+        lambda: (rows := world.jobs()) and all(j["state"] == "posted" for j in rows) and rows, timeout=30
     )
     assert {j["result_message_id"] for j in jobs} == {int(gallery["id"])}
     assert len(gallery["attachments"]) == 2

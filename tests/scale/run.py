@@ -25,6 +25,9 @@ from tests.scale import figures
 from tests.scale.config import ScaleConfig
 from tests.scale.world import ScaleWorld, channel_id, guild_id, user_id
 
+# How late after a victim's signal the fake may stamp a request the victim sent before it (see _snapshot).
+ARRIVAL_SLACK_S = 1.0
+
 FINAL = ("posted", "refunded", "undeliverable")
 TOOK_OVER = re.compile(r"^(\S+ \S+) INFO core\.leases: took over jobs=([\d,]+) process=")
 PROMPT = "{marker} a lighthouse at dusk, oil on canvas"
@@ -315,7 +318,12 @@ class ScaleRun:
         for event, jobs in (("kill", self.victims.get("kill", [])), ("stop", self.victims.get("pause", []))):
             for job in jobs:
                 marker = invariants.marker_of(job["prompt"]) or ""
-                if job["state"] == "submitting" and all(t < self.events[event] for t in arrivals[marker]):
+                # The fake stamps a request when its handler runs, on this loop, which can be just
+                # after the harness stamped the signal although the bytes left the victim before it.
+                # A stopped process sends nothing until SIGCONT (lease + pause later), so a small
+                # slack cannot excuse a request a woken process sent.
+                sent_by = self.events[event] + ARRIVAL_SLACK_S
+                if job["state"] == "submitting" and all(t < sent_by for t in arrivals[marker]):
                     lost_bill.add(marker)
         plans = [
             invariants.PlanRecord(
