@@ -5,10 +5,11 @@ No SQLite call runs on the event loop. aiosqlite gives each connection its own t
 statement is one hop to it and back (`db_thread.on_thread` runs the whole execute-fetch-close there, where
 aiosqlite's public helpers take two or three hops). Two tasks sharing the writer would interleave
 inside each other's transactions, so `Database.transaction()` holds a lock for the whole
-`BEGIN IMMEDIATE ... COMMIT`; the BEGIN travels with the transaction's first statement, so a
-transaction of n statements costs n + 1 hops. Reads outside a transaction go through a second
-connection (and thread): in WAL mode it sees exactly the committed state and never waits for the
-writer.
+`BEGIN IMMEDIATE ... COMMIT`; the BEGIN travels with the transaction's first statement, and the
+writes queued with `tx.defer` (those whose result nobody reads) with the next statement or the
+COMMIT, so a transaction of n statements costs n + 1 hops, however many deferred writes it has.
+Reads outside a transaction go through a second connection (and thread): in WAL mode it sees
+exactly the committed state and never waits for the writer.
 
 Durability (group commit): `transaction()` returns only once its COMMIT is on disk. The writer
 runs with `synchronous=NORMAL`, so a COMMIT is a write() into the WAL; the committing task then
@@ -41,7 +42,7 @@ from typing import Any
 import aiosqlite
 
 from core import db_thread as sq
-from core.db_shared import GroupCommit, MetaTable
+from core.db_shared import DeferredWrites, GroupCommit, MetaTable
 from core.db_thread import Written
 from core.migrations import MIGRATIONS
 
@@ -145,16 +146,20 @@ class Database(MetaTable):
             tx = Transaction(self._conn)
             try:
                 yield tx
+                if tx.failed is not None:
+                    raise tx.failed  # a queued write failed and the caller carried on (DeferredWrites)
             except BaseException:
                 if tx._begun:
                     # Shielded: a cancelled task must still leave the writer outside a transaction.
                     await asyncio.shield(sq.on_thread(self._conn, sq.finish, "ROLLBACK"))
                 raise
-            if not tx._begun:
+            if not tx._begun and not tx._deferred:
                 return  # nothing was read or written: no transaction to end
             seq = self._wal_sync.sending() if self._wal_sync is not None else 0
+            begin = tx._begin()
             try:
-                await asyncio.shield(sq.on_thread(self._conn, sq.finish, "COMMIT"))
+                with tx._sending() as deferred:  # the queued writes, then COMMIT: one hop
+                    await asyncio.shield(sq.on_thread(self._conn, sq.commit, begin, deferred))
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     await asyncio.shield(sq.on_thread(self._conn, sq.finish, "ROLLBACK"))
@@ -259,11 +264,13 @@ async def backup_file(source: Path, dest: Path) -> None:
         await conn.close()
 
 
-class Transaction:
+class Transaction(DeferredWrites):
     """The handle a unit of work writes through; only valid inside `Database.transaction()`.
-    The `BEGIN IMMEDIATE` goes with the first statement (one hop fewer per transaction)."""
+    The `BEGIN IMMEDIATE` goes with the first statement (one hop fewer per transaction), and the
+    writes queued with `defer` with the next statement or the COMMIT."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
+        super().__init__()
         self._conn = conn
         self._begun = False
         self.now = time.time()
@@ -273,10 +280,13 @@ class Transaction:
         return first
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> Written:
-        return await sq.on_thread(self._conn, sq.write, sql, tuple(params), self._begin())
+        with self._sending() as deferred:
+            return await sq.on_thread(self._conn, sq.write, sql, tuple(params), self._begin(), deferred)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Row | None:
-        return await sq.on_thread(self._conn, sq.fetchone, sql, tuple(params), self._begin())
+        with self._sending() as deferred:
+            return await sq.on_thread(self._conn, sq.fetchone, sql, tuple(params), self._begin(), deferred)
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        return await sq.on_thread(self._conn, sq.fetchall, sql, tuple(params), self._begin())
+        with self._sending() as deferred:
+            return await sq.on_thread(self._conn, sq.fetchall, sql, tuple(params), self._begin(), deferred)

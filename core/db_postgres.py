@@ -47,7 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from core.db import DatabaseTooNew
-from core.db_shared import GroupCommit, MetaTable
+from core.db_shared import DeferredWrites, GroupCommit, MetaTable
 from core.db_thread import Written
 from core.pg_migrations import MIGRATIONS
 from core.pg_sql import translate
@@ -234,14 +234,16 @@ class PgDatabase(MetaTable):
             tx = PgTransaction(conn)
             try:
                 yield tx
+                if tx.failed is not None:
+                    raise tx.failed  # a queued write failed and the caller carried on (DeferredWrites)
             except BaseException:
                 if tx._begun:
                     await asyncio.shield(_end(conn, "ROLLBACK"))
                 raise
-            if not tx._begun:
+            if not tx._begun and not tx._deferred:
                 return
             seq = self._flush.sending()
-            commit = asyncio.ensure_future(conn.execute("COMMIT"))
+            commit = asyncio.ensure_future(tx._commit())
             try:
                 await asyncio.shield(commit)
             except BaseException:
@@ -250,6 +252,7 @@ class PgDatabase(MetaTable):
                 if not commit.done():
                     await asyncio.wait([commit])
                 if commit.cancelled() or commit.exception() is not None:
+                    # (A queued write that failed stopped the COMMIT from being sent.)
                     await asyncio.shield(_end(conn, "ROLLBACK"))
                 raise
             finally:
@@ -313,19 +316,30 @@ async def _end(conn: asyncpg.Connection, statement: str) -> None:
         conn.terminate()
 
 
-class PgTransaction:
+class PgTransaction(DeferredWrites):
     """The handle a unit of work writes through; only valid inside `PgDatabase.transaction()`.
-    The BEGIN and the advisory lock go with the first statement, as on SQLite."""
+    The BEGIN and the advisory lock go with the first statement, as on SQLite. asyncpg sends one
+    statement per round trip, so the writes queued with `defer` are sent one by one, in order,
+    before the next statement or the COMMIT."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
+        super().__init__()
         self._conn = conn
         self._begun = False
         self.now = time.time()
 
     async def _begin(self) -> None:
+        """What must reach the server before the next statement: the BEGIN, then the queued writes."""
         if not self._begun:
             self._begun = True
             await self._conn.execute(_BEGIN_LOCKED)
+        with self._sending() as deferred:
+            for sql, params in deferred:
+                await self._conn.execute(translate(sql), *params)
+
+    async def _commit(self) -> None:
+        await self._begin()
+        await self._conn.execute("COMMIT")
 
     async def execute(self, sql: str, params: Iterable[Any] = ()) -> Written:
         await self._begin()
@@ -338,4 +352,3 @@ class PgTransaction:
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[asyncpg.Record]:
         await self._begin()
         return await self._conn.fetch(translate(sql), *params)
-

@@ -1,9 +1,12 @@
 """What the two database backends (core/db.py for SQLite, core/db_postgres.py) share: the group
-commit that makes a returned transaction durable, and the small key/value table."""
+commit that makes a returned transaction durable, the queue of deferred writes on a transaction
+handle, and the small key/value table."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 
@@ -47,6 +50,35 @@ class GroupCommit:
 
     async def _write_out(self) -> None:
         raise NotImplementedError
+
+
+class DeferredWrites:
+    """The part of a transaction handle both backends share: `defer`.
+
+    A write whose result nobody reads (no RETURNING, no row count) needs no round trip of its own:
+    `defer` queues it on the handle, and it goes to the database with the transaction's next
+    statement (before it, in order) or with the COMMIT, in the same hop on SQLite. A hop that
+    carried queued writes and failed loses the transaction: `transaction()` rolls it back and
+    raises that error even if the caller caught it, since the caller cannot tell a queued write's
+    failure from its own statement's."""
+
+    def __init__(self) -> None:
+        self._deferred: list[tuple[str, tuple[Any, ...]]] = []
+        self.failed: BaseException | None = None
+
+    def defer(self, sql: str, params: Iterable[Any] = ()) -> None:
+        self._deferred.append((sql, tuple(params)))
+
+    @contextlib.contextmanager
+    def _sending(self) -> Iterator[tuple[tuple[str, tuple[Any, ...]], ...]]:
+        """The queued writes, handed over (once) to the hop made inside this block."""
+        deferred, self._deferred = tuple(self._deferred), []
+        try:
+            yield deferred
+        except BaseException as exc:
+            if deferred:
+                self.failed = exc
+            raise
 
 
 class MetaTable:

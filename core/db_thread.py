@@ -20,6 +20,10 @@ BUSY_TIMEOUT_MS = 5000
 T = TypeVar("T")
 
 
+# Writes queued on a transaction handle (`Transaction.defer`): (statement, parameters), in order.
+Deferred = tuple[tuple[str, tuple[Any, ...]], ...]
+
+
 class Written(NamedTuple):
     """What a write statement reports back (the part of a cursor the stores use)."""
 
@@ -43,10 +47,14 @@ def setup(conn: sqlite3.Connection, *pragmas: str) -> None:
 
 
 def _statement(
-    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool, take: Callable[[sqlite3.Cursor], T]
+    conn: sqlite3.Connection,
+    sql: str,
+    params: tuple[Any, ...],
+    begin: bool,
+    take: Callable[[sqlite3.Cursor], T],
+    deferred: Deferred = (),
 ) -> T:
-    if begin:
-        conn.execute("BEGIN IMMEDIATE")
+    _start(conn, begin, deferred)
     cursor = conn.execute(sql, params)
     try:
         return take(cursor)
@@ -54,16 +62,30 @@ def _statement(
         cursor.close()  # an unfinished statement would pin the connection to an old snapshot
 
 
-def fetchone(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False) -> sqlite3.Row | None:
-    return _statement(conn, sql, params, begin, sqlite3.Cursor.fetchone)
+def _start(conn: sqlite3.Connection, begin: bool, deferred: Deferred) -> None:
+    """The BEGIN (with a transaction's first hop), then the writes queued before this hop's statement."""
+    if begin:
+        conn.execute("BEGIN IMMEDIATE")
+    for sql, params in deferred:
+        conn.execute(sql, params).close()
 
 
-def fetchall(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False) -> list[sqlite3.Row]:
-    return _statement(conn, sql, params, begin, sqlite3.Cursor.fetchall)
+def fetchone(
+    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False, deferred: Deferred = ()
+) -> sqlite3.Row | None:
+    return _statement(conn, sql, params, begin, sqlite3.Cursor.fetchone, deferred)
 
 
-def write(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False) -> Written:
-    return _statement(conn, sql, params, begin, _written)
+def fetchall(
+    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False, deferred: Deferred = ()
+) -> list[sqlite3.Row]:
+    return _statement(conn, sql, params, begin, sqlite3.Cursor.fetchall, deferred)
+
+
+def write(
+    conn: sqlite3.Connection, sql: str, params: tuple[Any, ...], begin: bool = False, deferred: Deferred = ()
+) -> Written:
+    return _statement(conn, sql, params, begin, _written, deferred)
 
 
 def _written(cursor: sqlite3.Cursor) -> Written:
@@ -73,6 +95,13 @@ def _written(cursor: sqlite3.Cursor) -> Written:
 def finish(conn: sqlite3.Connection, statement: str) -> None:
     if conn.in_transaction:  # a BEGIN that failed (busy) left nothing to end
         conn.execute(statement)
+
+
+def commit(conn: sqlite3.Connection, begin: bool, deferred: Deferred) -> None:
+    """A transaction's last hop: its queued writes, then COMMIT, which is never reached if one fails
+    (the caller then rolls back)."""
+    _start(conn, begin, deferred)
+    finish(conn, "COMMIT")
 
 
 def user_version(conn: sqlite3.Connection) -> int:

@@ -44,6 +44,13 @@ _MEMBER_SPEND = (
 
 _BALANCE = "SELECT balance, reserved FROM guild_credits WHERE guild_id = ?"
 
+# What a reservation decides from, as one read: the guild's row (NULLs when it has none yet) and
+# whether the job already holds one.
+_GUILD_AND_HOLD = (
+    "SELECT EXISTS (SELECT 1 FROM reservations WHERE job_id = ?) AS held, g.balance, g.reserved"
+    " FROM (SELECT 1 AS one) AS o LEFT JOIN guild_credits g ON g.guild_id = ?"
+)
+
 # Admission's reads about one member, as one statement: the owners' own statements (the member's
 # jobs from jobs.py, their spend and the guild's balance from here, their block from
 # moderation.py) joined as one-row subqueries. Each was a hop to the reader's thread and back;
@@ -71,34 +78,40 @@ class Ledger:
     # --- inside a caller's transaction -------------------------------------------------------
 
     async def _guild_row(self, tx: Transaction, guild_id: int) -> GuildBalance:
-        row = await tx.fetchone("SELECT balance, reserved FROM guild_credits WHERE guild_id = ?", (guild_id,))
-        if row is None:
+        return self._guild_of(tx, guild_id, await tx.fetchone(_BALANCE, (guild_id,)))
+
+    def _guild_of(self, tx: Transaction, guild_id: int, row) -> GuildBalance:
+        """The guild's balance from its `balance`, `reserved` (no row, or NULLs: it has none yet, and
+        one with the starting credits is written, deferred like every write below that returns
+        nothing: it goes to the database with the transaction's next statement or its COMMIT)."""
+        if row is None or row["balance"] is None:
             start = self._starting_credits
-            await tx.execute(
+            tx.defer(
                 "INSERT INTO guild_credits (guild_id, balance, reserved, created_at) VALUES (?, ?, 0, ?)",
                 (guild_id, start, tx.now),
             )
             if start:
-                await self._append(tx, guild_id, "grant", start, start, reason="starting credits")
+                self._append(tx, guild_id, "grant", start, start, reason="starting credits")
             return GuildBalance(guild_id, start, 0)
         return GuildBalance(guild_id, row["balance"], row["reserved"])
 
-    async def _append(
-        self,
+    @staticmethod
+    def _append(
         tx: Transaction,
         guild_id: int,
         kind: str,
         amount: int,
-        balance_after: int,
+        balance_after: int | None,
         *,
         job_id: int | None = None,
         user_id: int | None = None,
         reason: str | None = None,
     ) -> None:
-        await tx.execute(
+        """Deferred. `balance_after` None: the guild's balance once the writes queued before this one are done."""
+        tx.defer(
             "INSERT INTO ledger_entries (guild_id, kind, amount, balance_after, job_id, user_id, reason, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (guild_id, kind, amount, balance_after, job_id, user_id, reason, tx.now),
+            " VALUES (?, ?, ?, COALESCE(?, (SELECT balance FROM guild_credits WHERE guild_id = ?)), ?, ?, ?, ?)",
+            (guild_id, kind, amount, balance_after, guild_id, job_id, user_id, reason, tx.now),
         )
 
     async def reserve_in(
@@ -118,22 +131,22 @@ class Ledger:
         """
         if amount < 0:
             raise InvalidAmount(amount)
-        existing = await tx.fetchone("SELECT 1 FROM reservations WHERE job_id = ?", (job_id,))
-        current = await self._guild_row(tx, guild_id)
-        if existing is not None:
+        # One read (this runs for every image); the writes go with the COMMIT, and the guild's CHECK
+        # (reserved <= balance) refuses them there if this reasoning were ever wrong.
+        row = await tx.fetchone(_GUILD_AND_HOLD, (job_id, guild_id))
+        current = self._guild_of(tx, guild_id, row)
+        if row["held"]:
             return current
         if current.available < amount:
             raise InsufficientCredits(current.available, amount)
         if limits is not None and limits.any:
             await self._check_allowance(tx, guild_id, user_id, amount, limits)
-        await tx.execute(
-            "UPDATE guild_credits SET reserved = reserved + ? WHERE guild_id = ?", (amount, guild_id)
-        )
-        await tx.execute(
+        tx.defer("UPDATE guild_credits SET reserved = reserved + ? WHERE guild_id = ?", (amount, guild_id))
+        tx.defer(
             "INSERT INTO reservations (job_id, guild_id, user_id, amount, state, created_at) VALUES (?, ?, ?, ?, 'held', ?)",
             (job_id, guild_id, user_id, amount, tx.now),
         )
-        await self._append(tx, guild_id, "reserve", amount, current.balance, job_id=job_id, user_id=user_id)
+        self._append(tx, guild_id, "reserve", amount, current.balance, job_id=job_id, user_id=user_id)
         return GuildBalance(guild_id, current.balance, current.reserved + amount)
 
     async def _check_allowance(
@@ -177,10 +190,8 @@ class Ledger:
                 raise NotRefundable(job_id, "already_refunded")
             current = await self._guild_row(tx, guild_id)
             amount = row["amount"]
-            await tx.execute(
-                "UPDATE guild_credits SET balance = balance + ? WHERE guild_id = ?", (amount, guild_id)
-            )
-            await self._append(
+            tx.defer("UPDATE guild_credits SET balance = balance + ? WHERE guild_id = ?", (amount, guild_id))
+            self._append(
                 tx,
                 guild_id,
                 "refund",
@@ -201,7 +212,7 @@ class Ledger:
         return await self._settle_in(tx, job_id, "released", "release", charge=False)
 
     async def _settle_in(self, tx: Transaction, job_id: int, state: str, kind: str, *, charge: bool) -> bool:
-        # One statement per row touched (UPDATE ... RETURNING): this runs once for every image.
+        # One hop (UPDATE ... RETURNING): this runs once for every image.
         row = await tx.fetchone(
             "UPDATE reservations SET state = ?, settled_at = ? WHERE job_id = ? AND state = 'held'"
             " RETURNING guild_id, user_id, amount",
@@ -210,13 +221,13 @@ class Ledger:
         if row is None:
             return False
         guild_id, amount = row["guild_id"], row["amount"]
-        # The hold ends either way; only a capture takes the amount from the balance.
-        after = await tx.fetchone(
-            "UPDATE guild_credits SET balance = balance - ?, reserved = reserved - ? WHERE guild_id = ?"
-            " RETURNING balance",
+        # The hold ends either way; only a capture takes the amount from the balance. Both writes go
+        # with the COMMIT; the entry reads the balance the UPDATE left.
+        tx.defer(
+            "UPDATE guild_credits SET balance = balance - ?, reserved = reserved - ? WHERE guild_id = ?",
             (amount if charge else 0, amount, guild_id),
         )
-        await self._append(tx, guild_id, kind, amount, after["balance"], job_id=job_id, user_id=row["user_id"])
+        self._append(tx, guild_id, kind, amount, None, job_id=job_id, user_id=row["user_id"])
         return True
 
     # --- standalone operations --------------------------------------------------------------
@@ -230,10 +241,8 @@ class Ledger:
             current = await self._guild_row(tx, guild_id)
             if current.balance + amount > 2**62:
                 raise InvalidAmount(amount)
-            await tx.execute(
-                "UPDATE guild_credits SET balance = balance + ? WHERE guild_id = ?", (amount, guild_id)
-            )
-            await self._append(
+            tx.defer("UPDATE guild_credits SET balance = balance + ? WHERE guild_id = ?", (amount, guild_id))
+            self._append(
                 tx, guild_id, "grant", amount, current.balance + amount, user_id=user_id, reason=reason
             )
             return GuildBalance(guild_id, current.balance + amount, current.reserved)
