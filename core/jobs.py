@@ -222,7 +222,7 @@ class JobStore:
 
     async def set_progress_message(self, job_id: int, message_id: int) -> None:
         async with self._db.transaction() as tx:
-            await tx.execute(
+            tx.defer(
                 "UPDATE jobs SET progress_message_id = ?, updated_at = ? WHERE id = ?", (message_id, tx.now, job_id)
             )
 
@@ -277,7 +277,7 @@ class JobStore:
     async def mark_delivery_failed(self, job_id: int, *, give_up: bool, detail: str) -> None:
         state = "'undeliverable'" if give_up else "state"
         async with self._db.transaction() as tx:
-            await tx.execute(
+            tx.defer(
                 f"UPDATE jobs SET state = {state}, delivery_attempts = delivery_attempts + 1,"  # noqa: S608 - fixed
                 " error_detail = ?, updated_at = ? WHERE id = ? AND state = 'succeeded'"
                 " AND (CAST(? AS BIGINT) IS NULL OR fence = ?)",
@@ -286,14 +286,14 @@ class JobStore:
 
     async def mark_notified(self, job_id: int) -> None:
         async with self._db.transaction() as tx:
-            await tx.execute(
+            tx.defer(
                 "UPDATE jobs SET notified = 1, interaction_token = NULL, updated_at = ? WHERE id = ?", (tx.now, job_id)
             )
 
     async def set_result_message(self, job_id: int, *, channel_id: int, message_id: int) -> None:
         """Where a posted result now lives (e.g. after a moderator released it from review)."""
         async with self._db.transaction() as tx:
-            await tx.execute(
+            tx.defer(
                 "UPDATE jobs SET result_channel_id = ?, result_message_id = ?, updated_at = ? WHERE id = ?",
                 (channel_id, message_id, tx.now, job_id),
             )

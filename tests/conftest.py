@@ -18,6 +18,7 @@ from tests.pg import BACKENDS, e2e_backends
 # The store-level modules: every test in them runs on both backends.
 BOTH_BACKENDS = {
     "tests.core.test_ledger",
+    "tests.core.test_deferred_writes",
     "tests.core.test_usage",
     "tests.core.test_privacy",
     "tests.core.test_retention",

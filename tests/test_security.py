@@ -36,7 +36,9 @@ from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind, Fault
 
 ROOT = Path(__file__).resolve().parents[1]
-SQL_METHODS = {"execute", "executemany", "executescript", "fetchone", "fetchall", "fetchall_in_thread", "scan_in_thread"}
+SQL_METHODS = {
+    "execute", "executemany", "executescript", "fetchone", "fetchall", "fetchall_in_thread", "scan_in_thread", "defer",
+}
 # f-string SQL that only ever interpolates fixed fragments of the code itself (reviewed):
 REVIEWED_FSTRING_PARTS = {
     ("core/db_thread.py", "int(number)"),  # PRAGMA user_version takes no bound parameter; our own integer

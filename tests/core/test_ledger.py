@@ -270,3 +270,28 @@ def test_ledger_invariant_over_random_interleavings(tmp_path_factory, ops):
             await db.close()
 
     asyncio.run(scenario())
+
+
+async def test_every_entry_records_the_balance_it_left(db):
+    """Captures and releases write their entry's balance in SQL (from the row the same COMMIT
+    updated), grants and reservations from what the transaction read: both must be the balance
+    after the entry."""
+    ledger = Ledger(db, starting_credits=3)
+    await ledger.grant(GUILD, 10, user_id=1, reason=None)
+    await reserve(db, ledger, 1, 4)
+    await capture(db, ledger, 1)
+    await reserve(db, ledger, 2, 5)
+    await release(db, ledger, 2)
+    await ledger.refund(1, guild_id=GUILD, by=1, reason=None)
+    rows = await db.fetchall(
+        "SELECT kind, amount, balance_after FROM ledger_entries WHERE guild_id = ? ORDER BY id", (GUILD,)
+    )
+    assert [(r["kind"], r["amount"], r["balance_after"]) for r in rows] == [
+        ("grant", 3, 3),
+        ("grant", 10, 13),
+        ("reserve", 4, 13),
+        ("capture", 4, 9),
+        ("reserve", 5, 9),
+        ("release", 5, 9),
+        ("refund", 4, 13),
+    ]
