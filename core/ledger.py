@@ -3,7 +3,11 @@
 Money moves in three steps keyed by the job id: `reserve` before Segmind is called, `capture`
 when an image came back, `release` when the job failed. Each is idempotent for its job id, so a
 replay after a crash never charges twice, and each runs inside a caller's transaction so it can
-be committed together with the job's own state change.
+be committed together with the job's own state change. Every write here whose result nobody
+reads is deferred (`tx.defer`: it reaches the database with the transaction's next statement or
+its COMMIT), so a reservation costs one read and the COMMIT, a capture or release one
+UPDATE ... RETURNING and the COMMIT; the guild's CHECK (reserved <= balance) still refuses an
+overspend, at the COMMIT.
 
     balance  = grants − captures + refunds          never negative
     reserved = sum of held reservations            never above balance
@@ -81,9 +85,8 @@ class Ledger:
         return self._guild_of(tx, guild_id, await tx.fetchone(_BALANCE, (guild_id,)))
 
     def _guild_of(self, tx: Transaction, guild_id: int, row) -> GuildBalance:
-        """The guild's balance from its `balance`, `reserved` (no row, or NULLs: it has none yet, and
-        one with the starting credits is written, deferred like every write below that returns
-        nothing: it goes to the database with the transaction's next statement or its COMMIT)."""
+        """The guild's balance from a row with its `balance` and `reserved` (None, or NULLs, when the
+        guild has none yet: then one with the starting credits is written)."""
         if row is None or row["balance"] is None:
             start = self._starting_credits
             tx.defer(
@@ -131,8 +134,7 @@ class Ledger:
         """
         if amount < 0:
             raise InvalidAmount(amount)
-        # One read (this runs for every image); the writes go with the COMMIT, and the guild's CHECK
-        # (reserved <= balance) refuses them there if this reasoning were ever wrong.
+        # One read (this runs for every image); the writes below go with the COMMIT.
         row = await tx.fetchone(_GUILD_AND_HOLD, (job_id, guild_id))
         current = self._guild_of(tx, guild_id, row)
         if row["held"]:

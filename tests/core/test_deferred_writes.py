@@ -18,8 +18,8 @@ async def test_a_failing_deferred_write_fails_the_commit_and_nothing_is_kept(db,
     await ledger.grant(GUILD, 10, user_id=1, reason=None)
     with pytest.raises(integrity_error):
         async with db.transaction() as tx:
-            await tx.execute("INSERT INTO meta (key, value) VALUES ('before', 'x')")
             tx.defer("INSERT INTO meta (key, value) VALUES ('deferred', 'x')")
+            await tx.execute("INSERT INTO meta (key, value) VALUES ('before', 'x')")
             # More held than the balance: the guild's CHECK refuses it, at the COMMIT's hop.
             tx.defer("UPDATE guild_credits SET reserved = 11 WHERE guild_id = ?", (GUILD,))
     assert await db.get_meta("before") is None
