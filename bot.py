@@ -352,7 +352,10 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         )
         name = sharding.process_name(settings)
         cls, shard_options = (ImageBot, {}) if settings.shard_count is None else (ShardedImageBot, sharding.shard_options(settings))
-        bot = cls(services, force_sync=force_sync, http_trace=metrics.discord_trace(), process=name, **shard_options)
+        bot = cls(
+            services, force_sync=force_sync, http_trace=metrics.discord_trace(), process=name,
+            connector=patches.discord_connector(), **shard_options,
+        )
         if sharding.shared(settings):  # chores, jobs and the queue shared with the other processes
             bot.chores = sharding.share(settings, db, generation, limiter, name)
         subscribe_operations(events, metrics, bot.undeliverable_notices)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiohttp
 import aiohttp.payload
 import discord
 import yarl
@@ -88,7 +89,22 @@ def mark_deferred(interaction: discord.Interaction) -> None:
 async def reset_http(bot: commands.Bot) -> None:
     """Close discord.py's HTTP session and have the next login open a new connector."""
     await bot.http.close()
-    bot.http.connector = discord.utils.MISSING
+    bot.http.connector = discord_connector()
+
+
+# Connections kept to Discord's REST API at once: aiohttp's own default (discord.py lifts the cap).
+DISCORD_CONNECTIONS = 100
+
+
+def discord_connector() -> aiohttp.TCPConnector:
+    """The connection pool for discord.py's REST calls (`connector=`; made inside the running loop).
+
+    discord.py's own pool has no cap, so a burst of commands opens one new connection (and, on
+    Discord, one TLS handshake) per acknowledgement in flight: 500 at once in a 500-command burst,
+    each built on the event loop while the later commands wait for theirs. With a cap, a request
+    beyond it waits for a connection another has just finished with and reuses it: the loop CPU of
+    a burst's acknowledgements fell by about a quarter (tests/perf, scenario 1)."""
+    return aiohttp.TCPConnector(limit=0, limit_per_host=DISCORD_CONNECTIONS)
 
 
 _registered = False
