@@ -12,6 +12,7 @@ from aiohttp import web
 from discord.ext import commands
 
 from cogs.ui import patches
+from tests.local_http import serving
 
 
 async def _burst(connector: aiohttp.BaseConnector, requests: int) -> tuple[int, int]:
@@ -25,22 +26,14 @@ async def _burst(connector: aiohttp.BaseConnector, requests: int) -> tuple[int, 
 
     app = web.Application()
     app.router.add_post("/api/v10/interactions/{id}/{token}/callback", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        async with aiohttp.ClientSession(connector=connector) as session:
+    async with serving(app) as port, aiohttp.ClientSession(connector=connector) as session:
 
-            async def one(i: int) -> int:
-                url = f"http://127.0.0.1:{port}/api/v10/interactions/{i}/t/callback"
-                async with session.post(url, json={"type": 5}) as response:
-                    return response.status
+        async def one(i: int) -> int:
+            url = f"http://127.0.0.1:{port}/api/v10/interactions/{i}/t/callback"
+            async with session.post(url, json={"type": 5}) as response:
+                return response.status
 
-            statuses = await asyncio.gather(*(one(i) for i in range(requests)))
-    finally:
-        await runner.cleanup()
+        statuses = await asyncio.gather(*(one(i) for i in range(requests)))
     return sum(1 for s in statuses if s == 200), len(peers)
 
 

@@ -34,6 +34,7 @@ from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openapi_check import default_spec_path
 from tests.fakes.promises import fake_problems, mention_problems
 from tests.fakes.segmind_server import FakeSegmind, Fault
+from tests.local_http import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL_METHODS = {
@@ -243,12 +244,8 @@ async def elsewhere():
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", anything)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://localhost:{runner.addresses[0][1]}", hits
-    await runner.cleanup()
+    async with serving(app) as port:
+        yield f"http://localhost:{port}", hits
 
 
 async def test_a_result_url_on_another_host_is_never_fetched(world, elsewhere):

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from cogs.ui import patches
 from cogs.ui.uploads import CHUNK, StoredImageFile
+from tests.local_http import serving
 
 
 @pytest.fixture(autouse=True)
@@ -35,13 +36,8 @@ async def receiver():
 
     app = web.Application()
     app.router.add_post("/upload", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/upload", got
-    await runner.cleanup()
+    async with serving(app) as port:
+        yield f"http://127.0.0.1:{port}/upload", got
 
 
 async def _send(url: str, file: discord.File) -> None:

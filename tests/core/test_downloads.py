@@ -17,6 +17,7 @@ from core.downloads import (
     HostNotAllowed,
     TooLarge,
 )
+from tests.local_http import serving
 
 
 @pytest.mark.parametrize(
@@ -108,13 +109,8 @@ async def server():
     app.router.add_get("/slow", slow)
     app.router.add_get("/redirect", redirect)
     app.router.add_get("/status/{code}", status)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}", state
-    await runner.cleanup()
+    async with serving(app) as port:
+        yield f"http://127.0.0.1:{port}", state
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from core.references import ImageWork, ReferenceImages, TooSlow
 from core.segmind import SegmindClient
 from core.segmind.upload_body import PIECE, DataUrlsBody
 from tests.core.test_images import png_chunk_bomb
+from tests.local_http import serving
 
 
 def encode(fmt: str, size=(64, 48), mode="RGB") -> bytes:
@@ -112,15 +113,9 @@ async def cdn():
 
     app = web.Application()
     app.router.add_get("/{name}", serve)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    async with aiohttp.ClientSession() as session:
+    async with serving(app) as port, aiohttp.ClientSession() as session:
         downloader = Downloader(session, HostAllowlist(["127.0.0.1"]), max_bytes=50 << 20, timeout=30)
         yield files, f"http://127.0.0.1:{port}", downloader
-    await runner.cleanup()
 
 
 async def test_an_attachment_is_streamed_into_the_store_and_checked(blobs, cdn):
@@ -178,13 +173,8 @@ async def upload_server():
 
     app = web.Application(client_max_size=64 << 20)
     app.router.add_post("/upload-asset", upload)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    yield seen, f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving(app) as port:
+        yield seen, f"http://127.0.0.1:{port}"
 
 
 async def test_references_are_downscaled_and_sent_with_a_content_length(blobs, upload_server):
