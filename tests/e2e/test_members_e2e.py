@@ -135,7 +135,12 @@ async def test_a_batch_whose_jobs_end_after_a_restart_is_posted_once(world):
     await world.grant(100)
     world.segmind.slow("patient", 3)
     asked = await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "patient", "count": 2})
-    await world.discord.wait_for(lambda: len(world.segmind.submits) == 2, timeout=20)
+    # Both submits answered and recorded: a kill while one is still in flight makes that job's
+    # outcome uncertain, and it is refunded instead (the fault suite kills at "submitting").
+    await world.discord.wait_for(
+        lambda: len(world.segmind.submits) == 2 and [j["state"] for j in world.jobs()] == ["submitted"] * 2,
+        timeout=20,
+    )
     await world.restart_bot()
     [gallery] = await all_images(world, asked, 1)
     jobs = await world.discord.wait_for(
