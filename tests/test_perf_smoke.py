@@ -16,11 +16,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# One benchmark run for the whole module: under pytest-xdist its tests stay on one worker.
+# One benchmark run for the whole module: under pytest-xdist its tests stay on one worker, and the
+# run is kept for the session (a module fixture ran twice when the worker's order interleaved them).
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("perf_smoke")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def report(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("perf") / "perf.json"
     result = subprocess.run(

@@ -156,7 +156,7 @@ class FakeDiscord(
             app.router.add_route(method, API_PREFIX + path, self._authed(handler) if auth else handler)
             self._route_patterns.append(re.compile(re.sub(r"\{\w+\}", "[^/]+", path)))
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._unknown_route)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
