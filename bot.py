@@ -67,6 +67,7 @@ from core.prompt_filter import SafetyLists
 from core.quotes import QuoteStore
 from core.references import ImageWork, ReferenceImages
 from core.retention import DAY, sweep_blobs
+from core.screening.worker import ScreeningWorker
 from core.segmind import SegmindClient, SegmindTimeouts
 from core.services import Services
 from core.styles import StyleStore
@@ -339,7 +340,8 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         )
         invalidations = await sharding.invalidations(settings)  # other processes' policy changes
         moderation = ModerationStore(db, invalidations)
-        gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path))
+        screening = ScreeningWorker(settings.safety_terms_path)  # prompts read off the loop (started below)
+        gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path), screening)
         gate.listeners.append(lambda facts, decision: events.publish(ev.RequestDenied(facts, decision)))
         credit_rules = CreditRules(db, invalidations)
         generation.credit_rules = credit_rules
@@ -364,6 +366,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(bot.close()))
         health = None
         try:
+            await screening.start()
             health = await start_health(bot, services, metrics)
             async with bot:
                 await startup.login(
@@ -376,6 +379,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             if health is not None:
                 await health.close()
             await invalidations.close()
+            await screening.close()
             await db.close()
 
 

@@ -26,6 +26,7 @@ from core.ledger import Ledger
 from core.models import GenerationSpec, ModelId, switch_to_klein
 from core.policy import Decision, GuildPolicy, MemberUsage, PaceLimits, RequestFacts, ReviewMode, decide
 from core.pricing import PriceList
+from core.screening import Reading
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class Admission:
             raise InsufficientCredits(available, total)
         facts = self._facts(request, spec, price)
         usage = snapshot.usage
-        decision = await self.gate.check(facts, usage)
+        reading = await self.gate.read(facts.texts)
+        decision = await self.gate.check(facts, usage, reading)
         spend = await self.credit_rules.limits_for(request.guild_id, request.user_id, request.role_ids, request.now)
         remaining = await self._allowance_left(request, spend, total, usage)
         policy = await self.gate.moderation.policy(request.guild_id)
@@ -121,7 +123,7 @@ class Admission:
         chosen = _outcome(spec, price, decision, limits, approved=approved)
         if approved or not (await self.credit_rules.settings(request.guild_id)).needs_quote(total):
             return chosen
-        klein = self._klein(request, spec, usage, remaining, limits, policy, count)
+        klein = self._klein(request, spec, usage, remaining, limits, policy, count, reading)
         return NeedsQuote(total, available, remaining, chosen, klein, count)
 
     def price(self, spec: GenerationSpec) -> int:
@@ -138,6 +140,7 @@ class Admission:
         limits: Limits,
         policy: GuildPolicy,
         count: int = 1,
+        reading: Reading | None = None,
     ) -> Outcome | None:
         """The cheaper alternative a quote offers for a Pro request, or None when it is not open.
         Decided with the pure policy on the usage already read: no second round of queries."""
@@ -148,7 +151,7 @@ class Admission:
             price = self.price(klein)
         except InvalidRequest:
             return None
-        decision = decide(policy, self._facts(request, klein, price), usage, self.gate.safety)
+        decision = decide(policy, self._facts(request, klein, price), usage, self.gate.safety, reading)
         if not decision.allowed or any(price * count > left for left in remaining.values()):
             return None
         return _outcome(klein, price, decision, limits, approved=False)

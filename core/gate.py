@@ -16,16 +16,22 @@ from core.ledger import Ledger
 from core.moderation import ModerationStore
 from core.policy import Decision, MemberUsage, RequestFacts, decide
 from core.prompt_filter import SafetyLists
+from core.screening import Reading
+from core.screening.worker import ScreeningWorker
 
 log = logging.getLogger(__name__)
 
 
 class Gate:
-    def __init__(self, moderation: ModerationStore, jobs: JobStore, ledger: Ledger, safety: SafetyLists) -> None:
+    def __init__(
+        self, moderation: ModerationStore, jobs: JobStore, ledger: Ledger, safety: SafetyLists,
+        screening: ScreeningWorker | None = None,
+    ) -> None:
         self.moderation = moderation
         self.jobs = jobs
         self.ledger = ledger
         self.safety = safety
+        self.screening = screening  # reads prompts in another process; None: on the loop
         # Called with (facts, decision) for every denial.
         self.listeners: list[Callable[[RequestFacts, Decision], Awaitable[None]]] = []
 
@@ -34,11 +40,17 @@ class Gate:
         # jobs still generating count against the day.
         return (await self.ledger.member_snapshot(guild_id, user_id, start_of_day(now))).usage
 
-    async def check(self, facts: RequestFacts, usage: MemberUsage | None = None) -> Decision:
+    async def read(self, texts: tuple[str, ...]) -> Reading | None:
+        """The texts read by the screening worker, or None (then `decide` reads them itself)."""
+        return None if self.screening is None else await self.screening.read(texts)
+
+    async def check(
+        self, facts: RequestFacts, usage: MemberUsage | None = None, reading: Reading | None = None
+    ) -> Decision:
         policy = await self.moderation.policy(facts.guild_id)
         if usage is None:
             usage = await self.usage(facts.guild_id, facts.user_id, facts.now)
-        decision = decide(policy, facts, usage, self.safety)
+        decision = decide(policy, facts, usage, self.safety, reading)
         if not decision.allowed:
             for listener in self.listeners:
                 try:

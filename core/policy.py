@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.models import ModelId
 from core.safety import DEFAULT_SAFETY_TOLERANCE, MOST_PERMISSIVE, STRICTEST, tolerance_for_channel
-from core.screening import SafetyLists, check_prompt
+from core.screening import Reading, SafetyLists, check_prompt
 
 MAX_GUILD_TERMS = 5000
 
@@ -153,8 +153,11 @@ class Decision:
         return cls(False, reason, data)
 
 
-def decide(policy: GuildPolicy, request: RequestFacts, usage: MemberUsage, safety: SafetyLists) -> Decision:
-    """Allow or deny `request`; the first rule that fails gives the reason. Pure: no I/O."""
+def decide(
+    policy: GuildPolicy, request: RequestFacts, usage: MemberUsage, safety: SafetyLists, reading: Reading | None = None
+) -> Decision:
+    """Allow or deny `request`; the first rule that fails gives the reason. Pure: no I/O.
+    `reading`: the request's texts already read by the screening worker (core/screening/worker.py)."""
     roles = request.role_ids
     if usage.blocked:
         return Decision.deny(DenyReason.BLOCKED_MEMBER, why=usage.block_reason)
@@ -170,7 +173,7 @@ def decide(policy: GuildPolicy, request: RequestFacts, usage: MemberUsage, safet
     ):
         return Decision.deny(DenyReason.PRO_ROLE, roles=list(policy.pro_roles))
     adult_screen = not request.channel_nsfw or policy.adult_filter_in_nsfw
-    verdict = check_prompt(list(request.texts), safety, tuple(policy.blocked_terms), adult=adult_screen)
+    verdict = check_prompt(list(request.texts), safety, tuple(policy.blocked_terms), adult=adult_screen, reading=reading)
     if verdict.blocked:
         if verdict.reason == "adult":
             return Decision.deny(DenyReason.ADULT_CONTENT, channel_nsfw=request.channel_nsfw)

@@ -23,11 +23,12 @@ from core.screening.guild import (
     prepare,
 )
 from core.screening.lists import Findings, SafetyLists
-from core.screening.normalise import normalize, views, words
+from core.screening.normalise import Views, normalize, views, words
 
 __all__ = [
     "MAX_TERM_LENGTH",
     "FilterVerdict",
+    "Reading",
     "Findings",
     "GuildMatcher",
     "SafetyLists",
@@ -37,6 +38,7 @@ __all__ = [
     "is_prepared",
     "normalize",
     "prepare",
+    "read_texts",
     "words",
 ]
 
@@ -52,19 +54,37 @@ class FilterVerdict:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the built-in lists found in some texts, and the forms the guild's terms are matched
+    in: the costly part of screening, which a worker process can do (core/screening/worker.py)."""
+
+    texts: tuple[str, ...]
+    seen: tuple[Views, ...]
+    findings: Findings
+
+
+def read_texts(texts: list[str] | tuple[str, ...], safety: SafetyLists) -> Reading:
+    seen = tuple(views(t) for t in texts if t)
+    return Reading(tuple(texts), seen, safety.scan_views(list(seen)))
+
+
 def check_prompt(
     texts: list[str] | tuple[str, ...],
     safety: SafetyLists,
     guild_terms: tuple[str, ...],
     *,
     adult: bool = False,
+    reading: Reading | None = None,
 ) -> FilterVerdict:
     """Screen the prompt and negative prompt: the built-in lists, then the guild's terms.
 
     The texts are screened together: a negative prompt can carry half of a combination
-    ("a child at the beach" / negative "clothes")."""
-    seen = [views(t) for t in texts if t]
-    findings = safety.scan_views(seen)
+    ("a child at the beach" / negative "clothes"). `reading`: these very texts already read
+    (by the screening worker); any other reading is ignored and the texts are read here."""
+    if reading is None or reading.texts != tuple(texts):
+        reading = read_texts(texts, safety)
+    seen, findings = list(reading.seen), reading.findings
     if findings.involves_minors:
         return FilterVerdict(True, SAFETY, "sexual content involving minors")
     if adult and findings.adult:

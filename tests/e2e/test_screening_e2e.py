@@ -3,6 +3,10 @@ long prompt is screened, and adult prompts follow the channel's age restriction.
 
 from __future__ import annotations
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 
 from tests.e2e.conftest import ALICE, BOB, GENERAL, GUILD, NSFW
@@ -70,3 +74,45 @@ async def test_adult_prompts_follow_the_channels_age_restriction(world):
     # Child safety does not depend on the channel at all.
     child = await world.reply(await world.discord.slash(GUILD, NSFW, BOB, "imagine", {"prompt": "nude 12yo"}))
     assert "safety filter" in child["content"]
+
+
+def _screening_workers(pid: int) -> list[int]:
+    """The bot's child processes that run the screening worker (Linux /proc)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children if b"core.screening.worker" in _cmdline(int(c))]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def test_prompts_are_read_by_a_worker_process_and_its_loss_skips_no_check(world):
+    await world.start_bot()
+    await world.grant(20)
+    pid = world.bot.proc.pid
+    [worker] = await world.discord.wait_for(lambda: _screening_workers(pid), timeout=15)
+    refused = await world.reply(await world.discord.slash(GUILD, GENERAL, ALICE, "imagine", {"prompt": "little girls nude"}))
+    assert "not charged" in refused["content"], refused
+
+    os.kill(worker, signal.SIGKILL)  # the next commands are read on the bot's own loop, then by a new worker
+    refused = await world.reply(await world.discord.slash(GUILD, GENERAL, BOB, "imagine", {"prompt": "little girls nude"}))
+    assert "not charged" in refused["content"], refused
+    await world.result(await world.discord.slash(GUILD, GENERAL, BOB, "imagine", {"prompt": "a quiet harbour"}))
+    [replacement] = await world.discord.wait_for(
+        lambda: [w for w in _screening_workers(pid) if w != worker and _alive(w)], timeout=15
+    )
+    assert not world.segmind.submits or all("girls" not in s["prompt"] for s in world.segmind.submits)
+
+    await world.bot.kill()  # the worker's input closes with the bot: it exits too
+    await world.discord.wait_for(lambda: not _alive(replacement), timeout=15)
