@@ -114,7 +114,7 @@ class Admission:
             raise InsufficientCredits(available, total)
         facts = self._facts(request, spec, price)
         usage = snapshot.usage
-        reading = await self.gate.read(facts.texts)
+        reading = await self.gate.read(facts.texts, request.guild_id)
         decision = await self.gate.check(facts, usage, reading)
         spend = await self.credit_rules.limits_for(request.guild_id, request.user_id, request.role_ids, request.now)
         remaining = await self._allowance_left(request, spend, total, usage)

@@ -40,9 +40,12 @@ class Gate:
         # jobs still generating count against the day.
         return (await self.ledger.member_snapshot(guild_id, user_id, start_of_day(now))).usage
 
-    async def read(self, texts: tuple[str, ...]) -> Reading | None:
+    async def read(self, texts: tuple[str, ...], guild_id: int) -> Reading | None:
         """The texts read by the screening worker, or None (then `decide` reads them itself)."""
-        return None if self.screening is None else await self.screening.read(texts)
+        if self.screening is None:
+            return None
+        policy = await self.moderation.policy(guild_id)  # in memory: forms only for the guild's own terms
+        return await self.screening.read(texts, forms=bool(policy.blocked_terms))
 
     async def check(
         self, facts: RequestFacts, usage: MemberUsage | None = None, reading: Reading | None = None

@@ -60,7 +60,7 @@ class Reading:
     in: the costly part of screening, which a worker process can do (core/screening/worker.py)."""
 
     texts: tuple[str, ...]
-    seen: tuple[Views, ...]
+    seen: tuple[Views, ...] | None  # None: not sent back (the guild has no terms of its own)
     findings: Findings
 
 
@@ -84,13 +84,14 @@ def check_prompt(
     (by the screening worker); any other reading is ignored and the texts are read here."""
     if reading is None or reading.texts != tuple(texts):
         reading = read_texts(texts, safety)
-    seen, findings = list(reading.seen), reading.findings
+    findings = reading.findings
     if findings.involves_minors:
         return FilterVerdict(True, SAFETY, "sexual content involving minors")
     if adult and findings.adult:
         return FilterVerdict(True, ADULT, "adult content")
-    if guild_terms and seen:
-        hit = guild_matcher(tuple(guild_terms)).first_match(seen)
+    if guild_terms:
+        seen = [views(t) for t in texts if t] if reading.seen is None else list(reading.seen)
+        hit = guild_matcher(tuple(guild_terms)).first_match(seen) if seen else None
         if hit:
             return FilterVerdict(True, GUILD_TERM, hit)
     return FilterVerdict(False)

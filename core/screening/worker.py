@@ -9,8 +9,9 @@ a pipe write; the guild's own terms (cheap, and a guild's list may be long) are 
 the loop, on the forms the worker returns (`check_prompt(..., reading=)`).
 
 Protocol, over the child's stdin and stdout: each message is a 4-byte big-endian length and a
-pickle; `(id, texts)` in, `(id, Reading)` out, answered in order; `(0, None)` once the lists are
-loaded. The child exits when its stdin closes (the bot stopped, or died).
+pickle of a list: `[(id, texts, forms), ...]` in (the requests of one turn of the loop), and
+`[(id, Reading), ...]` out, in order; `[(0, None)]` once the lists are loaded. The child exits when
+its stdin closes (the bot stopped, or died).
 
 Failure never skips a check: while the worker is starting, gone, or slower than `timeout` to
 answer, `read` returns None and the caller reads the texts in its own process (the same code and
@@ -26,6 +27,7 @@ import pickle
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from core.screening import Reading, SafetyLists, read_texts
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]
 _HEADER = 4
+# Requests per message at most: each message is answered once all of it is read, so a long batch
+# of long prompts would keep its first request waiting for the last.
+BATCH = 16
 
 
 class ScreeningWorker:
@@ -44,6 +49,7 @@ class ScreeningWorker:
         self._proc: asyncio.subprocess.Process | None = None
         self._answers: asyncio.Task[None] | None = None
         self._pending: dict[int, asyncio.Future[Reading | None]] = {}
+        self._outbox: list[tuple[int, tuple[str, ...], bool]] = []
         self._next_id = 0  # the last request sent
         self._answered_id = 0  # the last one answered (in order)
         self._ready = False
@@ -67,8 +73,9 @@ class ScreeningWorker:
         self._answered_id, self._busy_since = self._next_id, time.monotonic()  # it owes nothing yet
         self._answers = asyncio.create_task(self._read_answers(self._proc), name="screening-answers")
 
-    async def read(self, texts: tuple[str, ...] | list[str]) -> Reading | None:
-        """The worker's reading of `texts`, or None: then read them in-process."""
+    async def read(self, texts: tuple[str, ...] | list[str], *, forms: bool = True) -> Reading | None:
+        """The worker's reading of `texts`, or None: then read them in-process. `forms=False`: without
+        the forms the guild's terms are matched in (a guild without terms), one copy fewer back."""
         proc = self._proc
         if not self.ready or proc is None or proc.stdin is None:
             self._replace_if_gone()
@@ -84,16 +91,31 @@ class ScreeningWorker:
         request_id = self._next_id
         answer: asyncio.Future[Reading | None] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = answer
-        body = pickle.dumps((request_id, tuple(texts)), protocol=pickle.HIGHEST_PROTOCOL)
+        # The requests made in one turn of the loop (a burst of commands) go in one message.
+        if not self._outbox:
+            asyncio.get_running_loop().call_soon(self._send, proc)
+        self._outbox.append((request_id, tuple(texts), forms))
         try:
-            proc.stdin.write(len(body).to_bytes(_HEADER, "big") + body)
-            await proc.stdin.drain()
             async with asyncio.timeout(self.timeout):
                 return await answer
-        except (TimeoutError, ConnectionError, RuntimeError):
+        except TimeoutError:
             return None
         finally:
             self._pending.pop(request_id, None)
+
+    def _send(self, proc: asyncio.subprocess.Process) -> None:
+        outbox, self._outbox = self._outbox, []
+        for start in range(0, len(outbox), BATCH):
+            batch = outbox[start : start + BATCH]
+            body = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write(len(body).to_bytes(_HEADER, "big") + body)
+            except (ConnectionError, RuntimeError):  # the worker is gone: its readers get None
+                for request_id, _, _ in batch:
+                    answer = self._pending.get(request_id)
+                    if answer is not None and not answer.done():
+                        answer.set_result(None)
 
     async def close(self) -> None:
         self._closed = True
@@ -130,24 +152,24 @@ class ScreeningWorker:
         try:
             while True:
                 head = await proc.stdout.readexactly(_HEADER)
-                request_id, reading = pickle.loads(await proc.stdout.readexactly(int.from_bytes(head, "big")))
+                batch = pickle.loads(await proc.stdout.readexactly(int.from_bytes(head, "big")))
                 self._busy_since = time.monotonic()
-                if request_id == 0:
-                    self._ready = True
-                    continue
-                self._answered_id = request_id
-                answer = self._pending.get(request_id)
-                if answer is not None and not answer.done():
-                    answer.set_result(reading)
+                for request_id, reading in batch:
+                    if request_id == 0:
+                        self._ready = True
+                        continue
+                    self._answered_id = max(self._answered_id, request_id)
+                    answer = self._pending.get(request_id)
+                    if answer is not None and not answer.done():
+                        answer.set_result(reading)
         except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the worker exited: read() starts another
+            with contextlib.suppress(ProcessLookupError):
+                await proc.wait()  # the worker exited (reaped here): read() starts another
         finally:
             self._ready = False
             for answer in self._pending.values():
                 if not answer.done():
                     answer.set_result(None)
-            with contextlib.suppress(ProcessLookupError):
-                await proc.wait()
 
 
 def _serve(safety_terms: Path) -> int:
@@ -159,19 +181,22 @@ def _serve(safety_terms: Path) -> int:
     warm()
     source, sink = sys.stdin.buffer, sys.stdout.buffer
 
-    def send(message: tuple) -> None:
-        body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    def send(batch: list[tuple[int, Reading | None]]) -> None:
+        body = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
         sink.write(len(body).to_bytes(_HEADER, "big") + body)
         sink.flush()
 
-    send((0, None))
-    while len(head := source.read(_HEADER)) == _HEADER:
-        request_id, texts = pickle.loads(source.read(int.from_bytes(head, "big")))
+    def answer(texts: tuple[str, ...], forms: bool) -> Reading | None:
         try:
-            reading: Reading | None = read_texts(texts, safety)
+            reading = read_texts(texts, safety)
         except Exception:  # the caller reads in-process, where the error is reported
-            reading = None
-        send((request_id, reading))
+            return None
+        return reading if forms else replace(reading, seen=None)
+
+    send([(0, None)])
+    while len(head := source.read(_HEADER)) == _HEADER:
+        batch = pickle.loads(source.read(int.from_bytes(head, "big")))
+        send([(request_id, answer(texts, forms)) for request_id, texts, forms in batch])
     return 0
 
 

@@ -36,15 +36,19 @@ async def _until(condition, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_every_corpus_prompt_gets_the_in_process_verdict(worker):
-    cases = [p for _, p in CHILD_SAFETY + ADULT + BENIGN]
-    readings = await asyncio.gather(*(worker.read([p, "clothes"]) for p in cases))
+@pytest.mark.parametrize("forms", [True, False])
+async def test_every_corpus_prompt_gets_the_in_process_verdict(worker, forms):
+    cases = [p for _, p in CHILD_SAFETY + ADULT + BENIGN] + ["a dragon over a castle", "neon market at night"]
+    readings = await asyncio.gather(*(worker.read([p, "clothes"], forms=forms) for p in cases))
     assert all(r is not None for r in readings), "the worker did not answer every request"
     for prompt, reading in zip(cases, readings, strict=True):
-        assert reading == read_texts([prompt, "clothes"], SAFETY), prompt
+        expected = read_texts([prompt, "clothes"], SAFETY)
+        assert reading.findings == expected.findings, prompt
+        assert reading.seen == (expected.seen if forms else None), prompt
         for adult in (False, True):
-            mine = check_prompt([prompt, "clothes"], SAFETY, GUILD_TERMS, adult=adult)
-            assert check_prompt([prompt, "clothes"], SAFETY, GUILD_TERMS, adult=adult, reading=reading) == mine
+            for terms in ((), GUILD_TERMS):
+                mine = check_prompt([prompt, "clothes"], SAFETY, terms, adult=adult)
+                assert check_prompt([prompt, "clothes"], SAFETY, terms, adult=adult, reading=reading) == mine
 
 
 async def test_a_child_safety_prompt_read_by_the_worker_is_blocked(worker):

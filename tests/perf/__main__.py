@@ -8,6 +8,7 @@
     python -m tests.perf --profile DIR     py-spy profiles of the bot process (needs py-spy)
     python -m tests.perf --loop uvloop     run the bot process under uvloop
     python -m tests.perf --only ack --no-double --cprofile DIR   cProfile of the bot's loop in the burst
+    python -m tests.perf --only ack --no-double --burst-prompt "a castle at dusk, {i}"   the burst's prompt
 """
 
 from __future__ import annotations
@@ -212,7 +213,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="perf-") as tmp:
         opts = Options(tmp=Path(tmp), loop=args.loop, smoke=args.smoke,
                        profile=Path(args.profile) if args.profile else None, database_url=args.database_url,
-                       cprofile=Path(args.cprofile).resolve() if args.cprofile else None)
+                       cprofile=Path(args.cprofile).resolve() if args.cprofile else None,
+                       burst_prompt=args.burst_prompt)
         for name in names:
             results[name] = {}
             for scale in scales:
@@ -254,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default="perf-results.json", help="where to write the JSON results")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio", help="event loop of the bot")
     parser.add_argument("--profile", help="directory for py-spy profiles of the bot process")
+    parser.add_argument("--burst-prompt", default="burst {i}",
+                        help="scenario 1's prompt, {i} the command's number (default: %(default)s)")
     parser.add_argument("--cprofile", help="directory for cProfile windows of the bot's loop in the burst "
                         "(window-1: burst to last ack, window-2: after it)")
     parser.add_argument("--database-url", help="run the ledger scenario on this PostgreSQL (a fresh schema in it)")

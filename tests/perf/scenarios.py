@@ -57,6 +57,7 @@ class Options:
     profile: Path | None = None  # directory for py-spy profiles of the bot process
     database_url: str | None = None  # the ledger run on this PostgreSQL (a fresh schema) instead of SQLite
     cprofile: Path | None = None  # directory for cProfile windows of the bot's event loop (scenario 1)
+    burst_prompt: str = "burst {i}"  # scenario 1's prompt; {i} is the command's number in the burst
 
 
 def own_cpu() -> float:
@@ -143,7 +144,7 @@ async def _ack_burst(opts: Options, scale: int, kind: str, commands: int, guilds
         cpu, loop_cpu = process.cpu_seconds(), process.main_thread_cpu_seconds()
         callbacks = world.discord.callback_at
         prepared = [
-            world.discord.prepare_slash(world.members[i % len(world.members)], "imagine", {"prompt": f"burst {i}"})
+            world.discord.prepare_slash(world.members[i % len(world.members)], "imagine", {"prompt": opts.burst_prompt.format(i=i)})
             for i in range(commands)
         ]
         threads, harness_cpu, sched = process.thread_cpu_seconds(), own_cpu(), process.main_thread_schedstat()
