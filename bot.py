@@ -276,7 +276,7 @@ async def start_health(bot: ImageBot, services: Services, metrics: Metrics) -> H
     return health
 
 
-async def run(settings: Settings, *, force_sync: bool = False) -> None:
+async def run(settings: Settings, *, force_sync: bool = False, safety: SafetyLists | None = None) -> None:
     url = settings.database_url.get_secret_value() if settings.database_url is not None else None
     db = await startup.open_database(settings.database_path, url, sharding.shard_ids(settings), settings.shard_count)
     prices = PriceList.load(settings.prices_path)
@@ -341,7 +341,7 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         invalidations = await sharding.invalidations(settings)  # other processes' policy changes
         moderation = ModerationStore(db, invalidations)
         screening = ScreeningWorker(settings.safety_terms_path)  # prompts read off the loop (started below)
-        gate = Gate(moderation, jobs, ledger, SafetyLists.load(settings.safety_terms_path), screening)
+        gate = Gate(moderation, jobs, ledger, safety or SafetyLists.load(settings.safety_terms_path), screening)
         gate.listeners.append(lambda facts, decision: events.publish(ev.RequestDenied(facts, decision)))
         credit_rules = CreditRules(db, invalidations)
         generation.credit_rules = credit_rules
@@ -398,7 +398,7 @@ def main(argv: list[str]) -> int:
         settings = load_settings()
         PriceList.load(settings.prices_path)
         try:
-            SafetyLists.load(settings.safety_terms_path)
+            safety = SafetyLists.load(settings.safety_terms_path)  # checked here, used by run()
         except (OSError, ValueError, KeyError) as exc:
             raise ConfigError(["SAFETY_TERMS_PATH"], f"cannot read {settings.safety_terms_path}: {exc}") from None
     except ConfigError as exc:
@@ -434,7 +434,7 @@ def main(argv: list[str]) -> int:
     patches.apply(api_base=settings.discord_api_base, gateway_url=gateway)
     log.info("flux-bot %s starting (database %s)", __version__, database_shown(settings))
     try:
-        asyncio.run(run(settings, force_sync="--sync" in argv))
+        asyncio.run(run(settings, force_sync="--sync" in argv, safety=safety))
     except startup.StartupFailure as exc:
         log.error("%s", exc)
         return exc.exit_code

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import pickle
 import signal
 import sys
@@ -62,7 +63,10 @@ class ScreeningWorker:
         return self._ready and self._proc is not None and self._proc.returncode is None
 
     async def start(self) -> None:
-        """Start the worker; returns once it is spawned, not once it is ready (reads fall back meanwhile)."""
+        """Start the worker; returns once it is spawned, not once it is ready (reads fall back meanwhile).
+        With one CPU to run on there is no other core to read on: no worker, every read falls back."""
+        if not _other_core():
+            self._closed = True  # never started: reads fall back at once
         if self._closed or (self._proc is not None and self._proc.returncode is None):
             return
         self._ready = False
@@ -170,6 +174,10 @@ class ScreeningWorker:
             for answer in self._pending.values():
                 if not answer.done():
                     answer.set_result(None)
+
+
+def _other_core() -> bool:
+    return len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) > 1
 
 
 def _serve(safety_terms: Path) -> int:

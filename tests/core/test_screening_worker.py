@@ -97,3 +97,13 @@ async def test_the_worker_exits_when_the_bot_closes_it(worker):
     await worker.close()
     assert proc.returncode == 0
     assert await worker.read(["a kite in a park"]) is None
+
+
+async def test_with_one_cpu_no_worker_is_started_and_every_read_falls_back(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    alone = ScreeningWorker(SAFETY_FILE)
+    await alone.start()
+    assert alone._proc is None
+    assert await alone.read(["a kite in a park"]) is None
+    assert alone._proc is None and alone._starting is None
+    await alone.close()
