@@ -374,7 +374,7 @@ async def run(settings: Settings, *, force_sync: bool = False, safety: SafetyLis
                     attempts=settings.startup_attempts, backoff=settings.startup_backoff_seconds,
                     stopped=bot.stopped,
                 )
-                await bot.connect()
+                await startup.connect(bot, bot.stopped)
         finally:
             if health is not None:
                 await health.close()

@@ -251,3 +251,42 @@ async def test_a_missing_env_file_named_by_env_file_is_a_configuration_error(tmp
     code, lines = await run_bot(base_env(tmp_path, ENV_FILE=str(tmp_path / "nope.env")), tmp_path)
     line = one_line(lines)
     assert code == EXIT_CONFIG and "ENV_FILE" in line and "nope.env" in line
+
+
+class _Reconnecting:
+    """discord.py after Discord has been gone a while: `connect()` sleeps minutes between attempts
+    and does not look at close() until the sleep ends."""
+
+    def __init__(self, outcome: BaseException | None = None, lasts: float = 600.0) -> None:
+        self.outcome, self.lasts, self.cancelled = outcome, lasts, False
+
+    async def connect(self) -> None:
+        try:
+            await asyncio.sleep(self.lasts)
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        if self.outcome is not None:
+            raise self.outcome
+
+
+async def test_a_stop_ends_the_wait_for_a_reconnect():
+    from cogs.ui.startup import connect
+
+    bot, stopped = _Reconnecting(), asyncio.Event()
+    asyncio.get_running_loop().call_later(0.05, stopped.set)
+    await asyncio.wait_for(connect(bot, stopped, grace=0.05), 10)  # not the 600 s of the backoff
+    assert bot.cancelled
+
+
+async def test_connect_still_ends_and_fails_as_discord_py_does():
+    from cogs.ui.startup import connect
+
+    await connect(_Reconnecting(lasts=0), asyncio.Event())  # returns when connect() returns
+    with pytest.raises(ConnectionRefusedError):
+        await connect(_Reconnecting(ConnectionRefusedError(), lasts=0), asyncio.Event())
+    stopped = asyncio.Event()
+    stopped.set()  # stopping, and discord.py ends on its own within the grace: its own ending stands
+    ending = _Reconnecting(lasts=0.01)
+    await connect(ending, stopped, grace=5)
+    assert not ending.cancelled

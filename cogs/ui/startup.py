@@ -14,6 +14,7 @@ discord.py itself reconnects the gateway for as long as the bot runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import ssl
@@ -176,6 +177,30 @@ async def login(
             await patches.reset_http(bot)
             if await _stopped_within(stopped, wait):
                 return  # SIGTERM/SIGINT while waiting: bot.connect() then returns at once
+
+
+async def connect(bot: commands.Bot, stopped: asyncio.Event, grace: float = 5.0) -> None:
+    """`bot.connect()` that a stop request ends even while discord.py waits to reconnect.
+
+    After Discord has been unreachable for a while, discord.py sleeps minutes between attempts
+    (its backoff: 116, 530, 653 s were seen) and only looks at `close()` after the sleep: a bot
+    asked to stop then lived on until the sleep ended (or systemd's SIGKILL). Once `stopped` is set,
+    discord.py gets `grace` seconds to end on its own, then the connect task is cancelled."""
+    connecting = asyncio.ensure_future(bot.connect())
+    stopping = asyncio.ensure_future(stopped.wait())
+    try:
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not connecting.done():
+            await asyncio.wait({connecting}, timeout=grace)
+        if not connecting.done():
+            log.info("stopping while discord.py waits to reconnect; not waiting for it")
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+            return
+        await connecting  # its result or its error (a refused token, missing intents...)
+    finally:
+        stopping.cancel()
 
 
 async def _stopped_within(stopped: asyncio.Event, seconds: float) -> bool:

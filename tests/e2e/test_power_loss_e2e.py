@@ -22,9 +22,12 @@ The -shm file is not kept: SQLite rebuilds it from the WAL, as it must after a p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -234,12 +237,27 @@ async def start_traced_bot(world, trace: Path) -> BotProcess:
     proc = await asyncio.create_subprocess_exec(
         STRACE, "-f", "-qq", "-yy", "-xx", "-s", "70000", "-e", f"trace={SYSCALLS}", "-o", str(trace),
         sys.executable, str(ROOT / "bot.py"), cwd=ROOT, env=world.env, stdout=log, stderr=log,
+        start_new_session=True,  # strace and the bot in one process group: see _stop_traced_bot
     )
     log.close()
     world.bot = BotProcess(proc, log_path)
     await world.discord.wait_ready(timeout=60, count=world.starts)
     await world.discord.wait_for(lambda: world.discord.commands, timeout=20)
     return world.bot
+
+
+async def _stop_traced_bot(world) -> None:
+    """SIGTERM to the bot itself, not only to strace: strace detaches and exits on it, and the bot
+    lived on without its fakes."""
+    proc = world.bot.proc
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), 15)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
 
 
 @requires_strace
@@ -254,7 +272,7 @@ async def test_a_power_cut_before_any_outside_effect_keeps_the_invariants(world,
     ]
     for interaction in asked:
         await world.result(interaction, timeout=60)
-    await world.bot.stop()
+    await _stop_traced_bot(world)
 
     cuts = tmp_path / "cuts"
     cuts.mkdir()
