@@ -70,10 +70,15 @@ class ScreeningWorker:
         if self._closed or (self._proc is not None and self._proc.returncode is None):
             return
         self._ready = False
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "core.screening.worker", str(self._safety_terms),
-            cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "core.screening.worker", str(self._safety_terms),
+                cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )
+        except OSError as exc:  # e.g. a sandbox that forbids starting processes
+            log.warning("cannot start the screening worker (%s); prompts are screened in the bot's own process", exc)
+            self._closed = True
+            return
         self._answered_id, self._busy_since = self._next_id, time.monotonic()  # it owes nothing yet
         self._answers = asyncio.create_task(self._read_answers(self._proc), name="screening-answers")
 

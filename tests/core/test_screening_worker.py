@@ -107,3 +107,15 @@ async def test_with_one_cpu_no_worker_is_started_and_every_read_falls_back(monke
     assert await alone.read(["a kite in a park"]) is None
     assert alone._proc is None and alone._starting is None
     await alone.close()
+
+
+async def test_a_worker_that_cannot_be_started_leaves_screening_in_process(monkeypatch):
+    async def forbidden(*args, **kwargs):
+        raise PermissionError("operation not permitted")
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", forbidden)
+    denied = ScreeningWorker(SAFETY_FILE)
+    await denied.start()  # the bot still starts
+    assert await denied.read(["a kite in a park"]) is None
+    assert denied._proc is None and denied._starting is None  # and does not try again on every read
+    await denied.close()
